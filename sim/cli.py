@@ -1,0 +1,342 @@
+"""Command line: a thin layer over the Python API (``python run.py --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+from sim.params import CATALOGUE, parse_set
+
+EPILOG = """examples:
+  python run.py                                  the three pilots: validation table and plots in results/
+  python run.py validate --replicates 1000 --json validation.json
+  python run.py run fosen --replicates 200 --set reform_intensity=0
+  python run.py compare vaernesregionen --variant admin_only:allow_board_host=false \\
+        --variant sectors:agenda=sector_by_sector --replicates 300
+  python run.py list
+  python run.py show fjellregionen --set pilot_funding=0
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    p = _Parser(prog="run.py", description="Agent-based model of inter-municipal cooperation on "
+                "planning, environment and agriculture (NIVI 2016 pilots).",
+                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    def common(sp, replicates: int) -> None:
+        sp.add_argument("--replicates", type=_positive_int, default=replicates,
+                        help=f"replicates per scenario (default {replicates})")
+        sp.add_argument("--seed", type=int, default=20161214, help="base seed (default 20161214)")
+        sp.add_argument("--workers", type=_positive_int, default=None,
+                        help="worker processes (default: all cores; 1 = in this process)")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    v = sub.add_parser("validate", help="score the report's patterns over many replicates",
+                       description="Run the three pilots N times each and print, per pattern, the "
+                       "share of replicates that show it with a 95 %% Wilson interval.\n"
+                       "example: python run.py validate --replicates 1000 --json v.json")
+    common(v, 1000)
+    v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
+    v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
+
+    r = sub.add_parser("run", help="run scenarios and write tables and plots",
+                       description="Run replicates of one or more scenarios and write runs.csv, "
+                       "timeline.csv, events.csv, summary.csv, metadata.json and plots.\n"
+                       "example: python run.py run fosen --replicates 200 --set reform_intensity=0",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("scenario", nargs="+", help="scenario name in scenarios/ or a TOML path")
+    common(r, 100)
+    r.add_argument("--until", help="stop at this month, YYYY-MM (default: the scenario's horizon)")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter or "
+                   "lever (see `list`); repeatable")
+    r.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
+    r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    r.add_argument("--no-plots", action="store_true", help="skip the plots")
+
+    c = sub.add_parser("compare", help="what-if: baseline against variants on the same seeds",
+                       description="Run a baseline and each variant on the same replicate seeds "
+                       "and report every outcome's difference with a 95 %% interval.\n"
+                       "example: python run.py compare vaernesregionen "
+                       "--variant admin_only:allow_board_host=false")
+    c.add_argument("scenario", help="scenario name or TOML path")
+    c.add_argument("--variant", action="append", required=True, metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+                   help="a named variant; repeatable")
+    common(c, 300)
+    c.add_argument("--out", type=Path, help="output folder (default results/compare-<scenario>-<time>)")
+    c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+
+    sub.add_parser("list", help="scenarios, parameters and policy levers",
+                   description="List scenarios and every parameter and lever with its default, "
+                   "unit, range and meaning (the keys for --set).\nexample: python run.py list")
+    s = sub.add_parser("show", help="print a fully resolved scenario as TOML",
+                       description="Print a scenario with the shared parameters merged in.\n"
+                       "example: python run.py show fosen --set pilot_funding=0")
+    s.add_argument("scenario")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE")
+    return p
+
+
+def _progress(args) -> bool:
+    return not getattr(args, "quiet", False)
+
+
+def cmd_validate(args, out_dir: Path | None = None) -> dict[str, Any]:
+    """Run validation, print the table, write JSON / markdown if asked."""
+    from sim.validation import format_table, validate
+
+    result = validate(args.replicates, args.seed, workers=args.workers, progress=_progress(args))
+    print(format_table(result))
+    public = {k: v for k, v in result.items() if k != "rows"}
+    if getattr(args, "json", None):
+        args.json.write_text(json.dumps(public, indent=2) + "\n")
+    if getattr(args, "markdown", None):
+        args.markdown.write_text(validation_markdown(result, " ".join(["python run.py", *sys.argv[1:]])))
+    return result
+
+
+def validation_markdown(result: dict[str, Any], command: str) -> str:
+    """docs/validation.md text."""
+    from sim.validation import format_table
+
+    return ("# Validation (generated)\n\nMade by:\n\n```\n" + command + "\n```\n\n```\n"
+            + format_table(result) + "\n```\n\nPatterns and their exact tests: "
+            "`scenarios/patterns.toml` and `sim/validation.py`; discussion in `docs/ODD.md`.\n")
+
+
+def _run_jobs(scenarios, args, overrides, detail=True, tags=()):
+    from sim.runner import Job, execute
+
+    jobs = [Job(i * args.replicates + r, str(sc.path), r, args.seed,
+                tuple(sorted(overrides.items())), tags, detail)
+            for i, sc in enumerate(scenarios) for r in range(args.replicates)]
+    return list(execute(jobs, workers=args.workers, progress=_progress(args)))
+
+
+def cmd_run(args) -> Path:
+    """Run scenarios and write the result folder."""
+    import pandas as pd
+
+    from sim import plots
+    from sim.results import atomic_dir, modal_replicate, prepare_out_dir, summarise, write_json
+    from sim.runner import replicate_seed
+    from sim.scenario import load_scenario, month_index
+
+    overrides = parse_set(args.set)
+    scenarios = [load_scenario(s, overrides) for s in args.scenario]
+    if args.until:
+        until = month_index(args.until, "--until", "--until")
+        for sc in scenarios:
+            if until < sc.start:
+                raise InputError("--until", args.until, f"is before {sc.name}'s start")
+            sc.horizon = until
+            sc.pilot_end = min(sc.pilot_end, until)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = args.out or Path("results") / f"{'+'.join(Path(s).stem for s in args.scenario)}-{stamp}"
+    prepare_out_dir(out, args.force)
+    started = datetime.now().isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    if args.until:  # horizon changed: run in this process with the edited scenarios
+        from sim.model import CooperationModel
+        from sim.outcomes import outcome_row
+
+        results = []
+        for sc in scenarios:
+            for r in range(args.replicates):
+                m = CooperationModel(sc, rng=replicate_seed(args.seed, r)).run()
+                tl = m.timeline()
+                tl.insert(0, "replicate", r)
+                results.append({"row": {"replicate": r, "seed": args.seed, **outcome_row(m)},
+                                "events": [{"replicate": r, **e} for e in m.events], "timeline": tl})
+    else:
+        results = _run_jobs(scenarios, args, overrides)
+    with atomic_dir(out, args.force) as tmp:
+        rows = [r["row"] for r in results]
+        pd.DataFrame(rows).to_csv(tmp / "runs.csv", index=False)
+        timeline = pd.concat([r["timeline"].assign(region=r["row"]["case"]) for r in results])
+        timeline.to_csv(tmp / "timeline.csv", index=False)
+        events = pd.DataFrame([e for r in results for e in r["events"]])
+        events.to_csv(tmp / "events.csv", index=False)
+        summaries = []
+        made: list[str] = []
+        for sc in scenarios:
+            sc_rows = [r for r in rows if r["case"] == sc.name]
+            summary = summarise(sc_rows).assign(scenario=sc.name)
+            summaries.append(summary)
+            if not args.no_plots:
+                stem = sc.path.stem
+                made += plots.save(plots.outcome_shares(summary, f"{sc.name}: outcomes"),
+                                   tmp / f"{stem}-outcomes")
+                made += plots.save(plots.fan_charts(timeline[timeline["region"] == sc.name], sc.name),
+                                   tmp / f"{stem}-fan-charts")
+                k = modal_replicate(sc_rows)
+                ev = events[(events["region"] == sc.name) & (events["replicate"] == sc_rows[k]["replicate"])]
+                made += plots.save(plots.negotiation_timeline(ev, sc.names, sc.name), tmp / f"{stem}-timeline")
+                made += plots.save(plots.region_map(sc, sc_rows[k], sc.name), tmp / f"{stem}-map")
+        pd.concat(summaries).to_csv(tmp / "summary.csv", index=False)
+        write_json(tmp / "metadata.json", _metadata(args, scenarios, started, t0))
+    print_summary(pd.concat(summaries))
+    print(f"wrote {out}/ (runs.csv, timeline.csv, events.csv, summary.csv, metadata.json"
+          + (f", {len(made) // 2} plots as PNG and SVG)" if made else ")"))
+    return out
+
+
+def _metadata(args, scenarios, started: str, t0: float) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pkg = version("imc-sim")
+    except PackageNotFoundError:
+        pkg = "0.1.0 (not installed)"
+    return {
+        "package_version": pkg, "command_line": ["run.py", *sys.argv[1:]],
+        "scenarios": [{"name": sc.name, "file": str(sc.path), "sha256": sc.sha256,
+                       "parameters": sc.params} for sc in scenarios],
+        "base_seed": args.seed,
+        "replicate_seeds": "numpy.random.SeedSequence(base_seed, spawn_key=(replicate,)) for "
+                           f"replicate in 0..{args.replicates - 1}",
+        "replicates": args.replicates, "started": started,
+        "finished": datetime.now().isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+
+
+def print_summary(summary) -> None:
+    """Print outcome shares and means."""
+    for name, g in summary.groupby("scenario", sort=False):
+        print(f"\n{name}")
+        for _, r in g.iterrows():
+            print(f"  {r['label']:42s} {r['value']:7.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+
+
+def _parse_variant(text: str) -> tuple[str, dict[str, str]]:
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or not rest.strip():
+        raise InputError("--variant", text, "expected NAME:KEY=VALUE[,KEY=VALUE...]")
+    return name.strip(), parse_set(rest.split(","), "--variant")
+
+
+def cmd_compare(args) -> Path:
+    """Baseline vs variants on common random numbers."""
+    import pandas as pd
+
+    from sim import plots
+    from sim.results import atomic_dir, compare_rows, prepare_out_dir, write_json
+    from sim.scenario import load_scenario
+
+    variants = [_parse_variant(v) for v in args.variant]
+    base = load_scenario(args.scenario)
+    for _, ov in variants:  # check every variant before running anything
+        load_scenario(args.scenario, ov, "--variant")
+    out = args.out or Path("results") / f"compare-{base.path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    prepare_out_dir(out, args.force)
+    started, t0 = datetime.now().isoformat(timespec="seconds"), time.perf_counter()
+    base_rows = [r["row"] for r in _run_jobs([base], args, {}, detail=False)]
+    tables = []
+    for name, ov in variants:
+        rows = [r["row"] for r in _run_jobs([base], args, ov, detail=False)]
+        tables.append(compare_rows(base_rows, rows).assign(variant_name=name, overrides=str(ov)))
+    table = pd.concat(tables)
+    with atomic_dir(out, args.force) as tmp:
+        table.to_csv(tmp / "comparison.csv", index=False)
+        plots.save(plots.comparison(table, f"{base.name}: variants against baseline"), tmp / "comparison")
+        meta = _metadata(args, [base], started, t0)
+        meta["variants"] = {n: ov for n, ov in variants}
+        write_json(tmp / "metadata.json", meta)
+    for name, g in table.groupby("variant_name", sort=False):
+        print(f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, "
+              f"{args.replicates} paired replicates")
+        print(f"  {'outcome':42s} {'baseline':>8s} {'variant':>8s} {'diff':>8s}  95% CI")
+        for _, r in g.iterrows():
+            print(f"  {r['label']:42s} {r['baseline']:8.3f} {r['variant']:8.3f} "
+                  f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
+    print(f"\nwrote {out}/ (comparison.csv, comparison.png/.svg, metadata.json)")
+    return out
+
+
+def cmd_list(_args) -> None:
+    """Scenarios and the parameter catalogue."""
+    from sim.params import load_defaults
+    from sim.scenario import DEFAULTS, available_scenarios, load_scenario
+
+    print("scenarios:")
+    for name in available_scenarios():
+        print(f"  {name:18s} {load_scenario(name).description}")
+    defaults = load_defaults(DEFAULTS)
+    for title, lever in (("policy levers", True), ("behavioural parameters (shared by all cases)", False)):
+        print(f"\n{title}: KEY (default; unit; allowed) meaning")
+        for p in CATALOGUE:
+            if p.lever == lever:
+                print(f"  {p.name:30s} ({defaults[p.name]!s}; {p.unit}; {p.range_text}) {p.meaning}")
+
+
+def cmd_show(args) -> None:
+    """Resolved scenario as TOML."""
+    from sim.params import BY_NAME
+    from sim.scenario import load_scenario, to_toml
+
+    sc = load_scenario(args.scenario, parse_set(args.set))
+    params: dict[str, dict] = {}
+    for name, value in sc.params.items():
+        params.setdefault(BY_NAME[name].group, {})[name] = value
+    print(f"# {sc.path} (sha256 {sc.sha256[:12]}), shared parameters merged"
+          + (f", overrides {sc.overrides}" if sc.overrides else ""))
+    facts = {k: v for k, v in sc.facts.items() if not isinstance(v, dict | list) or k != "distances"}
+    print(f"distances = {json.dumps(sc.facts['distances'], ensure_ascii=False)}\n")
+    print(to_toml({**facts, **{f"parameters.{g}": t for g, t in params.items()}}))
+
+
+def cmd_default(args) -> None:
+    """No arguments: validation table for a modest count, then results and plots."""
+    args.replicates, args.json, args.markdown = 200, None, None
+    cmd_validate(args)
+    from sim.scenario import available_scenarios
+
+    run_args = argparse.Namespace(
+        scenario=available_scenarios(), replicates=100,
+        seed=args.seed, workers=args.workers, quiet=args.quiet, until=None, set=None,
+        out=Path("results") / f"pilots-{datetime.now():%Y%m%d-%H%M%S}", force=False, no_plots=False)
+    cmd_run(run_args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            args.seed, args.workers, args.quiet = 20161214, None, False
+            cmd_default(args)
+        else:
+            {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "list": cmd_list,
+             "show": cmd_show}[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 0
