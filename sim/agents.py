@@ -201,8 +201,7 @@ class Municipality(mesa.Agent):
         return gains - self.model.p["admin_control_weight"] * control + other
 
     def preferred_host(self, option: Option, hosts: list[str]) -> str | None:
-        """The host this council would name: own interest plus the partners' interests, weighted by
-        trust (§2.1: a large member with a regional perspective helps)."""
+        """The host this council would name, partners' interests included (§2.1 host vote)."""
         if not option.formal or not hosts:
             return None
         key = ("host", self.name, option.sectors, option.form, option.members)

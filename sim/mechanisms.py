@@ -120,7 +120,9 @@ def hosting_gain(p: Params, gained_fte: float, population: float) -> float:
 
 
 def lost_claim(p: Params, utility_as_host: float, utility_as_partner: float) -> float:
-    """Disappointment of a member whose claim to host lost (§2.1: the member that voted for itself left; §2.2 "avoid losing").
+    """Disappointment of a member whose claim to host lost (§2.1, §2.2 "avoid losing").
+
+    In §2.1 the member that voted for itself as host left the project.
 
     Reference-dependent: the member measures the outcome against hosting itself and weighs
     the shortfall by ``loss_aversion``. A side payment (hosting another function) offsets it.

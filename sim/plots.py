@@ -37,7 +37,7 @@ def outcome_shares(summary: pd.DataFrame, title: str):
     s = summary[summary["kind"] == "share"]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(s) + 1.2))
     y = np.arange(len(s))
-    err = np.vstack([s["value"] - s["ci_low"], s["ci_high"] - s["value"]])
+    err = np.clip(np.vstack([s["value"] - s["ci_low"], s["ci_high"] - s["value"]]), 0, None)
     ax.barh(y, s["value"], xerr=err, color="#386cb0", capsize=3)
     ax.set_yticks(y, s["label"])
     ax.invert_yaxis()
@@ -56,7 +56,7 @@ def comparison(table: pd.DataFrame, title: str):
     for ax, name in zip(axes[0], variants, strict=True):
         t = table[table["variant_name"] == name]
         y = np.arange(len(t))
-        err = np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]])
+        err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
         ax.errorbar(t["difference"], y, xerr=err, fmt="o", color="#d95f02", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, t["label"])
@@ -101,7 +101,7 @@ def negotiation_timeline(events: pd.DataFrame, names: list[str], title: str):
     fig, ax = plt.subplots(figsize=(12, 0.45 * len(names) + 3))
     rows = {n: i for i, n in enumerate(names)}
     top = len(names)
-    for _, e in ev.iterrows():
+    for n_event, (_, e) in enumerate(ev.iterrows()):
         if e["event"] == "vote":
             for part in e["details"].split(": ", 1)[1].split("; "):
                 name, _, verdict = part.partition(": ")
@@ -120,7 +120,7 @@ def negotiation_timeline(events: pd.DataFrame, names: list[str], title: str):
             ax.axvline(e["date"], color=colour, lw=1, alpha=0.6)
             label = e["event"].replace("_", " ")
             text = f"{label}: {e['details'][:60]}"
-            ax.text(e["date"], top + 0.2 + (hash(text) % 4) * 0.55, text, rotation=0, fontsize=7,
+            ax.text(e["date"], top + 0.2 + (n_event % 4) * 0.55, text, rotation=0, fontsize=7,
                     color=colour, va="bottom")
     ax.set_yticks(range(len(names)), names)
     ax.set_ylim(-0.7, top + 2.8)

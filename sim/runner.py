@@ -149,8 +149,7 @@ def execute(
             n_workers = workers or os.cpu_count() or 1
             size = chunk_size or max(1, min(200, len(jobs) // (n_workers * 8) or 1))
             for results in ex.map(run_chunk, _chunks(jobs, size)):
-                for result in results:
-                    yield result
+                yield from results
                 bar.update(len(results))
     finally:
         bar.close()

@@ -1,0 +1,46 @@
+"""Pattern-oriented validation and the seeded baseline."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.runner import Job, run_rows
+from sim.validation import load_patterns, validate, wilson
+
+BASELINE = Path(__file__).parent / "data" / "baseline.json"
+KEYS = ["case", "form_planning", "form_environment", "form_agriculture", "members_agriculture",
+        "host_agriculture", "decided_agriculture", "voted_sectors", "stall_cause", "exits",
+        "main_project_start", "competence_pilot_end", "vulnerability_agriculture_horizon"]
+
+
+def baseline_rows():
+    jobs = [Job(i * 5 + r, case, r, 2016, ()) for i, case in
+            enumerate(["fjellregionen", "vaernesregionen", "fosen"]) for r in range(5)]
+    rows = run_rows(jobs, workers=1, progress=False)
+    return [{k: (round(v, 9) if isinstance(v, float) else v) for k, v in r.items() if k in KEYS}
+            for r in rows]
+
+
+def test_seeded_baseline_has_not_drifted():
+    """Fails on any change of behaviour; regenerate with `python tests/test_validation.py`."""
+    assert baseline_rows() == json.loads(BASELINE.read_text(encoding="utf-8"))
+
+
+def test_wilson_interval():
+    lo, hi = wilson(80, 100)
+    assert lo < 0.8 < hi and round(lo, 3) == 0.711 and round(hi, 3) == 0.867
+
+
+@pytest.mark.slow
+def test_primary_patterns_hold_with_the_shared_parameters():
+    result = validate(replicates=200, seed=99, progress=False)
+    failed = [p for p in result["patterns"] if p["kind"] == "primary" and not p["passed"]]
+    assert not failed, failed
+    assert {p["id"] for p in result["patterns"]} == {p.id for p in load_patterns()}
+
+
+if __name__ == "__main__":
+    BASELINE.parent.mkdir(exist_ok=True)
+    BASELINE.write_text(json.dumps(baseline_rows(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {BASELINE}")
