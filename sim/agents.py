@@ -167,7 +167,7 @@ class Municipality(mesa.Agent):
         dist = model.scenario.distance(self.name, option.host)
         moved = sum(self.staff[s] for s in option.sectors) * p["centralisation"]
         user_km = sum(p[f"user_contact_{SECTORS[s]}"] for s in option.sectors) * dist
-        control += mech.centralisation_fear(p, moved * 1.0, self.population, user_km * p["centralisation"])
+        control += mech.centralisation_fear(p, moved, self.population, user_km * p["centralisation"])
         return control, other
 
     def utility(self, option: Option, view: str = "council") -> float:

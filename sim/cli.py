@@ -304,7 +304,7 @@ def cmd_show(args) -> None:
         params.setdefault(BY_NAME[name].group, {})[name] = value
     print(f"# {sc.path} (sha256 {sc.sha256[:12]}), shared parameters merged"
           + (f", overrides {sc.overrides}" if sc.overrides else ""))
-    facts = {k: v for k, v in sc.facts.items() if not isinstance(v, dict | list) or k != "distances"}
+    facts = {k: v for k, v in sc.facts.items() if k != "distances"}
     print(f"distances = {json.dumps(sc.facts['distances'], ensure_ascii=False)}\n")
     print(to_toml({**facts, **{f"parameters.{g}": t for g, t in params.items()}}))
 

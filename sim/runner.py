@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -163,9 +163,3 @@ def _reuse(executor: Executor) -> Iterator[Executor]:
 def run_rows(jobs: Sequence[Job], **kwargs: Any) -> list[dict[str, Any]]:
     """Run jobs and return only their outcome rows, in job order."""
     return [r["row"] for r in execute(jobs, **kwargs)]
-
-
-def on_each(jobs: Sequence[Job], callback: Callable[[dict[str, Any]], None], **kwargs: Any) -> None:
-    """Run jobs and hand each result to ``callback`` as it arrives (streaming to disk)."""
-    for result in execute(jobs, **kwargs):
-        callback(result)
