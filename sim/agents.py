@@ -7,8 +7,8 @@ behavioural rule they apply is one named function there.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 FORMAL = ("admin_host", "board_host")
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """A proposal: which sectors, which form, which host, among which members (§1.3, §2)."""
 
     sectors: tuple[int, ...]
@@ -176,11 +175,15 @@ class Municipality(mesa.Agent):
         The council adds its partners' own values weighted by trust
         (``mechanisms.regional_perspective``, §2.1); the administration judges its own service.
         """
-        others = [m for m in option.members if m != self.name]
-        if not others or view != "council":
+        if view != "council":
             return self.own_utility(option, view)
-        partners = [(self.trust[o], self.model.municipality(o).own_utility(option, view)) for o in others]
-        return self.own_utility(option, view) + mech.regional_perspective(self.model.p, partners)
+        cache, key = self.model.cache, ("council", self.name, option)
+        if key not in cache:
+            model = self.model
+            partners = [(self.trust[o], model.municipality(o).own_utility(option))
+                        for o in option.members if o != self.name]
+            cache[key] = self.own_utility(option) + mech.regional_perspective(model.p, partners)
+        return cache[key]
 
     def own_utility(self, option: Option, view: str = "council") -> float:
         """Own value of an option against keeping the own service (0), as council or administration.
@@ -210,17 +213,17 @@ class Municipality(mesa.Agent):
         return self.model.cache[key]
 
     def _preferred_host(self, option: Option, hosts: list[str]) -> str:
-        return max(hosts, key=lambda h: self.utility(replace(option, host=h)))
+        return max(hosts, key=lambda h: self.utility(option._replace(host=h)))
 
     def preferred_form(self, option: Option, forms: list[str]) -> str:
         """The formal form this council prefers for the option's sectors and host."""
-        return max(forms, key=lambda f: self.utility(replace(option, form=f)))
+        return max(forms, key=lambda f: self.utility(option._replace(form=f)))
 
     def disappointment(self, option: Option, preferred_host: str | None) -> float:
         """Loss from a lost own claim to host (``mechanisms.lost_claim``)."""
         if preferred_host != self.name or option.host in (None, self.name):
             return 0.0
-        as_host = self.own_utility(replace(option, host=self.name))
+        as_host = self.own_utility(option._replace(host=self.name))
         return mech.lost_claim(self.model.p, as_host, self.own_utility(option))
 
     # --- monthly dynamics ----------------------------------------------------------------------
@@ -495,7 +498,7 @@ class ProjectOrganisation(mesa.Agent):
                 model.log("revision", f"revision round {self.revisions}")
                 self._enter("revision", "revision_months")
             return
-        option = replace(option, members=tuple(m for m in option.members if m not in record.exits))
+        option = option._replace(members=tuple(m for m in option.members if m not in record.exits))
         self.option = option
         if stage == "council_vote" and option.formal:
             model.log("main_project_start", option.describe())
@@ -547,7 +550,7 @@ class ProjectOrganisation(mesa.Agent):
                 return "governance_dispute"
         if len(option.sectors) > 1:
             most = max(option.sectors, key=lambda s: model.p[f"sensitivity_{SECTORS[s]}"])
-            smaller = replace(option, sectors=tuple(s for s in option.sectors if s != most))
+            smaller = option._replace(sectors=tuple(s for s in option.sectors if s != most))
             if any(model.municipality(m).utility(smaller) > 0 for m in no):
                 return "sector_sensitivity"
         if option.formal and any(vote.preferred_host[m] not in (None, option.host) for m in no):

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=int, default=20161214, help="base seed (default 20161214)")
         sp.add_argument("--workers", type=_positive_int, default=None,
                         help="worker processes (default: all cores; 1 = in this process)")
+        sp.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to a Dask distributed "
+                        "scheduler (tcp://host:8786) instead of local processes")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     v = sub.add_parser("validate", help="score the report's patterns over many replicates",
@@ -89,6 +91,48 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path, help="output folder (default results/compare-<scenario>-<time>)")
     c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
 
+    w = sub.add_parser("sweep", help="Latin hypercube or grid sweep over parameters, resumable",
+                       description="Sample parameters (Latin hypercube or grid), run R replicates per "
+                       "sample and stream one row per run to OUT/runs.csv; --resume after an "
+                       "interruption runs only the missing jobs.\n"
+                       "example: python run.py sweep vaernesregionen --param steering_value=0:1.5 "
+                       "--param extra_political_involvement=0:1 --samples 200 --replicates 50 --out results/sweep",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("scenario")
+    w.add_argument("--param", action="append", required=True, metavar="KEY=LO:HI[:log]",
+                   help="a parameter or lever to vary; repeatable")
+    w.add_argument("--samples", type=_positive_int, default=100,
+                   help="sample points (lhs) or points per axis (grid); default 100")
+    w.add_argument("--method", choices=("lhs", "grid"), default="lhs")
+    common(w, 10)
+    w.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides")
+    w.add_argument("--out", type=Path, help="output folder (default results/sweep-<scenario>-<time>)")
+    w.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    w.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+
+    e = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity indices (SALib)",
+                       description="Global sensitivity of the outcomes (formal agreement, stall, "
+                       "months to agreement, vulnerability at the horizon) to chosen parameters.\n"
+                       "example: python run.py sensitivity vaernesregionen --param steering_value=0:1.5 "
+                       "--param leader_weight=0:4 --method sobol --samples 256 --replicates 10")
+    e.add_argument("scenario")
+    e.add_argument("--param", action="append", required=True, metavar="KEY=LO:HI[:log]")
+    e.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    e.add_argument("--samples", type=_positive_int, default=256,
+                   help="base samples N (Sobol: N*(D+2) points; Morris: N trajectories)")
+    common(e, 10)
+    e.add_argument("--out", type=Path, help="output folder (default results/sensitivity-<scenario>-<time>)")
+    e.add_argument("--force", action="store_true")
+
+    d = sub.add_parser("discover", help="PRIM scenario discovery on a finished sweep",
+                       description="Find the parameter box where an outcome concentrates (PRIM, EMA "
+                       "Workbench): coverage, density, limits, and plots.\n"
+                       "example: python run.py discover results/sweep --outcome stalled")
+    d.add_argument("sweep_dir", type=Path)
+    d.add_argument("--outcome", required=True, help="true/false expression on runs.csv columns, e.g. "
+                   "\"stalled\" or \"stall_cause == 'governance_dispute'\"")
+    d.add_argument("--threshold", type=float, default=0.5, help="PRIM density threshold (default 0.5)")
+
     sub.add_parser("list", help="scenarios, parameters and policy levers",
                    description="List scenarios and every parameter and lever with its default, "
                    "unit, range and meaning (the keys for --set).\nexample: python run.py list")
@@ -108,7 +152,8 @@ def cmd_validate(args, out_dir: Path | None = None) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked."""
     from sim.validation import format_table, validate
 
-    result = validate(args.replicates, args.seed, workers=args.workers, progress=_progress(args))
+    result = validate(args.replicates, args.seed, workers=args.workers, scheduler=args.scheduler,
+                      progress=_progress(args))
     print(format_table(result))
     public = {k: v for k, v in result.items() if k != "rows"}
     if getattr(args, "json", None):
@@ -133,7 +178,7 @@ def _run_jobs(scenarios, args, overrides, detail=True, tags=()):
     jobs = [Job(i * args.replicates + r, str(sc.path), r, args.seed,
                 tuple(sorted(overrides.items())), tags, detail)
             for i, sc in enumerate(scenarios) for r in range(args.replicates)]
-    return list(execute(jobs, workers=args.workers, progress=_progress(args)))
+    return list(execute(jobs, workers=args.workers, scheduler=args.scheduler, progress=_progress(args)))
 
 
 def cmd_run(args) -> Path:
@@ -277,6 +322,60 @@ def cmd_compare(args) -> Path:
     return out
 
 
+def cmd_sweep(args) -> Path:
+    """Run (or resume) a sweep."""
+    from sim.experiments import Uncertainty, run_sweep
+
+    params = [Uncertainty.parse(t) for t in args.param]
+    if args.resume and not args.out:
+        raise InputError("--resume", "--out", "name the folder of the sweep to resume")
+    out = args.out or Path("results") / f"sweep-{Path(args.scenario).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    t0 = time.perf_counter()
+    final = run_sweep(out, args.scenario, params, args.samples, args.replicates, args.method, args.seed,
+                      resume=args.resume, force=args.force, workers=args.workers,
+                      scheduler=args.scheduler, progress=_progress(args), overrides=parse_set(args.set))
+    n = sum(1 for _ in open(final, encoding="utf-8")) - 1
+    print(f"wrote {final} ({n} runs, {time.perf_counter() - t0:.1f} s)")
+    return final
+
+
+def cmd_sensitivity(args) -> Path:
+    """Sobol or Morris indices with a plot."""
+    from sim import plots
+    from sim.experiments import Uncertainty, sensitivity
+    from sim.results import atomic_dir, prepare_out_dir
+
+    params = [Uncertainty.parse(t) for t in args.param]
+    out = args.out or Path("results") / f"sensitivity-{Path(args.scenario).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    prepare_out_dir(out, args.force)
+    table = sensitivity(args.scenario, params, args.method, args.samples, args.replicates, args.seed,
+                        workers=args.workers, scheduler=args.scheduler, progress=_progress(args))
+    with atomic_dir(out, args.force) as tmp:
+        table.to_csv(tmp / "indices.csv", index=False)
+        plots.save(plots.sensitivity(table, f"{args.method.capitalize()} indices, {Path(args.scenario).stem}"),
+                   tmp / "indices")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"{table.attrs['runs']} runs; wrote {out}/ (indices.csv, indices.png/.svg)")
+    return out
+
+
+def cmd_discover(args) -> None:
+    """PRIM on a sweep folder."""
+    import matplotlib.pyplot as plt
+
+    from sim import plots
+    from sim.experiments import box_report, discover
+
+    box, x, y = discover(args.sweep_dir, args.outcome, args.threshold)
+    print(f"outcome {args.outcome!r}: true in {y.sum()} of {len(y)} runs ({y.mean():.3f})")
+    print(box_report(box))
+    box.show_tradeoff()
+    made = plots.save(plt.gcf(), args.sweep_dir / "prim-trajectory")
+    box.inspect(style="graph")
+    made += plots.save(plt.gcf(), args.sweep_dir / "prim-box")
+    print("wrote " + ", ".join(str(p) for p in made))
+
+
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
     from sim.params import load_defaults
@@ -317,7 +416,7 @@ def cmd_default(args) -> None:
 
     run_args = argparse.Namespace(
         scenario=available_scenarios(), replicates=100,
-        seed=args.seed, workers=args.workers, quiet=args.quiet, until=None, set=None,
+        seed=args.seed, workers=args.workers, scheduler=None, quiet=args.quiet, until=None, set=None,
         out=Path("results") / f"pilots-{datetime.now():%Y%m%d-%H%M%S}", force=False, no_plots=False)
     cmd_run(run_args)
 
@@ -328,11 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            args.seed, args.workers, args.quiet = 20161214, None, False
+            args.seed, args.workers, args.scheduler, args.quiet = 20161214, None, None, False
             cmd_default(args)
         else:
             {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "list": cmd_list,
-             "show": cmd_show}[args.command](args)
+             "show": cmd_show, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity,
+             "discover": cmd_discover}[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -62,6 +62,8 @@ def outcome_row(model: CooperationModel) -> dict[str, Any]:
         row[f"{measure}_main_start"] = _mean_over(model, start_month - 1, sc.names, all_sectors, measure)
         row[f"{measure}_pilot_end"] = _mean_over(model, sc.pilot_end, sc.names, all_sectors, measure)
         row[f"{measure}_horizon"] = _mean_over(model, sc.horizon, sc.names, all_sectors, measure)
+    decided = [a.decided for a in model.arrangements]
+    row["months_to_agreement"] = (min(decided) if decided else sc.horizon + 1) - sc.start
     row["n_votes"] = len(model.project.votes)
     row["formal_by_pilot_end"] = any(row[f"form_{s}"] in FORMS[2:] for s in SECTORS)
     return row

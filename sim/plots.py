@@ -174,3 +174,26 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str):
     fig.suptitle(f"{title}: arrangements at the end of the pilot (node size = population; "
                  "layout from straight-line distances)")
     return fig
+
+
+def sensitivity(table: pd.DataFrame, title: str):
+    """Sobol first-order and total indices (or Morris mu*) with 95 % intervals, per outcome."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 0.45 * table["parameter"].nunique() + 1.8),
+                             sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], outcomes, strict=True):
+        t = table[table["outcome"] == name]
+        y = np.arange(len(t))
+        if "S1" in t:
+            ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order (S1)", color="#386cb0", capsize=2)
+            ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="total (ST)", color="#d95f02", capsize=2)
+            ax.set_xlabel("Sobol index (95 % interval)")
+        else:
+            ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], color="#386cb0", capsize=2, label="mu*")
+            ax.set_xlabel("Morris mu* (95 % interval)")
+        ax.set_yticks(y, t["parameter"])
+        ax.set_title(name.replace("_", " "))
+    axes[0][0].invert_yaxis()
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig

@@ -1,6 +1,5 @@
 """Each mechanism moves in the direction the report describes."""
 
-from dataclasses import replace
 
 import pytest
 
@@ -31,7 +30,7 @@ def test_much_larger_host_values_the_board_more_than_its_partners():
     m = model()
     names = tuple(m.scenario.names)  # first = the largest member
     board = Option((0, 1, 2), "board_host", names[0], names)
-    admin = replace(board, form="admin_host")
+    admin = board._replace(form="admin_host")
     host_gain = m.municipality(names[0]).own_utility(board) - m.municipality(names[0]).own_utility(admin)
     for partner in names[1:]:
         mp = m.municipality(partner)
