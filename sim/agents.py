@@ -185,6 +185,13 @@ class Municipality(mesa.Agent):
             cache[key] = self.own_utility(option) + mech.regional_perspective(model.p, partners)
         return cache[key]
 
+    def parts(self, option: Option) -> tuple[float, float, float]:
+        """``(gains, control, other)`` of an option, cached for the current month."""
+        cache, key = self.model.cache, (self.name, option)
+        if key not in cache:
+            cache[key] = (self.gains(option), *self.costs(option))
+        return cache[key]
+
     def own_utility(self, option: Option, view: str = "council") -> float:
         """Own value of an option against keeping the own service (0), as council or administration.
 
@@ -193,12 +200,7 @@ class Municipality(mesa.Agent):
         control and jobs (§3.4: administrative and political anchoring differ). Values are
         cached for the current month (state changes only between months).
         """
-        cache = self.model.cache
-        key = (self.name, option)
-        if key not in cache:
-            control, other = self.costs(option)
-            cache[key] = (self.gains(option), control, other)
-        gains, control, other = cache[key]
+        gains, control, other = self.parts(option)
         if view == "council":
             return self.readiness * gains - control + other
         return gains - self.model.p["admin_control_weight"] * control + other
@@ -383,7 +385,7 @@ class ProjectOrganisation(mesa.Agent):
         """The agenda setter's value of proposing an option, and its believed chance of passing."""
         model, p = self.model, self.model.p
         prospect = self.viable_chance(option)
-        value = sum(model.municipality(m).gains(option) for m in option.members) / len(option.members)
+        value = sum(model.municipality(m).parts(option)[0] for m in option.members) / len(option.members)
         if self.leader in option.members:
             bias = p["leader_weight"] * (1 - p["consultant_neutrality"] * model.scenario.consultant)
             value += bias * model.municipality(self.leader).utility(option, "administration")

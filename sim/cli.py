@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "\"stalled\" or \"stall_cause == 'governance_dispute'\"")
     d.add_argument("--threshold", type=float, default=0.5, help="PRIM density threshold (default 0.5)")
 
+    b = sub.add_parser("dashboard", help="start the interactive dashboard (Solara) and print its address",
+                       description="Start the SolaraViz dashboard on HOST:PORT (Ctrl-C stops it).\n"
+                       "example: python run.py dashboard --port 8765")
+    b.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    b.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
+
     sub.add_parser("list", help="scenarios, parameters and policy levers",
                    description="List scenarios and every parameter and lever with its default, "
                    "unit, range and meaning (the keys for --set).\nexample: python run.py list")
@@ -172,78 +178,33 @@ def validation_markdown(result: dict[str, Any], command: str) -> str:
             "`scenarios/patterns.toml` and `sim/validation.py`; discussion in `docs/ODD.md`.\n")
 
 
-def _run_jobs(scenarios, args, overrides, detail=True, tags=()):
-    from sim.runner import Job, execute
-
-    jobs = [Job(i * args.replicates + r, str(sc.path), r, args.seed,
-                tuple(sorted(overrides.items())), tags, detail)
-            for i, sc in enumerate(scenarios) for r in range(args.replicates)]
-    return list(execute(jobs, workers=args.workers, scheduler=args.scheduler, progress=_progress(args)))
-
-
 def cmd_run(args) -> Path:
     """Run scenarios and write the result folder."""
-    import pandas as pd
-
     from sim import plots
-    from sim.results import atomic_dir, modal_replicate, prepare_out_dir, summarise, write_json
-    from sim.runner import replicate_seed
+    from sim.results import atomic_dir, prepare_out_dir, run_scenarios, write_json
     from sim.scenario import load_scenario, month_index
 
     overrides = parse_set(args.set)
     scenarios = [load_scenario(s, overrides) for s in args.scenario]
-    if args.until:
-        until = month_index(args.until, "--until", "--until")
-        for sc in scenarios:
-            if until < sc.start:
-                raise InputError("--until", args.until, f"is before {sc.name}'s start")
-            sc.horizon = until
-            sc.pilot_end = min(sc.pilot_end, until)
+    until = month_index(args.until, "--until", "--until") if args.until else None
+    for sc in scenarios:
+        if until is not None and until < sc.start:
+            raise InputError("--until", args.until, f"is before {sc.name}'s start")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("results") / f"{'+'.join(Path(s).stem for s in args.scenario)}-{stamp}"
     prepare_out_dir(out, args.force)
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    if args.until:  # horizon changed: run in this process with the edited scenarios
-        from sim.model import CooperationModel
-        from sim.outcomes import outcome_row
-
-        results = []
-        for sc in scenarios:
-            for r in range(args.replicates):
-                m = CooperationModel(sc, rng=replicate_seed(args.seed, r)).run()
-                tl = m.timeline()
-                tl.insert(0, "replicate", r)
-                results.append({"row": {"replicate": r, "seed": args.seed, **outcome_row(m)},
-                                "events": [{"replicate": r, **e} for e in m.events], "timeline": tl})
-    else:
-        results = _run_jobs(scenarios, args, overrides)
+    res = run_scenarios(scenarios, args.replicates, args.seed, workers=args.workers, scheduler=args.scheduler,
+                        progress=_progress(args), until=until, **overrides)
+    made: list = []
     with atomic_dir(out, args.force) as tmp:
-        rows = [r["row"] for r in results]
-        pd.DataFrame(rows).to_csv(tmp / "runs.csv", index=False)
-        timeline = pd.concat([r["timeline"].assign(region=r["row"]["case"]) for r in results])
-        timeline.to_csv(tmp / "timeline.csv", index=False)
-        events = pd.DataFrame([e for r in results for e in r["events"]])
-        events.to_csv(tmp / "events.csv", index=False)
-        summaries = []
-        made: list[str] = []
-        for sc in scenarios:
-            sc_rows = [r for r in rows if r["case"] == sc.name]
-            summary = summarise(sc_rows).assign(scenario=sc.name)
-            summaries.append(summary)
-            if not args.no_plots:
-                stem = sc.path.stem
-                made += plots.save(plots.outcome_shares(summary, f"{sc.name}: outcomes"),
-                                   tmp / f"{stem}-outcomes")
-                made += plots.save(plots.fan_charts(timeline[timeline["region"] == sc.name], sc.name),
-                                   tmp / f"{stem}-fan-charts")
-                k = modal_replicate(sc_rows)
-                ev = events[(events["region"] == sc.name) & (events["replicate"] == sc_rows[k]["replicate"])]
-                made += plots.save(plots.negotiation_timeline(ev, sc.names, sc.name), tmp / f"{stem}-timeline")
-                made += plots.save(plots.region_map(sc, sc_rows[k], sc.name), tmp / f"{stem}-map")
-        pd.concat(summaries).to_csv(tmp / "summary.csv", index=False)
-        write_json(tmp / "metadata.json", _metadata(args, scenarios, started, t0))
-    print_summary(pd.concat(summaries))
+        res.write(tmp)
+        if not args.no_plots:
+            for stem, fig in res.plots().items():
+                made += plots.save(fig, tmp / stem)
+        write_json(tmp / "metadata.json", _metadata(args, res.scenarios, started, t0))
+    print_summary(res.summary())
     print(f"wrote {out}/ (runs.csv, timeline.csv, events.csv, summary.csv, metadata.json"
           + (f", {len(made) // 2} plots as PNG and SVG)" if made else ")"))
     return out
@@ -289,7 +250,7 @@ def cmd_compare(args) -> Path:
     import pandas as pd
 
     from sim import plots
-    from sim.results import atomic_dir, compare_rows, prepare_out_dir, write_json
+    from sim.results import atomic_dir, compare_rows, prepare_out_dir, run_scenarios, write_json
     from sim.scenario import load_scenario
 
     variants = [_parse_variant(v) for v in args.variant]
@@ -299,11 +260,13 @@ def cmd_compare(args) -> Path:
     out = args.out or Path("results") / f"compare-{base.path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     prepare_out_dir(out, args.force)
     started, t0 = datetime.now().isoformat(timespec="seconds"), time.perf_counter()
-    base_rows = [r["row"] for r in _run_jobs([base], args, {}, detail=False)]
-    tables = []
-    for name, ov in variants:
-        rows = [r["row"] for r in _run_jobs([base], args, ov, detail=False)]
-        tables.append(compare_rows(base_rows, rows).assign(variant_name=name, overrides=str(ov)))
+    def rows(**ov):
+        return run_scenarios([base], args.replicates, args.seed, detail=False, workers=args.workers,
+                             scheduler=args.scheduler, progress=_progress(args), **ov).rows.to_dict("records")
+
+    base_rows = rows()
+    tables = [compare_rows(base_rows, rows(**ov)).assign(variant_name=name, overrides=str(ov))
+              for name, ov in variants]
     table = pd.concat(tables)
     with atomic_dir(out, args.force) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False)
@@ -376,6 +339,16 @@ def cmd_discover(args) -> None:
     print("wrote " + ", ".join(str(p) for p in made))
 
 
+def cmd_dashboard(args) -> None:
+    """Run ``solara run sim/app.py`` and print where it is."""
+    import subprocess
+
+    app = Path(__file__).with_name("app.py")
+    print(f"dashboard at http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    subprocess.run([sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port",
+                    str(args.port), "--no-open", "--production"], check=False)
+
+
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
     from sim.params import load_defaults
@@ -432,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "list": cmd_list,
              "show": cmd_show, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity,
-             "discover": cmd_discover}[args.command](args)
+             "discover": cmd_discover, "dashboard": cmd_dashboard}[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

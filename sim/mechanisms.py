@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 Params = dict[str, Any]
+_COHESION = ("cohesion_planning", "cohesion_environment", "cohesion_agriculture")  # SECTORS order
 
 
 # --- Sector sensitivity (§2.2 "Prosess", §3.2) -------------------------------------------------
@@ -34,9 +35,7 @@ def sector_cohesion(p: Params, sector: int) -> float:
     its few posts brings less. A network is not limited this way: it shares knowledge, not
     tasks.
     """
-    from sim.params import SECTORS
-
-    return p[f"cohesion_{SECTORS[sector]}"]
+    return p[_COHESION[sector]]
 
 
 def bundle_synergy(p: Params, sectors: tuple[int, ...]) -> float:

@@ -71,9 +71,8 @@ class CooperationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={
             "month": lambda m: month_label(m.month),
             "phase": lambda m: m.project.phase,
-            "mean_competence": lambda m: float(self.history[m.month - sc.start, :, :, 0].mean()),
-            "mean_capacity": lambda m: float(self.history[m.month - sc.start, :, :, 1].mean()),
-            "mean_vulnerability": lambda m: float(self.history[m.month - sc.start, :, :, 2].mean()),
+            "members": lambda m: len(m.project.members),
+            "arrangements": lambda m: len(m.arrangements),
         })
 
     # --- lookups -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,91 @@ def modal_replicate(rows: list[dict[str, Any]]) -> int:
     key = [tuple(r[f"form_{s}"] for s in SECTORS) + (r["stall_cause"],) for r in rows]
     mode = Counter(key).most_common(1)[0][0]
     return key.index(mode)
+
+
+@dataclass
+class Results:
+    """Replicates of one or more scenarios: tables that convert to DataFrames and plot themselves.
+
+    Attributes:
+        scenarios: The resolved scenarios that were run.
+        rows: One row per replicate (``runs.csv``).
+        timeline: Tidy monthly state (``timeline.csv``); empty unless run with ``detail``.
+        events: Event logs (``events.csv``); empty unless run with ``detail``.
+    """
+
+    scenarios: list
+    rows: pd.DataFrame
+    timeline: pd.DataFrame
+    events: pd.DataFrame
+
+    def _rows_of(self, name: str) -> list[dict[str, Any]]:
+        return self.rows[self.rows["case"] == name].to_dict("records")
+
+    def summary(self) -> pd.DataFrame:
+        """Outcome shares and means with 95 % intervals, per scenario."""
+        return pd.concat([summarise(self._rows_of(sc.name)).assign(scenario=sc.name) for sc in self.scenarios])
+
+    def representative(self, name: str) -> dict[str, Any]:
+        """The outcome row of the representative replicate of a scenario."""
+        rows = self._rows_of(name)
+        return rows[modal_replicate(rows)]
+
+    def plots(self) -> dict[str, Any]:
+        """Every plot for every scenario: ``{"<file stem>-<kind>": Figure}``."""
+        from sim import plots
+
+        figs = {}
+        summary = self.summary()
+        for sc in self.scenarios:
+            stem = sc.path.stem
+            figs[f"{stem}-outcomes"] = plots.outcome_shares(summary[summary["scenario"] == sc.name],
+                                                             f"{sc.name}: outcomes")
+            if len(self.timeline):
+                figs[f"{stem}-fan-charts"] = plots.fan_charts(self.timeline[self.timeline["region"] == sc.name],
+                                                              sc.name)
+            rep = self.representative(sc.name)
+            if len(self.events):
+                ev = self.events[(self.events["region"] == sc.name) & (self.events["replicate"] == rep["replicate"])]
+                figs[f"{stem}-timeline"] = plots.negotiation_timeline(ev, sc.names, sc.name)
+            figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
+        return figs
+
+    def write(self, folder: Path) -> list[str]:
+        """Write the CSV tables into ``folder``; return the file names."""
+        self.rows.to_csv(folder / "runs.csv", index=False)
+        self.timeline.to_csv(folder / "timeline.csv", index=False)
+        self.events.to_csv(folder / "events.csv", index=False)
+        self.summary().to_csv(folder / "summary.csv", index=False)
+        return ["runs.csv", "timeline.csv", "events.csv", "summary.csv"]
+
+
+def run_scenarios(scenarios: list, replicates: int = 100, seed: int = 20161214, detail: bool = True,
+                  workers: int | None = None, scheduler: str | None = None, progress: bool = True,
+                  until: int | None = None, **overrides: Any) -> Results:
+    """Run replicates of scenarios (names, paths or loaded) through the experiment runner.
+
+    ``until`` (a month index, see ``sim.scenario.month_index``) stops every run early.
+
+    Example:
+        >>> res = run_scenarios(["fosen"], replicates=50, reform_intensity=0)
+        >>> res.summary()
+    """
+    from sim.runner import Job, execute
+    from sim.scenario import Scenario, load_scenario
+
+    loaded = [sc if isinstance(sc, Scenario) else load_scenario(sc, overrides) for sc in scenarios]
+    if until is not None:
+        loaded = [replace(sc, horizon=until, pilot_end=min(sc.pilot_end, until)) for sc in loaded]
+    jobs = [Job(i * replicates + r, str(sc.path), r, seed, tuple(sorted({**sc.overrides, **overrides}.items())),
+                (), detail, until)
+            for i, sc in enumerate(loaded) for r in range(replicates)]
+    results = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    rows = pd.DataFrame([r["row"] for r in results])
+    timeline = (pd.concat([r["timeline"].assign(region=r["row"]["case"]) for r in results], ignore_index=True)
+                if detail else pd.DataFrame())
+    events = pd.DataFrame([e for r in results for e in r.get("events", [])])
+    return Results(loaded, rows, timeline, events)
 
 
 def prepare_out_dir(out: Path, force: bool) -> None:

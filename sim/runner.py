@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +36,7 @@ class Job:
         overrides: Parameter overrides as sorted ``(key, value)`` pairs.
         tags: Extra ``(column, value)`` pairs copied into the result row (variant, sample...).
         detail: Also return the event log and the timeline.
+        until: Last month to simulate (month index), instead of the scenario's horizon.
     """
 
     index: int
@@ -45,6 +46,7 @@ class Job:
     overrides: tuple[tuple[str, Any], ...] = ()
     tags: tuple[tuple[str, Any], ...] = field(default=())
     detail: bool = False
+    until: int | None = None
 
 
 def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
@@ -53,8 +55,11 @@ def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
 
 
 @lru_cache(maxsize=64)
-def _scenario(name: str, overrides: tuple[tuple[str, Any], ...]) -> Scenario:
-    return load_scenario(name, dict(overrides))
+def _scenario(name: str, overrides: tuple[tuple[str, Any], ...], until: int | None = None) -> Scenario:
+    sc = load_scenario(name, dict(overrides))
+    if until is not None:
+        sc = replace(sc, horizon=until, pilot_end=min(sc.pilot_end, until))
+    return sc
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -62,7 +67,7 @@ def run_job(job: Job) -> dict[str, Any]:
     from sim.model import CooperationModel
     from sim.outcomes import outcome_row
 
-    model = CooperationModel(_scenario(job.scenario, job.overrides),
+    model = CooperationModel(_scenario(job.scenario, job.overrides, job.until),
                              rng=replicate_seed(job.base_seed, job.replicate)).run()
     row = {**dict(job.tags), "replicate": job.replicate, "seed": job.base_seed, **outcome_row(model)}
     out: dict[str, Any] = {"index": job.index, "row": row}

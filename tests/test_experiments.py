@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.errors import InputError
 from sim.experiments import Uncertainty, design
 from sim.runner import Job, run_rows
-from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = [Job(i, case, i % 7, 42, (("reform_intensity", 0.5 + (i % 3) / 2),))
@@ -75,15 +75,17 @@ def test_resume_after_kill_gives_the_same_result(tmp_path):
 
 @pytest.mark.slow
 def test_sensitivity_and_discovery_from_the_cli(tmp_path):
-    run = lambda *a: subprocess.run([sys.executable, str(ROOT / "run.py"), *a], capture_output=True, text=True,
-                                    timeout=600)
+    def run(*a):
+        return subprocess.run([sys.executable, str(ROOT / "run.py"), *a], capture_output=True, text=True,
+                                        timeout=600)
     res = run("sensitivity", "vaernesregionen", "--param", "steering_value=0:1.5", "--param",
               "extra_political_involvement=0:1", "--samples", "16", "--replicates", "3", "--out", tmp_path / "s",
               "--quiet")
     assert res.returncode == 0, res.stderr
     assert "p_stall" in res.stdout and (tmp_path / "s" / "indices.png").exists()
     res = run("sweep", "vaernesregionen", "--param", "steering_value=0:1.5", "--param",
-              "extra_political_involvement=0:1", "--samples", "40", "--replicates", "5", "--out", tmp_path / "w", "--quiet")
+              "extra_political_involvement=0:1", "--samples", "40", "--replicates", "5", "--out", tmp_path / "w",
+              "--quiet")
     assert res.returncode == 0, res.stderr
     res = run("discover", tmp_path / "w", "--outcome", "stalled")
     assert res.returncode == 0, res.stderr
