@@ -46,7 +46,7 @@ def Status(model: CooperationModel):
 def RegionMap(model: CooperationModel):
     """Municipalities sized by population, ties coloured by form, host ringed."""
     update_counter.get()
-    fig = plots.region_map(model.scenario, current_arrangements(model), model.scenario.name)
+    fig = plots.region_map(model.scenario, current_arrangements(model), model.scenario.name, when="now")
     solara.FigureMatplotlib(fig, format="png")
     plt.close(fig)
 
@@ -102,9 +102,9 @@ def model_params() -> dict:
 class DashboardModel(CooperationModel):
     """``CooperationModel`` taking the seed as text, as the dashboard's input box gives it."""
 
-    def __init__(self, scenario: str = "fjellregionen", rng: str | int | None = "1", **params) -> None:
+    def __init__(self, scenario: str = "fjellregionen", rng: str | int | None = "1", **kwargs) -> None:
         seed = int(rng) if str(rng).strip().lstrip("-").isdigit() else None
-        super().__init__(scenario, rng=seed, **params)
+        super().__init__(scenario, rng=seed, **kwargs)  # Mesa's parameter check wants **kwargs
 
 
 def make_page(model: CooperationModel | None = None):

@@ -142,7 +142,7 @@ def _positions(scenario: Scenario) -> np.ndarray:
     return vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
 
 
-def region_map(scenario: Scenario, row: dict[str, Any], title: str):
+def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = "at the end of the pilot"):
     """Map-like network: node size = population, edges coloured by form, host ringed."""
     names = scenario.names
     pos = _positions(scenario)
@@ -171,8 +171,7 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str):
     handles = [plt.Line2D([], [], color=c, lw=3, label=f.replace("_", " ")) for f, c in FORM_COLOURS.items()
                if f in FORMS]
     fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False)
-    fig.suptitle(f"{title}: arrangements at the end of the pilot (node size = population; "
-                 "layout from straight-line distances)")
+    fig.suptitle(f"{title}: arrangements {when} (node size = population; layout from straight-line distances)")
     return fig
 
 

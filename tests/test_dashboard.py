@@ -91,15 +91,16 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.goto(url)
             page.get_by_text("Step", exact=True).wait_for(timeout=60000)
             # choose a scenario in the sidebar's select
-            page.get_by_label("Scenario").first.click()
+            page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
             page.get_by_role("option", name="vaernesregionen").click()
+            page.get_by_text("Reset", exact=True).click()  # a new model with the chosen parameters
             page.get_by_text("Værnesregionen").first.wait_for(timeout=30000)
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
             log_before = page.locator(".solara-markdown table").last.inner_text()
-            for _ in range(10):
+            for _ in range(24):
                 page.get_by_text("Step", exact=True).click()
-                page.wait_for_timeout(300)
-            page.get_by_text("Month: 2014-12").wait_for(timeout=30000)
+                page.wait_for_timeout(250)
+            page.get_by_text("Month: 2016-02").wait_for(timeout=30000)
             page.wait_for_timeout(1000)
             log_after = page.locator(".solara-markdown table").last.inner_text()
             assert log_after != log_before
