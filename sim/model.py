@@ -64,6 +64,9 @@ class CooperationModel(mesa.Model):
             self._munis[a].trust[b] = self._munis[b].trust[a] = t
         self.governor = CountyGovernor(self)
         self.project = ProjectOrganisation(self)
+        # Mesa 3.3 keeps every model alive in the class-level Agent._ids (mesa issue #3179, fixed
+        # after 3.3); all agents exist now, so release the model's entry to let it be collected.
+        mesa.Agent._ids.pop(self, None)
         self.log("pre_project_start", f"{len(sc.names)} municipalities, leader {sc.leader}")
         n_months = sc.horizon - sc.start + 1
         self.history = np.full((n_months, len(sc.names), len(SECTORS), len(MEASURES)), np.nan)
