@@ -301,7 +301,7 @@ class ProjectOrganisation(mesa.Agent):
         self.revealed: set[str] = set()
         self.votes: list[Vote] = []
         self.stall_cause: str | None = None
-        self.side_payment_used: bool = False
+        self.side_payment_to: str | None = None  # who was promised another joint function
         self.active: float = 1.0
         self.option_start: int = 0
 
@@ -434,7 +434,7 @@ class ProjectOrganisation(mesa.Agent):
     def next_round(self) -> None:
         """After a service opens or a network's pilot ends: start on the remaining sectors."""
         if self.candidate_options():
-            self.revisions, self.tried, self.side_payment_used = 0, set(), False
+            self.revisions, self.tried, self.side_payment_to = 0, set(), None
             self._enter("pre_project", "pre_project_months")
             self.model.log("pre_project_start", "next step: remaining sectors")
         else:
@@ -458,19 +458,17 @@ class ProjectOrganisation(mesa.Agent):
         option, stage = self.option, self.phase
         hosts = model.eligible_hosts(option.members)
         forms = [f for f in FORMAL if p[f"allow_{f}"]] or list(FORMAL)
-        yes, util, pref_host, pref_form = {}, {}, {}, {}
-        side_payment_to = None
+        yes, util, pref_host, pref_form, loss = {}, {}, {}, {}, {}
         for name in option.members:
             muni = model.municipality(name)
-            u = muni.utility(option)
             pref_host[name] = muni.preferred_host(option, hosts)
             pref_form[name] = muni.preferred_form(option, forms) if option.formal else option.form
-            loss = muni.disappointment(option, pref_host[name])
-            if loss > 0 and p["side_payments"] and not self.side_payment_used and u - loss < 0 <= (
-                    u - loss + p["side_payment_value"] * (1 + p["loss_aversion"])):
-                side_payment_to, self.side_payment_used = name, True
-                loss -= p["side_payment_value"] * (1 + p["loss_aversion"])
-            util[name] = u - loss + model.rng.logistic(0.0, p["vote_noise"])
+            loss[name] = muni.disappointment(option, pref_host[name])
+            # a council whose own claim to host lost judges the outcome on its own interest (§2.1)
+            util[name] = (muni.own_utility(option) if loss[name] > 0 else muni.utility(option)) - loss[name]
+        side_payment_to = self.offer_side_payment(option, util, loss)
+        for name in option.members:
+            util[name] += model.rng.logistic(0.0, p["vote_noise"])
             yes[name] = util[name] > 0
         record = Vote(model.month, option, stage, yes, util, pref_host, pref_form,
                       side_payment_to=side_payment_to)
@@ -507,6 +505,28 @@ class ProjectOrganisation(mesa.Agent):
             self._enter("main_project", "main_project_months")
         else:
             self.agree(option, side_payment_to)
+
+    def offer_side_payment(self, option: Option, util: dict[str, float], loss: dict[str, float]) -> str | None:
+        """Offer hosting of another joint function to one member it would keep (§2.1, DOMAIN §4.1).
+
+        Among members whose lost host claim puts them below zero but whom the side payment
+        would lift above it, the one adding most staff to the pooled service gets it. One
+        promise per process round; it holds in later votes of the round. Updates ``util``.
+        """
+        p = self.model.p
+        value = p["side_payment_value"] * (1 + p["loss_aversion"])
+        if not (option.formal and p["side_payments"]):
+            return None
+        if self.side_payment_to is None:
+            candidates = [m for m in option.members if loss[m] > 0 and util[m] < 0 <= util[m] + value]
+            if not candidates:
+                return None
+            self.side_payment_to = max(candidates, key=lambda m: sum(
+                self.model.municipality(m).staff[s] for s in option.sectors))
+        if self.side_payment_to not in option.members or loss[self.side_payment_to] <= 0:
+            return None
+        util[self.side_payment_to] += value
+        return self.side_payment_to
 
     def agree(self, option: Option, side_payment_to: str | None) -> None:
         """Every remaining council said yes: the arrangement is decided."""

@@ -45,21 +45,39 @@ def test_board_loss_grows_as_partner_shrinks_and_admin_loss_as_partner_grows():
 
 
 def test_member_not_chosen_as_host_may_exit_when_hosting_matters_enough():
-    def exit_share(hosting_value):
-        exits = 0
+    """The smallest member claims the host; the more a lost claim weighs, the more often it leaves."""
+    def exits(loss_aversion):
+        count = 0
         for seed in range(30):
-            m = CooperationModel("fjellregionen", rng=seed, hosting_value=hosting_value,
-                                 loss_aversion=0.5, side_payments=False)
+            m = CooperationModel("fjellregionen", rng=seed, loss_aversion=loss_aversion,
+                                 political_readiness_start=0.9)
             names = tuple(m.scenario.names)
             smallest = min(names, key=lambda n: m.municipality(n).population)
-            host = next(n for n in names if n not in (smallest, names[0]))
+            host = min(names, key=lambda n: sum(m.scenario.distance(n, o) for o in names))  # most central
             m.project.option = Option((2,), "admin_host", host, names)
             m.project.phase = "council_vote"
             m.project.vote()
-            exits += smallest in m.project.votes[-1].exits
-        return exits / 30
+            assert m.project.votes[-1].preferred_host[smallest] == smallest  # it claims
+            count += smallest in m.project.votes[-1].exits
+        return count
 
-    assert exit_share(2.0) > exit_share(0.0)
+    assert exits(0.0) == 0
+    assert exits(2.0) > exits(1.0) > 0
+
+
+def test_side_payment_goes_to_the_claimant_adding_most_staff():
+    m = CooperationModel("fjellregionen", rng=1, political_readiness_start=0.9)
+    names = tuple(m.scenario.names)
+    host = min(names, key=lambda n: sum(m.scenario.distance(n, o) for o in names))
+    option = Option((2,), "admin_host", host, names)
+    util = dict.fromkeys(names, -0.2)
+    loss = {n: (1.0 if n not in (host, names[0]) else 0.0) for n in names}
+    chosen = m.project.offer_side_payment(option, util, loss)
+    claimants = [n for n in names if loss[n] > 0]
+    assert chosen == max(claimants, key=lambda n: m.municipality(n).staff[2])
+    assert util[chosen] > 0 and all(util[n] == -0.2 for n in names if n != chosen)
+    assert CooperationModel("fjellregionen", rng=1, side_payments=False).project.offer_side_payment(
+        option, dict.fromkeys(names, -0.2), loss) is None
 
 
 def test_hosting_gain_is_a_bigger_side_payment_for_a_small_municipality():

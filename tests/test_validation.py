@@ -34,7 +34,7 @@ def test_wilson_interval():
 
 @pytest.mark.slow
 def test_primary_patterns_hold_with_the_shared_parameters():
-    result = validate(replicates=200, seed=99, progress=False)
+    result = validate(replicates=400, seed=99, progress=False)
     failed = [p for p in result["patterns"] if p["kind"] == "primary" and not p["passed"]]
     assert not failed, failed
     assert {p["id"] for p in result["patterns"]} == {p.id for p in load_patterns()}
