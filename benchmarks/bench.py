@@ -131,9 +131,15 @@ def against_batch_run(n: int) -> None:
     code_runner = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from sim.runner import Job, run_rows; "
                    f"r = run_rows([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False); "
                    "print(len(r))")
-    for label, code in (("batch_run", code_batch), ("sim.runner", code_runner)):
+    code_stream = (f"import sys, csv, tempfile; sys.path.insert(0, {str(ROOT)!r}); "
+                   "from sim.runner import Job, execute; "
+                   "fh = tempfile.TemporaryFile('w+'); w = None\n"
+                   f"for res in execute([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False):\n"
+                   "    w = w or csv.DictWriter(fh, fieldnames=list(res['row'])); w.writerow(res['row'])")
+    for label, code in (("batch_run", code_batch), ("sim.runner, rows in memory", code_runner),
+                        ("sim.runner, rows streamed to disk", code_stream)):
         seconds, peak = child_peak_mb([sys.executable, "-c", code])
-        print(f"   {label:10s} {n / seconds:7.1f} runs/s, peak RSS {peak:6.0f} MB")
+        print(f"   {label:34s} {n / seconds:7.1f} runs/s, peak RSS {peak:6.0f} MB")
 
 
 def main() -> None:
@@ -150,6 +156,7 @@ def main() -> None:
         sweep_memory(100_000)
     runner_overhead(300)
     against_batch_run(3000)
+    against_batch_run(20000)
     print(f"(benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
 

@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("sweep_dir", type=Path)
     d.add_argument("--outcome", required=True, help="true/false expression on runs.csv columns, e.g. "
                    "\"stalled\" or \"stall_cause == 'governance_dispute'\"")
-    d.add_argument("--threshold", type=float, default=0.5, help="PRIM density threshold (default 0.5)")
+    d.add_argument("--min-coverage", type=float, default=0.5,
+                   help="choose the densest box covering at least this share of the outcome's runs (default 0.5)")
 
     b = sub.add_parser("dashboard", help="start the interactive dashboard (Solara) and print its address",
                        description="Start the SolaraViz dashboard on HOST:PORT (Ctrl-C stops it).\n"
@@ -329,7 +330,9 @@ def cmd_discover(args) -> None:
     from sim import plots
     from sim.experiments import box_report, discover
 
-    box, x, y = discover(args.sweep_dir, args.outcome, args.threshold)
+    if not 0 < args.min_coverage <= 1:
+        raise InputError("--min-coverage", str(args.min_coverage), "must be in (0, 1]")
+    box, x, y = discover(args.sweep_dir, args.outcome, args.min_coverage)
     print(f"outcome {args.outcome!r}: true in {y.sum()} of {len(y)} runs ({y.mean():.3f})")
     print(box_report(box))
     box.show_tradeoff()

@@ -248,12 +248,11 @@ def evaluate_outcome(rows, expr: str) -> np.ndarray:
     return value
 
 
-def discover(sweep_dir: Path, expr: str, threshold: float = 0.5, peel_alpha: float = 0.05,
-             min_coverage: float = 0.5):
+def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: float = 0.05):
     """PRIM (EMA Workbench) on a finished sweep: boxes where the outcome concentrates.
 
-    The chosen box is the densest on the peeling trajectory that still covers at least
-    ``min_coverage`` of the runs where the outcome holds.
+    PRIM peels the whole trajectory (threshold = the base rate); the chosen box is the densest on
+    it that still covers at least ``min_coverage`` of the runs where the outcome holds.
 
     Returns:
         ``(prim_box, x, y)``: the EMA Workbench box (the chosen peel selected), the inputs and
@@ -274,7 +273,7 @@ def discover(sweep_dir: Path, expr: str, threshold: float = 0.5, peel_alpha: flo
     if not y.any():
         raise InputError("--outcome", expr, "is true in no run: nothing to discover")
     x = rows[names].astype(float)
-    finder = prim.Prim(x, y, threshold=threshold, peel_alpha=peel_alpha)
+    finder = prim.Prim(x, y, threshold=float(y.mean()), peel_alpha=peel_alpha)  # keep peeling past the base rate
     box = finder.find_box()
     trajectory = box.peeling_trajectory
     eligible = trajectory[trajectory["coverage"] >= min_coverage]
