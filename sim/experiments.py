@@ -22,13 +22,6 @@ from sim.params import BY_NAME, suggest
 from sim.runner import Job, execute
 from sim.scenario import load_scenario, resolve_path
 
-SENSITIVITY_OUTCOMES = {
-    "p_formal": "Share of replicates with a formal agreement by pilot end",
-    "p_stall": "Share of replicates that stalled",
-    "months_to_agreement": "Months from start to the first agreement (horizon if none)",
-    "vulnerability_horizon": "Mean vulnerability at the horizon",
-}
-
 
 @dataclass(frozen=True)
 class Uncertainty:
@@ -191,6 +184,10 @@ def sensitivity(scenario: str, params: list[Uncertainty], method: str, samples: 
                 seed: int = 20161214, workers: int | None = None, scheduler: str | None = None,
                 progress: bool = True):
     """Sobol (Saltelli/Sobol' sampling) or Morris indices of the outcomes, with 95 % intervals.
+
+    Outcomes, per sample as means over its replicates: ``p_formal`` (a formal agreement by the
+    pilot's end), ``p_stall`` (the process stalled), ``months_to_agreement`` (to the first
+    agreement; the horizon if none), ``vulnerability_horizon`` (mean vulnerability at the horizon).
 
     Returns:
         A DataFrame: outcome, parameter, and the method's indices with confidence intervals.
