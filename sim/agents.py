@@ -54,7 +54,6 @@ class Arrangement:
     activity: float = 1.0  # network activity (1 = a funded coordinator)
     integration: float = 0.0  # formal offices: share of pooling gains realised
     ended: int | None = None
-    side_payment_to: str | None = None
 
 
 @dataclass
@@ -504,7 +503,7 @@ class ProjectOrganisation(mesa.Agent):
             model.log("main_project_start", option.describe())
             self._enter("main_project", "main_project_months")
         else:
-            self.agree(option, side_payment_to)
+            self.agree(option)
 
     def offer_side_payment(self, option: Option, util: dict[str, float], loss: dict[str, float]) -> str | None:
         """Offer hosting of another joint function to one member it would keep (§2.1, DOMAIN §4.1).
@@ -528,12 +527,12 @@ class ProjectOrganisation(mesa.Agent):
         util[self.side_payment_to] += value
         return self.side_payment_to
 
-    def agree(self, option: Option, side_payment_to: str | None) -> None:
+    def agree(self, option: Option) -> None:
         """Every remaining council said yes: the arrangement is decided."""
         model, p = self.model, self.model.p
         starts = model.month + (p["implementation_months"] if option.formal else 0)
         arr = Arrangement(option.form, option.sectors, option.members, option.host,
-                          decided=model.month, starts=starts, side_payment_to=side_payment_to)
+                          decided=model.month, starts=starts)
         for m in option.members:
             for s in option.sectors:
                 old = model.municipality(m).arrangement[s]

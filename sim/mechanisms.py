@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sim.params import SECTORS
+
 Params = dict[str, Any]
-_COHESION = ("cohesion_planning", "cohesion_environment", "cohesion_agriculture")  # SECTORS order
+_COHESION = tuple(f"cohesion_{s}" for s in SECTORS)
 
 
 # --- Sector sensitivity (§2.2 "Prosess", §3.2) -------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.model import MEASURES, CooperationModel
 from sim.params import FORMS, SECTORS
-from sim.scenario import month_label
+from sim.scenario import month_index, month_label
 
 
 def _mean_over(model: CooperationModel, month: int, names: list[str], sectors, measure: str) -> float:
@@ -57,7 +57,7 @@ def outcome_row(model: CooperationModel) -> dict[str, Any]:
     row["exits"] = ";".join(exits)
     starts = [e["month"] for e in model.events if e["event"] in ("main_project_start", "network_start")]
     row["main_project_start"] = starts[0] if starts else ""
-    start_month = (int(starts[0][:4]) * 12 + int(starts[0][5:]) - 1) if starts else sc.pilot_end
+    start_month = month_index(starts[0], sc.path, "main_project_start") if starts else sc.pilot_end
     for measure in MEASURES:
         row[f"{measure}_main_start"] = _mean_over(model, start_month - 1, sc.names, all_sectors, measure)
         row[f"{measure}_pilot_end"] = _mean_over(model, sc.pilot_end, sc.names, all_sectors, measure)

@@ -50,8 +50,7 @@ def outcome_shares(summary: pd.DataFrame, title: str):
 def comparison(table: pd.DataFrame, title: str):
     """Differences variant - baseline with 95 % intervals, one panel per variant."""
     variants = list(dict.fromkeys(table["variant_name"]))
-    shares = table[table["outcome"].isin(table["outcome"].unique())]
-    fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants), 0.3 * shares["outcome"].nunique() + 1.5),
+    fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants), 0.3 * table["outcome"].nunique() + 1.5),
                              sharey=True, squeeze=False)
     for ax, name in zip(axes[0], variants, strict=True):
         t = table[table["variant_name"] == name]

@@ -123,7 +123,6 @@ def execute(
     scheduler: str | None = None,
     progress: bool = True,
     chunk_size: int | None = None,
-    executor: Executor | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run jobs and yield their results in job order, as they complete.
 
@@ -133,7 +132,6 @@ def execute(
         scheduler: Dask scheduler address; sends the jobs to that cluster instead.
         progress: Show a progress bar (only when stderr is a terminal).
         chunk_size: Jobs per task (default: a few tasks per worker, at most 200 jobs).
-        executor: An executor to reuse (overrides ``workers`` and ``scheduler``).
 
     Yields:
         One result dict per job (see :func:`run_job`), in the order of ``jobs``.
@@ -144,13 +142,7 @@ def execute(
     bar = tqdm(total=len(jobs), unit="run", disable=not (progress and sys.stderr.isatty()),
                dynamic_ncols=True, leave=False)
     try:
-        if executor is None and (workers == 1 or (workers is None and not scheduler
-                                                  and (os.cpu_count() or 1) == 1)):
-            for job in jobs:
-                yield run_job(job)
-                bar.update(1)
-            return
-        with make_executor(workers, scheduler) if executor is None else _reuse(executor) as ex:
+        with make_executor(workers, scheduler) as ex:
             if ex is None:
                 for job in jobs:
                     yield run_job(job)
@@ -163,11 +155,6 @@ def execute(
                 bar.update(len(results))
     finally:
         bar.close()
-
-
-@contextmanager
-def _reuse(executor: Executor) -> Iterator[Executor]:
-    yield executor
 
 
 def run_rows(jobs: Sequence[Job], **kwargs: Any) -> list[dict[str, Any]]:
