@@ -6,13 +6,38 @@ notebooks and the dashboard share::
     from sim import CooperationModel, load_scenario, validate
     model = CooperationModel("fjellregionen", rng=1).run()
     model.event_log(); model.timeline()
+
+The names below are imported on first use, so ``import sim`` (and ``python run.py --help``)
+does not load Mesa, pandas or matplotlib.
 """
 
-from sim.errors import InputError
-from sim.model import CooperationModel
-from sim.runner import Job, execute, replicate_seed, run_rows
-from sim.scenario import available_scenarios, load_scenario
-from sim.validation import validate
+from __future__ import annotations
 
-__all__ = ["CooperationModel", "InputError", "Job", "available_scenarios", "execute", "load_scenario",
-           "replicate_seed", "run_rows", "validate"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CooperationModel": "sim.model",
+    "InputError": "sim.errors",
+    "Job": "sim.runner",
+    "available_scenarios": "sim.scenario",
+    "execute": "sim.runner",
+    "load_scenario": "sim.scenario",
+    "replicate_seed": "sim.runner",
+    "run_rows": "sim.runner",
+    "validate": "sim.validation",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

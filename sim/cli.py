@@ -1,234 +1,341 @@
-"""Command line: a thin layer over the Python API (``python run.py --help``)."""
+"""Command line: parses arguments, calls the Python API, prints (``python run.py --help``).
+
+Every input is checked -- including where the output goes -- before any work starts. Bad input
+gives one line ``error: SOURCE: KEY: PROBLEM`` on stderr and exit code 2. Heavy libraries
+(Mesa, pandas, matplotlib, SALib, Dask) are imported only by the command that needs them, so
+``--help`` and ``list`` answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import errno
+import os
+import re
+import shlex
+import signal
 import sys
-import time
+import textwrap
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
-from sim.params import CATALOGUE, parse_set
+
+DEFAULT_SEED = 20161214
 
 EPILOG = """examples:
-  python run.py                                  the three pilots: validation table and plots in results/
+  python run.py                          the three pilots: validation table, then tables and plots in results/
+  python run.py list                     scenarios, parameters and policy levers (the --set keys)
   python run.py validate --replicates 1000 --json validation.json
   python run.py run fosen --replicates 200 --set reform_intensity=0
   python run.py compare vaernesregionen --variant admin_only:allow_board_host=false \\
         --variant sectors:agenda=sector_by_sector --replicates 300
-  python run.py list
   python run.py show fjellregionen --set pilot_funding=0
+  python run.py COMMAND --help           the options of one command
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
+# --- argument types: each error names its option ---------------------------------------------------
+def _whole(option: str, low: int, high: int | None = None):
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+            raise InputError(option, text, "expected a whole number")
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+        if value < low or (high is not None and value > high):
+            raise InputError(option, text, f"must be {low} or more" if high is None else f"must be {low} to {high}")
+        return value
+
+    return parse
+
+
+def _share(option: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(option, text, "expected a number") from None
+        if not 0 < value <= 1:  # also refuses nan
+            raise InputError(option, text, "must be above 0 and at most 1")
+        return value
+
+    return parse
+
+
+def parse_set(items: list[str] | None, source: str = "--set") -> dict[str, str]:
+    """Parse ``KEY=VALUE`` strings into a dict (values stay strings until the catalogue checks them).
+
+    Raises:
+        InputError: an item without ``=``, an empty key or value, or a key given twice.
+    """
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise InputError(source, item, "expected KEY=VALUE")
+        if key in out:
+            raise InputError(source, key, "given twice")
+        out[key] = value
+    return out
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, str]]:
+    """Parse ``NAME:KEY=VALUE[,KEY=VALUE...]``."""
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or not rest.strip():
+        raise InputError("--variant", text, "expected NAME:KEY=VALUE[,KEY=VALUE...]")
+    return name.strip(), parse_set(rest.split(","), "--variant")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit code 2
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _command(sub, name: str, summary: str, description: str, *examples: str) -> argparse.ArgumentParser:
+    text = "\n\n".join(textwrap.fill(p, 78) for p in description.split("\n\n"))
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=text,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {e}" for e in examples),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    p = _Parser(prog="run.py", description="Agent-based model of inter-municipal cooperation on "
-                "planning, environment and agriculture (NIVI 2016 pilots).",
-                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    p = _Parser(
+        prog="run.py",
+        description="Agent-based model of inter-municipal cooperation on planning, "
+        "environment and agriculture (NIVI 2016 pilots).\nWithout a command: the validation table for "
+        "200 replicates per pilot, then tables and plots in results/.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     def common(sp, replicates: int) -> None:
-        sp.add_argument("--replicates", type=_positive_int, default=replicates,
-                        help=f"replicates per scenario (default {replicates})")
-        sp.add_argument("--seed", type=int, default=20161214, help="base seed (default 20161214)")
-        sp.add_argument("--workers", type=_positive_int, default=None,
-                        help="worker processes (default: all cores; 1 = in this process)")
-        sp.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to a Dask distributed "
-                        "scheduler (tcp://host:8786) instead of local processes")
+        sp.add_argument(
+            "--replicates",
+            type=_whole("--replicates", 1),
+            default=replicates,
+            help=f"replicates per scenario (default {replicates})",
+        )
+        sp.add_argument(
+            "--seed",
+            type=_whole("--seed", 0),
+            default=DEFAULT_SEED,
+            help=f"base seed, 0 or more (default {DEFAULT_SEED})",
+        )
+        sp.add_argument(
+            "--workers",
+            type=_whole("--workers", 1),
+            default=None,
+            help="worker processes (default: all cores; 1 = in this process; at most one per run)",
+        )
+        sp.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="send the runs to a Dask distributed scheduler (tcp://HOST:8786) instead of local processes",
+        )
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    v = sub.add_parser("validate", help="score the report's patterns over many replicates",
-                       description="Run the three pilots N times each and print, per pattern, the "
-                       "share of replicates that show it with a 95 %% Wilson interval.\n"
-                       "example: python run.py validate --replicates 1000 --json v.json")
+    def output(sp, what: str) -> None:
+        sp.add_argument("--out", type=Path, help=f"output folder (default results/{what}-<time>)")
+        sp.add_argument(
+            "--force",
+            action="store_true",
+            help="replace --out if it is a previous result folder of this program (anything else is never deleted)",
+        )
+
+    v = _command(
+        sub,
+        "validate",
+        "score the report's patterns over many replicates",
+        "Run the three pilots N times each and print, per pattern, the share of replicates that "
+        "show it with a 95 % Wilson interval.",
+        "python run.py validate --replicates 1000 --json validation.json",
+    )
     common(v, 1000)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
 
-    r = sub.add_parser("run", help="run scenarios and write tables and plots",
-                       description="Run replicates of one or more scenarios and write runs.csv, "
-                       "timeline.csv, events.csv, summary.csv, metadata.json and plots.\n"
-                       "example: python run.py run fosen --replicates 200 --set reform_intensity=0",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r = _command(
+        sub,
+        "run",
+        "run scenarios and write tables and plots",
+        "Run replicates of one or more scenarios and write runs.csv, timeline.csv, events.csv, "
+        "summary.csv, metadata.json and plots into a new folder.",
+        "python run.py run fosen --replicates 200 --set reform_intensity=0",
+        "python run.py run fosen --until 2015-06 --no-plots --out results/fosen-2015",
+    )
     r.add_argument("scenario", nargs="+", help="scenario name in scenarios/ or a TOML path")
     common(r, 100)
-    r.add_argument("--until", help="stop at this month, YYYY-MM (default: the scenario's horizon)")
-    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter or "
-                   "lever (see `list`); repeatable")
-    r.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
-    r.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    r.add_argument(
+        "--until", metavar="YYYY-MM", help="stop at this month, before the scenario's horizon (default: the horizon)"
+    )
+    r.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a parameter or lever (see `list`); repeatable, each key once",
+    )
+    output(r, "<scenario>")
     r.add_argument("--no-plots", action="store_true", help="skip the plots")
 
-    c = sub.add_parser("compare", help="what-if: baseline against variants on the same seeds",
-                       description="Run a baseline and each variant on the same replicate seeds "
-                       "and report every outcome's difference with a 95 %% interval.\n"
-                       "example: python run.py compare vaernesregionen "
-                       "--variant admin_only:allow_board_host=false")
+    c = _command(
+        sub,
+        "compare",
+        "what-if: baseline against variants on the same seeds",
+        "Run a baseline and each variant on the same replicate seeds (common random numbers) and "
+        "report every outcome's difference with a 95 % interval.",
+        "python run.py compare vaernesregionen --variant admin_only:allow_board_host=false",
+        "python run.py compare fosen --variant funded:pilot_funding=2 --variant none:pilot_funding=0",
+    )
     c.add_argument("scenario", help="scenario name or TOML path")
-    c.add_argument("--variant", action="append", required=True, metavar="NAME:KEY=VALUE[,KEY=VALUE]",
-                   help="a named variant; repeatable")
+    c.add_argument(
+        "--variant",
+        action="append",
+        required=True,
+        metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+        help="a named variant; repeatable",
+    )
     common(c, 300)
-    c.add_argument("--out", type=Path, help="output folder (default results/compare-<scenario>-<time>)")
-    c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    output(c, "compare-<scenario>")
 
-    w = sub.add_parser("sweep", help="Latin hypercube or grid sweep over parameters, resumable",
-                       description="Sample parameters (Latin hypercube or grid), run R replicates per "
-                       "sample and stream one row per run to OUT/runs.csv; --resume after an "
-                       "interruption runs only the missing jobs.\n"
-                       "example: python run.py sweep vaernesregionen --param steering_value=0:1.5 "
-                       "--param extra_political_involvement=0:1 --samples 200 --replicates 50 --out results/sweep",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    w.add_argument("scenario")
-    w.add_argument("--param", action="append", required=True, metavar="KEY=LO:HI[:log]",
-                   help="a parameter or lever to vary; repeatable")
-    w.add_argument("--samples", type=_positive_int, default=100,
-                   help="sample points (lhs) or points per axis (grid); default 100")
-    w.add_argument("--method", choices=("lhs", "grid"), default="lhs")
+    w = _command(
+        sub,
+        "sweep",
+        "Latin hypercube or grid sweep over parameters, resumable",
+        "Sample parameters (Latin hypercube or grid), run R replicates per sample and stream one "
+        "row per run to OUT/runs.partial.csv, renamed OUT/runs.csv when complete. After Ctrl-C or "
+        "a kill, the same command with --resume checks the rows kept and runs only what is missing "
+        "or damaged.",
+        "python run.py sweep vaernesregionen --param steering_value=0:1.5 "
+        "--param extra_political_involvement=0:1 --samples 200 --replicates 50 --out results/sweep",
+        "python run.py sweep vaernesregionen ... --out results/sweep --resume",
+    )
+    w.add_argument("scenario", help="scenario name or TOML path")
+    w.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="KEY=LO:HI[:log]",
+        help="a numeric parameter or lever to vary; repeatable, each key once",
+    )
+    w.add_argument(
+        "--samples",
+        type=_whole("--samples", 1),
+        default=100,
+        help="sample points (lhs) or points per axis (grid); default 100",
+    )
+    w.add_argument("--method", choices=("lhs", "grid"), default="lhs", help="design (default lhs)")
     common(w, 10)
-    w.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides")
-    w.add_argument("--out", type=Path, help="output folder (default results/sweep-<scenario>-<time>)")
+    w.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides; each key once")
+    output(w, "sweep-<scenario>")
     w.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    w.add_argument("--force", action="store_true", help="replace a non-empty output folder")
 
-    e = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity indices (SALib)",
-                       description="Global sensitivity of the outcomes (formal agreement, stall, "
-                       "months to agreement, vulnerability at the horizon) to chosen parameters.\n"
-                       "example: python run.py sensitivity vaernesregionen --param steering_value=0:1.5 "
-                       "--param leader_weight=0:4 --method sobol --samples 256 --replicates 10")
-    e.add_argument("scenario")
-    e.add_argument("--param", action="append", required=True, metavar="KEY=LO:HI[:log]")
-    e.add_argument("--method", choices=("sobol", "morris"), default="sobol")
-    e.add_argument("--samples", type=_positive_int, default=256,
-                   help="base samples N (Sobol: N*(D+2) points; Morris: N trajectories)")
+    e = _command(
+        sub,
+        "sensitivity",
+        "Sobol or Morris sensitivity indices (SALib)",
+        "Global sensitivity of the outcomes (formal agreement, stall, months to agreement, "
+        "vulnerability at the horizon) to chosen parameters: Sobol S1 and ST or Morris mu* with "
+        "95 % intervals, and a plot.",
+        "python run.py sensitivity vaernesregionen --param steering_value=0:1.5 "
+        "--param leader_weight=0:4 --method sobol --samples 256 --replicates 10",
+    )
+    e.add_argument("scenario", help="scenario name or TOML path")
+    e.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="KEY=LO:HI[:log]",
+        help="a numeric parameter or lever to vary; repeatable, each key once",
+    )
+    e.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="method (default sobol)")
+    e.add_argument(
+        "--samples",
+        type=_whole("--samples", 1),
+        default=256,
+        help="base samples N (Sobol: N*(D+2) points; Morris: N trajectories)",
+    )
     common(e, 10)
-    e.add_argument("--out", type=Path, help="output folder (default results/sensitivity-<scenario>-<time>)")
-    e.add_argument("--force", action="store_true")
+    output(e, "sensitivity-<scenario>")
 
-    d = sub.add_parser("discover", help="PRIM scenario discovery on a finished sweep",
-                       description="Find the parameter box where an outcome concentrates (PRIM, EMA "
-                       "Workbench): coverage, density, limits, and plots.\n"
-                       "example: python run.py discover results/sweep --outcome stalled")
-    d.add_argument("sweep_dir", type=Path)
-    d.add_argument("--outcome", required=True, help="true/false expression on runs.csv columns, e.g. "
-                   "\"stalled\" or \"stall_cause == 'governance_dispute'\"")
-    d.add_argument("--min-coverage", type=float, default=0.5,
-                   help="choose the densest box covering at least this share of the outcome's runs (default 0.5)")
+    d = _command(
+        sub,
+        "discover",
+        "PRIM scenario discovery on a finished sweep",
+        "Find the parameter box where an outcome concentrates (PRIM, EMA Workbench): coverage, "
+        "density, limits, and plots written into the sweep folder. The outcome is a small "
+        "expression over runs.csv columns: comparisons (== != < <= > >=), and/or/not, parentheses, "
+        "numbers, 'quoted text', and the names stalled and formal.",
+        "python run.py discover results/sweep --outcome stalled",
+        "python run.py discover results/sweep --outcome \"stall_cause == 'governance_dispute'\"",
+    )
+    d.add_argument("sweep_dir", type=Path, help="folder of a finished sweep")
+    d.add_argument("--outcome", required=True, help="true/false expression on runs.csv columns")
+    d.add_argument(
+        "--min-coverage",
+        type=_share("--min-coverage"),
+        default=0.5,
+        help="choose the densest box covering at least this share of the outcome's runs (default 0.5)",
+    )
 
-    b = sub.add_parser("dashboard", help="start the interactive dashboard (Solara) and print its address",
-                       description="Start the SolaraViz dashboard on HOST:PORT (Ctrl-C stops it).\n"
-                       "example: python run.py dashboard --port 8765")
+    b = _command(
+        sub,
+        "dashboard",
+        "start the interactive dashboard (Solara) and print its address",
+        "Start the SolaraViz dashboard on HOST:PORT and print its address once it answers; Ctrl-C or SIGTERM stops it.",
+        "python run.py dashboard --port 8765",
+    )
     b.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    b.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
+    b.add_argument("--port", type=_whole("--port", 1, 65535), default=8765, help="port (default 8765)")
 
-    sub.add_parser("list", help="scenarios, parameters and policy levers",
-                   description="List scenarios and every parameter and lever with its default, "
-                   "unit, range and meaning (the keys for --set).\nexample: python run.py list")
-    s = sub.add_parser("show", help="print a fully resolved scenario as TOML",
-                       description="Print a scenario with the shared parameters merged in.\n"
-                       "example: python run.py show fosen --set pilot_funding=0")
-    s.add_argument("scenario")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE")
+    _command(
+        sub,
+        "list",
+        "scenarios, parameters and policy levers",
+        "List scenarios and every parameter and lever with its default, unit, range and meaning (the keys for --set).",
+        "python run.py list",
+    )
+    s = _command(
+        sub,
+        "show",
+        "print a fully resolved scenario as TOML",
+        "Print a scenario with the shared parameters merged in.",
+        "python run.py show fosen --set pilot_funding=0",
+    )
+    s.add_argument("scenario", help="scenario name or TOML path")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override; each key once")
     return p
 
 
+# --- helpers --------------------------------------------------------------------------------------
 def _progress(args) -> bool:
     return not getattr(args, "quiet", False)
 
 
-def cmd_validate(args, out_dir: Path | None = None) -> dict[str, Any]:
-    """Run validation, print the table, write JSON / markdown if asked."""
-    from sim.validation import format_table, validate
-
-    result = validate(args.replicates, args.seed, workers=args.workers, scheduler=args.scheduler,
-                      progress=_progress(args))
-    print(format_table(result))
-    public = {k: v for k, v in result.items() if k != "rows"}
-    if getattr(args, "json", None):
-        args.json.write_text(json.dumps(public, indent=2) + "\n")
-    if getattr(args, "markdown", None):
-        args.markdown.write_text(validation_markdown(result, " ".join(["python run.py", *sys.argv[1:]])))
-    return result
+def _stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def validation_markdown(result: dict[str, Any], command: str) -> str:
-    """docs/validation.md text."""
-    from sim.validation import format_table
+def _check_scheduler(args) -> None:
+    if getattr(args, "scheduler", None):
+        from sim.runner import check_scheduler
 
-    return ("# Validation (generated)\n\nMade by:\n\n```\n" + command + "\n```\n\n```\n"
-            + format_table(result) + "\n```\n\nPatterns and their exact tests: "
-            "`scenarios/patterns.toml` and `sim/validation.py`; discussion in `docs/ODD.md`.\n")
+        check_scheduler(args.scheduler)
 
 
-def cmd_run(args) -> Path:
-    """Run scenarios and write the result folder."""
-    from sim import plots
-    from sim.results import atomic_dir, prepare_out_dir, run_scenarios, write_json
-    from sim.scenario import load_scenario, month_index
+def _months(text: str) -> int:
+    from sim.scenario import month_index
 
-    overrides = parse_set(args.set)
-    scenarios = [load_scenario(s, overrides) for s in args.scenario]
-    until = month_index(args.until, "--until", "--until") if args.until else None
-    for sc in scenarios:
-        if until is not None and until < sc.start:
-            raise InputError("--until", args.until, f"is before {sc.name}'s start")
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = args.out or Path("results") / f"{'+'.join(Path(s).stem for s in args.scenario)}-{stamp}"
-    prepare_out_dir(out, args.force)
-    started = datetime.now().isoformat(timespec="seconds")
-    t0 = time.perf_counter()
-    res = run_scenarios(scenarios, args.replicates, args.seed, workers=args.workers, scheduler=args.scheduler,
-                        progress=_progress(args), until=until, **overrides)
-    made: list = []
-    with atomic_dir(out, args.force) as tmp:
-        res.write(tmp)
-        if not args.no_plots:
-            for stem, fig in res.plots().items():
-                made += plots.save(fig, tmp / stem)
-        write_json(tmp / "metadata.json", _metadata(args, res.scenarios, started, t0))
-    print_summary(res.summary())
-    print(f"wrote {out}/ (runs.csv, timeline.csv, events.csv, summary.csv, metadata.json"
-          + (f", {len(made) // 2} plots as PNG and SVG)" if made else ")"))
-    return out
-
-
-def _metadata(args, scenarios, started: str, t0: float) -> dict[str, Any]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        pkg = version("imc-sim")
-    except PackageNotFoundError:
-        pkg = "0.1.0 (not installed)"
-    return {
-        "package_version": pkg, "command_line": ["run.py", *sys.argv[1:]],
-        "scenarios": [{"name": sc.name, "file": str(sc.path), "sha256": sc.sha256,
-                       "parameters": sc.params} for sc in scenarios],
-        "base_seed": args.seed,
-        "replicate_seeds": "numpy.random.SeedSequence(base_seed, spawn_key=(replicate,)) for "
-                           f"replicate in 0..{args.replicates - 1}",
-        "replicates": args.replicates, "started": started,
-        "finished": datetime.now().isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
+    return month_index(text, "--until", text)
 
 
 def print_summary(summary) -> None:
@@ -239,100 +346,269 @@ def print_summary(summary) -> None:
             print(f"  {r['label']:42s} {r['value']:7.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
 
 
-def _parse_variant(text: str) -> tuple[str, dict[str, str]]:
-    name, sep, rest = text.partition(":")
-    if not sep or not name.strip() or not rest.strip():
-        raise InputError("--variant", text, "expected NAME:KEY=VALUE[,KEY=VALUE...]")
-    return name.strip(), parse_set(rest.split(","), "--variant")
+def _write_metadata(folder: Path, scenarios, args, started: datetime, execution, **extra: Any) -> None:
+    from sim.output import write_json
+    from sim.results import metadata
+
+    write_json(
+        folder / "metadata.json",
+        metadata(
+            scenarios,
+            seed=args.seed,
+            replicates=args.replicates,
+            started=started,
+            execution=execution,
+            command=["run.py", *args.argv],
+            **extra,
+        ),
+    )
+
+
+# --- commands -------------------------------------------------------------------------------------
+def cmd_validate(args) -> dict[str, Any]:
+    """Run validation, print the table, write JSON / markdown if asked."""
+    from sim.output import check_output_file
+    from sim.runner import ROW_BYTES, check_fits
+    from sim.validation import format_table, load_patterns, pattern_cases, validate
+
+    files = {
+        opt: check_output_file(getattr(args, name), opt)
+        for opt, name in (("--json", "json"), ("--markdown", "markdown"))
+        if getattr(args, name, None)
+    }
+    if len(set(files.values())) < len(files):
+        raise InputError("--markdown", str(files["--markdown"]), "is the same file as --json")
+    check_fits(args.replicates * len(pattern_cases(load_patterns())), ROW_BYTES, "--replicates", str(args.replicates))
+    _check_scheduler(args)
+    result = validate(
+        args.replicates, args.seed, workers=args.workers, scheduler=args.scheduler, progress=_progress(args)
+    )
+    print(format_table(result))
+    _write_validation_files(result, files, ["run.py", *args.argv])
+    return result
+
+
+def _write_validation_files(result: dict[str, Any], files: dict[str, Path], command: list[str]) -> None:
+    import json
+
+    from sim.output import write_text_atomic
+
+    if "--json" in files:
+        write_text_atomic(
+            files["--json"], json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2) + "\n"
+        )
+    if "--markdown" in files:
+        write_text_atomic(files["--markdown"], validation_markdown(result, "python " + shlex.join(command)))
+
+
+def validation_markdown(result: dict[str, Any], command: str) -> str:
+    """docs/validation.md text."""
+    from sim.validation import format_table
+
+    return (
+        "# Validation (generated)\n\nMade by:\n\n```\n"
+        + command
+        + "\n```\n\n```\n"
+        + format_table(result)
+        + "\n```\n\nPatterns and their exact tests: "
+        "`scenarios/patterns.toml` and `sim/validation.py`; discussion in `docs/ODD.md`.\n"
+    )
+
+
+def cmd_run(args) -> Path:
+    """Run scenarios and write the result folder."""
+    from sim.output import OutputFolder
+    from sim.results import check_until, load_unique, run_scenarios
+    from sim.runner import DETAIL_BYTES, check_fits
+
+    scenarios = load_unique(args.scenario, parse_set(args.set), "--set")
+    until = _months(args.until) if args.until is not None else None
+    if until is not None:
+        check_until(scenarios, until, "--until", args.until)
+    check_fits(len(scenarios) * args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
+    _check_scheduler(args)
+    out = OutputFolder(
+        args.out or Path("results") / f"{'+'.join(sc.path.stem for sc in scenarios)}-{_stamp()}", args.force
+    )
+    started = datetime.now()
+    with out as tmp:
+        res = run_scenarios(
+            scenarios,
+            args.replicates,
+            args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            until=until,
+        )
+        names = res.save(tmp, plots=not args.no_plots)
+        _write_metadata(tmp, res.scenarios, args, started, res.execution)
+    print_summary(res.summary())
+    plots = sum(n.endswith(".png") for n in names)
+    print(
+        f"wrote {out.path}/ (runs.csv, timeline.csv, events.csv, summary.csv, metadata.json"
+        + (f", {plots} plots as PNG and SVG)" if plots else ")")
+    )
+    return out.path
 
 
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
-    import pandas as pd
+    from sim.output import OutputFolder
+    from sim.results import compare, load_unique, save_comparison
+    from sim.runner import ROW_BYTES, check_fits
 
-    from sim import plots
-    from sim.results import atomic_dir, compare_rows, prepare_out_dir, run_scenarios, write_json
-    from sim.scenario import load_scenario
-
-    variants = [_parse_variant(v) for v in args.variant]
-    base = load_scenario(args.scenario)
-    for _, ov in variants:  # check every variant before running anything
-        load_scenario(args.scenario, ov, "--variant")
-    out = args.out or Path("results") / f"compare-{base.path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
-    prepare_out_dir(out, args.force)
-    started, t0 = datetime.now().isoformat(timespec="seconds"), time.perf_counter()
-    def rows(**ov):
-        return run_scenarios([base], args.replicates, args.seed, detail=False, workers=args.workers,
-                             scheduler=args.scheduler, progress=_progress(args), **ov).rows.to_dict("records")
-
-    base_rows = rows()
-    tables = [compare_rows(base_rows, rows(**ov)).assign(variant_name=name, overrides=str(ov))
-              for name, ov in variants]
-    table = pd.concat(tables)
-    with atomic_dir(out, args.force) as tmp:
-        table.to_csv(tmp / "comparison.csv", index=False)
-        plots.save(plots.comparison(table, f"{base.name}: variants against baseline"), tmp / "comparison")
-        meta = _metadata(args, [base], started, t0)
-        meta["variants"] = {n: ov for n, ov in variants}
-        write_json(tmp / "metadata.json", meta)
+    variants: dict[str, dict[str, str]] = {}
+    for text in args.variant:
+        name, overrides = parse_variant(text)
+        if name in variants:
+            raise InputError("--variant", name, "variant name given twice")
+        variants[name] = overrides
+    base = load_unique([args.scenario])[0]
+    for overrides in variants.values():  # check every variant before running anything
+        base.with_overrides(overrides, "--variant")
+    check_fits((len(variants) + 1) * args.replicates, ROW_BYTES, "--replicates", str(args.replicates))
+    _check_scheduler(args)
+    out = OutputFolder(args.out or Path("results") / f"compare-{base.path.stem}-{_stamp()}", args.force)
+    started = datetime.now()
+    with out as tmp:
+        table = compare(
+            base,
+            variants,
+            args.replicates,
+            args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            source="--variant",
+        )
+        save_comparison(table, tmp, f"{base.name}: variants against baseline")
+        _write_metadata(tmp, [base], args, started, table.attrs["execution"], variants=variants)
     for name, g in table.groupby("variant_name", sort=False):
-        print(f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, "
-              f"{args.replicates} paired replicates")
+        print(f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates")
         print(f"  {'outcome':42s} {'baseline':>8s} {'variant':>8s} {'diff':>8s}  95% CI")
         for _, r in g.iterrows():
-            print(f"  {r['label']:42s} {r['baseline']:8.3f} {r['variant']:8.3f} "
-                  f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
-    print(f"\nwrote {out}/ (comparison.csv, comparison.png/.svg, metadata.json)")
-    return out
+            print(
+                f"  {r['label']:42s} {r['baseline']:8.3f} {r['variant']:8.3f} "
+                f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+            )
+    print(f"\nwrote {out.path}/ (comparison.csv, comparison.png/.svg, metadata.json)")
+    return out.path
+
+
+def _resume_command(argv: list[str], out: Path) -> str:
+    """The command line that resumes this sweep (same arguments, --out named, --resume, no --force)."""
+    args = [a for a in argv if a != "--force"]
+    if not any(a == "--out" or a.startswith("--out=") for a in args):
+        args += ["--out", str(out)]
+    if "--resume" not in args:
+        args.append("--resume")
+    return "python run.py " + shlex.join(args)
 
 
 def cmd_sweep(args) -> Path:
     """Run (or resume) a sweep."""
-    from sim.experiments import Uncertainty, run_sweep
+    import time
 
-    params = [Uncertainty.parse(t) for t in args.param]
+    from sim.experiments import parse_params, partial_rows, run_sweep
+
+    overrides = parse_set(args.set)
+    params = parse_params(args.param, overrides)
     if args.resume and not args.out:
         raise InputError("--resume", "--out", "name the folder of the sweep to resume")
-    out = args.out or Path("results") / f"sweep-{Path(args.scenario).stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    _check_scheduler(args)
+    out = Path(os.path.abspath(args.out or Path("results") / f"sweep-{Path(args.scenario).stem}-{_stamp()}"))
     t0 = time.perf_counter()
-    final = run_sweep(out, args.scenario, params, args.samples, args.replicates, args.method, args.seed,
-                      resume=args.resume, force=args.force, workers=args.workers,
-                      scheduler=args.scheduler, progress=_progress(args), overrides=parse_set(args.set))
-    n = sum(1 for _ in open(final, encoding="utf-8")) - 1
+    try:
+        final = run_sweep(
+            out,
+            args.scenario,
+            params,
+            args.samples,
+            args.replicates,
+            args.method,
+            args.seed,
+            resume=args.resume,
+            force=args.force,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            overrides=overrides,
+        )
+    except KeyboardInterrupt:
+        kept = partial_rows(out)
+        if not kept:
+            raise KeyboardInterrupt("interrupted; no run was finished, nothing was kept") from None
+        raise KeyboardInterrupt(
+            f"interrupted; kept {kept} finished runs in {out / 'runs.partial.csv'}; "
+            f"resume with: {_resume_command(args.argv, out)}"
+        ) from None
+    with open(final, "rb") as fh:
+        n = sum(1 for _ in fh) - 1
     print(f"wrote {final} ({n} runs, {time.perf_counter() - t0:.1f} s)")
     return final
 
 
 def cmd_sensitivity(args) -> Path:
     """Sobol or Morris indices with a plot."""
-    from sim import plots
-    from sim.experiments import Uncertainty, sensitivity
-    from sim.results import atomic_dir, prepare_out_dir
+    from sim.experiments import parse_params, sensitivity
+    from sim.output import OutputFolder
+    from sim.results import load_unique
+    from sim.runner import ROW_BYTES, check_fits
 
-    params = [Uncertainty.parse(t) for t in args.param]
-    out = args.out or Path("results") / f"sensitivity-{Path(args.scenario).stem}-{datetime.now():%Y%m%d-%H%M%S}"
-    prepare_out_dir(out, args.force)
-    table = sensitivity(args.scenario, params, args.method, args.samples, args.replicates, args.seed,
-                        workers=args.workers, scheduler=args.scheduler, progress=_progress(args))
-    with atomic_dir(out, args.force) as tmp:
+    params = parse_params(args.param)
+    base = load_unique([args.scenario])[0]
+    per_sample = len(params) + 2 if args.method == "sobol" else len(params) + 1
+    check_fits(args.samples * per_sample * args.replicates, ROW_BYTES, "--samples", str(args.samples))
+    _check_scheduler(args)
+    out = OutputFolder(args.out or Path("results") / f"sensitivity-{base.path.stem}-{_stamp()}", args.force)
+    started = datetime.now()
+    with out as tmp:
+        from sim import plots
+
+        table = sensitivity(
+            str(base.path),
+            params,
+            args.method,
+            args.samples,
+            args.replicates,
+            args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+        )
         table.to_csv(tmp / "indices.csv", index=False)
-        plots.save(plots.sensitivity(table, f"{args.method.capitalize()} indices, {Path(args.scenario).stem}"),
-                   tmp / "indices")
+        plots.save(plots.sensitivity(table, f"{args.method.capitalize()} indices, {base.path.stem}"), tmp / "indices")
+        _write_metadata(
+            tmp,
+            [base],
+            args,
+            started,
+            table.attrs["execution"],
+            method=args.method,
+            samples=args.samples,
+            params=[vars(p) for p in params],
+            runs=table.attrs["runs"],
+        )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"{table.attrs['runs']} runs; wrote {out}/ (indices.csv, indices.png/.svg)")
-    return out
+    print(f"{table.attrs['runs']} runs; wrote {out.path}/ (indices.csv, indices.png/.svg, metadata.json)")
+    return out.path
 
 
 def cmd_discover(args) -> None:
     """PRIM on a sweep folder."""
+    from sim.experiments import box_report, discover
+    from sim.output import check_output_file
+
+    if not args.sweep_dir.is_dir():
+        raise InputError(args.sweep_dir, "-", "not a finished sweep folder (needs sweep.json and runs.csv)")
+    for name in ("prim-trajectory.png", "prim-box.png"):
+        check_output_file(args.sweep_dir / name, "sweep_dir")
+    box, x, y = discover(args.sweep_dir, args.outcome, args.min_coverage)
     import matplotlib.pyplot as plt
 
     from sim import plots
-    from sim.experiments import box_report, discover
 
-    if not 0 < args.min_coverage <= 1:
-        raise InputError("--min-coverage", str(args.min_coverage), "must be in (0, 1]")
-    box, x, y = discover(args.sweep_dir, args.outcome, args.min_coverage)
     print(f"outcome {args.outcome!r}: true in {y.sum()} of {len(y)} runs ({y.mean():.3f})")
     print(box_report(box))
     box.show_tradeoff()
@@ -342,19 +618,147 @@ def cmd_discover(args) -> None:
     print("wrote " + ", ".join(str(p) for p in made))
 
 
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError("--host", host, f"unknown address ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind(address)
+        except PermissionError:
+            raise InputError("--port", str(port), "needs privileges to listen on (use 1024 or more)") from None
+        except OSError as exc:
+            key, value = ("--port", str(port)) if exc.errno == errno.EADDRINUSE else ("--host", host)
+            raise InputError(key, value, f"cannot listen there: {exc.strerror}") from None
+
+
+def _listening(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1" if host in ("0.0.0.0", "") else host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def cmd_dashboard(args) -> None:
-    """Run ``solara run sim/app.py`` and print where it is."""
+    """Start ``solara run sim/app.py`` and print its address once it answers; stop it on Ctrl-C or SIGTERM."""
     import subprocess
 
+    _check_port(args.host, args.port)
     app = Path(__file__).with_name("app.py")
-    print(f"dashboard at http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    subprocess.run([sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port",
-                    str(args.port), "--no-open", "--production"], check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--no-open",
+        "--production",
+    ]
+    server = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+    where = f"{args.host}:{args.port}"
+    started = threading.Event()
+    try:
+        _wait_until_listening(server, args.host, args.port, started)
+        print(f"dashboard at http://{where} (Ctrl-C to stop)", flush=True)
+        server.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the server (below) and say so
+        if not started.is_set():
+            raise
+        print("dashboard stopped", file=sys.stderr)
+        return
+    finally:
+        _stop(server)
+    if server.returncode:
+        raise InputError("dashboard", where, f"the server stopped (exit {server.returncode})")
+
+
+def _wait_until_listening(server, host: str, port: int, started: threading.Event, seconds: float = 180) -> None:
+    """Wait for the server to answer on its port; then relay its output to stderr and set ``started``.
+
+    Raises:
+        InputError: the server ended, or did not answer in time (with its last line of output).
+    """
+    import time
+    from collections import deque
+
+    last: deque[str] = deque(maxlen=5)
+
+    def relay() -> None:  # keep the pipe drained; show the server's own lines once it runs
+        for line in server.stdout:
+            last.append(line.rstrip())
+            if started.is_set():
+                print(line, end="", file=sys.stderr, flush=True)
+
+    threading.Thread(target=relay, daemon=True).start()
+    deadline = time.monotonic() + seconds
+    while not _listening(host, port):
+        if server.poll() is not None:
+            time.sleep(0.2)  # let the relay read the last lines
+            reason = next((x for x in reversed(last) if x.strip()), "no output")
+            raise InputError(
+                "dashboard",
+                f"{host}:{port}",
+                f"the server stopped before answering (exit {server.returncode}): {reason[-200:]}",
+            )
+        if time.monotonic() > deadline:
+            raise InputError("dashboard", f"{host}:{port}", f"the server did not answer within {seconds:.0f} s")
+        time.sleep(0.2)
+    started.set()
+
+
+def _die_with_parent() -> None:
+    """In the server process (Linux): receive SIGTERM if this command is killed, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _stop(server) -> None:
+    """Stop the server process and everything it started (its own process group)."""
+    import subprocess
+
+    if server.poll() is None:
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(server.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                server.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    try:  # children left in the group after the server itself ended
+        os.killpg(server.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
-    from sim.params import load_defaults
+    from sim.params import CATALOGUE, load_defaults
     from sim.scenario import DEFAULTS, available_scenarios, load_scenario
 
     print("scenarios:")
@@ -370,15 +774,20 @@ def cmd_list(_args) -> None:
 
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
+    import json
+
     from sim.params import BY_NAME
+    from sim.results import scenario_parameters
     from sim.scenario import load_scenario, to_toml
 
     sc = load_scenario(args.scenario, parse_set(args.set))
     params: dict[str, dict] = {}
-    for name, value in sc.params.items():
+    for name, value in scenario_parameters(sc).items():
         params.setdefault(BY_NAME[name].group, {})[name] = value
-    print(f"# {sc.path} (sha256 {sc.sha256[:12]}), shared parameters merged"
-          + (f", overrides {sc.overrides}" if sc.overrides else ""))
+    print(
+        f"# {sc.path} (sha256 {sc.sha256[:12]}), shared parameters merged"
+        + (f", overrides {sc.overrides}" if sc.overrides else "")
+    )
     facts = {k: v for k, v in sc.facts.items() if k != "distances"}
     print(f"distances = {json.dumps(sc.facts['distances'], ensure_ascii=False)}\n")
     print(to_toml({**facts, **{f"parameters.{g}": t for g, t in params.items()}}))
@@ -386,36 +795,68 @@ def cmd_show(args) -> None:
 
 def cmd_default(args) -> None:
     """No arguments: validation table for a modest count, then results and plots."""
-    args.replicates, args.json, args.markdown = 200, None, None
-    cmd_validate(args)
     from sim.scenario import available_scenarios
 
+    args.replicates, args.json, args.markdown = 200, None, None
     run_args = argparse.Namespace(
-        scenario=available_scenarios(), replicates=100,
-        seed=args.seed, workers=args.workers, scheduler=None, quiet=args.quiet, until=None, set=None,
-        out=Path("results") / f"pilots-{datetime.now():%Y%m%d-%H%M%S}", force=False, no_plots=False)
+        scenario=available_scenarios(),
+        replicates=100,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=None,
+        quiet=args.quiet,
+        until=None,
+        set=None,
+        out=Path("results") / f"pilots-{_stamp()}",
+        force=False,
+        no_plots=False,
+        argv=args.argv,
+    )
+    cmd_validate(args)
     cmd_run(run_args)
 
 
+COMMANDS = {
+    "validate": cmd_validate,
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "list": cmd_list,
+    "show": cmd_show,
+    "sweep": cmd_sweep,
+    "sensitivity": cmd_sensitivity,
+    "discover": cmd_discover,
+    "dashboard": cmd_dashboard,
+}
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt("terminated; nothing was written")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point; returns the exit code (2 for bad input, 130 when interrupted)."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the command line only writes figures to files
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
+        args = build_parser().parse_args(argv)
+        args.argv = argv
         if args.command is None:
-            args.seed, args.workers, args.scheduler, args.quiet = 20161214, None, None, False
+            args.seed, args.workers, args.scheduler, args.quiet = DEFAULT_SEED, None, None, False
             cmd_default(args)
         else:
-            {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare, "list": cmd_list,
-             "show": cmd_show, "sweep": cmd_sweep, "sensitivity": cmd_sensitivity,
-             "discover": cmd_discover, "dashboard": cmd_dashboard}[args.command](args)
+            COMMANDS[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(str(exc) or "interrupted; nothing was written", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     return 0

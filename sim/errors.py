@@ -17,3 +17,6 @@ class InputError(Exception):
     def __init__(self, source: str | Path, key: str, problem: str) -> None:
         self.source, self.key, self.problem = str(source), key, problem
         super().__init__(f"{self.source}: {key}: {problem}")
+
+    def __reduce__(self):  # survives the trip back from a worker process
+        return type(self), (self.source, self.key, self.problem)

@@ -1,16 +1,18 @@
-"""Results of many runs: outcome shares with intervals, comparisons, and safe writing to disk."""
+"""Results of many runs: the workflows behind ``run`` and ``compare``, shared by the CLI and notebooks.
+
+``run_scenarios`` and ``compare`` run experiments and return tables; ``Results.save`` and
+``save_comparison`` write them; ``metadata`` builds ``metadata.json``. Errors name the keyword
+argument at fault (source ``keyword argument``); the CLI passes its own option names.
+"""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import tempfile
+import sys
 from collections import Counter
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.params import FORMS, SECTORS
+from sim.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, run_rows
+from sim.scenario import Scenario, load_scenario, month_label
 from sim.validation import wilson
 
 FORMAL = set(FORMS[2:])
@@ -25,17 +29,16 @@ FORMAL = set(FORMS[2:])
 #: Binary outcomes: name -> (plain-English label, test on a runs.csv row).
 BINARY: dict[str, tuple[str, Callable[[dict], bool]]] = {
     "any_formal": ("Any formal agreement by pilot end", lambda r: bool(r["formal_by_pilot_end"])),
-    **{f"formal_{s}": (f"Formal agreement for {s}", lambda r, s=s: r[f"form_{s}"] in FORMAL)
-       for s in SECTORS},
+    **{f"formal_{s}": (f"Formal agreement for {s}", lambda r, s=s: r[f"form_{s}"] in FORMAL) for s in SECTORS},
     **{f"network_{s}": (f"Network for {s}", lambda r, s=s: r[f"form_{s}"] == "network") for s in SECTORS},
     "stalled": ("Process stalled", lambda r: bool(r["stall_cause"])),
-    "governance_dispute": ("Stalled over the governance form",
-                           lambda r: r["stall_cause"] == "governance_dispute"),
+    "governance_dispute": ("Stalled over the governance form", lambda r: r["stall_cause"] == "governance_dispute"),
 }
 #: Continuous outcomes (means over municipalities and sectors).
 CONTINUOUS: dict[str, str] = {
     f"{m}_{t}": f"Mean {m} at {t.replace('_', ' ')}"
-    for t in ("pilot_end", "horizon") for m in ("competence", "capacity", "vulnerability")
+    for t in ("pilot_end", "horizon")
+    for m in ("competence", "capacity", "vulnerability")
 }
 
 
@@ -55,12 +58,30 @@ def summarise(rows: list[dict[str, Any]]) -> pd.DataFrame:
     for name, (label, test) in BINARY.items():
         k = sum(bool(test(r)) for r in rows)
         lo, hi = wilson(k, len(rows))
-        out.append({"outcome": name, "label": label, "kind": "share", "value": k / len(rows),
-                    "ci_low": lo, "ci_high": hi, "n": len(rows)})
+        out.append(
+            {
+                "outcome": name,
+                "label": label,
+                "kind": "share",
+                "value": k / len(rows),
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": len(rows),
+            }
+        )
     for name, label in CONTINUOUS.items():
         mean, lo, hi = _mean_ci([float(r[name]) for r in rows])
-        out.append({"outcome": name, "label": label, "kind": "mean", "value": mean,
-                    "ci_low": lo, "ci_high": hi, "n": len(rows)})
+        out.append(
+            {
+                "outcome": name,
+                "label": label,
+                "kind": "mean",
+                "value": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": len(rows),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -73,8 +94,17 @@ def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]]) -> p
         b = [value(r) for r in base]
         v = [value(r) for r in variant]
         diff, lo, hi = _mean_ci([y - x for x, y in zip(b, v, strict=True)])
-        out.append({"outcome": name, "label": label, "baseline": sum(b) / len(b),
-                    "variant": sum(v) / len(v), "difference": diff, "ci_low": lo, "ci_high": hi})
+        out.append(
+            {
+                "outcome": name,
+                "label": label,
+                "baseline": sum(b) / len(b),
+                "variant": sum(v) / len(v),
+                "difference": diff,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -94,12 +124,14 @@ class Results:
         rows: One row per replicate (``runs.csv``).
         timeline: Tidy monthly state (``timeline.csv``); empty unless run with ``detail``.
         events: Event logs (``events.csv``); empty unless run with ``detail``.
+        execution: How the runs were executed: ``scheduler``, ``workers``, ``chunk_size``.
     """
 
     scenarios: list
     rows: pd.DataFrame
     timeline: pd.DataFrame
     events: pd.DataFrame
+    execution: dict[str, Any] = field(default_factory=dict)
 
     def _rows_of(self, name: str) -> list[dict[str, Any]]:
         return self.rows[self.rows["case"] == name].to_dict("records")
@@ -121,11 +153,13 @@ class Results:
         summary = self.summary()
         for sc in self.scenarios:
             stem = sc.path.stem
-            figs[f"{stem}-outcomes"] = plots.outcome_shares(summary[summary["scenario"] == sc.name],
-                                                             f"{sc.name}: outcomes")
+            figs[f"{stem}-outcomes"] = plots.outcome_shares(
+                summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes"
+            )
             if len(self.timeline):
-                figs[f"{stem}-fan-charts"] = plots.fan_charts(self.timeline[self.timeline["region"] == sc.name],
-                                                              sc.name)
+                figs[f"{stem}-fan-charts"] = plots.fan_charts(
+                    self.timeline[self.timeline["region"] == sc.name], sc.name
+                )
             rep = self.representative(sc.name)
             if len(self.events):
                 ev = self.events[(self.events["region"] == sc.name) & (self.events["replicate"] == rep["replicate"])]
@@ -133,65 +167,231 @@ class Results:
             figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
         return figs
 
-    def write(self, folder: Path) -> list[str]:
-        """Write the CSV tables into ``folder``; return the file names."""
+    def save(self, folder: Path, plots: bool = True) -> list[str]:
+        """Write the CSV tables (and every plot as PNG and SVG) into ``folder``; return the file names."""
         self.rows.to_csv(folder / "runs.csv", index=False)
         self.timeline.to_csv(folder / "timeline.csv", index=False)
         self.events.to_csv(folder / "events.csv", index=False)
         self.summary().to_csv(folder / "summary.csv", index=False)
-        return ["runs.csv", "timeline.csv", "events.csv", "summary.csv"]
+        names = ["runs.csv", "timeline.csv", "events.csv", "summary.csv"]
+        if plots:
+            from sim import plots as plotting
+
+            for stem, fig in self.plots().items():
+                names += [p.name for p in plotting.save(fig, folder / stem)]
+        return names
 
 
-def run_scenarios(scenarios: list, replicates: int = 100, seed: int = 20161214, detail: bool = True,
-                  workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-                  until: int | None = None, **overrides: Any) -> Results:
+def load_unique(
+    scenarios: Iterable[str | Path | Scenario],
+    overrides: Mapping[str, Any] | None = None,
+    source: str = "keyword argument",
+) -> list[Scenario]:
+    """Load scenarios (names, paths or loaded) with overrides; refuse the same file or region twice.
+
+    Raises:
+        InputError: a bad scenario or override, or a duplicate (two runs of one region would be
+            pooled into one summary).
+    """
+    if isinstance(scenarios, str | Path | Scenario):
+        scenarios = [scenarios]
+    loaded: list[Scenario] = []
+    for item in scenarios:
+        if isinstance(item, Scenario):
+            sc = item.with_overrides(dict(overrides), source) if overrides else item
+        else:
+            sc = load_scenario(item, dict(overrides or {}), source)
+        for other in loaded:
+            if other.path.resolve() == sc.path.resolve():
+                raise InputError(sc.path, "-", "scenario given twice")
+            if other.name == sc.name:
+                raise InputError(sc.path, "region.name", f"{sc.name!r} is also the region of {other.path}")
+        loaded.append(sc)
+    if not loaded:
+        raise InputError(source, "scenarios", "give at least one scenario")
+    return loaded
+
+
+def check_until(scenarios: list[Scenario], until: int, source: str = "keyword argument", key: str = "until") -> None:
+    """Refuse a stop month before a scenario's start or after its horizon."""
+    for sc in scenarios:
+        if until < sc.start:
+            raise InputError(source, key, f"is before {sc.name}'s start {month_label(sc.start)}")
+        if until > sc.horizon:
+            raise InputError(source, key, f"is after {sc.name}'s horizon {month_label(sc.horizon)}")
+
+
+def run_scenarios(
+    scenarios: list,
+    replicates: int = 100,
+    seed: int = 20161214,
+    detail: bool = True,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    until: int | None = None,
+    **overrides: Any,
+) -> Results:
     """Run replicates of scenarios (names, paths or loaded) through the experiment runner.
 
-    ``until`` (a month index, see ``sim.scenario.month_index``) stops every run early.
+    ``until`` (a month index, see ``sim.scenario.month_index``) stops every run early; it must
+    lie between the scenarios' start and horizon.
 
     Example:
         >>> res = run_scenarios(["fosen"], replicates=50, reform_intensity=0)
         >>> res.summary()
     """
-    from sim.runner import Job, execute
-    from sim.scenario import Scenario, load_scenario
-
-    loaded = [sc if isinstance(sc, Scenario) else load_scenario(sc, overrides) for sc in scenarios]
+    loaded = load_unique(scenarios, overrides)
+    check_fits(len(loaded) * replicates, DETAIL_BYTES if detail else ROW_BYTES, "keyword argument", "replicates")
     if until is not None:
+        check_until(loaded, until)
         loaded = [replace(sc, horizon=until, pilot_end=min(sc.pilot_end, until)) for sc in loaded]
-    jobs = [Job(i * replicates + r, str(sc.path), r, seed, tuple(sorted({**sc.overrides, **overrides}.items())),
-                (), detail, until)
-            for i, sc in enumerate(loaded) for r in range(replicates)]
-    results = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    jobs = (
+        Job(i * replicates + r, str(sc.path), r, seed, tuple(sorted(sc.overrides.items())), (), detail, until)
+        for i, sc in enumerate(loaded)
+        for r in range(replicates)
+    )
+    from sim.runner import execute
+
+    execution: dict[str, Any] = {}
+    results = list(
+        execute(
+            jobs,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            total=len(loaded) * replicates,
+            execution=execution,
+        )
+    )
     rows = pd.DataFrame([r["row"] for r in results])
-    timeline = (pd.concat([r["timeline"].assign(region=r["row"]["case"]) for r in results], ignore_index=True)
-                if detail else pd.DataFrame())
+    timeline = (
+        pd.concat([r["timeline"].assign(region=r["row"]["case"]) for r in results], ignore_index=True)
+        if detail
+        else pd.DataFrame()
+    )
     events = pd.DataFrame([e for r in results for e in r.get("events", [])])
-    return Results(loaded, rows, timeline, events)
+    return Results(loaded, rows, timeline, events, execution)
 
 
-def prepare_out_dir(out: Path, force: bool) -> None:
-    """Refuse an existing non-empty folder unless ``force`` (checked before any work)."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise InputError(out, "--out", "folder exists and is not empty (use --force to replace it)")
+def compare(
+    scenario: str | Path | Scenario,
+    variants: Mapping[str, Mapping[str, Any]],
+    replicates: int = 300,
+    seed: int = 20161214,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    source: str = "keyword argument",
+) -> pd.DataFrame:
+    """What-if: a baseline against named variants on the same replicate seeds (common random numbers).
+
+    Args:
+        scenario: Scenario name, path or loaded scenario (the baseline).
+        variants: ``{name: {parameter: value}}``; values may be strings as on the command line.
+        replicates: Replicates per arm.
+        seed: Base seed.
+        workers: Worker processes.
+        scheduler: Dask scheduler address.
+        progress: Show a progress bar.
+        source: Named in errors about a variant's parameters.
+
+    Returns:
+        One row per (variant, outcome): baseline, variant, difference and its 95 % interval.
+        ``attrs`` holds ``scenario`` (the loaded baseline) and ``execution``.
+
+    Example:
+        >>> compare("vaernesregionen", {"admin_only": {"allow_board_host": False}}, replicates=100)
+    """
+    base = load_unique([scenario])[0]
+    if not variants:
+        raise InputError(source, "variants", "give at least one variant")
+    arms = [base, *(base.with_overrides(dict(ov), source) for ov in variants.values())]
+    check_fits(len(arms) * replicates, ROW_BYTES, "keyword argument", "replicates")
+    jobs = (
+        Job(a * replicates + r, str(sc.path), r, seed, tuple(sorted(sc.overrides.items())))
+        for a, sc in enumerate(arms)
+        for r in range(replicates)
+    )
+    execution: dict[str, Any] = {}
+    rows = run_rows(
+        jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(arms) * replicates, execution=execution
+    )
+    tables = [
+        compare_rows(rows[:replicates], rows[a * replicates : (a + 1) * replicates]).assign(
+            variant_name=name, overrides=str(dict(ov))
+        )
+        for a, (name, ov) in enumerate(variants.items(), start=1)
+    ]
+    table = pd.concat(tables, ignore_index=True)
+    table.attrs.update(scenario=base, execution=execution)
+    return table
 
 
-@contextmanager
-def atomic_dir(out: Path, force: bool):
-    """Yield a temporary folder beside ``out``; rename it to ``out`` only on success."""
-    prepare_out_dir(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+def save_comparison(table: pd.DataFrame, folder: Path, title: str) -> list[str]:
+    """Write ``comparison.csv`` and the comparison plot (PNG and SVG) into ``folder``."""
+    from sim import plots
+
+    table.to_csv(folder / "comparison.csv", index=False)
+    return ["comparison.csv", *(p.name for p in plots.save(plots.comparison(table, title), folder / "comparison"))]
+
+
+def scenario_parameters(sc: Scenario) -> dict[str, Any]:
+    """A scenario's resolved parameters as a flat JSON-ready dict (the one place that reads them)."""
+    return dict(sc.params)
+
+
+def metadata(
+    scenarios: Iterable[Scenario],
+    *,
+    seed: int,
+    replicates: int,
+    started: datetime,
+    execution: Mapping[str, Any] | None = None,
+    command: list[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The content of ``metadata.json``.
+
+    Version, command, scenarios (file, SHA-256, parameters), seeds, how the runs were executed
+    (scheduler, workers, chunk size) and times.
+
+    Args:
+        scenarios: The resolved scenarios that were run.
+        seed: Base seed.
+        replicates: Replicates per scenario (or per sample).
+        started: When the work started.
+        execution: ``scheduler``, ``workers`` and ``chunk_size`` (as filled in by ``sim.runner.execute``).
+        command: The command line (default: this process's).
+        **extra: More keys (variants, sweep design...).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from sim.output import PROGRAM
+
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
-    os.replace(tmp, out)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON with stable formatting."""
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        pkg = version("imc-sim")
+    except PackageNotFoundError:
+        pkg = "0.1.0 (not installed)"
+    execution = dict(execution or {})
+    finished = datetime.now()
+    return {
+        "program": PROGRAM,
+        "package_version": pkg,
+        "command_line": command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "scenarios": [
+            {"name": sc.name, "file": str(sc.path), "sha256": sc.sha256, "parameters": scenario_parameters(sc)}
+            for sc in scenarios
+        ],
+        "base_seed": seed,
+        "replicate_seeds": "numpy.random.SeedSequence(base_seed, spawn_key=(replicate,)) for "
+        f"replicate in 0..{replicates - 1}",
+        "replicates": replicates,
+        "scheduler": execution.get("scheduler"),
+        "workers": execution.get("workers"),
+        "chunk_size": execution.get("chunk_size"),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 2),
+        **extra,
+    }

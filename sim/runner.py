@@ -12,16 +12,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
+import signal
+import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import numpy as np
 
+from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
 
 
@@ -57,7 +63,7 @@ def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
 
 @lru_cache(maxsize=64)
 def _scenario(name: str, overrides: tuple[tuple[str, Any], ...], until: int | None = None) -> Scenario:
-    sc = load_scenario(name, dict(overrides))
+    sc = load_scenario(name, dict(overrides), "Job.overrides")
     if until is not None:
         sc = replace(sc, horizon=until, pilot_end=min(sc.pilot_end, until))
     return sc
@@ -68,8 +74,9 @@ def run_job(job: Job) -> dict[str, Any]:
     from sim.model import CooperationModel
     from sim.outcomes import outcome_row
 
-    model = CooperationModel(_scenario(job.scenario, job.overrides, job.until),
-                             rng=replicate_seed(job.base_seed, job.replicate)).run()
+    model = CooperationModel(
+        _scenario(job.scenario, job.overrides, job.until), rng=replicate_seed(job.base_seed, job.replicate)
+    ).run()
     row = {**dict(job.tags), "replicate": job.replicate, "seed": job.base_seed, **outcome_row(model)}
     out: dict[str, Any] = {"index": job.index, "row": row}
     if job.detail:
@@ -87,76 +94,189 @@ def run_chunk(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     return [run_job(job) for job in jobs]
 
 
-def _chunks(jobs: Sequence[Job], size: int) -> list[list[Job]]:
-    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+# --- resources: refuse up front what cannot fit -------------------------------------------------
+#: Memory one finished run takes when kept in memory: its outcome row only, or with its
+#: timeline and event log (``detail``). Measured on the pilots (a few kB and 150 kB), about doubled.
+ROW_BYTES = 10_000
+DETAIL_BYTES = 300_000
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def check_fits(runs: int, bytes_per_run: int, source: str, key: str) -> None:
+    """Refuse (one line) an experiment whose results would not fit in half the available memory.
+
+    Args:
+        runs: Number of runs whose results are kept in memory.
+        bytes_per_run: ``ROW_BYTES`` or ``DETAIL_BYTES``.
+        source: The argument to name (``--replicates``, ``--samples``).
+        key: The value given.
+    """
+    need, have = runs * bytes_per_run, available_memory() // 2
+    if need > have:
+        raise InputError(
+            source,
+            key,
+            f"{runs:,} runs would need about {need / 1e9:,.1f} GB of memory, "
+            f"{have / 1e9:,.1f} GB can be used; use fewer, or a sweep (streamed to disk)",
+        )
+
+
+# --- executors ------------------------------------------------------------------------------------
+_ADDRESS = re.compile(r"^(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+
+
+def parse_scheduler(address: str, source: str = "--scheduler") -> tuple[str, int]:
+    """Check a Dask scheduler address (``tcp://host:port``, ``tls://...`` or ``host:port``).
+
+    Returns:
+        ``(host, port)``.
+
+    Raises:
+        InputError: for any other form (``http://``, no port, garbage).
+    """
+    m = _ADDRESS.match(address.strip())
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise InputError(
+            source, address, "expected a Dask scheduler address tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
+        )
+    return m.group(2).strip("[]"), int(m.group(3))
+
+
+def check_scheduler(address: str, source: str = "--scheduler", timeout: float = 3.0) -> None:
+    """Check that something listens at a scheduler address, within ``timeout`` seconds.
+
+    Raises:
+        InputError: bad address form, unknown host, or nothing listening.
+    """
+    host, port = parse_scheduler(address, source)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:  # refused, unreachable, unknown host, timed out
+        problem = exc.strerror or str(exc) or type(exc).__name__
+        raise InputError(source, address, f"cannot reach a scheduler there ({problem})") from None
+
+
+def _worker_init() -> None:
+    """Pool workers leave Ctrl-C and SIGTERM to the parent (no tracebacks from every worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextmanager
-def make_executor(workers: int | None = None, scheduler: str | None = None) -> Iterator[Executor | None]:
-    """Yield an executor: ``None`` for in-process, a process pool, or a Dask cluster's.
+def make_executor(
+    workers: int | None = None, scheduler: str | None = None, jobs: int | None = None
+) -> Iterator[tuple[Executor | None, int]]:
+    """Yield ``(executor, worker count)``: ``None`` for in-process, a process pool, or a Dask cluster's.
 
     Args:
-        workers: Worker processes (default: all cores); 1 runs in this process.
-        scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``).
+        workers: Worker processes (default: all cores); 1 runs in this process. Capped at ``jobs``.
+        scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``); the worker count
+            is then the cluster's number of worker threads.
+        jobs: Number of jobs to run (caps the worker count).
     """
     if scheduler:
+        check_scheduler(scheduler)
         from distributed import Client
 
-        with Client(scheduler) as client:
-            yield client.get_executor()
+        try:
+            client = Client(scheduler, timeout=10, set_as_default=False)
+        except OSError as exc:  # includes the connection TimeoutError
+            raise InputError("--scheduler", scheduler, f"cannot connect ({exc})") from None
+        with client:
+            threads = sum(client.nthreads().values())
+            if not threads:
+                try:
+                    client.wait_for_workers(1, timeout=10)
+                except TimeoutError:
+                    raise InputError("--scheduler", scheduler, "the scheduler has no workers") from None
+                threads = sum(client.nthreads().values())
+            yield client.get_executor(), threads
         return
     workers = workers or os.cpu_count() or 1
+    if jobs is not None:
+        workers = max(1, min(workers, jobs))
     if workers == 1:
-        yield None
+        yield None, 1
         return
     # Mesa's batchrunner sets the global start method to "spawn" on import; fork (where the
     # platform has it) starts workers without re-importing the caller's main module.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield pool
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+    try:
+        yield pool, workers
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    it = iter(jobs)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def execute(
-    jobs: Sequence[Job],
+    jobs: Iterable[Job],
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
     chunk_size: int | None = None,
+    total: int | None = None,
+    execution: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run jobs and yield their results in job order, as they complete.
 
+    Jobs are taken lazily from ``jobs`` and only a few chunks per worker are in flight, so memory
+    stays bounded however many jobs there are.
+
     Args:
-        jobs: The jobs.
-        workers: Worker processes (default: all cores; 1 = in this process).
+        jobs: The jobs (a sequence, or any iterable together with ``total``).
+        workers: Worker processes (default: all cores; 1 = in this process; at most one per job).
         scheduler: Dask scheduler address; sends the jobs to that cluster instead.
         progress: Show a progress bar (only when stderr is a terminal).
-        chunk_size: Jobs per task (default: a few tasks per worker, at most 200 jobs).
+        chunk_size: Jobs per task (default: about eight tasks per worker, at most 200 jobs).
+        total: Number of jobs, when ``jobs`` is an iterator.
+        execution: If given, filled with ``scheduler``, ``workers`` and ``chunk_size`` as used.
 
     Yields:
         One result dict per job (see :func:`run_job`), in the order of ``jobs``.
     """
     from tqdm import tqdm
 
-    jobs = list(jobs)
-    bar = tqdm(total=len(jobs), unit="run", disable=not (progress and sys.stderr.isatty()),
-               dynamic_ncols=True, leave=False)
+    if total is None:
+        jobs = jobs if isinstance(jobs, Sequence) else list(jobs)
+        total = len(jobs)
+    bar = tqdm(total=total, unit="run", disable=not (progress and sys.stderr.isatty()), dynamic_ncols=True, leave=False)
     try:
-        with make_executor(workers, scheduler) as ex:
+        with make_executor(workers, scheduler, total) as (ex, n_workers):
+            size = chunk_size or max(1, min(200, total // (n_workers * 8) or 1))
+            if execution is not None:
+                execution.update(scheduler=scheduler, workers=n_workers, chunk_size=size if ex else 1)
             if ex is None:
                 for job in jobs:
                     yield run_job(job)
                     bar.update(1)
                 return
-            n_workers = workers or os.cpu_count() or 1
-            size = chunk_size or max(1, min(200, len(jobs) // (n_workers * 8) or 1))
-            for results in ex.map(run_chunk, _chunks(jobs, size)):
+            chunks = _chunks(jobs, size)
+            window = deque(ex.submit(run_chunk, c) for c in islice(chunks, 2 * n_workers))
+            while window:
+                results = window.popleft().result()
+                for chunk in islice(chunks, 1):
+                    window.append(ex.submit(run_chunk, chunk))
                 yield from results
                 bar.update(len(results))
     finally:
         bar.close()
 
 
-def run_rows(jobs: Sequence[Job], **kwargs: Any) -> list[dict[str, Any]]:
+def run_rows(jobs: Iterable[Job], **kwargs: Any) -> list[dict[str, Any]]:
     """Run jobs and return only their outcome rows, in job order."""
     return [r["row"] for r in execute(jobs, **kwargs)]

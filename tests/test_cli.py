@@ -1,27 +1,27 @@
-"""The command line as a user meets it: good runs and every kind of bad input."""
+"""The command line as a user meets it: good runs, help, safe output folders (bad input: test_bad_inputs.py)."""
 
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from sim.errors import InputError
+from sim.output import MARKER, STALE_SECONDS, OutputFolder, clean_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 FJELL = (ROOT / "scenarios" / "fjellregionen.toml").read_text(encoding="utf-8")
 
 
 def cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
-def broken(tmp_path, old, new):
-    text = FJELL.replace(old, new, 1)
-    assert text != FJELL
-    path = tmp_path / "broken.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def assert_one_line_error(res, *needles):
@@ -33,93 +33,52 @@ def assert_one_line_error(res, *needles):
         assert needle in lines[0], lines[0]
 
 
-BAD_FILES = [
-    ("population = 1950", "population = 0", ["population", "greater than 0"]),
-    ("population = 1950", 'population = "many"', ["population", "expected float"]),
-    ("political_involvement = 0.7", "political_involvement = 1.5", ["political_involvement", "outside"]),
-    ('start = "2013-01"', 'start = "2013/01"', ["region.start", "YYYY-MM"]),
-    ('horizon = "2017-12"', 'horizon = "2012-12"', ["region.horizon", "before"]),
-    ('leader = "Røros"', 'leader = "Roros"', ["region.leader", "not a municipality", "Røros"]),
-    ('["Os", "Tolga", 18]', '["Os", "Tolgaa", 18]', ["distances", "not a municipality"]),
-    ("county = \"Hedmark\"", "countyy = \"Hedmark\"", ["countyy", "unknown key", "county"]),
-    ("[region]", "[region\n", ["invalid TOML", "line"]),
-]
-
-
-@pytest.mark.parametrize("old,new,needles", BAD_FILES)
-def test_bad_scenario_file(tmp_path, old, new, needles):
-    path = broken(tmp_path, old, new)
-    out = tmp_path / "out"
-    res = cli("run", path, "--replicates", 2, "--out", out, "--quiet")
-    assert_one_line_error(res, str(path), *needles)
-    assert not out.exists()
-
-
-def test_unknown_scenario_suggests(tmp_path):
-    res = cli("run", "fjelregionen", "--out", tmp_path / "o")
-    assert_one_line_error(res, "fjelregionen", "did you mean", "fjellregionen")
-    assert not (tmp_path / "o").exists()
-
-
-@pytest.mark.parametrize("setting,needles", [
-    ("pilot_fundin=0", ["pilot_fundin", "unknown parameter", "pilot_funding"]),
-    ("pilot_funding", ["--set", "KEY=VALUE"]),
-    ("pilot_funding=lots", ["pilot_funding", "could not convert"]),
-    ("reform_intensity=9", ["reform_intensity", "outside"]),
-    ("agenda=random", ["agenda", "expected one of"]),
-])
-def test_bad_set(tmp_path, setting, needles):
-    res = cli("run", "fosen", "--set", setting, "--out", tmp_path / "o", "--quiet")
-    assert_one_line_error(res, *needles)
-    assert not (tmp_path / "o").exists()
-
-
-@pytest.mark.parametrize("n", ["0", "-3"])
-def test_bad_replicates(tmp_path, n):
-    res = cli("run", "fosen", "--replicates", n, "--out", tmp_path / "o")
-    assert_one_line_error(res, "--replicates")
-    assert not (tmp_path / "o").exists()
-
-
-def test_bad_variant_and_until(tmp_path):
-    assert_one_line_error(cli("compare", "fosen", "--variant", "nocolon"), "--variant", "NAME:KEY=VALUE")
-    assert_one_line_error(cli("compare", "fosen", "--variant", "x:nokey=1"), "nokey", "unknown parameter")
-    assert_one_line_error(cli("run", "fosen", "--until", "2017-13", "--out", tmp_path / "o"), "--until")
-
-
-def test_existing_folder_refused_without_force(tmp_path):
-    out = tmp_path / "o"
-    out.mkdir()
-    (out / "keep.txt").write_text("x")
-    assert_one_line_error(cli("run", "fosen", "--replicates", 2, "--out", out), "--force")
-    assert (out / "keep.txt").exists()
-
-
 def test_run_writes_every_output(tmp_path):
     out = tmp_path / "o"
     res = cli("run", "fjellregionen", "--replicates", 4, "--out", out, "--quiet", "--set", "pilot_funding=0.5")
     assert res.returncode == 0, res.stderr
-    for name in ["runs.csv", "timeline.csv", "events.csv", "summary.csv", "metadata.json",
-                 "fjellregionen-outcomes.png", "fjellregionen-fan-charts.svg",
-                 "fjellregionen-timeline.png", "fjellregionen-map.png"]:
+    for name in [
+        "runs.csv",
+        "timeline.csv",
+        "events.csv",
+        "summary.csv",
+        "metadata.json",
+        "fjellregionen-outcomes.png",
+        "fjellregionen-fan-charts.svg",
+        "fjellregionen-timeline.png",
+        "fjellregionen-map.png",
+    ]:
         assert (out / name).is_file(), name
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["base_seed"] == 20161214 and len(meta["scenarios"][0]["sha256"]) == 64
     assert meta["scenarios"][0]["parameters"]["pilot_funding"] == 0.5
+    assert meta["program"] == "imc-sim" and meta["scheduler"] is None
+    assert meta["workers"] >= 1 and meta["chunk_size"] >= 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]  # no temp folder left
 
 
 def test_until_stops_early(tmp_path):
     out = tmp_path / "o"
-    assert cli("run", "fosen", "--replicates", 2, "--until", "2014-06", "--out", out, "--quiet",
-               "--no-plots").returncode == 0
+    assert (
+        cli("run", "fosen", "--replicates", 2, "--until", "2014-06", "--out", out, "--quiet", "--no-plots").returncode
+        == 0
+    )
     months = (out / "timeline.csv").read_text().splitlines()[-1]
     assert "2014-06" in months
 
 
 def test_compare_list_show(tmp_path):
-    res = cli("compare", "vaernesregionen", "--variant", "admin:allow_board_host=false",
-              "--replicates", 20, "--out", tmp_path / "c", "--quiet")
+    res = cli(
+        "compare",
+        "vaernesregionen",
+        "--variant",
+        "admin:allow_board_host=false",
+        "--replicates",
+        20,
+        "--out",
+        tmp_path / "c",
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
     assert "Formal agreement for agriculture" in res.stdout and (tmp_path / "c" / "comparison.png").exists()
     res = cli("list")
@@ -127,3 +86,259 @@ def test_compare_list_show(tmp_path):
     res = cli("show", "fosen", "--set", "pilot_funding=0")
     assert res.returncode == 0 and "pilot_funding = 0.0" in res.stdout
     assert cli("--help").returncode == 0 and "example" in cli("run", "--help").stdout
+
+
+def test_workers_capped_at_the_number_of_runs(tmp_path):
+    res = cli("run", "fosen", "--replicates", 2, "--workers", 1000, "--out", tmp_path / "o", "--quiet", "--no-plots")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "o" / "metadata.json").read_text())["workers"] == 2
+
+
+def test_help_is_formatted():
+    for command in ["", "validate", "run", "compare", "sweep", "sensitivity", "discover", "dashboard", "list", "show"]:
+        text = cli(*([command] if command else []), "--help").stdout
+        assert "%%" not in text and "example" in text, command
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("example"))
+        assert lines[at + 1].startswith("  python run.py"), command  # examples on their own lines
+    assert "95 %" in cli("validate", "--help").stdout
+
+
+def test_until_error_names_the_option_once(tmp_path):
+    res = cli("run", "fosen", "--until", "2017-13", "--out", tmp_path / "o")
+    assert_one_line_error(res, "--until")
+    assert res.stderr.count("--until") == 1
+
+
+def test_help_and_list_do_not_import_heavy_libraries():
+    code = (
+        "import sys, io, contextlib; from sim.cli import main\n"
+        "for argv in (['--help'], ['list'], ['run', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try: main(argv)\n"
+        "        except SystemExit: pass\n"
+        "heavy = [m for m in ('mesa', 'matplotlib', 'pandas', 'SALib', 'dask', 'distributed', 'scipy') "
+        "if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.strip() == "", res.stdout + res.stderr
+    t0 = time.perf_counter()
+    assert cli("--help").returncode == 0 and cli("list").returncode == 0
+    assert time.perf_counter() - t0 < 6  # both; about 0.1 s each on an idle machine
+
+
+def test_folders_follow_the_umask(tmp_path):
+    for umask, mode in ((0o022, 0o755), (0o002, 0o775)):
+        out = tmp_path / f"o{umask:o}" / "deep"
+        res = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "run",
+                "fosen",
+                "--replicates",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-plots",
+            ],
+            capture_output=True,
+            text=True,
+            preexec_fn=lambda u=umask: os.umask(u),
+        )
+        assert res.returncode == 0, res.stderr
+        assert out.stat().st_mode & 0o777 == mode and out.parent.stat().st_mode & 0o777 == mode
+        assert (out / "runs.csv").stat().st_mode & 0o777 == mode & 0o666
+
+
+def dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_temporary_folders_are_cleaned_and_nothing_else(tmp_path):
+    old = time.time() - STALE_SECONDS - 60
+    killed = tmp_path / ".o.imc-tmp-0badcafe"  # its run was killed
+    running = tmp_path / ".o.imc-tmp-00c0ffee"  # its run is alive (this test)
+    elsewhere = tmp_path / ".o.imc-tmp-0000abcd"  # made on another machine sharing the folder
+    foreign = tmp_path / ".o.imc-tmp-deadbeef"  # no marker: not ours
+    replaced = tmp_path / ".o.imc-old-0000cafe"  # a replaced result folder left by a kill
+    replacing = tmp_path / ".o.imc-old-1111cafe"  # one being replaced right now
+    for folder, pid, host in (
+        (killed, dead_pid(), None),
+        (running, os.getpid(), None),
+        (elsewhere, 1, "other"),
+        (foreign, None, None),
+        (replaced, None, None),
+        (replacing, None, None),
+    ):
+        folder.mkdir()
+        (folder / "runs.csv").write_text("x\n")
+        if pid is not None:
+            (folder / MARKER).write_text(json.dumps({"pid": pid, "host": host or socket.gethostname()}))
+    for folder in (replaced, replacing):
+        (folder / "metadata.json").write_text(json.dumps({"program": "imc-sim"}))
+    os.utime(replaced, (old, old))
+    user = tmp_path / "notes.imc-tmp-12345678"  # not hidden: never touched
+    user.mkdir()
+    res = cli("run", "fosen", "--replicates", 2, "--out", tmp_path / "o", "--quiet", "--no-plots")
+    assert res.returncode == 0, res.stderr
+    assert not killed.exists() and not replaced.exists()
+    assert running.exists() and elsewhere.exists() and foreign.exists() and replacing.exists() and user.exists()
+    assert clean_stale(tmp_path) == []
+
+
+def test_output_folder_never_replaces_a_folder_that_appeared(tmp_path):
+    """Data loss 2, deterministic: the target appears while a run works; both results survive."""
+    target = tmp_path / "o"
+    out = OutputFolder(target)
+    assert out.tmp.parent == tmp_path and out.tmp.name.startswith(".o.imc-tmp-")  # beside, never inside
+    with pytest.raises(InputError, match="o-2"):
+        with out as tmp:
+            (tmp / "runs.csv").write_text("second\n")
+            target.mkdir()
+            (target / "runs.csv").write_text("first\n")
+    assert (target / "runs.csv").read_text() == "first\n"
+    assert (tmp_path / "o-2" / "runs.csv").read_text() == "second\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_output_folder_force_replaces_only_the_folder_it_checked(tmp_path):
+    target = tmp_path / "o"
+    with OutputFolder(target) as tmp:
+        (tmp / "metadata.json").write_text(json.dumps({"program": "imc-sim"}))
+    with OutputFolder(target, force=True) as tmp:  # a previous result folder: replaced
+        (tmp / "metadata.json").write_text(json.dumps({"program": "imc-sim", "n": 2}))
+    assert json.loads((target / "metadata.json").read_text())["n"] == 2
+    out = OutputFolder(target, force=True)
+    os.rename(target, tmp_path / "moved")  # meanwhile another run puts its own result there
+    target.mkdir()
+    (target / "metadata.json").write_text(json.dumps({"program": "imc-sim", "n": 3}))
+    with pytest.raises(InputError, match="appeared"):
+        with out as tmp:
+            (tmp / "metadata.json").write_text(json.dumps({"program": "imc-sim", "n": 4}))
+    assert json.loads((target / "metadata.json").read_text())["n"] == 3
+    assert json.loads((tmp_path / "o-2" / "metadata.json").read_text())["n"] == 4
+    (target / "notes.txt").write_text("mine")  # a user's own file: no longer only our results
+    with pytest.raises(InputError, match="not a result folder"):
+        OutputFolder(target, force=True)
+
+
+def test_concurrent_runs_with_the_same_out_lose_nothing(tmp_path):
+    """Data loss 2, as a user meets it: two runs a moment apart into the same --out."""
+    out = tmp_path / "o"
+    procs = []
+    for seed in (1, 2):
+        procs.append(
+            (
+                seed,
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        str(ROOT / "run.py"),
+                        "run",
+                        "fosen",
+                        "--replicates",
+                        "4",
+                        "--seed",
+                        str(seed),
+                        "--out",
+                        str(out),
+                        "--quiet",
+                        "--no-plots",
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
+        time.sleep(0.3)
+    results = [(seed, p.wait(timeout=300), p.stderr.read()) for seed, p in procs]
+    seeds_on_disk = {json.loads(m.read_text())["base_seed"] for m in tmp_path.glob("o*/metadata.json")}
+    for seed, code, err in results:
+        assert "Traceback" not in err and code in (0, 2), err
+        if code == 0 or "results are in" in err:
+            assert seed in seeds_on_disk, (seed, err)  # every run that finished is on disk
+    assert any(code == 0 for _, code, _ in results)
+
+
+def test_python_api_names_the_keyword():
+    from sim.results import compare, run_scenarios
+
+    with pytest.raises(InputError) as info:
+        run_scenarios(["fosen"], replicates=2, reform_intensty=0)
+    assert str(info.value).startswith("keyword argument: reform_intensty: unknown parameter")
+    with pytest.raises(InputError, match="^keyword argument: nokey"):
+        compare("fosen", {"a": {"nokey": 1}}, replicates=2)
+    with pytest.raises(InputError, match="twice"):
+        run_scenarios(["fosen", "fosen"], replicates=2)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_stopping_the_dashboard_stops_its_server(how):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "dashboard", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
+        assert listening(port)
+        proc.send_signal(how)
+        proc.wait(timeout=30)
+        deadline = time.time() + 20
+        while listening(port) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not listening(port), "the solara server is still listening"
+        if how != signal.SIGKILL:
+            assert proc.returncode == 0 and "Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+
+
+def test_a_killed_run_leaves_a_hidden_folder_that_the_next_run_removes(tmp_path):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "run",
+            "vaernesregionen",
+            "--replicates",
+            "2000",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".o.imc-tmp-*")) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.kill()  # not reaped yet: a zombie, as under a careless parent
+    assert list(tmp_path.glob(".o.imc-tmp-*"))
+    res = cli("run", "fosen", "--replicates", 2, "--out", tmp_path / "o", "--quiet", "--no-plots")
+    proc.wait()
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
