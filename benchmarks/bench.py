@@ -60,27 +60,23 @@ def validation_throughput(replicates: int) -> None:
 
 def time_shares(n: int) -> None:
     print("2. where the time goes (in-process)")
-    t_model = t_record = t_rows = t_write = 0.0
+    spent = {"history": 0.0, "DataCollector": 0.0}
+    t_total = t_rows = 0.0
     rows = []
     for r in range(n):
-        case = CASES[r % 3]
         t = time.perf_counter()
-        m = CooperationModel(case, rng=replicate_seed(1, r))
-        record, collect = m._record, m.datacollector.collect
-        spent = [0.0]
+        m = CooperationModel(CASES[r % 3], rng=replicate_seed(1, r))
 
-        def timed(fn, spent=spent):
+        def timed(fn, key):
             def wrapper(*a):
                 s = time.perf_counter()
                 fn(*a)
-                spent[0] += time.perf_counter() - s
+                spent[key] += time.perf_counter() - s
             return wrapper
 
-        m._record, m.datacollector.collect = timed(record), timed(collect)
+        m._record, m.datacollector.collect = timed(m._record, "history"), timed(m.datacollector.collect, "DataCollector")
         m.run()
-        total = time.perf_counter() - t
-        t_model += total - spent[0]
-        t_record += spent[0]
+        t_total += time.perf_counter() - t
         t = time.perf_counter()
         rows.append(outcome_row(m))
         t_rows += time.perf_counter() - t
@@ -90,10 +86,12 @@ def time_shares(n: int) -> None:
     w.writeheader()
     w.writerows(rows)
     t_write = time.perf_counter() - t
-    total = t_model + t_record + t_rows + t_write
-    for label, v in (("model steps", t_model), ("recording (history + DataCollector)", t_record),
+    t_model = t_total - spent["history"] - spent["DataCollector"]
+    total = t_total + t_rows + t_write
+    for label, v in (("model steps", t_model), ("recording: numpy history", spent["history"]),
+                     ("recording: Mesa DataCollector (agent variables)", spent["DataCollector"]),
                      ("outcome rows", t_rows), ("CSV writing", t_write)):
-        print(f"   {label:38s} {v / total:6.1%}")
+        print(f"   {label:48s} {v / total:6.1%}")
 
 
 def sweep_memory(runs: int) -> None:

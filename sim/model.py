@@ -1,4 +1,8 @@
-"""The model: one region's municipalities negotiating on a monthly clock (report §1.3, §2)."""
+"""The model: municipalities negotiating on a monthly clock (report §1.3, §2).
+
+One :class:`CooperationModel` holds the municipalities of a scenario, the County Governor and
+one :class:`sim.negotiation.ProjectOrganisation` per negotiating area (the pilots have one).
+"""
 
 from __future__ import annotations
 
@@ -10,73 +14,80 @@ import mesa
 import numpy as np
 
 from sim import mechanisms as mech
-from sim.agents import CountyGovernor, Municipality, ProjectOrganisation
-from sim.params import FORMS, SECTORS
-from sim.scenario import Scenario, load_scenario, month_label
+from sim.agents import CountyGovernor, Municipality
+from sim.negotiation import ProjectOrganisation
+from sim.records import Arrangement, Event, event_row, month_label, vote_rows
+from sim.region import Region
+from sim.scenario import Scenario, load_scenario
+from sim.vocab import EventKind
 
 MEASURES = ("competence", "capacity", "vulnerability")
 
 
 class CooperationModel(mesa.Model):
-    """Municipalities, their project organisation and the County Governor, month by month.
+    """Municipalities, their project organisations and the County Governor, month by month.
 
     Args:
         scenario: A scenario name in ``scenarios/``, a path, or a loaded :class:`Scenario`.
         rng: Seed or ``numpy.random.SeedSequence``; every random draw comes from ``self.rng``.
-        **params: Parameter and lever overrides (keys of ``sim.params.CATALOGUE``), as the
-            dashboard's sliders and ``--set`` give them.
+        **kwargs: Parameter and lever overrides (``--set`` keys; dotted keys such as
+            ``sensitivity.planning`` are passed as ``**{"sensitivity.planning": 4}``), as the
+            dashboard's controls give them.
 
     Attributes:
-        month: Current month (year * 12 + month - 1); see ``sim.scenario.month_label``.
-        events: The region's event log (dicts with month, region, event, details).
+        month: Current month (year * 12 + month - 1); see ``sim.records.month_label``.
+        negotiations: One project organisation per negotiating area.
+        events: The event log (:class:`sim.records.Event`).
         arrangements: Every arrangement decided, in order.
-        history: Array ``[month, municipality, sector, measure]`` of competence, capacity and
-            vulnerability at the end of each month; ``forms`` the form code per month.
+        history: ``[month, municipality, sector, measure]`` array of competence, capacity and
+            vulnerability at the end of each month (read by the outcomes; the DataCollector
+            holds the same per municipality for Mesa users).
     """
 
-    def __init__(self, scenario: str | Scenario = "fjellregionen", *, rng: Any = None,
-                 **params: Any) -> None:
+    def __init__(self, scenario: str | Scenario, *, rng: Any = None, **kwargs: Any) -> None:
         super().__init__(rng=rng)
         if isinstance(scenario, Scenario):
-            self.scenario = scenario.with_overrides(params) if params else scenario
+            self.scenario = scenario.with_overrides(kwargs) if kwargs else scenario
         else:
-            self.scenario = load_scenario(scenario, params)
-        sc, p = self.scenario, self.scenario.params
-        self.p = p
+            self.scenario = load_scenario(scenario, kwargs, "keyword argument")
+        sc = self.scenario
+        self.p = p = sc.params
         self.month: int = sc.start
-        self.events: list[dict[str, Any]] = []
-        self.arrangements: list = []
+        self.events: list[Event] = []
+        self.arrangements: list[Arrangement] = []
         self.cache: dict = {}
-        self._pools: dict = {}
-        base_sens = [p[f"sensitivity_{s}"] for s in SECTORS]
         self._munis: dict[str, Municipality] = {}
         for fact in sc.municipalities:
-            sens = [v * math.exp(p["sensitivity_noise"] * self.rng.standard_normal()) for v in base_sens]
-            ready = float(np.clip(p["political_readiness_start"]
-                                  + p["political_readiness_noise"] * self.rng.standard_normal(), 0, 1))
+            sens = tuple(v * math.exp(p.sensitivity_noise * self.rng.standard_normal()) for v in p.sensitivity)
+            ready = float(np.clip(p.political_readiness_start
+                                  + p.political_readiness_noise * self.rng.standard_normal(), 0, 1))
             self._munis[fact.name] = Municipality(self, fact, sens, ready)
-        posts = {pair: 0 for pair in combinations(sc.names, 2)}
-        for members, _sector in sc.shared_posts:
-            for a, b in combinations(members, 2):
-                posts[(a, b) if (a, b) in posts else (b, a)] += 1
-        for (a, b), n in posts.items():
-            t = mech.initial_trust(p, sc.cooperation_history, n)
-            self._munis[a].trust[b] = self._munis[b].trust[a] = t
+        self._initial_trust()
         self.governor = CountyGovernor(self)
-        self.project = ProjectOrganisation(self)
+        self.negotiations = [ProjectOrganisation(self, Region(f, self._munis, sc.distance, p)) for f in sc.regions]
         # Mesa 3.3 keeps every model alive in the class-level Agent._ids (mesa issue #3179, fixed
         # after 3.3); all agents exist now, so release the model's entry to let it be collected.
         mesa.Agent._ids.pop(self, None)
-        self.log("pre_project_start", f"{len(sc.names)} municipalities, leader {sc.leader}")
         n_months = sc.horizon - sc.start + 1
-        self.history = np.full((n_months, len(sc.names), len(SECTORS), len(MEASURES)), np.nan)
-        self.forms = np.zeros((n_months, len(sc.names), len(SECTORS)), dtype=np.int8)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "month": lambda m: month_label(m.month),
-            "phase": lambda m: m.project.phase,
-            "members": lambda m: len(m.project.members),
-            "arrangements": lambda m: len(m.arrangements),
-        })
+        self.history = np.full((n_months, len(sc.names), len(p.sectors), len(MEASURES)), np.nan)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"month": lambda m: month_label(m.month),
+                             "arrangements": lambda m: sum(a.ended is None for a in m.arrangements)},
+            agent_reporters={"municipality": lambda a: getattr(a, "name", None),
+                             **{f"{measure}.{sector.name}": _reporter(measure, sector.index)
+                                for measure in MEASURES for sector in p.sectors}},
+        )
+
+    def _initial_trust(self) -> None:
+        sc, p = self.scenario, self.p
+        posts = {frozenset(pair): 0 for pair in combinations(sc.names, 2)}
+        for members, _sector in sc.shared_posts:
+            for pair in combinations(members, 2):
+                posts[frozenset(pair)] += 1
+        history = max(r.cooperation_history for r in sc.regions)
+        for pair, n in posts.items():
+            a, b = sorted(pair)
+            self._munis[a].trust[b] = self._munis[b].trust[a] = mech.initial_trust(p, history, n)
 
     # --- lookups -----------------------------------------------------------------------------
     def municipality(self, name: str) -> Municipality:
@@ -88,78 +99,91 @@ class CooperationModel(mesa.Model):
         """All municipality agents in scenario order."""
         return list(self._munis.values())
 
-    def pool(self, members: tuple[str, ...], sector: int) -> tuple[float, float]:
-        """Pooled staff and pooled need of ``members`` in ``sector`` (FTE)."""
-        key = (members, sector)
-        if key not in self._pools:
-            munis = [self._munis[m] for m in members]
-            self._pools[key] = (sum(m.staff[sector] for m in munis), sum(m.need[sector] for m in munis))
-        return self._pools[key]
+    @property
+    def project(self) -> ProjectOrganisation:
+        """The first (for the pilots: the only) negotiation."""
+        return self.negotiations[0]
 
-    def eligible_hosts(self, members: tuple[str, ...]) -> list[str]:
-        """Members large enough to host: ``host_min_share`` of an equal population share."""
-        pops = {m: self._munis[m].population for m in members}
-        floor = self.p["host_min_share"] * sum(pops.values()) / len(pops)
-        return [m for m, pop in pops.items() if pop >= floor]
+    def log(self, event: Event) -> None:
+        """Append to the event log."""
+        self.events.append(event)
 
-    def log(self, event: str, details: str) -> None:
-        """Append to the region's event log."""
-        self.events.append({"month": month_label(self.month), "region": self.scenario.name,
-                            "event": event, "details": details})
+    def add_arrangement(self, arr: Arrangement) -> None:
+        """Put a decided arrangement in force for its members (ending any they had in its sectors)."""
+        for name in arr.members:
+            muni = self._munis[name]
+            for s in arr.sectors:
+                old = muni.arrangement[s]
+                if old is not None and old.ended is None:
+                    old.ended = self.month
+                muni.arrangement[s] = arr
+        self.arrangements.append(arr)
 
     # --- the clock ---------------------------------------------------------------------------
     def step(self) -> None:
-        """One month: reform, County Governor, project organisation, councils and services."""
+        """One month: reform, County Governor, project organisations, councils and services."""
         sc, p = self.scenario, self.p
         self.cache.clear()
-        load = mech.reform_load(self.month, sc.reform_start, sc.reform_deadline,
-                                p["reform_afterglow_months"])
+        load = mech.reform_load(self.month, sc.reform_start, sc.reform_deadline, p.reform_afterglow_months)
         for ev in sc.reform_events:
-            if ev.month == self.month and p["reform_intensity"] > 0:
+            if ev.month == self.month and p.reform_intensity > 0:
                 self._reform_event(ev)
-        for muni in self.municipalities:
+        for muni in self._munis.values():
             muni.attention = mech.attention(p, load)
+            muni.involvement = 0.0
+        for project in self.negotiations:
+            for name in project.members:
+                self._munis[name].involvement = max(self._munis[name].involvement, project.involvement)
         self.governor.step()
-        self.project.step()
+        if self.month == sc.pilot_end + 1:
+            self.log(Event(self.month, sc.name, EventKind.PILOT_END, "the pilot period is over: funds and "
+                           "follow-up from the County Governor end"))
+        for project in self.negotiations:
+            project.step()
         self.cache.clear()
         self.agents_by_type[Municipality].do("step")
-        coordinator = self.governor.funding or p["post_pilot_coordinator"]
-        for arr in self.arrangements:
-            if arr.ended is not None or self.month < arr.starts:
-                continue
-            if arr.form == "network":
-                arr.activity = mech.network_activity(p, arr.activity, coordinator)
-                for a, b in combinations(arr.members, 2):
-                    t = min(1.0, self._munis[a].trust[b] + p["network_trust_gain"] * arr.activity)
-                    self._munis[a].trust[b] = self._munis[b].trust[a] = t
-            else:
-                arr.integration = mech.integration_month(p, arr.integration)
+        self._run_arrangements()
         self._record()
         self.datacollector.collect(self)
         self.month += 1
         self.running = self.month <= sc.horizon
 
+    def _run_arrangements(self) -> None:
+        p = self.p
+        funded = self.governor.coordinator_funded()
+        for arr in self.arrangements:
+            if arr.ended is not None or self.month < arr.starts:
+                continue
+            if arr.form.pools_staff:
+                arr.integration = mech.integration_month(p, arr.integration)
+                continue
+            arr.activity = mech.network_activity(p, arr.activity, funded)
+            for a, b in combinations(arr.members, 2):
+                t = min(1.0, self._munis[a].trust[b] + p.network_trust_gain * arr.activity)
+                self._munis[a].trust[b] = self._munis[b].trust[a] = t
+
     def _reform_event(self, ev) -> None:
-        """Apply a reform event: talks with outsiders, an agreed merger, failed talks (§1.3)."""
+        """Apply a reform event: merger talks, an agreed merger, failed talks (§1.3)."""
+        for name in ev.parties:
+            muni = self._munis[name]
+            if ev.outsiders:
+                muni.outside_talks = ev.kind != "failed"
+            elif len(ev.parties) > 1:
+                muni.member_talks = ev.kind != "failed"
         if ev.kind == "failed":
             for a, b in combinations(ev.parties, 2):
                 t = mech.failed_talks_trust(self.p, self._munis[a].trust[b])
                 self._munis[a].trust[b] = self._munis[b].trust[a] = t
-        elif ev.outsiders:
-            for name in ev.parties:
-                self._munis[name].outside_talks = True
         with_ = f" with {', '.join(ev.outsiders)}" if ev.outsiders else ""
-        self.log("reform", f"merger {ev.kind}: {', '.join(ev.parties)}{with_}")
+        self.log(Event(self.month, self.scenario.name, EventKind.REFORM,
+                       f"merger {ev.kind}: {', '.join(ev.parties)}{with_}", members=ev.parties, cause=ev.kind))
 
     def _record(self) -> None:
         t = self.month - self.scenario.start
-        for i, muni in enumerate(self.municipalities):
+        for i, muni in enumerate(self._munis.values()):
             self.history[t, i, :, 0] = muni.competence
             self.history[t, i, :, 1] = muni.capacity
             self.history[t, i, :, 2] = muni.vulnerability
-            for s, arr in enumerate(muni.arrangement):
-                if arr is not None and self.month >= arr.decided:
-                    self.forms[t, i, s] = FORMS.index(arr.form)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
@@ -167,24 +191,53 @@ class CooperationModel(mesa.Model):
             self.step()
         return self
 
-    # --- results -----------------------------------------------------------------------------
+    # --- records as DataFrames -----------------------------------------------------------------
+    def event_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
+        """``events.csv`` rows."""
+        return [event_row(e, self.scenario.name, replicate) for e in self.events]
+
+    def vote_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
+        """``votes.csv`` rows: one per council per vote."""
+        names = self.p.vocab.sector_names
+        return [row for n in self.negotiations for v in n.votes
+                for row in vote_rows(v, n.region.name, names, self.scenario.name, replicate)]
+
+    def event_log(self):
+        """The event log as a DataFrame (the columns of ``events.csv``)."""
+        import pandas as pd
+
+        from sim.records import EVENT_COLUMNS
+
+        return pd.DataFrame(self.event_rows(), columns=EVENT_COLUMNS)
+
+    def vote_log(self):
+        """Every council's vote as a DataFrame (the columns of ``votes.csv``)."""
+        import pandas as pd
+
+        from sim.records import VOTE_COLUMNS
+
+        return pd.DataFrame(self.vote_rows(), columns=VOTE_COLUMNS)
+
     def timeline(self):
         """Tidy DataFrame: month, municipality, sector, form, competence, capacity, vulnerability."""
         import pandas as pd
 
-        sc = self.scenario
-        n_months = self.month - sc.start
+        sc, sectors = self.scenario, self.p.sectors
         rows = []
-        for t in range(n_months):
-            for i, name in enumerate(sc.names):
-                for s, sector in enumerate(SECTORS):
-                    c, k, v = self.history[t, i, s]
-                    rows.append((month_label(sc.start + t), name, sector, FORMS[self.forms[t, i, s]],
-                                 c, k, v))
+        for t in range(self.month - sc.start):
+            month = sc.start + t
+            for i, muni in enumerate(self._munis.values()):
+                for sector in sectors:
+                    live = [a for a in self.arrangements if sector.index in a.sectors and muni.name in a.members
+                            and a.live(month)]
+                    form = live[-1].form.name if live else "none"
+                    rows.append((month_label(month), muni.name, sector.name, form, *self.history[t, i, sector.index]))
         return pd.DataFrame(rows, columns=["month", "municipality", "sector", "form", *MEASURES])
 
-    def event_log(self):
-        """The event log as a DataFrame."""
-        import pandas as pd
 
-        return pd.DataFrame(self.events, columns=["month", "region", "event", "details"])
+def _reporter(measure: str, index: int):
+    def report(agent):
+        values = getattr(agent, measure, None)
+        return values[index] if values is not None else None
+
+    return report

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from typing import Any
@@ -42,7 +42,7 @@ class Job:
         base_seed: The experiment's base seed.
         overrides: Parameter overrides as sorted ``(key, value)`` pairs.
         tags: Extra ``(column, value)`` pairs copied into the result row (variant, sample...).
-        detail: Also return the event log and the timeline.
+        detail: Also return the event and vote records (``"records"``), and the timeline (``True``).
         until: Last month to simulate (month index), instead of the scenario's horizon.
     """
 
@@ -52,7 +52,7 @@ class Job:
     base_seed: int
     overrides: tuple[tuple[str, Any], ...] = ()
     tags: tuple[tuple[str, Any], ...] = field(default=())
-    detail: bool = False
+    detail: bool | str = False
     until: int | None = None
 
 
@@ -64,9 +64,7 @@ def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
 @lru_cache(maxsize=64)
 def _scenario(name: str, overrides: tuple[tuple[str, Any], ...], until: int | None = None) -> Scenario:
     sc = load_scenario(name, dict(overrides), "Job.overrides")
-    if until is not None:
-        sc = replace(sc, horizon=until, pilot_end=min(sc.pilot_end, until))
-    return sc
+    return sc.with_horizon(until) if until is not None else sc
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -80,7 +78,10 @@ def run_job(job: Job) -> dict[str, Any]:
     row = {**dict(job.tags), "replicate": job.replicate, "seed": job.base_seed, **outcome_row(model)}
     out: dict[str, Any] = {"index": job.index, "row": row}
     if job.detail:
-        out["events"] = [{"replicate": job.replicate, **dict(job.tags), **e} for e in model.events]
+        tags = dict(job.tags)
+        out["events"] = [{**tags, **e} for e in model.event_rows(job.replicate)]
+        out["votes"] = [{**tags, **v} for v in model.vote_rows(job.replicate)]
+    if job.detail is True:
         timeline = model.timeline()
         timeline.insert(0, "replicate", job.replicate)
         for k, v in reversed(job.tags):

@@ -1,8 +1,11 @@
 """Scenario files: the facts of one case, checked, merged with the shared parameter set.
 
-A scenario file (``scenarios/<name>.toml``) holds facts only: municipalities, distances,
-history, the reform timeline and who led the process. Behaviour comes from
-``scenarios/defaults.toml``, the same for every case. See ``scenarios/README.md`` for the format.
+A scenario file (``scenarios/<name>.toml``, format in ``scenarios/README.md``) holds facts
+only: municipalities, distances, the process's organisation, history, the reform timeline.
+Behaviour comes from ``scenarios/defaults.toml``, the same for every case. Any number in a
+file may be written as an *estimate* ``{ value = 1.8, low = 1.5, high = 2.1, source = "..." }``;
+estimates are listed in :attr:`Scenario.estimates` so that robustness checks can move each one
+to its low and high value (``load_scenario(..., estimates={key: value})``).
 """
 
 from __future__ import annotations
@@ -14,40 +17,53 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim import geo
 from sim.errors import InputError
-from sim.params import SECTORS, apply_overrides, load_defaults, read_toml, suggest
+from sim.params import DEFAULTS, Params, apply_overrides, load_defaults, read_toml, suggest
+from sim.records import month_label
+from sim.region import RegionFacts
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-DEFAULTS = SCENARIO_DIR / "defaults.toml"
-EVENT_KINDS = ("talks", "agreed", "failed")
+SCENARIO_DIR = DEFAULTS.parent
+NOT_SCENARIOS = ("defaults", "patterns")
+REFORM_KINDS = ("talks", "agreed", "failed")
+__all__ = ["Estimate", "MunicipalityFacts", "ReformEvent", "Scenario", "available_scenarios", "load_scenario",
+           "month_index", "month_label", "resolve_path"]
 
 
-def month_index(text: Any, source: Path, key: str) -> int:
-    """Parse ``YYYY-MM`` to a month count (year * 12 + month - 1)."""
-    if not isinstance(text, str) or len(text) != 7 or text[4] != "-":
+def month_index(text: Any, source: str | Path, key: str) -> int:
+    """Parse ``YYYY-MM`` (ASCII digits, years 1900-2200) to a month count (year * 12 + month - 1)."""
+    ok = isinstance(text, str) and len(text) == 7 and text[4] == "-" and text.replace("-", "").isascii() \
+        and text[:4].isdigit() and text[5:].isdigit()
+    if not ok:
         raise InputError(source, key, f"expected a date YYYY-MM, got {text!r}")
-    try:
-        year, month = int(text[:4]), int(text[5:])
-    except ValueError:
-        raise InputError(source, key, f"expected a date YYYY-MM, got {text!r}") from None
+    year, month = int(text[:4]), int(text[5:])
+    if not 1900 <= year <= 2200:
+        raise InputError(source, key, f"year must be 1900-2200, got {text!r}")
     if not 1 <= month <= 12:
         raise InputError(source, key, f"month must be 01-12, got {text!r}")
     return year * 12 + month - 1
 
 
-def month_label(index: int) -> str:
-    """Format a month count as ``YYYY-MM``."""
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+@dataclass(frozen=True)
+class Estimate:
+    """An estimated input: the value used, its plausible range and where it comes from."""
+
+    value: float
+    low: float
+    high: float
+    source: str
 
 
 @dataclass(frozen=True)
-class Municipality:
-    """Facts about one member (DOMAIN.md §7)."""
+class MunicipalityFacts:
+    """Facts about one member (DOMAIN.md §7): staff per sector in vocabulary order."""
 
     name: str
     county: str
     population: float
-    staff: tuple[float, float, float]
+    staff: tuple[float, ...]
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,18 +76,24 @@ class ReformEvent:
     outsiders: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scenario:
     """A resolved scenario: facts plus the full parameter set.
 
     Attributes:
         name: Case name (the region), from the file.
         description: One line.
-        path: File it came from.
-        sha256: SHA-256 of that file.
-        facts: The raw fact tables as read (for ``show``).
-        params: Complete flat parameter dict (defaults merged with overrides).
-        overrides: The overrides applied on top of the defaults.
+        path: File it came from; ``sha256`` its hash.
+        facts: The raw tables as read (for ``show``).
+        params: The typed parameter set (defaults merged with overrides).
+        overrides: The parameter overrides applied.
+        estimates: Every estimated input, by key (``municipality.Os.staff.agriculture``).
+        estimate_overrides: Estimates moved away from their value (robustness checks).
+        municipalities: Members' facts; ``regions``: one :class:`RegionFacts` per negotiation.
+        start, pilot_end, horizon, reform_start, reform_deadline: Months (see :func:`month_index`).
+        distances: km by unordered pair of names.
+        shared_posts: Existing shared posts: (members, sector index).
+        reform_events: Merger talks and their outcomes.
     """
 
     name: str
@@ -79,21 +101,19 @@ class Scenario:
     path: Path
     sha256: str
     facts: dict[str, Any]
-    params: dict[str, Any]
-    overrides: dict[str, Any] = field(default_factory=dict)
-    municipalities: tuple[Municipality, ...] = ()
-    start: int = 0
-    pilot_end: int = 0
-    horizon: int = 0
-    leader: str = "external"
-    consultant: bool = False
-    political_involvement: float = 0.0
-    cooperation_history: float = 0.0
-    reform_start: int = 0
-    reform_deadline: int = 0
+    params: Params
+    overrides: dict[str, Any]
+    estimates: dict[str, Estimate]
+    estimate_overrides: dict[str, float]
+    municipalities: tuple[MunicipalityFacts, ...]
+    regions: tuple[RegionFacts, ...]
+    start: int
+    pilot_end: int
+    horizon: int
+    reform_start: int
+    reform_deadline: int
     distances: dict[frozenset, float] = field(default_factory=dict)
     shared_posts: tuple[tuple[tuple[str, ...], int], ...] = ()
-    failed_sectors: frozenset[int] = frozenset()
     reform_events: tuple[ReformEvent, ...] = ()
 
     @property
@@ -102,31 +122,34 @@ class Scenario:
         return [m.name for m in self.municipalities]
 
     def distance(self, a: str, b: str) -> float:
-        """Straight-line distance in km (0 for the same municipality)."""
+        """Distance in km (0 for the same municipality)."""
         return 0.0 if a == b else self.distances[frozenset((a, b))]
 
-    def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> Scenario:
-        """Return a copy with more parameter overrides (checked)."""
-        merged = {**self.overrides, **overrides}
-        return load_scenario(self.path, merged, source)
+    def with_overrides(self, overrides: dict[str, Any], source: str = "keyword argument") -> Scenario:
+        """A copy with more parameter overrides (checked)."""
+        return load_scenario(self.path, {**self.overrides, **overrides}, source, self.estimate_overrides)
+
+    def with_horizon(self, until: int) -> Scenario:
+        """A copy that stops at ``until`` (the pilot ends no later)."""
+        from dataclasses import replace
+
+        return replace(self, horizon=until, pilot_end=min(self.pilot_end, until))
 
 
 def available_scenarios() -> list[str]:
-    """Names of the case files in ``scenarios/`` (without defaults)."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem not in ("defaults", "patterns"))
+    """Names of the case files in ``scenarios/`` (without defaults and patterns)."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem not in NOT_SCENARIOS)
 
 
 def resolve_path(name_or_path: str | Path) -> Path:
-    """Find a scenario by name (in ``scenarios/``) or path.
-
-    Raises:
-        InputError: when neither exists; suggests close names.
-    """
+    """Find a scenario by name (in ``scenarios/``) or path; suggest close names when neither exists."""
     path = Path(name_or_path)
-    if path.is_file():
+    if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise InputError(path, "-", "is a folder, expected a scenario TOML file")
         return path
     candidate = SCENARIO_DIR / f"{name_or_path}.toml"
-    if candidate.is_file():
+    if candidate.is_file() and path.name not in NOT_SCENARIOS:
         return candidate
     names = available_scenarios()
     close = difflib.get_close_matches(str(name_or_path), names, n=3, cutoff=0.4)
@@ -137,8 +160,11 @@ def resolve_path(name_or_path: str | Path) -> Path:
 class _Reader:
     """Checks keys and types of one table and names the file and key in every error."""
 
-    def __init__(self, path: Path, table: dict, prefix: str, allowed: tuple[str, ...]) -> None:
-        self.path, self.table, self.prefix = path, table, prefix
+    def __init__(self, path: Path, table: Any, prefix: str, allowed: tuple[str, ...], estimates: dict,
+                 moved: dict[str, float]) -> None:
+        if not isinstance(table, dict):
+            raise InputError(path, prefix.rstrip(".") or "-", f"expected a table, got {table!r}")
+        self.path, self.table, self.prefix, self.estimates, self.moved = path, table, prefix, estimates, moved
         for key in table:
             if key not in allowed:
                 raise InputError(path, f"{prefix}{key}", "unknown key" + suggest(key, allowed))
@@ -146,91 +172,132 @@ class _Reader:
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    def get(self, name: str, kind: type | tuple, default: Any = ..., low=None, high=None) -> Any:
+    def get(self, name: str, kind: type, default: Any = ...) -> Any:
+        """A required (or defaulted) value of one type (``float`` accepts whole numbers)."""
         if name not in self.table:
             if default is ...:
                 raise InputError(self.path, self.key(name), "missing key")
             return default
         value = self.table[name]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        numeric = float in kinds
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-            if not (numeric and isinstance(value, int) and not isinstance(value, bool)):
-                want = " or ".join(k.__name__ for k in kinds)
-                raise InputError(self.path, self.key(name), f"expected {want}, got {value!r}")
-        if numeric and not isinstance(value, bool):
-            value = float(value)
-            if not math.isfinite(value):
-                raise InputError(self.path, self.key(name), f"expected a finite number, got {value!r}")
-            if low is not None and value < low or high is not None and value > high:
-                raise InputError(self.path, self.key(name), f"{value:g} is outside {low:g} to {high:g}")
+        if kind is float:
+            return self._number(self.key(name), value)
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+            raise InputError(self.path, self.key(name), f"expected {kind.__name__}, got {value!r}")
+        if kind is str and not value.strip():
+            raise InputError(self.path, self.key(name), "must not be empty")
         return value
+
+    def number(self, name: str, low: float | None = None, high: float | None = None, default: Any = ...) -> float:
+        """A number or an estimate table, within ``low``-``high`` (estimates recorded)."""
+        raw = self.table.get(name, default)
+        if raw is ...:
+            raise InputError(self.path, self.key(name), "missing key")
+        key = self.key(name)
+        if isinstance(raw, dict):
+            er = _Reader(self.path, raw, f"{key}.", ("value", "low", "high", "source"), {}, {})
+            est = Estimate(er.number("value"), er.number("low"), er.number("high"), er.get("source", str))
+            if not est.low <= est.value <= est.high:
+                raise InputError(self.path, key, "an estimate needs low <= value <= high")
+            self.estimates[key] = est
+            value = self.moved.get(key, est.value)
+        else:
+            value = self._number(key, raw)
+        for bound, ok in ((low, value >= (low or 0)), (high, value <= (high or 0))):
+            if bound is not None and not ok:
+                raise InputError(self.path, key, f"{value:g} is outside {low:g} to {high:g}")
+        return value
+
+    def _number(self, key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(self.path, key, f"expected a number, got {value!r}")
+        if not math.isfinite(value) or abs(value) > 1e12:
+            raise InputError(self.path, key, f"expected a finite number of sensible size, got {value!r}")
+        return float(value)
 
     def month(self, name: str) -> int:
         return month_index(self.get(name, str), self.path, self.key(name))
 
+    def table_list(self, name: str) -> list:
+        items = self.get(name, list, [])
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise InputError(self.path, f"{name}[{i}]", f"expected a table, got {item!r}")
+        return items
 
-def _positive(path: Path, key: str, value: float) -> None:
-    if value <= 0:
-        raise InputError(path, key, f"must be greater than 0, got {value:g}")
+
+_REGION_KEYS = ("name", "description", "start", "pilot_end", "horizon", "leader", "consultant",
+                "politicians_in_steering_group", "council_stages", "cooperation_history", "board_experience",
+                "reform_start", "reform_deadline")
 
 
-def load_scenario(
-    name_or_path: str | Path, overrides: dict[str, Any] | None = None, source: str = "--set"
-) -> Scenario:
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None, source: str = "--set",
+                  estimates: dict[str, float] | None = None, defaults: Path = DEFAULTS) -> Scenario:
     """Load, check and resolve a scenario.
 
     Args:
         name_or_path: A name in ``scenarios/`` (``"fosen"``) or a path to a TOML file.
-        overrides: Parameter overrides (``--set``), strings or typed values.
+        overrides: Parameter overrides (``--set`` strings or typed values).
         source: Name of the override source for error messages.
-
-    Returns:
-        The resolved :class:`Scenario`.
+        estimates: Estimated inputs moved to another value, by key (robustness checks).
+        defaults: The shared parameter file (tests pass a fixture with another vocabulary).
 
     Raises:
         InputError: on any problem, naming the file, the key and the problem.
     """
     path = resolve_path(name_or_path)
     raw = read_toml(path)
-    top = _Reader(path, raw, "", ("region", "municipality", "distances", "shared_post",
-                                  "failed_attempt", "reform_event"))
-    region = top.get("region", dict)
-    r = _Reader(path, region, "region.", (
-        "name", "description", "start", "pilot_end", "horizon", "leader", "consultant",
-        "political_involvement", "cooperation_history", "reform_start", "reform_deadline"))
-    munis_raw = top.get("municipality", list)
-    if len(munis_raw) < 2:
-        raise InputError(path, "municipality", "a region needs at least two municipalities")
-    munis: list[Municipality] = []
-    for i, m in enumerate(munis_raw):
-        if not isinstance(m, dict):
-            raise InputError(path, f"municipality[{i}]", "expected a table")
-        mr = _Reader(path, m, f"municipality[{i}].", ("name", "county", "population", "staff", "source"))
-        name = mr.get("name", str)
+    params = apply_overrides(load_defaults(defaults), dict(overrides or {}), source)
+    sector_names = params.vocab.sector_names
+    found: dict[str, Estimate] = {}
+    moved = dict(estimates or {})
+    top = _Reader(path, raw, "", ("region", "municipality", "distances", "shared_post", "failed_attempt",
+                                  "reform_event"), found, moved)
+    r = _Reader(path, top.get("region", dict), "region.", _REGION_KEYS, found, moved)
+    munis: list[MunicipalityFacts] = []
+    places: dict[str, Any] = {}
+    for i, m in enumerate(top.table_list("municipality")):
+        mr = _Reader(path, m, f"municipality[{i}].", ("name", "knr", "county", "population", "staff", "source"),
+                     found, moved)
+        name = mr.get("name", str).strip()
         mr.prefix = f"municipality.{name}."
         if name in (x.name for x in munis):
             raise InputError(path, f"municipality.{name}", "defined twice")
-        population = mr.get("population", float)
-        _positive(path, mr.key("population"), population)
-        staff_raw = mr.get("staff", dict)
-        sr = _Reader(path, staff_raw, f"municipality.{name}.staff.", SECTORS)
-        staff = tuple(sr.get(s, float, low=0.0, high=1000.0) for s in SECTORS)
+        place = None
+        if "knr" in m:
+            place = geo.select_places([mr.get("knr", str)])[0]
+            places[name] = place
+        population = mr.number("population", 1.0, 1e8, default=place.population if place else ...)
+        county = mr.get("county", str, place.county if place else ...)
+        if "staff" in m:
+            sr = _Reader(path, mr.get("staff", dict), f"{mr.prefix}staff.", sector_names, found, moved)
+            staff = tuple(sr.number(s, 0.0, 1e5) for s in sector_names)
+        else:
+            staff = _staff_rule(path, mr.key("staff"), population, sector_names)
         mr.get("source", str)
-        munis.append(Municipality(name, mr.get("county", str), population, staff))
+        lat, lon = (place.lat, place.lon) if place else (None, None)
+        munis.append(MunicipalityFacts(name, county, population, staff, lat, lon))
     names = [m.name for m in munis]
 
     def member(value: Any, key: str) -> str:
         if value not in names:
-            raise InputError(path, key, f"{value!r} is not a municipality of this scenario"
-                             + suggest(str(value), names))
+            raise InputError(path, key, f"{value!r} is not a municipality of this scenario" + suggest(str(value), names))
         return value
+
+    def sectors_of(values: Any, key: str) -> list[int]:
+        if not isinstance(values, list) or not values:
+            raise InputError(path, key, f"expected a list of sectors, got {values!r}")
+        for v in values:
+            if v not in sector_names:
+                raise InputError(path, key, f"unknown sector {v!r}" + suggest(str(v), sector_names))
+        return [sector_names.index(v) for v in values]
 
     start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
     if pilot_end < start:
         raise InputError(path, "region.pilot_end", "is before region.start")
     if horizon < pilot_end:
         raise InputError(path, "region.horizon", "is before region.pilot_end")
+    if horizon - start > 1200:
+        raise InputError(path, "region.horizon", "more than 100 years after region.start")
     reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
     if reform_deadline < reform_start:
         raise InputError(path, "region.reform_deadline", "is before region.reform_start")
@@ -238,89 +305,84 @@ def load_scenario(
     if leader != "external":
         member(leader, "region.leader")
 
-    distances: dict[frozenset, float] = {}
-    for i, row in enumerate(top.get("distances", list)):
-        key = f"distances[{i}]"
-        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[2], int | float)
-                and not isinstance(row[2], bool)):
-            raise InputError(path, key, f"expected [name, name, km], got {row!r}")
-        a, b = member(row[0], key), member(row[1], key)
-        _positive(path, key, row[2])
-        distances[frozenset((a, b))] = float(row[2])
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            if frozenset((a, b)) not in distances:
-                raise InputError(path, "distances", f"missing distance {a}-{b}")
-
+    if "distances" in raw or len(places) < len(names):
+        distances = _distances(path, top.get("distances", list), names, member)
+    else:
+        matrix = geo.distance_matrix([places[n] for n in names])
+        distances = {frozenset((a, b)): float(matrix[i, j]) for i, a in enumerate(names)
+                     for j, b in enumerate(names) if i < j}
     shared = []
-    for i, post in enumerate(top.get("shared_post", list, [])):
-        pr = _Reader(path, post, f"shared_post[{i}].", ("members", "sector", "source"))
+    for i, post in enumerate(top.table_list("shared_post")):
+        pr = _Reader(path, post, f"shared_post[{i}].", ("members", "sector", "source"), found, moved)
         members = tuple(member(x, pr.key("members")) for x in pr.get("members", list))
-        sector = pr.get("sector", str)
-        if sector not in SECTORS:
-            raise InputError(path, pr.key("sector"), f"unknown sector {sector!r}" + suggest(sector, SECTORS))
+        shared.append((members, sectors_of([pr.get("sector", str)], pr.key("sector"))[0]))
         pr.get("source", str)
-        shared.append((members, SECTORS.index(sector)))
-    failed = set()
-    for i, attempt in enumerate(top.get("failed_attempt", list, [])):
-        ar = _Reader(path, attempt, f"failed_attempt[{i}].", ("sectors", "year", "source"))
-        for sector in ar.get("sectors", list):
-            if sector not in SECTORS:
-                raise InputError(path, ar.key("sectors"), f"unknown sector {sector!r}" + suggest(str(sector), SECTORS))
-            failed.add(SECTORS.index(sector))
+    failed: set[int] = set()
+    for i, attempt in enumerate(top.table_list("failed_attempt")):
+        ar = _Reader(path, attempt, f"failed_attempt[{i}].", ("sectors", "year", "source"), found, moved)
+        failed.update(sectors_of(ar.get("sectors", list), ar.key("sectors")))
         ar.get("year", int, None)
         ar.get("source", str)
     events = []
-    for i, ev in enumerate(top.get("reform_event", list, [])):
-        er = _Reader(path, ev, f"reform_event[{i}].", ("date", "kind", "parties", "outsiders", "source"))
+    for i, ev in enumerate(top.table_list("reform_event")):
+        er = _Reader(path, ev, f"reform_event[{i}].", ("date", "kind", "parties", "outsiders", "source"), found,
+                     moved)
         kind = er.get("kind", str)
-        if kind not in EVENT_KINDS:
-            raise InputError(path, er.key("kind"), f"expected one of {', '.join(EVENT_KINDS)}, got {kind!r}")
+        if kind not in REFORM_KINDS:
+            raise InputError(path, er.key("kind"), f"expected one of {', '.join(REFORM_KINDS)}, got {kind!r}")
         parties = tuple(member(x, er.key("parties")) for x in er.get("parties", list))
         outsiders = tuple(str(x) for x in er.get("outsiders", list, []))
         er.get("source", str)
         events.append(ReformEvent(er.month("date"), kind, parties, outsiders))
 
-    params = apply_overrides(load_defaults(DEFAULTS), dict(overrides or {}), source)
+    region = RegionFacts(
+        name=r.get("name", str), members=tuple(names), leader=leader, consultant=r.get("consultant", bool),
+        politicians_in_steering_group=r.get("politicians_in_steering_group", bool),
+        council_stages=r.number("council_stages", 0.0, 20.0),
+        cooperation_history=r.number("cooperation_history", 0.0, 1.0),
+        board_experience=r.number("board_experience", 0.0, 1.0, default=0.0),
+        failed_sectors=frozenset(failed), sectors=tuple(range(len(sector_names))))
+    unknown = set(moved) - set(found)
+    if unknown:
+        raise InputError(path, sorted(unknown)[0], "not an estimated input of this scenario"
+                         + suggest(sorted(unknown)[0], found))
     return Scenario(
-        name=r.get("name", str), description=r.get("description", str), path=path,
+        name=region.name, description=r.get("description", str), path=path,
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(), facts=raw, params=params,
-        overrides=dict(overrides or {}), municipalities=tuple(munis), start=start,
-        pilot_end=pilot_end, horizon=horizon, leader=leader,
-        consultant=r.get("consultant", bool),
-        political_involvement=r.get("political_involvement", float, low=0.0, high=1.0),
-        cooperation_history=r.get("cooperation_history", float, low=0.0, high=1.0),
-        reform_start=reform_start, reform_deadline=reform_deadline, distances=distances,
-        shared_posts=tuple(shared), failed_sectors=frozenset(failed), reform_events=tuple(events),
-    )
+        overrides=dict(overrides or {}), estimates=found, estimate_overrides=moved, municipalities=tuple(munis),
+        regions=(region,), start=start, pilot_end=pilot_end, horizon=horizon, reform_start=reform_start,
+        reform_deadline=reform_deadline, distances=distances, shared_posts=tuple(shared),
+        reform_events=tuple(events))
 
 
-def to_toml(data: dict[str, Any]) -> str:
-    """Write the small subset of TOML the scenario files use (tables, arrays of tables)."""
+def _staff_rule(path: Path, key: str, population: float, sector_names: tuple[str, ...]) -> tuple[float, ...]:
+    """Staff per sector from the documented rule of ``sim.geo`` (sectors it knows only)."""
+    unknown = [s for s in sector_names if s not in geo.SECTORS]
+    if unknown:
+        raise InputError(path, key, f"give staff for {unknown[0]!r}: the staff rule knows {', '.join(geo.SECTORS)}")
+    rule = dict(zip(geo.SECTORS, geo.staff_from_population(population), strict=True))
+    return tuple(rule[s] for s in sector_names)
 
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
-        return repr(v)
 
-    lines: list[str] = []
-    for name, table in data.items():
-        if isinstance(table, dict):
-            lines.append(f"[{name}]")
-            lines += [f"{k} = {value(v)}" for k, v in table.items()]
-        elif isinstance(table, list) and table and all(isinstance(t, dict) for t in table):
-            for t in table:
-                lines.append(f"[[{name}]]")
-                lines += [f"{k} = {value(v)}" for k, v in t.items()]
-                lines.append("")
-            continue
-        else:
-            lines.append(f"{name} = {value(table)}")
-        lines.append("")
-    return "\n".join(lines)
+def _distances(path: Path, rows: list, names: list[str], member) -> dict[frozenset, float]:
+    """Distances ``[name, name, km]``: every pair once, positive and finite."""
+    out: dict[frozenset, float] = {}
+    for i, row in enumerate(rows):
+        key = f"distances[{i}]"
+        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[2], int | float)
+                and not isinstance(row[2], bool)):
+            raise InputError(path, key, f"expected [name, name, km], got {row!r}")
+        a, b = member(row[0], key), member(row[1], key)
+        if a == b:
+            raise InputError(path, key, f"a distance from {a} to itself")
+        if not math.isfinite(row[2]) or not 0 < row[2] < 5000:
+            raise InputError(path, key, f"expected km between 0 and 5000, got {row[2]!r}")
+        pair = frozenset((a, b))
+        if pair in out:
+            raise InputError(path, key, f"the distance {a}-{b} is given twice")
+        out[pair] = float(row[2])
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if frozenset((a, b)) not in out:
+                raise InputError(path, "distances", f"missing distance {a}-{b}")
+    return out

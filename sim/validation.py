@@ -1,38 +1,57 @@
-"""Pattern-oriented validation: the report's patterns as tests on replicate outcomes.
+"""Pattern-oriented validation: the report's stories as tests on each replicate's records.
 
-The patterns themselves (ids, cases, thresholds, arguments) are data in
-``scenarios/patterns.toml``; this module holds only generic predicates, so no municipality or
-region name appears in code.
+The patterns (ids, cases, thresholds, clauses) are data in ``scenarios/patterns.toml``; this
+module holds only generic clauses that read a replicate's outcome row, its vote records
+(``votes.csv`` rows) and its events (``events.csv`` rows), so no municipality or region name
+appears in code. A story holds in a replicate when all its clauses do. ``validate(null=...)``
+runs the same patterns with one mechanism removed (:class:`sim.vocab.NullModel`): a pattern is
+evidence only if it fails there.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
-from sim.params import FORMS, SECTORS, read_toml
-from sim.runner import Job, run_rows
-from sim.scenario import SCENARIO_DIR
+from sim.params import read_toml
+from sim.runner import Job, execute
+from sim.scenario import SCENARIO_DIR, resolve_path
+from sim.vocab import NONE, NullModel
 
 PATTERNS_FILE = SCENARIO_DIR / "patterns.toml"
-FORMAL_FORMS = FORMS[2:]
+Run = dict[str, Any]  # {"row": outcome row, "votes": [votes.csv rows], "events": [events.csv rows]}
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One condition of a story: a generic test and its arguments."""
+
+    test: str
+    args: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """Short text for tables."""
+        return self.args.get("label") or self.test
 
 
 @dataclass(frozen=True)
 class Pattern:
-    """One validation pattern (see ``scenarios/patterns.toml``)."""
+    """A validation pattern: a story of one case (or a comparison of two runs)."""
 
     id: str
     case: str
     kind: str
     threshold: float
     description: str
-    test: str
-    args: dict[str, Any]
+    clauses: tuple[Clause, ...]
+    variant: tuple[tuple[str, Any], ...] = ()  # overrides of the comparison run, for ``contrast``
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -46,76 +65,106 @@ def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-# --- generic predicates on outcome rows -----------------------------------------------------
-def formal_agreement(row, sector, form, min_members):
-    """A formal agreement of ``form`` for ``sector`` with at least ``min_members`` members."""
-    members = [m for m in row[f"members_{sector}"].split(";") if m]
-    return row[f"form_{sector}"] == form and len(members) >= min_members
+# --- generic clauses ------------------------------------------------------------------------------
+def _within(month: str, between: list[str] | None) -> bool:
+    return not between or between[0] <= month <= between[1]
 
 
-def no_formal(row, sectors):
-    """No formal agreement in any of ``sectors``."""
-    return all(row[f"form_{s}"] not in FORMAL_FORMS for s in sectors)
+def _votes(run: Run) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    for v in run["votes"]:
+        out.setdefault(int(v["vote_id"]), []).append(v)
+    return out
 
 
-def host_is(row, sector, municipality):
-    """``municipality`` hosts the formal arrangement for ``sector``."""
-    return row[f"form_{sector}"] in FORMAL_FORMS and row[f"host_{sector}"] == municipality
+def vote(run: Run, sectors: list[str], stage: str | None = None, form: str | None = None, host: str | None = None,
+         between: list[str] | None = None, councils: dict[str, dict[str, Any]] | None = None,
+         min_against: int | None = None, label: str = "") -> bool:
+    """Some vote on exactly ``sectors`` (and ``stage``, ``form``, ``host``, month window) where the
+    named councils voted and stated as given, and at least ``min_against`` councils other than the
+    host voted no or preferred another form."""
+    for rows in _votes(run).values():
+        first = rows[0]
+        if set(json.loads(first["sectors"])) != set(sectors) or not _within(first["month"], between):
+            continue
+        if stage and first["stage"] != stage or form and first["form"] != form or host and first["host"] != host:
+            continue
+        by = {r["municipality"]: r for r in rows}
+        if any(m not in by or any(by[m][k] != v for k, v in want.items()) for m, want in (councils or {}).items()):
+            continue
+        against = sum(r["vote"] == "no" or r["preferred_form"] != r["form"] for r in rows
+                      if r["municipality"] != first["host"])
+        if min_against is None or against >= min_against:
+            return True
+    return False
 
 
-def not_member(row, sector, municipality):
-    """A formal arrangement for ``sector`` exists and ``municipality`` is not in it."""
-    return row[f"form_{sector}"] in FORMAL_FORMS and municipality not in row[f"members_{sector}"].split(";")
+def exited(run: Run, municipality: str, label: str = "") -> bool:
+    """``municipality`` voted no and left the project."""
+    return municipality in json.loads(run["row"]["exits"])
 
 
-def voted_on(row, sectors):
-    """Some proposal voted on covered exactly ``sectors``."""
-    wanted = "+".join(s for s in SECTORS if s in sectors)
-    return wanted in row["voted_sectors"].split(";")
+def arrangement(run: Run, sector: str, form: str, host: str | None = None, members: list[str] | None = None,
+                decided_between: list[str] | None = None, label: str = "") -> bool:
+    """At the end of the pilot ``sector`` is under ``form`` (with this host, these members, decided in the window)."""
+    row = run["row"]
+    return (row[f"form_{sector}"] == form and (host is None or row[f"host_{sector}"] == host)
+            and (members is None or set(json.loads(row[f"members_{sector}"])) == set(members))
+            and (decided_between is None or _within(row[f"decided_{sector}"], decided_between)))
 
 
-def stall_cause(row, cause):
-    """The process stalled with the recorded ``cause``."""
-    return row["stall_cause"] == cause
+def event(run: Run, kind: str, between: list[str], sectors: list[str] | None = None, label: str = "") -> bool:
+    """An event of ``kind`` (covering ``sectors``) happened within the month window."""
+    return any(e["kind"] == kind and _within(e["month"], between)
+               and (sectors is None or set(sectors) <= set(json.loads(e["sectors"]))) for e in run["events"])
 
 
-def network(row, sectors):
-    """An informal network of all members covers ``sectors``, and nothing is formal."""
-    n_members = row["n_members"]
-    return all(row[f"form_{s}"] == "network" and len(row[f"members_{s}"].split(";")) == n_members
-               for s in sectors) and no_formal(row, SECTORS)
+def no_arrangement(run: Run, sectors: list[str], formal_only: bool = False, label: str = "") -> bool:
+    """At the end of the pilot none of ``sectors`` is under an arrangement (a formal one, if ``formal_only``)."""
+    row = run["row"]
+    return all(not row[f"formal_{s}"] if formal_only else row[f"form_{s}"] == NONE for s in sectors)
 
 
-def competence_not_capacity(row, min_competence_rise, max_capacity_change):
-    """From the main project's start to the pilot's end: competence up, capacity flat.
+def stalled(run: Run, cause: str, by: str, label: str = "") -> bool:
+    """The process stopped by month ``by`` with the recorded ``cause``."""
+    row = run["row"]
+    return row["stall_cause"] == cause and row["stall_month"] <= by
+
+
+def network(run: Run, sectors: list[str], label: str = "") -> bool:
+    """An informal network of all members covers ``sectors`` at the end of the pilot, and nothing is formal."""
+    row = run["row"]
+    return not row["formal_by_pilot_end"] and all(
+        row[f"form_{s}"] == "network" and len(json.loads(row[f"members_{s}"])) == row["n_members"] for s in sectors)
+
+
+def competence_not_capacity(run: Run, min_competence_rise: float, max_capacity_change: float, label: str = "") -> bool:
+    """From the main project's start to the pilot's end: competence up, capacity nearly flat.
 
     Exact test: ``competence_pilot_end - competence_main_start >= min_competence_rise`` and
     ``|capacity_pilot_end / capacity_main_start - 1| <= max_capacity_change`` (means over all
-    members and sectors; no main project means the pattern fails).
+    members and sectors; no main project means the clause fails).
     """
+    row = run["row"]
     if not row["main_project_start"]:
         return False
     rise = row["competence_pilot_end"] - row["competence_main_start"]
-    change = abs(row["capacity_pilot_end"] / row["capacity_main_start"] - 1)
-    return rise >= min_competence_rise and change <= max_capacity_change
+    return rise >= min_competence_rise and abs(row["capacity_pilot_end"] / row["capacity_main_start"] - 1) \
+        <= max_capacity_change
 
 
-def vulnerability_contrast(formal_row, network_row, sector, min_formal_drop, max_network_drop):
-    """Pilot end -> horizon: the formal office's vulnerability falls clearly, the network's not.
+def contrast(run: Run, other: Run, sector: str, min_difference: float, label: str = "") -> bool:
+    """The case's own arrangement leaves ``sector`` less vulnerable at the horizon than the comparison run.
 
-    Exact test: the formal case has a formal arrangement for ``sector`` at the horizon and
-    ``v_horizon <= (1 - min_formal_drop) * v_pilot_end`` for it; the network case has
-    ``v_horizon > (1 - max_network_drop) * v_pilot_end``.
+    Both runs share the seed; the comparison differs only by the pattern's ``variant`` (e.g. only
+    networks allowed), so the difference is the mechanism's, not the group's.
     """
-    fa, fb = formal_row[f"vulnerability_{sector}_pilot_end"], formal_row[f"vulnerability_{sector}_horizon"]
-    na, nb = network_row[f"vulnerability_{sector}_pilot_end"], network_row[f"vulnerability_{sector}_horizon"]
-    return (formal_row[f"form_{sector}_horizon"] in FORMAL_FORMS
-            and fb <= (1 - min_formal_drop) * fa and nb > (1 - max_network_drop) * na)
+    key = f"vulnerability_{sector}_horizon_all"
+    return other["row"][key] - run["row"][key] >= min_difference
 
 
-PREDICATES = {f.__name__: f for f in (formal_agreement, no_formal, host_is, not_member, voted_on,
-                                      stall_cause, network, competence_not_capacity)}
-CROSS_CASE = {"vulnerability_contrast": vulnerability_contrast}
+CLAUSES: dict[str, Callable[..., bool]] = {f.__name__: f for f in (
+    vote, exited, arrangement, event, no_arrangement, stalled, network, competence_not_capacity, contrast)}
 
 
 def load_patterns(path: Path = PATTERNS_FILE) -> list[Pattern]:
@@ -123,82 +172,86 @@ def load_patterns(path: Path = PATTERNS_FILE) -> list[Pattern]:
     raw = read_toml(path)
     out = []
     for i, item in enumerate(raw.get("pattern", [])):
-        args = {k: v for k, v in item.items()
-                if k not in ("id", "case", "kind", "threshold", "description", "test")}
-        for key in ("id", "case", "kind", "threshold", "description", "test"):
+        for key in ("id", "case", "kind", "threshold", "description", "clauses"):
             if key not in item:
                 raise InputError(path, f"pattern[{i}].{key}", "missing key")
-        if item["test"] not in PREDICATES and item["test"] not in CROSS_CASE:
-            raise InputError(path, f"pattern[{i}].test", f"unknown test {item['test']!r}")
-        out.append(Pattern(item["id"], item["case"], item["kind"], float(item["threshold"]),
-                           item["description"], item["test"], args))
+        clauses = []
+        for j, c in enumerate(item["clauses"]):
+            if c.get("test") not in CLAUSES:
+                raise InputError(path, f"pattern[{i}].clauses[{j}].test", f"unknown test {c.get('test')!r}")
+            clauses.append(Clause(c["test"], {k: v for k, v in c.items() if k != "test"}))
+        out.append(Pattern(item["id"], item["case"], item["kind"], float(item["threshold"]), item["description"],
+                           tuple(clauses), tuple(sorted(item.get("variant", {}).items()))))
     return out
 
 
-def pattern_cases(patterns: list[Pattern]) -> list[str]:
-    """The scenario names the patterns need, in file order."""
-    cases: list[str] = []
-    for p in patterns:
-        names = [p.args["formal_case"], p.args["network_case"]] if p.test in CROSS_CASE else [p.case]
-        cases += [c for c in names if c not in cases]
-    return cases
+def _score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[bool], dict[str, float]]:
+    per_clause = {}
+    hits = [True] * len(runs)
+    for c in p.clauses:
+        fn = CLAUSES[c.test]
+        ok = [fn(r, o, **c.args) for r, o in zip(runs, others, strict=True)] if c.test == "contrast" \
+            else [fn(r, **c.args) for r in runs]
+        per_clause[c.label] = sum(ok) / len(ok)
+        hits = [h and k for h, k in zip(hits, ok, strict=True)]
+    return hits, per_clause
 
 
-def evaluate(patterns: list[Pattern], rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Score every pattern on rows grouped by case (lists aligned by replicate index)."""
-    n = len(next(iter(rows.values())))
-    hits: dict[str, list[bool]] = {}
+def evaluate(patterns: list[Pattern], runs: dict[tuple[str, tuple], list[Run]]) -> dict[str, Any]:
+    """Score every pattern on runs grouped by (case, variant) (lists aligned by replicate index)."""
+    results, hits_by_id = [], {}
     for p in patterns:
-        if p.test in CROSS_CASE:
-            a, b = rows[p.args["formal_case"]], rows[p.args["network_case"]]
-            args = {k: v for k, v in p.args.items() if k not in ("formal_case", "network_case")}
-            hits[p.id] = [CROSS_CASE[p.test](x, y, **args) for x, y in zip(a, b, strict=True)]
-        else:
-            hits[p.id] = [PREDICATES[p.test](r, **p.args) for r in rows[p.case]]
-    results = []
-    for p in patterns:
-        k = sum(hits[p.id])
-        share = k / n
-        results.append({"id": p.id, "case": p.case, "kind": p.kind, "description": p.description,
-                        "share": share, "ci95": list(wilson(k, n)), "threshold": p.threshold,
-                        "passed": share >= p.threshold})
+        others = runs[(p.case, p.variant)] if p.variant else None
+        hits, per_clause = _score(p, runs[(p.case, ())], others)
+        hits_by_id[p.id] = hits
+        k, n = sum(hits), len(hits)
+        results.append({"id": p.id, "case": p.case, "kind": p.kind, "description": p.description, "share": k / n,
+                        "ci95": list(wilson(k, n)), "threshold": p.threshold, "passed": k / n >= p.threshold,
+                        "clauses": per_clause})
     primary = [p.id for p in patterns if p.kind == "primary"]
-    joint_k = sum(all(hits[i][r] for i in primary) for r in range(n))
+    n = len(next(iter(hits_by_id.values())))
+    joint_k = sum(all(hits_by_id[i][r] for i in primary) for r in range(n))
     return {"patterns": results, "joint": {"share": joint_k / n, "ci95": list(wilson(joint_k, n))}}
 
 
-def validate(replicates: int = 1000, seed: int = 20161214, workers: int | None = None,
-             scheduler: str | None = None, progress: bool = True,
-             overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate(replicates: int = 1000, seed: int = 20161214, workers: int | None = None, scheduler: str | None = None,
+             progress: bool = True, overrides: dict[str, Any] | None = None,
+             null: NullModel | str = NullModel.NONE) -> dict[str, Any]:
     """Run every case ``replicates`` times and score the patterns.
 
+    Args:
+        null: Remove one mechanism (a :class:`NullModel`); every primary pattern should fail.
+
     Returns:
-        ``{"replicates", "seed", "patterns": [...], "joint": {...}, "seconds", "rows"}``.
+        ``{"replicates", "seed", "null", "patterns": [...], "joint": {...}, "seconds"}``.
     """
     t0 = time.perf_counter()
     patterns = load_patterns()
-    cases = pattern_cases(patterns)
-    items = tuple(sorted((overrides or {}).items()))
-    jobs = [Job(i * replicates + r, case, r, seed, items)
-            for i, case in enumerate(cases) for r in range(replicates)]
-    flat = run_rows(jobs, workers=workers, scheduler=scheduler, progress=progress)
-    rows = {case: flat[i * replicates:(i + 1) * replicates] for i, case in enumerate(cases)}
-    result = {"replicates": replicates, "seed": seed, **evaluate(patterns, rows)}
+    base = {**(overrides or {}), "null_model": str(NullModel(null))}
+    groups = list(dict.fromkeys((p.case, ()) for p in patterns))
+    groups += list(dict.fromkeys((p.case, p.variant) for p in patterns if p.variant))
+    jobs = [Job(g * replicates + r, str(resolve_path(case)), r, seed, tuple(sorted({**base, **dict(var)}.items())),
+                detail="records") for g, (case, var) in enumerate(groups) for r in range(replicates)]
+    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    runs = {g: [{"row": o["row"], "votes": o["votes"], "events": o["events"]}
+                for o in out[i * replicates:(i + 1) * replicates]] for i, g in enumerate(groups)}
+    result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
     result["seconds"] = round(time.perf_counter() - t0, 2)
-    result["rows"] = rows
     return result
 
 
-def format_table(result: dict[str, Any]) -> str:
-    """The validation table as plain text."""
-    lines = [f"{'pattern':46s} {'kind':9s} {'share':>6s}  {'95% CI':15s} {'thr':>5s}  result"]
+def format_table(result: dict[str, Any], clauses: bool = False) -> str:
+    """The validation table as plain text (with each clause's share when ``clauses``)."""
+    title = "" if result.get("null", "none") == "none" else f"null model: {result['null']}\n"
+    lines = [title + f"{'pattern':40s} {'kind':9s} {'share':>6s}  {'95% CI':15s} {'thr':>5s}  result"]
     for p in result["patterns"]:
         lo, hi = p["ci95"]
-        lines.append(f"{p['id']:46s} {p['kind']:9s} {p['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  "
+        lines.append(f"{p['id']:40s} {p['kind']:9s} {p['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  "
                      f"{p['threshold']:5.2f}  {'pass' if p['passed'] else 'FAIL'}")
+        if clauses:
+            lines += [f"    {label:36s} {share:6.3f}" for label, share in p["clauses"].items()]
     lo, hi = result["joint"]["ci95"]
-    lines.append(f"{'joint: all primary patterns, same replicate':46s} {'':9s} "
-                 f"{result['joint']['share']:6.3f}  [{lo:.3f}, {hi:.3f}]")
-    lines.append(f"{result['replicates']} replicates per case, base seed {result['seed']}, "
-                 f"{result['seconds']:.1f} s")
+    lines.append(f"{'joint: all primary stories, same replicate':40s} {'':9s} {result['joint']['share']:6.3f}  "
+                 f"[{lo:.3f}, {hi:.3f}]")
+    lines.append(f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Pattern-oriented validation and the seeded baseline."""
+"""Pattern-oriented validation: the seeded baseline, the stories, and the null models."""
 
 import json
 from pathlib import Path
@@ -7,19 +7,19 @@ import pytest
 
 from sim.runner import Job, run_rows
 from sim.validation import load_patterns, validate, wilson
+from sim.vocab import NullModel
 
 BASELINE = Path(__file__).parent / "data" / "baseline.json"
-KEYS = ["case", "form_planning", "form_environment", "form_agriculture", "members_agriculture",
-        "host_agriculture", "decided_agriculture", "voted_sectors", "stall_cause", "exits",
-        "main_project_start", "competence_pilot_end", "vulnerability_agriculture_horizon"]
+KEYS = ["scenario", "form_planning", "form_environment", "form_agriculture", "members_agriculture",
+        "host_agriculture", "decided_agriculture", "first_vote", "stall_cause", "exits", "main_project_start",
+        "competence_pilot_end", "vulnerability_agriculture_horizon"]
 
 
 def baseline_rows():
     jobs = [Job(i * 5 + r, case, r, 2016, ()) for i, case in
             enumerate(["fjellregionen", "vaernesregionen", "fosen"]) for r in range(5)]
     rows = run_rows(jobs, workers=1, progress=False)
-    return [{k: (round(v, 9) if isinstance(v, float) else v) for k, v in r.items() if k in KEYS}
-            for r in rows]
+    return [{k: (round(v, 9) if isinstance(v, float) else v) for k, v in r.items() if k in KEYS} for r in rows]
 
 
 def test_seeded_baseline_has_not_drifted():
@@ -32,12 +32,27 @@ def test_wilson_interval():
     assert lo < 0.8 < hi and round(lo, 3) == 0.711 and round(hi, 3) == 0.867
 
 
+def test_patterns_are_stories_with_clauses():
+    patterns = load_patterns()
+    primary = [p for p in patterns if p.kind == "primary"]
+    assert {p.case for p in primary} == {"fjellregionen", "vaernesregionen", "fosen"}
+    assert all(len(p.clauses) >= 2 for p in primary if p.case != "fosen")
+
+
 @pytest.mark.slow
-def test_primary_patterns_hold_with_the_shared_parameters():
-    result = validate(replicates=400, seed=99, progress=False)
+def test_primary_stories_hold_with_the_shared_parameters():
+    result = validate(replicates=300, seed=99, progress=False)
     failed = [p for p in result["patterns"] if p["kind"] == "primary" and not p["passed"]]
     assert not failed, failed
     assert {p["id"] for p in result["patterns"]} == {p.id for p in load_patterns()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("null", [n for n in NullModel if n != NullModel.NONE])
+def test_every_primary_story_fails_under_every_null_model(null):
+    result = validate(replicates=150, seed=5, progress=False, null=null)
+    shares = {p["id"]: p["share"] for p in result["patterns"] if p["kind"] == "primary"}
+    assert all(share < 0.2 for share in shares.values()), shares
 
 
 if __name__ == "__main__":

@@ -1,0 +1,93 @@
+"""The region one negotiation is about: its members, distances, pools and facts.
+
+Agents receive a :class:`Region` instead of calling back into the model, so a model can hold
+several negotiations at once (one per area and sector set), each with its own region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.params import Params
+
+if TYPE_CHECKING:
+    from sim.agents import Municipality
+
+
+@dataclass(frozen=True)
+class RegionFacts:
+    """Facts about one negotiating area, from a scenario file (see ``scenarios/README.md``).
+
+    Attributes:
+        name: The area's name.
+        members: Member names, in file order.
+        leader: The member whose officer leads the project, or ``"external"``.
+        consultant: An external consultant ran studies and process (§2.1).
+        politicians_in_steering_group: Politicians sat in the steering group (§2.3).
+        council_stages: Times the councils were briefed or decided during the pre-project.
+        cooperation_history: 0-1 score of earlier cooperation (§2.1-§2.3).
+        board_experience: 0-1, how bad the region's experience with joint boards is (§2.2).
+        failed_sectors: Sector indices where an earlier attempt at a joint office failed.
+        sectors: Sector indices this negotiation is about.
+    """
+
+    name: str
+    members: tuple[str, ...]
+    leader: str
+    consultant: bool
+    politicians_in_steering_group: bool
+    council_stages: float
+    cooperation_history: float
+    board_experience: float
+    failed_sectors: frozenset[int]
+    sectors: tuple[int, ...]
+
+
+class Region:
+    """Members (agents), distances, pooled staff and host eligibility of one negotiation."""
+
+    def __init__(self, facts: RegionFacts, agents: dict[str, Municipality], distance: Callable[[str, str], float],
+                 p: Params) -> None:
+        self.facts = facts
+        self.name = facts.name
+        self.agents = {m: agents[m] for m in facts.members}
+        self._distance = distance
+        self._p = p
+        self._pools: dict[tuple, tuple[float, float]] = {}
+
+    def distance(self, a: str, b: str) -> float:
+        """Distance in km between two members (0 for the same)."""
+        return 0.0 if a == b else self._distance(a, b)
+
+    def population(self, name: str) -> float:
+        """A member's population."""
+        return self.agents[name].population
+
+    def pool(self, members: tuple[str, ...], s: int) -> tuple[float, float]:
+        """Pooled staff and pooled need of ``members`` in sector ``s`` (FTE)."""
+        key = (members, s)
+        if key not in self._pools:
+            agents = [self.agents[m] for m in members]
+            self._pools[key] = (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents))
+        return self._pools[key]
+
+    def willing_hosts(self, option) -> list[str]:
+        """Eligible members whose council would host this option (a council cannot be made host
+        against its will, §2.1-§2.2); the proposed host always counts."""
+        if not option.form.needs_host:
+            return []
+        cache = self.agents[option.members[0]].model.cache
+        key = ("willing", option.sectors, option.form, option.members)
+        if key not in cache:
+            cache[key] = [h for h in self.eligible_hosts(option.members)
+                          if self.agents[h].value(option._replace(host=h), self) > 0]
+        willing = cache[key]
+        return willing if option.host is None or option.host in willing else [*willing, option.host]
+
+    def eligible_hosts(self, members: tuple[str, ...]) -> list[str]:
+        """Members large enough to host: ``host_min_share`` of an equal population share (§2.1, §2.2)."""
+        pops = {m: self.agents[m].population for m in members}
+        floor = self._p.host_min_share * sum(pops.values()) / len(pops)
+        return [m for m, pop in pops.items() if pop >= floor]
