@@ -38,9 +38,11 @@ CASES = ["fjellregionen", "vaernesregionen", "fosen"]
 
 def child_peak_mb(cmd: list[str]) -> tuple[float, float]:
     """Run a command; return (seconds, peak RSS in MB of it and its waited-for children)."""
-    code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    code = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)
     seconds, kb = out.stdout.split()
     return float(seconds), int(kb) / 1024
@@ -72,9 +74,13 @@ def time_shares(n: int) -> None:
                 s = time.perf_counter()
                 fn(*a)
                 spent[key] += time.perf_counter() - s
+
             return wrapper
 
-        m._record, m.datacollector.collect = timed(m._record, "history"), timed(m.datacollector.collect, "DataCollector")
+        m._record, m.datacollector.collect = (
+            timed(m._record, "history"),
+            timed(m.datacollector.collect, "DataCollector"),
+        )
         m.run()
         t_total += time.perf_counter() - t
         t = time.perf_counter()
@@ -88,18 +94,36 @@ def time_shares(n: int) -> None:
     t_write = time.perf_counter() - t
     t_model = t_total - spent["history"] - spent["DataCollector"]
     total = t_total + t_rows + t_write
-    for label, v in (("model steps", t_model), ("recording: numpy history", spent["history"]),
-                     ("recording: Mesa DataCollector (agent variables)", spent["DataCollector"]),
-                     ("outcome rows", t_rows), ("CSV writing", t_write)):
+    for label, v in (
+        ("model steps", t_model),
+        ("recording: numpy history", spent["history"]),
+        ("recording: Mesa DataCollector (agent variables)", spent["DataCollector"]),
+        ("outcome rows", t_rows),
+        ("CSV writing", t_write),
+    ):
         print(f"   {label:48s} {v / total:6.1%}")
 
 
 def sweep_memory(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         samples = runs // 10
-        cmd = [sys.executable, str(ROOT / "run.py"), "sweep", "vaernesregionen", "--param", "steering_value=0:1.5",
-               "--param", "extra_political_involvement=0:1", "--samples", str(samples), "--replicates", "10",
-               "--out", f"{tmp}/sweep", "--quiet"]
+        cmd = [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "sweep",
+            "vaernesregionen",
+            "--param",
+            "steering_value=0:1.5",
+            "--param",
+            "extra_political_involvement=0:1",
+            "--samples",
+            str(samples),
+            "--replicates",
+            "10",
+            "--out",
+            f"{tmp}/sweep",
+            "--quiet",
+        ]
         seconds, peak = child_peak_mb(cmd)
     print(f"   sweep of {runs:>7d} runs: {seconds:7.1f} s, {runs / seconds:6.1f} runs/s, peak RSS {peak:6.0f} MB")
 
@@ -121,21 +145,30 @@ def runner_overhead(n: int) -> None:
 
 def against_batch_run(n: int) -> None:
     print(f"5. Mesa batch_run against the runner on equal work ({n} runs of one case, all cores)")
-    code_batch = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import mesa; "
-                  "from sim.model import CooperationModel; "
-                  f"r = mesa.batch_run(CooperationModel, {{'scenario': 'vaernesregionen', 'rng': list(range({n}))}}, "
-                  "number_processes=None, iterations=1, data_collection_period=-1, max_steps=1000, "
-                  "display_progress=False); print(len(r))")
-    code_runner = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from sim.runner import Job, run_rows; "
-                   f"r = run_rows([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False); "
-                   "print(len(r))")
-    code_stream = (f"import sys, csv, tempfile; sys.path.insert(0, {str(ROOT)!r}); "
-                   "from sim.runner import Job, execute; "
-                   "fh = tempfile.TemporaryFile('w+'); w = None\n"
-                   f"for res in execute([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False):\n"
-                   "    w = w or csv.DictWriter(fh, fieldnames=list(res['row'])); w.writerow(res['row'])")
-    for label, code in (("batch_run", code_batch), ("sim.runner, rows in memory", code_runner),
-                        ("sim.runner, rows streamed to disk", code_stream)):
+    code_batch = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import mesa; "
+        "from sim.model import CooperationModel; "
+        f"r = mesa.batch_run(CooperationModel, {{'scenario': 'vaernesregionen', 'rng': list(range({n}))}}, "
+        "number_processes=None, iterations=1, data_collection_period=-1, max_steps=1000, "
+        "display_progress=False); print(len(r))"
+    )
+    code_runner = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from sim.runner import Job, run_rows; "
+        f"r = run_rows([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False); "
+        "print(len(r))"
+    )
+    code_stream = (
+        f"import sys, csv, tempfile; sys.path.insert(0, {str(ROOT)!r}); "
+        "from sim.runner import Job, execute; "
+        "fh = tempfile.TemporaryFile('w+'); w = None\n"
+        f"for res in execute([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False):\n"
+        "    w = w or csv.DictWriter(fh, fieldnames=list(res['row'])); w.writerow(res['row'])"
+    )
+    for label, code in (
+        ("batch_run", code_batch),
+        ("sim.runner, rows in memory", code_runner),
+        ("sim.runner, rows streamed to disk", code_stream),
+    ):
         seconds, peak = child_peak_mb([sys.executable, "-c", code])
         print(f"   {label:34s} {n / seconds:7.1f} runs/s, peak RSS {peak:6.0f} MB")
 

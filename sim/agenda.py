@@ -50,8 +50,11 @@ class AgendaSetter:
     def open_sectors(self, members: tuple[str, ...]) -> list[int]:
         """The negotiation's sectors not yet under a formal arrangement for every member."""
         agents = self.region.agents
-        return [s for s in self.region.facts.sectors if not all(
-            (a := agents[m].arrangement[s]) is not None and a.form.formal for m in members)]
+        return [
+            s
+            for s in self.region.facts.sectors
+            if not all((a := agents[m].arrangement[s]) is not None and a.form.formal for m in members)
+        ]
 
     def options(self, members: tuple[str, ...]) -> list[Option]:
         """Options the agenda lever and the allowed forms admit (§3.2: bundle or sector by sector)."""
@@ -71,8 +74,9 @@ class AgendaSetter:
             for form in p.forms:
                 if not p.allowed(form):
                     continue
-                if not form.formal and any((a := agents[m].arrangement[s]) is not None and a.form == form
-                                           for m in members for s in sectors):
+                if not form.formal and any(
+                    (a := agents[m].arrangement[s]) is not None and a.form == form for m in members for s in sectors
+                ):
                     continue  # already networking in these sectors
                 out += [Option(sectors, form, h, members) for h in (hosts if form.needs_host else [None])]
         return [o for o in out if o not in self.tried]
@@ -104,7 +108,7 @@ class AgendaSetter:
             q = self.believed_yes(option, m)
             dist = [a * (1 - q) + b * q for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
         need = quorum(len(option.members)) - len(key_members)
-        return chance * sum(dist[max(0, need):])
+        return chance * sum(dist[max(0, need) :])
 
     def score(self, option: Option, failures: int = 0) -> tuple[float, float]:
         """The agenda setter's value of proposing an option, and its believed chance of passing.

@@ -36,8 +36,9 @@ class Municipality(mesa.Agent):
         arrangement: Current arrangement per sector (None = own service).
     """
 
-    def __init__(self, model: CooperationModel, fact: MunicipalityFacts, sensitivity: tuple[float, ...],
-                 readiness: float) -> None:
+    def __init__(
+        self, model: CooperationModel, fact: MunicipalityFacts, sensitivity: tuple[float, ...], readiness: float
+    ) -> None:
         super().__init__(model)
         p = model.p
         self.name: str = fact.name
@@ -81,8 +82,9 @@ class Municipality(mesa.Agent):
                 cap2 = mech.capacity(left, self.need[s])
                 vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
                 weight = 1.0
-            total += weight * (p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp)
-                               + p.w_robustness * (vul - vul2))
+            total += weight * (
+                p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
+            )
         return total * mech.bundle_synergy(p, len(option.sectors)) if option.form.pools_staff else total
 
     def costs(self, option: Option, region: Region) -> tuple[float, float, float]:
@@ -177,8 +179,9 @@ class Municipality(mesa.Agent):
         p = self.model.p
         gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors) * p.centralisation
         moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
-        return mech.lost_claim(p, mech.hosting_gain(p, gained, self.population),
-                               mech.centralisation_fear(p, moved, self.population, 0.0))
+        return mech.lost_claim(
+            p, mech.hosting_gain(p, gained, self.population), mech.centralisation_fear(p, moved, self.population, 0.0)
+        )
 
     # --- monthly dynamics ------------------------------------------------------------------------
     def step(self) -> None:

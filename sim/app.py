@@ -42,8 +42,10 @@ def Status(model: CooperationModel):
     update_counter.get()
     shown = month_label(model.month - 1) if model.steps else month_label(model.month)
     project = model.project
-    solara.Markdown(f"**{model.scenario.name}** &nbsp; Month: **{shown}** &nbsp; "
-                    f"Phase: **{project.phase.replace('_', ' ')}** &nbsp; Members: {', '.join(project.members)}")
+    solara.Markdown(
+        f"**{model.scenario.name}** &nbsp; Month: **{shown}** &nbsp; "
+        f"Phase: **{project.phase.replace('_', ' ')}** &nbsp; Members: {', '.join(project.members)}"
+    )
 
 
 @solara.component
@@ -96,8 +98,10 @@ def model_params() -> dict:
     """Dashboard controls, each a keyword argument of ``CooperationModel``, from the catalogue."""
     defaults = load_defaults().as_dict()
     scenarios = available_scenarios()
-    controls = {"scenario": {"type": "Select", "value": scenarios[0], "values": scenarios, "label": "Scenario"},
-                "rng": {"type": "InputText", "value": "1", "label": "Seed"}}
+    controls = {
+        "scenario": {"type": "Select", "value": scenarios[0], "values": scenarios, "label": "Scenario"},
+        "rng": {"type": "InputText", "value": "1", "label": "Seed"},
+    }
     levers = [k for k, s in by_name().items() if s.lever]
     for key in (*levers, *KEY_PARAMETERS):
         controls[key] = _control(key, defaults[key])
@@ -115,8 +119,13 @@ class DashboardModel(CooperationModel):
 def make_page(model: CooperationModel | None = None):
     """The SolaraViz page (a fresh model unless one is given)."""
     model = model or DashboardModel(rng="1")
-    return SolaraViz(model, components=[Status, RegionMap, Measures, EventLog], model_params=model_params(),
-                     name="Inter-municipal cooperation", play_interval=300)
+    return SolaraViz(
+        model,
+        components=[Status, RegionMap, Measures, EventLog],
+        model_params=model_params(),
+        name="Inter-municipal cooperation",
+        play_interval=300,
+    )
 
 
 page = make_page()

@@ -60,8 +60,9 @@ def decided_host(option: Option, pref_host: dict[str, str | None]) -> str | None
     return option.host if option.host in tied else min(tied, key=option.members.index)
 
 
-def offer_side_payment(model: CooperationModel, region: Region, option: Option, util: dict[str, float],
-                       loss: dict[str, float]) -> str | None:
+def offer_side_payment(
+    model: CooperationModel, region: Region, option: Option, util: dict[str, float], loss: dict[str, float]
+) -> str | None:
     """Offer another joint function to one member whose host claim lost, if the givers still gain (§2.1).
 
     The member it converts at least cost (smallest shortfall the payment covers) receives
@@ -73,8 +74,11 @@ def offer_side_payment(model: CooperationModel, region: Region, option: Option, 
     for m in option.members:
         givers = [g for g in option.members if g != m]
         value, costs = mech.side_payment(model.p, region.population(m), [region.population(g) for g in givers])
-        if loss[m] > 0 and util[m] < 0 <= util[m] + value and all(util[g] - c >= 0 for g, c in zip(givers, costs,
-                                                                                                    strict=True)):
+        if (
+            loss[m] > 0
+            and util[m] < 0 <= util[m] + value
+            and all(util[g] - c >= 0 for g, c in zip(givers, costs, strict=True))
+        ):
             candidates.append((-util[m], option.members.index(m), m, value, dict(zip(givers, costs, strict=True))))
     if not candidates:
         return None
@@ -85,12 +89,11 @@ def offer_side_payment(model: CooperationModel, region: Region, option: Option, 
     return receiver
 
 
-def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, vote_id: int,
-         leader: str) -> Vote:
+def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, vote_id: int, leader: str) -> Vote:
     """Every council votes on the option; a council that says no may leave (§2.1, §2.2).
 
     The councils first name their preferred host; the most named host is the one voted on
-    (§2.1: "Tolga voted for Tolga as host, the three others for Os"). A council whose own
+    (§2.1: one member named itself as host, the three others named a fourth). A council whose own
     claim lost judges the outcome on its own interest, less its disappointment.
     """
     p, rng = model.p, model.rng
@@ -110,11 +113,16 @@ def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, 
         yes[name] = bool(rng.random() < 0.5) if p.null_model == NullModel.COIN_VOTES else util[name] + noise > 0
         util[name] += noise
     talks = frozenset(m for m in option.members if region.agents[m].outside_talks or region.agents[m].member_talks)
-    vote = Vote(vote_id, model.month, option, stage, yes, util, pref_host, pref_form, pref_sectors, talks,
-                side_payment_to=paid)
+    vote = Vote(
+        vote_id, model.month, option, stage, yes, util, pref_host, pref_form, pref_sectors, talks, side_payment_to=paid
+    )
     no, stayers = vote.no, [m for m in option.members if yes[m]]
-    if no and (option.host is None or option.host in stayers) and leader not in no \
-            and len(stayers) >= quorum(len(option.members)):
+    if (
+        no
+        and (option.host is None or option.host in stayers)
+        and leader not in no
+        and len(stayers) >= quorum(len(option.members))
+    ):
         vote.exits = no
     return vote
 
@@ -129,7 +137,9 @@ def diagnose(vote: Vote, leader: str) -> Cause:
         forms = Counter(vote.preferred_form[m] for m in partners)
         majority = max(forms, key=lambda f: (forms[f], f == option.form.name))
         partners_no = [m for m in no if m != option.host]
-        if vote.preferred_form[option.host] != majority and (option.host in no or 2 * len(partners_no) >= len(partners)):
+        if vote.preferred_form[option.host] != majority and (
+            option.host in no or 2 * len(partners_no) >= len(partners)
+        ):
             return Cause.GOVERNANCE_DISPUTE
     if len(option.sectors) > 1 and any(len(vote.preferred_sectors[m]) < len(option.sectors) for m in no):
         return Cause.SECTOR_SENSITIVITY

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.vocab import NullModel
+
+NULL_MODELS = tuple(n.value for n in NullModel if n != NullModel.NONE)
 
 DEFAULT_SEED = 20161214
 
@@ -30,7 +33,7 @@ EPILOG = """examples:
   python run.py list                     scenarios, parameters and policy levers (the --set keys)
   python run.py validate --replicates 1000 --json validation.json
   python run.py run fosen --replicates 200 --set reform_intensity=0
-  python run.py compare vaernesregionen --variant admin_only:allow_board_host=false \\
+  python run.py compare vaernesregionen --variant admin_only:allow.board_host=false \\
         --variant sectors:agenda=sector_by_sector --replicates 300
   python run.py show fjellregionen --set pilot_funding=0
   python run.py COMMAND --help           the options of one command
@@ -161,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         "python run.py validate --replicates 1000 --json validation.json",
     )
     common(v, 1000)
+    v.add_argument(
+        "--null",
+        choices=["none", "all", *NULL_MODELS],
+        default="none",
+        help="remove one mechanism (every primary story must then fail), or 'all' null models after the baseline",
+    )
+    v.add_argument("--clauses", action="store_true", help="also print each story clause's share")
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
 
@@ -193,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "what-if: baseline against variants on the same seeds",
         "Run a baseline and each variant on the same replicate seeds (common random numbers) and "
         "report every outcome's difference with a 95 % interval.",
-        "python run.py compare vaernesregionen --variant admin_only:allow_board_host=false",
+        "python run.py compare vaernesregionen --variant admin_only:allow.board_host=false",
         "python run.py compare fosen --variant funded:pilot_funding=2 --variant none:pilot_funding=0",
     )
     c.add_argument("scenario", help="scenario name or TOML path")
@@ -313,6 +323,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("scenario", help="scenario name or TOML path")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override; each key once")
+
+    k = _command(
+        sub,
+        "calibrate",
+        "search for the shared values under which the primary stories emerge",
+        "A local random search (sim.calibration) around the shared values (or --centre): POINTS parameter "
+        "sets, each run REPLICATES times on each primary story's case, scored by the stories only (hold-out "
+        "checks never enter). Writes calibration.json with every scored set.",
+        "python run.py calibrate --points 240 --replicates 16 --seed 6 --out results/calibration",
+    )
+    common(k, 16)
+    k.add_argument("--points", type=_whole("--points", 1, 100_000), default=240, help="parameter sets (default 240)")
+    k.add_argument(
+        "--spread",
+        type=_share("--spread"),
+        default=0.2,
+        help="multiplicative spread: values times exp(U(-s, s)) (default 0.2)",
+    )
+    k.add_argument("--centre", type=Path, help="JSON object of parameter values to search around")
+    output(k, "calibration")
     return p
 
 
@@ -380,10 +410,15 @@ def cmd_validate(args) -> dict[str, Any]:
         raise InputError("--markdown", str(files["--markdown"]), "is the same file as --json")
     check_fits(args.replicates * len(pattern_cases(load_patterns())), ROW_BYTES, "--replicates", str(args.replicates))
     _check_scheduler(args)
-    result = validate(
-        args.replicates, args.seed, workers=args.workers, scheduler=args.scheduler, progress=_progress(args)
-    )
-    print(format_table(result))
+    run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args)}
+    nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
+    result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
+    print(format_table(result, clauses=args.clauses))
+    null_results = [] if args.null != "all" else [validate(args.replicates, args.seed, null=n, **run) for n in nulls]
+    for n in null_results:
+        print()
+        print(format_table(n, clauses=args.clauses))
+    result["nulls"] = null_results
     _write_validation_files(result, files, ["run.py", *args.argv])
     return result
 
@@ -403,16 +438,9 @@ def _write_validation_files(result: dict[str, Any], files: dict[str, Path], comm
 
 def validation_markdown(result: dict[str, Any], command: str) -> str:
     """docs/validation.md text."""
-    from sim.validation import format_table
+    from sim.validation import markdown
 
-    return (
-        "# Validation (generated)\n\nMade by:\n\n```\n"
-        + command
-        + "\n```\n\n```\n"
-        + format_table(result)
-        + "\n```\n\nPatterns and their exact tests: "
-        "`scenarios/patterns.toml` and `sim/validation.py`; discussion in `docs/ODD.md`.\n"
-    )
+    return markdown(result, command, result.get("nulls"))
 
 
 def cmd_run(args) -> Path:
@@ -758,39 +786,97 @@ def _stop(server) -> None:
 
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
-    from sim.params import CATALOGUE, load_defaults
-    from sim.scenario import DEFAULTS, available_scenarios, load_scenario
+    from sim.params import by_name, load_defaults
+    from sim.scenario import available_scenarios, load_scenario
 
     print("scenarios:")
     for name in available_scenarios():
         print(f"  {name:18s} {load_scenario(name).description}")
-    defaults = load_defaults(DEFAULTS)
+    defaults = load_defaults().as_dict()
     for title, lever in (("policy levers", True), ("behavioural parameters (shared by all cases)", False)):
-        print(f"\n{title}: KEY (default; unit; allowed) meaning")
-        for p in CATALOGUE:
+        print(f"\n{title}: KEY (default; unit; allowed) meaning [report section]")
+        for key, p in by_name().items():
             if p.lever == lever:
-                print(f"  {p.name:30s} ({defaults[p.name]!s}; {p.unit}; {p.range_text}) {p.meaning}")
+                print(f"  {key:34s} ({defaults[key]!s}; {p.unit}; {p.range_text}) {p.meaning} [{p.section}]")
 
 
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
-    import json
-
-    from sim.params import BY_NAME
+    from sim.params import by_name
     from sim.results import scenario_parameters
-    from sim.scenario import load_scenario, to_toml
+    from sim.scenario import load_scenario, month_label, to_toml
 
     sc = load_scenario(args.scenario, parse_set(args.set))
     params: dict[str, dict] = {}
     for name, value in scenario_parameters(sc).items():
-        params.setdefault(BY_NAME[name].group, {})[name] = value
+        params.setdefault(by_name()[name].group, {})[name] = value
     print(
         f"# {sc.path} (sha256 {sc.sha256[:12]}), shared parameters merged"
         + (f", overrides {sc.overrides}" if sc.overrides else "")
     )
-    facts = {k: v for k, v in sc.facts.items() if k != "distances"}
-    print(f"distances = {json.dumps(sc.facts['distances'], ensure_ascii=False)}\n")
-    print(to_toml({**facts, **{f"parameters.{g}": t for g, t in params.items()}}))
+    munis = [
+        {
+            "name": m.name,
+            "county": m.county,
+            "population": m.population,
+            "staff": dict(zip(sc.params.vocab.sector_names, (round(x, 3) for x in m.staff), strict=True)),
+        }
+        for m in sc.municipalities
+    ]
+    distances = [[a, b, round(sc.distance(a, b), 1)] for i, a in enumerate(sc.names) for b in sc.names[i + 1 :]]
+    region = {k: v for k, v in sc.facts["region"].items()}
+    region.update(start=month_label(sc.start), pilot_end=month_label(sc.pilot_end), horizon=month_label(sc.horizon))
+    facts = {k: v for k, v in sc.facts.items() if k not in ("distances", "municipality", "region")}
+    print(
+        to_toml(
+            {
+                "distances": distances,
+                "region": region,
+                "municipality": munis,
+                **facts,
+                **{f"parameters.{g}": t for g, t in params.items()},
+            }
+        )
+    )
+    if sc.estimates:
+        print("# estimated inputs (value, low, high):")
+        for key, est in sc.estimates.items():
+            print(f"#   {key} = {est.value:g} ({est.low:g}-{est.high:g}): {est.source}")
+
+
+def cmd_calibrate(args) -> None:
+    """Search for the shared values under which the primary stories emerge (``sim.calibration``)."""
+    import json
+
+    from sim.calibration import calibrate
+    from sim.output import OutputFolder
+
+    centre = None
+    if args.centre:
+        try:
+            centre = json.loads(args.centre.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(args.centre, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
+        if not isinstance(centre, dict):
+            raise InputError(args.centre, "--centre", "expected a JSON object of parameters")
+    out = OutputFolder(args.out or Path("results") / f"calibration-{_stamp()}", args.force)
+    started = datetime.now()
+    from sim.scenario import load_scenario
+    from sim.validation import load_patterns
+
+    scenarios = [load_scenario(p.case) for p in load_patterns() if p.kind == "primary"]
+    with out as tmp:
+        best = calibrate(
+            tmp, centre, args.points, args.replicates, args.spread, args.seed, args.workers, _progress(args)
+        )
+        _write_metadata(
+            tmp, scenarios, args, started, {"workers": args.workers}, points=args.points, spread=args.spread
+        )
+    took = (datetime.now() - started).total_seconds()
+    print("best: " + ", ".join(f"{k} {v:.3f}" for k, v in best["stories"].items()) + f", joint {best['joint']:.3f}")
+    print(
+        f"wrote {out.path}/calibration.json ({args.points} parameter sets x {args.replicates} replicates, {took:.0f} s)"
+    )
 
 
 def cmd_default(args) -> None:
@@ -826,6 +912,7 @@ COMMANDS = {
     "sensitivity": cmd_sensitivity,
     "discover": cmd_discover,
     "dashboard": cmd_dashboard,
+    "calibrate": cmd_calibrate,
 }
 
 

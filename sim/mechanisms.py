@@ -42,7 +42,7 @@ def bundle_synergy(p: Params, n_sectors: int) -> float:
 def complexity_discount(p: Params, form: Form, n_sectors: int) -> float:
     """Share of a pooled office's value the agenda setter expects to realise, by bundle size (§2.1, §3.2).
 
-    Fjellregionen "chose early to treat agriculture only": it was "less complex". Each further
+    The pilot that succeeded "chose early to treat agriculture only": it was "less complex" (§2.1). Each further
     sector adds tasks, staff and delegation to settle; a network, flexible by nature (§3.3), is
     not discounted.
     """
@@ -87,7 +87,7 @@ def coordination_burden(p: Params, form: Form, n_partners: int, n_sectors: int) 
 def regional_steering(p: Params, form: Form, population_share: float, at_stake: float) -> float:
     """A host's value of political steering of the field at the regional level (§2.2).
 
-    "For the host Stjørdal it was important to secure a holistic steering system and political
+    "For the host municipality it was important to secure a holistic steering system and political
     steering of the field at the regional level"; the partners wanted competence and capacity
     while keeping control (§2.2, §1.3 "Samhandling"). Only a joint board gives the host a
     political say over the region's field; the value grows with the political weight of the
@@ -100,7 +100,7 @@ def regional_perspective(p: Params, partners: Sequence[tuple[float, float]]) -> 
     """Weight a council gives its partners' service: trust times what they get from it (§2.1).
 
     ``partners`` holds ``(trust, partner's service value)`` pairs. A member with a regional
-    perspective (Røros in §2.1) counts the average partner's gains next to its own.
+    perspective (the largest member in §2.1) counts the average partner's gains next to its own.
     """
     if not partners:
         return 0.0
@@ -148,7 +148,9 @@ def lost_claim(p: Params, hoped_gain: float, jobs_lost: float) -> float:
     return p.loss_aversion * (hoped_gain + jobs_lost)
 
 
-def side_payment(p: Params, receiver_population: float, giver_populations: Sequence[float]) -> tuple[float, list[float]]:
+def side_payment(
+    p: Params, receiver_population: float, giver_populations: Sequence[float]
+) -> tuple[float, list[float]]:
     """Value to a receiver, and cost to each giver, of hosting another joint function (§2.1).
 
     A side payment is real: the receiver gains the function's posts (:func:`hosting_gain`), and

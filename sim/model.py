@@ -59,8 +59,9 @@ class CooperationModel(mesa.Model):
         self._munis: dict[str, Municipality] = {}
         for fact in sc.municipalities:
             sens = tuple(v * math.exp(p.sensitivity_noise * self.rng.standard_normal()) for v in p.sensitivity)
-            ready = float(np.clip(p.political_readiness_start
-                                  + p.political_readiness_noise * self.rng.standard_normal(), 0, 1))
+            ready = float(
+                np.clip(p.political_readiness_start + p.political_readiness_noise * self.rng.standard_normal(), 0, 1)
+            )
             self._munis[fact.name] = Municipality(self, fact, sens, ready)
         self._initial_trust()
         self.governor = CountyGovernor(self)
@@ -71,11 +72,18 @@ class CooperationModel(mesa.Model):
         n_months = sc.horizon - sc.start + 1
         self.history = np.full((n_months, len(sc.names), len(p.sectors), len(MEASURES)), np.nan)
         self.datacollector = mesa.DataCollector(
-            model_reporters={"month": lambda m: month_label(m.month),
-                             "arrangements": lambda m: sum(a.ended is None for a in m.arrangements)},
-            agent_reporters={"municipality": lambda a: getattr(a, "name", None),
-                             **{f"{measure}.{sector.name}": _reporter(measure, sector.index)
-                                for measure in MEASURES for sector in p.sectors}},
+            model_reporters={
+                "month": lambda m: month_label(m.month),
+                "arrangements": lambda m: sum(a.ended is None for a in m.arrangements),
+            },
+            agent_reporters={
+                "municipality": lambda a: getattr(a, "name", None),
+                **{
+                    f"{measure}.{sector.name}": _reporter(measure, sector.index)
+                    for measure in MEASURES
+                    for sector in p.sectors
+                },
+            },
         )
 
     def _initial_trust(self) -> None:
@@ -136,8 +144,14 @@ class CooperationModel(mesa.Model):
                 self._munis[name].involvement = max(self._munis[name].involvement, project.involvement)
         self.governor.step()
         if self.month == sc.pilot_end + 1:
-            self.log(Event(self.month, sc.name, EventKind.PILOT_END, "the pilot period is over: funds and "
-                           "follow-up from the County Governor end"))
+            self.log(
+                Event(
+                    self.month,
+                    sc.name,
+                    EventKind.PILOT_END,
+                    "the pilot period is over: funds and follow-up from the County Governor end",
+                )
+            )
         for project in self.negotiations:
             project.step()
         self.cache.clear()
@@ -175,8 +189,16 @@ class CooperationModel(mesa.Model):
                 t = mech.failed_talks_trust(self.p, self._munis[a].trust[b])
                 self._munis[a].trust[b] = self._munis[b].trust[a] = t
         with_ = f" with {', '.join(ev.outsiders)}" if ev.outsiders else ""
-        self.log(Event(self.month, self.scenario.name, EventKind.REFORM,
-                       f"merger {ev.kind}: {', '.join(ev.parties)}{with_}", members=ev.parties, cause=ev.kind))
+        self.log(
+            Event(
+                self.month,
+                self.scenario.name,
+                EventKind.REFORM,
+                f"merger {ev.kind}: {', '.join(ev.parties)}{with_}",
+                members=ev.parties,
+                cause=ev.kind,
+            )
+        )
 
     def _record(self) -> None:
         t = self.month - self.scenario.start
@@ -199,8 +221,12 @@ class CooperationModel(mesa.Model):
     def vote_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
         """``votes.csv`` rows: one per council per vote."""
         names = self.p.vocab.sector_names
-        return [row for n in self.negotiations for v in n.votes
-                for row in vote_rows(v, n.region.name, names, self.scenario.name, replicate)]
+        return [
+            row
+            for n in self.negotiations
+            for v in n.votes
+            for row in vote_rows(v, n.region.name, names, self.scenario.name, replicate)
+        ]
 
     def event_log(self):
         """The event log as a DataFrame (the columns of ``events.csv``)."""
@@ -228,8 +254,11 @@ class CooperationModel(mesa.Model):
             month = sc.start + t
             for i, muni in enumerate(self._munis.values()):
                 for sector in sectors:
-                    live = [a for a in self.arrangements if sector.index in a.sectors and muni.name in a.members
-                            and a.live(month)]
+                    live = [
+                        a
+                        for a in self.arrangements
+                        if sector.index in a.sectors and muni.name in a.members and a.live(month)
+                    ]
                     form = live[-1].form.name if live else "none"
                     rows.append((month_label(month), muni.name, sector.name, form, *self.history[t, i, sector.index]))
         return pd.DataFrame(rows, columns=["month", "municipality", "sector", "form", *MEASURES])

@@ -25,8 +25,11 @@ if TYPE_CHECKING:
     from sim.model import CooperationModel
     from sim.region import Region
 
-_WORK = {Phase.PRE_PROJECT: "pre_project_months", Phase.MAIN_PROJECT: "main_project_months",
-         Phase.REVISION: "revision_months"}
+_WORK = {
+    Phase.PRE_PROJECT: "pre_project_months",
+    Phase.MAIN_PROJECT: "main_project_months",
+    Phase.REVISION: "revision_months",
+}
 
 
 class ProjectOrganisation(mesa.Agent):
@@ -68,8 +71,13 @@ class ProjectOrganisation(mesa.Agent):
         """Add an event of this negotiation to the model's log."""
         if option is not None:
             names = self.model.p.vocab.sector_names
-            fields = {"sectors": tuple(names[s] for s in option.sectors), "form": option.form.name,
-                      "host": option.host or "", "members": option.members, **fields}
+            fields = {
+                "sectors": tuple(names[s] for s in option.sectors),
+                "form": option.form.name,
+                "host": option.host or "",
+                "members": option.members,
+                **fields,
+            }
         self.model.log(Event(self.model.month, self.region.name, kind, text, **fields))
 
     def _duration(self, phase: Phase) -> float:
@@ -102,8 +110,12 @@ class ProjectOrganisation(mesa.Agent):
             if self.progress >= self.required:
                 if attention < model.p.decision_attention:
                     if self.progress - self.required < 1:
-                        self.log(EventKind.POSTPONED, "the decision is postponed: the municipal reform takes "
-                                 "the councils' attention", self.option, value=attention)
+                        self.log(
+                            EventKind.POSTPONED,
+                            "the decision is postponed: the municipal reform takes the councils' attention",
+                            self.option,
+                            value=attention,
+                        )
                     return
                 self.vote()
         elif self.phase == Phase.IMPLEMENTATION and model.month >= self.opens:
@@ -117,8 +129,9 @@ class ProjectOrganisation(mesa.Agent):
         if self.agenda.options(self.members):
             self.revisions, self.agenda.tried = 0, set()
             self._enter(Phase.PRE_PROJECT)
-            self.log(EventKind.PRE_PROJECT_START, "a new pre-project starts for the remaining sectors",
-                     members=self.members)
+            self.log(
+                EventKind.PRE_PROJECT_START, "a new pre-project starts for the remaining sectors", members=self.members
+            )
         else:
             self._enter(Phase.DONE, timed=False)
 
@@ -126,8 +139,7 @@ class ProjectOrganisation(mesa.Agent):
         """Choose a proposal and send it to the councils, or stop (§2.2 "Prosess")."""
         option, prospect = self.agenda.choose(self.members, self.revisions)
         if option is None or prospect < self.model.p.min_prospect:
-            self.stall(ballot.diagnose(self.votes[-1], self.agenda.leader) if self.votes
-                       else Cause.NO_PROMISING_OPTION)
+            self.stall(ballot.diagnose(self.votes[-1], self.agenda.leader) if self.votes else Cause.NO_PROMISING_OPTION)
             return
         self.option = option
         self.agenda.tried.add(option)
@@ -142,11 +154,20 @@ class ProjectOrganisation(mesa.Agent):
         self.votes.append(vote)
         self.agenda.revealed.update(vote.option.members)
         yes = [m for m in vote.option.members if vote.yes[m]]
-        self.log(EventKind.VOTE, f"{stage} vote on {self._text(vote.option)}: yes {', '.join(yes) or 'none'}; "
-                 f"no {', '.join(vote.no) or 'none'}", vote.option, value=len(yes))
+        self.log(
+            EventKind.VOTE,
+            f"{stage} vote on {self._text(vote.option)}: yes {', '.join(yes) or 'none'}; "
+            f"no {', '.join(vote.no) or 'none'}",
+            vote.option,
+            value=len(yes),
+        )
         if vote.side_payment_to:
-            self.log(EventKind.SIDE_PAYMENT, f"{vote.side_payment_to} is offered to host another joint function",
-                     vote.option, municipality=vote.side_payment_to)
+            self.log(
+                EventKind.SIDE_PAYMENT,
+                f"{vote.side_payment_to} is offered to host another joint function",
+                vote.option,
+                municipality=vote.side_payment_to,
+            )
         for m in vote.exits:
             self.log(EventKind.EXIT, f"{m} leaves the project", vote.option, municipality=m)
         self.members = tuple(m for m in self.members if m not in vote.exits)
@@ -185,8 +206,9 @@ class ProjectOrganisation(mesa.Agent):
         model, p = self.model, self.model.p
         starts = model.month + (p.implementation_months if option.form.pools_staff else 0)
         pools = {s: self.region.pool(option.members, s) for s in option.sectors}
-        arr = Arrangement(option.form, option.sectors, option.members, option.host, model.month, starts,
-                          self.region.name, pools)
+        arr = Arrangement(
+            option.form, option.sectors, option.members, option.host, model.month, starts, self.region.name, pools
+        )
         model.add_arrangement(arr)
         self.log(EventKind.AGREEMENT, f"the councils agree on {self._text(option)}", option)
         if option.form.pools_staff:
@@ -199,8 +221,9 @@ class ProjectOrganisation(mesa.Agent):
     def stall(self, cause: Cause) -> None:
         """The process stops; the cause is recorded (§2.2)."""
         self.stall_cause = cause
-        self.log(EventKind.STALL, f"the process stops: {cause.replace('_', ' ')}", cause=str(cause),
-                 members=self.members)
+        self.log(
+            EventKind.STALL, f"the process stops: {cause.replace('_', ' ')}", cause=str(cause), members=self.members
+        )
         self._enter(Phase.STALLED, timed=False)
 
     def _text(self, option: Option) -> str:

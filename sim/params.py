@@ -100,8 +100,19 @@ class Spec:
         return f"{self.low:g}..{self.high:g}"
 
 
-def _p(group: str, kind: str, unit: str, meaning: str, section: str = "", low=None, high=None, *,
-       choices=(), lever=False, per=None):
+def _p(
+    group: str,
+    kind: str,
+    unit: str,
+    meaning: str,
+    section: str = "",
+    low=None,
+    high=None,
+    *,
+    choices=(),
+    lever=False,
+    per=None,
+):
     spec = Spec("", group, kind, unit, meaning, section, low, high, tuple(choices), lever, per)
     return field(metadata={"spec": spec})
 
@@ -127,183 +138,415 @@ class Params:
 
     vocab: Vocabulary
     # --- policy levers (§3.2, §3.4, §4) ---------------------------------------------------------
-    agenda: str = _p("levers", "choice", "-", "Agenda: the project chooses / one bundle of all sectors / "
-                     "one sector at a time, least sensitive first", "§3.2", choices=tuple(Agenda), lever=True)
-    allow: tuple[bool, ...] = _p("levers", "bool", "-", "The form may be proposed", "§1.3, §2, §4.3",
-                                 lever=True, per="form")
-    pilot_funding: float = _num("levers", "x historical", "Pilot funds from the County Governor, as a "
-                                "multiple of what the pilots got (0 = none)", "§1.1, §2.1", 0, 3, lever=True)
-    governor_follow_up: float = _num("levers", "share 0-1", "County Governor follow-up: the obligation "
-                                     "that pilot status creates", "§2.1", 0, 1, lever=True)
-    reform_intensity: float = _num("levers", "x historical", "Intensity of the municipal reform "
-                                   "(0 = no reform, 1 = as in 2014-2016)", "§1.3, §2.1, §2.2", 0, 3, lever=True)
-    extra_political_involvement: float = _num("levers", "share 0-1", "Political involvement added to "
-                                              "each region's own", "§3.4", 0, 1, lever=True)
-    side_payments: bool = _p("levers", "bool", "-", "Hosting another joint function may be offered to a "
-                             "member whose host claim lost", "§2.1 (DOMAIN §4.1 ext.)", lever=True)
-    post_pilot_coordinator: bool = _p("levers", "bool", "-", "A network coordinator stays funded after "
-                                      "the pilot period", "§2.3", lever=True)
-    null_model: str = _p("validation", "choice", "-", "Remove one mechanism (validation only: a pattern "
-                         "must fail without it)", "-", choices=tuple(NullModel))
+    agenda: str = _p(
+        "levers",
+        "choice",
+        "-",
+        "Agenda: the project chooses / one bundle of all sectors / one sector at a time, least sensitive first",
+        "§3.2",
+        choices=tuple(Agenda),
+        lever=True,
+    )
+    allow: tuple[bool, ...] = _p(
+        "levers", "bool", "-", "The form may be proposed", "§1.3, §2, §4.3", lever=True, per="form"
+    )
+    pilot_funding: float = _num(
+        "levers",
+        "x historical",
+        "Pilot funds from the County Governor, as a multiple of what the pilots got (0 = none)",
+        "§1.1, §2.1",
+        0,
+        3,
+        lever=True,
+    )
+    governor_follow_up: float = _num(
+        "levers",
+        "share 0-1",
+        "County Governor follow-up: the obligation that pilot status creates",
+        "§2.1",
+        0,
+        1,
+        lever=True,
+    )
+    reform_intensity: float = _num(
+        "levers",
+        "x historical",
+        "Intensity of the municipal reform (0 = no reform, 1 = as in 2014-2016)",
+        "§1.3, §2.1, §2.2",
+        0,
+        3,
+        lever=True,
+    )
+    extra_political_involvement: float = _num(
+        "levers", "share 0-1", "Political involvement added to each region's own", "§3.4", 0, 1, lever=True
+    )
+    side_payments: bool = _p(
+        "levers",
+        "bool",
+        "-",
+        "Hosting another joint function may be offered to a member whose host claim lost",
+        "§2.1 (DOMAIN §4.1 ext.)",
+        lever=True,
+    )
+    post_pilot_coordinator: bool = _p(
+        "levers", "bool", "-", "A network coordinator stays funded after the pilot period", "§2.3", lever=True
+    )
+    null_model: str = _p(
+        "validation",
+        "choice",
+        "-",
+        "Remove one mechanism (validation only: a pattern must fail without it)",
+        "-",
+        choices=tuple(NullModel),
+    )
     # --- process clock (§1.3 "Prosess", §2) ----------------------------------------------------
-    pre_project_months: float = _num("process", "months", "Length of a pre-project at full attention "
-                                     "and no pilot funds", "§2.1, §2.2, §2.3", 1, 60)
-    main_project_months: float = _num("process", "months", "Length of a formal main project at full "
-                                      "attention and no pilot funds", "§2.1", 1, 60)
-    council_months: float = _num("process", "months", "Time for the councils to handle a proposal",
-                                 "§2.1, §2.2", 1, 12)
-    revision_months: float = _num("process", "months", "Length of a revision round after a failed vote",
-                                  "§2.2", 1, 24)
-    implementation_months: int = _int("process", "months", "From decision to the new service opening",
-                                      "§2.1", 0, 24)
+    pre_project_months: float = _num(
+        "process", "months", "Length of a pre-project at full attention and no pilot funds", "§2.1, §2.2, §2.3", 1, 60
+    )
+    main_project_months: float = _num(
+        "process", "months", "Length of a formal main project at full attention and no pilot funds", "§2.1", 1, 60
+    )
+    council_months: float = _num("process", "months", "Time for the councils to handle a proposal", "§2.1, §2.2", 1, 12)
+    revision_months: float = _num("process", "months", "Length of a revision round after a failed vote", "§2.2", 1, 24)
+    implementation_months: int = _int("process", "months", "From decision to the new service opening", "§2.1", 0, 24)
     duration_noise: float = _num("process", "log-sd", "Random spread of phase lengths", "-", 0, 1)
-    max_revisions: int = _int("process", "rounds", "Revision rounds before a stall without an external "
-                              "obligation", "§2.2", 0, 5)
-    vote_noise: float = _num("process", "utility", "Scale of the logistic noise in each council vote",
-                             "-", 0.01, 5)
-    decision_attention: float = _num("process", "share 0-1", "Attention a council needs to take a "
-                                     "principled decision (else it postpones)", "§2.1", 0, 1)
-    min_prospect: float = _num("process", "probability", "Below this believed chance of success the "
-                               "project stops rather than proposes", "§2.2", 0, 1)
-    host_min_share: float = _num("process", "x equal share", "A host must hold at least this multiple of "
-                                 "an equal population share", "§2.1, §2.2", 0, 2)
-    centralisation: float = _num("process", "share 0-1", "Share of pooled staff that moves to the host "
-                                 "(the rest stays in decentralised offices)", "§2.1, §2.2", 0, 1)
+    max_revisions: int = _int(
+        "process", "rounds", "Revision rounds before a stall without an external obligation", "§2.2", 0, 5
+    )
+    vote_noise: float = _num("process", "utility", "Scale of the logistic noise in each council vote", "-", 0.01, 5)
+    decision_attention: float = _num(
+        "process",
+        "share 0-1",
+        "Attention a council needs to take a principled decision (else it postpones)",
+        "§2.1",
+        0,
+        1,
+    )
+    min_prospect: float = _num(
+        "process",
+        "probability",
+        "Below this believed chance of success the project stops rather than proposes",
+        "§2.2",
+        0,
+        1,
+    )
+    host_min_share: float = _num(
+        "process",
+        "x equal share",
+        "A host must hold at least this multiple of an equal population share",
+        "§2.1, §2.2",
+        0,
+        2,
+    )
+    centralisation: float = _num(
+        "process",
+        "share 0-1",
+        "Share of pooled staff that moves to the host (the rest stays in decentralised offices)",
+        "§2.1, §2.2",
+        0,
+        1,
+    )
     # --- sector sensitivity (§2.2, §3.2) ---------------------------------------------------------
-    sensitivity: Vec = _num("sectors", "utility", "Political value of keeping control of the sector",
-                            "§2.2, §3.2", 0, 5, per="sector")
-    cohesion: Vec = _num("sectors", "share 0-1", "Share of the sector's tasks a joint office can take over",
-                         "§3.2", 0, 1, per="sector")
-    user_contact: Vec = _num("sectors", "share 0-1", "How much users need the office nearby", "§2.2, §3.2",
-                             0, 1, per="sector")
-    need_fixed: Vec = _num("sectors", "FTE", "Posts any municipality needs for its statutory tasks",
-                           "§1.1", 0, 10, per="sector")
-    need_per_1000: Vec = _num("sectors", "FTE per 1000 inhabitants", "Extra posts needed per 1000 "
-                              "inhabitants", "§1.1", 0, 5, per="sector")
-    council_control_value: float = _num("sectors", "utility", "Value a council puts on deciding itself, "
-                                        "whatever the sector", "§2.2", 0, 5)
+    sensitivity: Vec = _num(
+        "sectors", "utility", "Political value of keeping control of the sector", "§2.2, §3.2", 0, 5, per="sector"
+    )
+    cohesion: Vec = _num(
+        "sectors", "share 0-1", "Share of the sector's tasks a joint office can take over", "§3.2", 0, 1, per="sector"
+    )
+    user_contact: Vec = _num(
+        "sectors", "share 0-1", "How much users need the office nearby", "§2.2, §3.2", 0, 1, per="sector"
+    )
+    need_fixed: Vec = _num(
+        "sectors", "FTE", "Posts any municipality needs for its statutory tasks", "§1.1", 0, 10, per="sector"
+    )
+    need_per_1000: Vec = _num(
+        "sectors", "FTE per 1000 inhabitants", "Extra posts needed per 1000 inhabitants", "§1.1", 0, 5, per="sector"
+    )
+    council_control_value: float = _num(
+        "sectors", "utility", "Value a council puts on deciding itself, whatever the sector", "§2.2", 0, 5
+    )
     sensitivity_noise: float = _num("sectors", "sd", "Spread of sensitivity between councils", "-", 0, 2)
-    bundle_synergy: float = _num("sectors", "share per extra sector", "Extra value of a pooled office's "
-                                 "gains for each further sector bundled in", "§3.2", 0, 2)
+    bundle_synergy: float = _num(
+        "sectors",
+        "share per extra sector",
+        "Extra value of a pooled office's gains for each further sector bundled in",
+        "§3.2",
+        0,
+        2,
+    )
     # --- forms (§1.3, §2.2, §2.3, §3.3) --------------------------------------------------------
-    control_share: Vec = _num("forms", "share 0-1", "Share of its control a partner gives up under the form",
-                              "§2.1, §2.2", 0, 1, per="form")
-    trust_need: Vec = _num("forms", "share 0-1", "How much the form depends on trust in the partners (staff and "
-                           "authority move for a host form; a network shares knowledge only)", "§2.1, §2.3", 0, 1,
-                           per="form")
-    running_cost: Vec = _num("forms", "share of staff time", "Staff time each member spends keeping the "
-                             "arrangement going (meetings, groups)", "§2.3, §3.3", 0, 0.5, per="form")
+    control_share: Vec = _num(
+        "forms", "share 0-1", "Share of its control a partner gives up under the form", "§2.1, §2.2", 0, 1, per="form"
+    )
+    trust_need: Vec = _num(
+        "forms",
+        "share 0-1",
+        "How much the form depends on trust in the partners (staff and "
+        "authority move for a host form; a network shares knowledge only)",
+        "§2.1, §2.3",
+        0,
+        1,
+        per="form",
+    )
+    running_cost: Vec = _num(
+        "forms",
+        "share of staff time",
+        "Staff time each member spends keeping the arrangement going (meetings, groups)",
+        "§2.3, §3.3",
+        0,
+        0.5,
+        per="form",
+    )
     # --- valuation of an arrangement (§1.3 "Samhandling", §2.1, §2.2, §3.3) ---------------------
-    w_capacity: float = _num("valuation", "utility per capacity unit", "Value of added capacity (FTE per "
-                             "FTE needed)", "§1.1", 0, 20)
-    w_competence: float = _num("valuation", "utility per competence unit", "Value of added competence "
-                               "(0-1 scale)", "§1.1", 0, 20)
-    w_robustness: float = _num("valuation", "utility per vulnerability unit", "Value of a lower "
-                               "vulnerability", "§1.1", 0, 20)
-    coordination_cost: float = _num("valuation", "utility per partner council per sector", "A host's "
-                                    "burden of serving partner councils that each keep their own delegation "
-                                    "and committees (a joint board removes it)", "§2.2", 0, 5)
-    board_experience_weight: float = _num("valuation", "utility", "A partner's aversion to a joint board, "
-                                          "times the region's bad experience with boards (0-1)", "§2.2", 0, 5)
-    steering_value: float = _num("valuation", "utility per unit of sensitivity", "A host's value of political "
-                                 "steering of the field at the regional level under a joint board, times its "
-                                 "population share of the region", "§2.2, §1.3 Samhandling", 0, 5)
-    hosting_value: float = _num("valuation", "utility per FTE per 1000 inhabitants", "Value of the jobs a "
-                                "host gains", "§2.1, §2.3", 0, 10)
-    job_loss_fear: float = _num("valuation", "utility per FTE per 1000 inhabitants", "Fear of losing local "
-                                "jobs to the host", "§2.2, §2.3", 0, 10)
-    distance_cost: float = _num("valuation", "utility per 100 km", "Cost of an office far from its users, "
-                                "and of a host's staff travelling to partners' office days", "§2.1, §3.2", 0, 10)
-    loss_aversion: float = _num("valuation", "x", "Weight of a lost host claim relative to the gain hoped "
-                                "for", "§2.1, §2.2", 0, 5)
-    side_payment_fte: float = _num("valuation", "FTE", "Size of another joint function a host claimant can "
-                                   "be given to host", "§2.1 (DOMAIN §4.1 ext.)", 0, 20)
-    trust_weight: float = _num("valuation", "utility per trust unit", "Weight of trust in the partners "
-                               "for formal forms", "§2.1, §2.3", 0, 5)
-    failed_attempt_penalty: float = _num("valuation", "utility", "Scepticism towards a formal office in a "
-                                         "sector where an earlier attempt failed", "§2.2, §2.3", 0, 5)
-    competing_track_penalty: float = _num("valuation", "utility", "Devaluation of a formal pilot by a "
-                                          "member in merger talks with outsiders", "§1.3", 0, 5)
-    merger_track_effect: float = _num("valuation", "utility", "Effect of merger talks among the members "
-                                      "themselves on formal cooperation: < 0 draining, > 0 mobilising",
-                                      "§1.3 Prosess", -5, 5)
-    admin_control_weight: float = _num("valuation", "share 0-1", "Weight the administration gives to "
-                                       "control and jobs, relative to the council", "§3.4", 0, 1)
-    solidarity_weight: float = _num("valuation", "x trust", "Weight of the partners' own values in a "
-                                    "council's judgement (regional perspective)", "§2.1", 0, 3)
+    w_capacity: float = _num(
+        "valuation", "utility per capacity unit", "Value of added capacity (FTE per FTE needed)", "§1.1", 0, 20
+    )
+    w_competence: float = _num(
+        "valuation", "utility per competence unit", "Value of added competence (0-1 scale)", "§1.1", 0, 20
+    )
+    w_robustness: float = _num(
+        "valuation", "utility per vulnerability unit", "Value of a lower vulnerability", "§1.1", 0, 20
+    )
+    coordination_cost: float = _num(
+        "valuation",
+        "utility per partner council per sector",
+        "A host's "
+        "burden of serving partner councils that each keep their own delegation "
+        "and committees (a joint board removes it)",
+        "§2.2",
+        0,
+        5,
+    )
+    board_experience_weight: float = _num(
+        "valuation",
+        "utility",
+        "A partner's aversion to a joint board, times the region's bad experience with boards (0-1)",
+        "§2.2",
+        0,
+        5,
+    )
+    steering_value: float = _num(
+        "valuation",
+        "utility per unit of sensitivity",
+        "A host's value of political "
+        "steering of the field at the regional level under a joint board, times its "
+        "population share of the region",
+        "§2.2, §1.3 Samhandling",
+        0,
+        5,
+    )
+    hosting_value: float = _num(
+        "valuation", "utility per FTE per 1000 inhabitants", "Value of the jobs a host gains", "§2.1, §2.3", 0, 10
+    )
+    job_loss_fear: float = _num(
+        "valuation",
+        "utility per FTE per 1000 inhabitants",
+        "Fear of losing local jobs to the host",
+        "§2.2, §2.3",
+        0,
+        10,
+    )
+    distance_cost: float = _num(
+        "valuation",
+        "utility per 100 km",
+        "Cost of an office far from its users, and of a host's staff travelling to partners' office days",
+        "§2.1, §3.2",
+        0,
+        10,
+    )
+    loss_aversion: float = _num(
+        "valuation", "x", "Weight of a lost host claim relative to the gain hoped for", "§2.1, §2.2", 0, 5
+    )
+    side_payment_fte: float = _num(
+        "valuation",
+        "FTE",
+        "Size of another joint function a host claimant can be given to host",
+        "§2.1 (DOMAIN §4.1 ext.)",
+        0,
+        20,
+    )
+    trust_weight: float = _num(
+        "valuation", "utility per trust unit", "Weight of trust in the partners for formal forms", "§2.1, §2.3", 0, 5
+    )
+    failed_attempt_penalty: float = _num(
+        "valuation",
+        "utility",
+        "Scepticism towards a formal office in a sector where an earlier attempt failed",
+        "§2.2, §2.3",
+        0,
+        5,
+    )
+    competing_track_penalty: float = _num(
+        "valuation", "utility", "Devaluation of a formal pilot by a member in merger talks with outsiders", "§1.3", 0, 5
+    )
+    merger_track_effect: float = _num(
+        "valuation",
+        "utility",
+        "Effect of merger talks among the members themselves on formal cooperation: < 0 draining, > 0 mobilising",
+        "§1.3 Prosess",
+        -5,
+        5,
+    )
+    admin_control_weight: float = _num(
+        "valuation",
+        "share 0-1",
+        "Weight the administration gives to control and jobs, relative to the council",
+        "§3.4",
+        0,
+        1,
+    )
+    solidarity_weight: float = _num(
+        "valuation",
+        "x trust",
+        "Weight of the partners' own values in a council's judgement (regional perspective)",
+        "§2.1",
+        0,
+        3,
+    )
     # --- anchoring (§3.4) ----------------------------------------------------------------------
-    maturation_rate: float = _num("anchoring", "per month", "Rate at which politicians come to see the "
-                                  "administration's case, times involvement", "§3.4", 0, 1)
-    political_readiness_start: float = _num("anchoring", "share 0-1", "Share of the administration's "
-                                            "case a council sees at the start", "§1.1", 0, 1)
-    political_readiness_noise: float = _num("anchoring", "sd", "Spread of councils' starting readiness",
-                                            "-", 0, 1)
-    involvement_steering_group: float = _num("anchoring", "share 0-1", "Political involvement from "
-                                             "politicians sitting in the steering group", "§2.3, §3.4", 0, 1)
-    involvement_per_stage: float = _num("anchoring", "share 0-1", "Political involvement from each time "
-                                        "the councils are briefed or decide during the pre-project",
-                                        "§2.1, §3.4", 0, 1)
+    maturation_rate: float = _num(
+        "anchoring",
+        "per month",
+        "Rate at which politicians come to see the administration's case, times involvement",
+        "§3.4",
+        0,
+        1,
+    )
+    political_readiness_start: float = _num(
+        "anchoring", "share 0-1", "Share of the administration's case a council sees at the start", "§1.1", 0, 1
+    )
+    political_readiness_noise: float = _num("anchoring", "sd", "Spread of councils' starting readiness", "-", 0, 1)
+    involvement_steering_group: float = _num(
+        "anchoring",
+        "share 0-1",
+        "Political involvement from politicians sitting in the steering group",
+        "§2.3, §3.4",
+        0,
+        1,
+    )
+    involvement_per_stage: float = _num(
+        "anchoring",
+        "share 0-1",
+        "Political involvement from each time the councils are briefed or decide during the pre-project",
+        "§2.1, §3.4",
+        0,
+        1,
+    )
     # --- agenda setter (§2.1, §2.2, §2.3) ------------------------------------------------------
-    leader_weight: float = _num("agenda", "x", "Weight an internal project leader gives to the home "
-                                "municipality's own interest", "§2.2", 0, 5)
-    consultant_neutrality: float = _num("agenda", "share 0-1", "Share of the leader's home bias removed by "
-                                        "an external consultant", "§2.1", 0, 1)
-    failure_cost: float = _num("agenda", "utility", "Cost the agenda setter sees in a failed vote (wasted "
-                               "work, strained relations), per failed round so far", "§2.2, §3.2", 0, 10)
-    failure_stake: float = _num("agenda", "share 0-1", "Share of a proposal's value the setter fears to lose "
-                                "for good if it fails (\"disagreement on planning could sink agriculture\")",
-                                "§2.1, §3.2", 0, 1)
-    complexity: float = _num("agenda", "per extra sector", "How much less the setter expects to realise of a "
-                             "pooled office's value for each further sector it bundles (more tasks, staff and "
-                             "delegation to settle)", "§2.1 \"less complex\", §3.2", 0, 5)
-    belief_uncertainty: float = _num("agenda", "x", "How uncertain the agenda setter is about a council's "
-                                     "reaction to the control it gives up, where anchoring does not reach",
-                                     "§3.2, §3.4", 0, 5)
+    leader_weight: float = _num(
+        "agenda", "x", "Weight an internal project leader gives to the home municipality's own interest", "§2.2", 0, 5
+    )
+    consultant_neutrality: float = _num(
+        "agenda", "share 0-1", "Share of the leader's home bias removed by an external consultant", "§2.1", 0, 1
+    )
+    failure_cost: float = _num(
+        "agenda",
+        "utility",
+        "Cost the agenda setter sees in a failed vote (wasted work, strained relations), per failed round so far",
+        "§2.2, §3.2",
+        0,
+        10,
+    )
+    failure_stake: float = _num(
+        "agenda",
+        "share 0-1",
+        "Share of a proposal's value the setter fears to lose "
+        'for good if it fails ("disagreement on planning could sink agriculture")',
+        "§2.1, §3.2",
+        0,
+        1,
+    )
+    complexity: float = _num(
+        "agenda",
+        "per extra sector",
+        "How much less the setter expects to realise of a "
+        "pooled office's value for each further sector it bundles (more tasks, staff and "
+        "delegation to settle)",
+        '§2.1 "less complex", §3.2',
+        0,
+        5,
+    )
+    belief_uncertainty: float = _num(
+        "agenda",
+        "x",
+        "How uncertain the agenda setter is about a council's "
+        "reaction to the control it gives up, where anchoring does not reach",
+        "§3.2, §3.4",
+        0,
+        5,
+    )
     # --- municipal reform (§1.3, §2.x) ---------------------------------------------------------
-    attention_drain: float = _num("reform", "share 0-1", "Attention the reform takes at its peak, at "
-                                  "intensity 1", "§2.1, §2.2", 0, 1)
-    reform_afterglow_months: float = _num("reform", "months", "How long the reform's attention drain "
-                                          "lasts after the deadline", "§2.1", 0, 24)
-    merger_trust_damage: float = _num("reform", "trust units", "Trust lost between parties to failed "
-                                      "merger talks", "§2.2", 0, 1)
+    attention_drain: float = _num(
+        "reform", "share 0-1", "Attention the reform takes at its peak, at intensity 1", "§2.1, §2.2", 0, 1
+    )
+    reform_afterglow_months: float = _num(
+        "reform", "months", "How long the reform's attention drain lasts after the deadline", "§2.1", 0, 24
+    )
+    merger_trust_damage: float = _num(
+        "reform", "trust units", "Trust lost between parties to failed merger talks", "§2.2", 0, 1
+    )
     # --- trust and history (§2.1, §2.2, §2.3) ----------------------------------------------------
-    base_trust: float = _num("history", "trust 0-1", "Trust between members with no shared history",
-                             "-", 0, 1)
-    history_trust: float = _num("history", "trust 0-1", "Trust added by a region's history of cooperation "
-                                "(times its 0-1 score)", "§2.1, §2.2", 0, 1)
-    shared_post_trust: float = _num("history", "trust 0-1", "Trust added per existing shared post "
-                                    "between two members", "§2.1", 0, 1)
-    vote_trust_damage: float = _num("history", "trust units", "Trust lost between the yes and the no "
-                                    "side of a failed vote", "§2.2", 0, 1)
+    base_trust: float = _num("history", "trust 0-1", "Trust between members with no shared history", "-", 0, 1)
+    history_trust: float = _num(
+        "history",
+        "trust 0-1",
+        "Trust added by a region's history of cooperation (times its 0-1 score)",
+        "§2.1, §2.2",
+        0,
+        1,
+    )
+    shared_post_trust: float = _num(
+        "history", "trust 0-1", "Trust added per existing shared post between two members", "§2.1", 0, 1
+    )
+    vote_trust_damage: float = _num(
+        "history", "trust units", "Trust lost between the yes and the no side of a failed vote", "§2.2", 0, 1
+    )
     # --- the pilot as catalyst (§2.1) ----------------------------------------------------------
-    funding_speedup: float = _num("catalyst", "x", "Speed-up of project phases with full pilot funds",
-                                  "§2.1", 0, 3)
-    obligation_revisions: int = _int("catalyst", "rounds", "Extra revision rounds under full County "
-                                     "Governor follow-up", "§2.1", 0, 5)
+    funding_speedup: float = _num("catalyst", "x", "Speed-up of project phases with full pilot funds", "§2.1", 0, 3)
+    obligation_revisions: int = _int(
+        "catalyst", "rounds", "Extra revision rounds under full County Governor follow-up", "§2.1", 0, 5
+    )
     # --- services: competence, capacity, vulnerability (§1.1, §2.1, §2.3, §3.3) ------------------
-    competence_min: float = _num("services", "0-1", "Competence of a one-person generalist service",
-                                 "§1.1", 0, 1)
+    competence_min: float = _num("services", "0-1", "Competence of a one-person generalist service", "§1.1", 0, 1)
     competence_max: float = _num("services", "0-1", "Competence of a large specialist team", "§1.1", 0, 1)
-    competence_half_fte: float = _num("services", "FTE", "Team size at which half of the specialisation "
-                                      "gain is reached", "§1.1", 0.1, 50)
-    availability: float = _num("services", "share 0-1", "Chance that a given colleague is at work",
-                               "§1.1", 0, 1)
-    integration_months: float = _num("services", "months", "Time for a formal office to realise its "
-                                     "pooling gains", "§2.1", 1, 120)
-    pooling_efficiency: float = _num("services", "share", "Capacity gained by pooling once integrated, "
-                                     "times centralisation", "§2.1", 0, 1)
-    network_learning_rate: float = _num("services", "per month", "Speed of competence growth in an "
-                                        "active network", "§2.3", 0, 1)
-    network_competence_gain: float = _num("services", "share 0-1", "Share of the gap to the network's "
-                                          "pooled competence a member can close", "§2.3, §3.3", 0, 1)
-    network_cover_share: float = _num("services", "share 0-1", "Share of the others' staff that network "
-                                      "members can call on (holiday cover)", "§2.3", 0, 1)
-    network_trust_gain: float = _num("services", "trust per month", "Trust built per month of an active "
-                                     "network", "§2.3", 0, 0.1)
-    network_decay_rate: float = _num("services", "per month", "Decline of network activity per month "
-                                     "without a funded coordinator", "§2.3", 0, 1)
-    coordinator_fte: float = _num("services", "FTE", "A network coordinator's post, paid by the members "
-                                  "when no external funds do", "§2.3", 0, 5)
+    competence_half_fte: float = _num(
+        "services", "FTE", "Team size at which half of the specialisation gain is reached", "§1.1", 0.1, 50
+    )
+    availability: float = _num("services", "share 0-1", "Chance that a given colleague is at work", "§1.1", 0, 1)
+    integration_months: float = _num(
+        "services", "months", "Time for a formal office to realise its pooling gains", "§2.1", 1, 120
+    )
+    pooling_efficiency: float = _num(
+        "services", "share", "Capacity gained by pooling once integrated, times centralisation", "§2.1", 0, 1
+    )
+    network_learning_rate: float = _num(
+        "services", "per month", "Speed of competence growth in an active network", "§2.3", 0, 1
+    )
+    network_competence_gain: float = _num(
+        "services",
+        "share 0-1",
+        "Share of the gap to the network's pooled competence a member can close",
+        "§2.3, §3.3",
+        0,
+        1,
+    )
+    network_cover_share: float = _num(
+        "services",
+        "share 0-1",
+        "Share of the others' staff that network members can call on (holiday cover)",
+        "§2.3",
+        0,
+        1,
+    )
+    network_trust_gain: float = _num(
+        "services", "trust per month", "Trust built per month of an active network", "§2.3", 0, 0.1
+    )
+    network_decay_rate: float = _num(
+        "services", "per month", "Decline of network activity per month without a funded coordinator", "§2.3", 0, 1
+    )
+    coordinator_fte: float = _num(
+        "services", "FTE", "A network coordinator's post, paid by the members when no external funds do", "§2.3", 0, 5
+    )
 
     # --- reading -----------------------------------------------------------------------------------
     @property
@@ -356,7 +599,7 @@ def flat_specs(vocab: Vocabulary) -> dict[str, Spec]:
         else:
             for item in _items(vocab, spec.per):
                 key = f"{spec.name}.{item.name}"
-                out[key] = replace(spec, name=key, per=None)
+                out[key] = replace(spec, name=key, per=None, meaning=f"{spec.meaning}: {item.label}")
     return out
 
 
@@ -417,8 +660,18 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
         for flag in _FORM_FLAGS:
             if not isinstance(t[flag], bool):
                 raise InputError(path, f"{key}.{flag}", f"expected true or false, got {t[flag]!r}")
-        out_f.append(Form(t["name"], str(t["label"]), i, t["statutory"], t["pools_staff"], t["needs_host"],
-                          t["board"], str(t["section"])))
+        out_f.append(
+            Form(
+                t["name"],
+                str(t["label"]),
+                i,
+                t["statutory"],
+                t["pools_staff"],
+                t["needs_host"],
+                t["board"],
+                str(t["section"]),
+            )
+        )
     return Vocabulary(tuple(out_s), tuple(out_f))
 
 
@@ -547,13 +800,23 @@ def parameter_table(path: Path = DEFAULTS) -> str:
         key, sep, rest = line.partition("=")
         if sep and "#" in rest and not line.lstrip().startswith("#"):
             comments[key.strip()] = rest.split("#", 1)[1].strip()
-    rows = ["| key | group | value | unit | allowed | meaning | section | justification |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| key | group | value | unit | allowed | meaning | section | justification |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for spec in _FIELD_SPECS:
         value = getattr(params, spec.name)
         if spec.per is not None:
             value = ", ".join(f"{i.name} {v}" for i, v in zip(_items(params.vocab, spec.per), value, strict=True))
-        cells = (f"`{spec.name}`", spec.group, str(value), spec.unit, spec.range_text, spec.meaning, spec.section,
-                 comments.get(spec.name, ""))
+        cells = (
+            f"`{spec.name}`",
+            spec.group,
+            str(value),
+            spec.unit,
+            spec.range_text,
+            spec.meaning,
+            spec.section,
+            comments.get(spec.name, ""),
+        )
         rows.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(rows)

@@ -21,8 +21,7 @@ from sim.vocab import NONE, EventKind
 
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d")
 NONE_COLOUR = "#bbbbbb"
-STYLE = {"font.size": 10, "axes.titlesize": 11, "figure.dpi": 110, "axes.spines.top": False,
-         "axes.spines.right": False}
+STYLE = {"font.size": 10, "axes.titlesize": 11, "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
 
 
 @contextmanager
@@ -76,8 +75,14 @@ def comparison(table: pd.DataFrame, title: str):
     """Differences variant - baseline with 95 % intervals, one panel per variant."""
     variants = list(dict.fromkeys(table["variant_name"]))
     with _style() as plt:
-        fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants) + 2, 0.3 * table["outcome"].nunique()
-                                                            + 1.8), sharey=True, squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(
+            1,
+            len(variants),
+            figsize=(5 * len(variants) + 2, 0.3 * table["outcome"].nunique() + 1.8),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
         for ax, name in zip(axes[0], variants, strict=True):
             t = table[table["variant_name"] == name]
             y = np.arange(len(t))
@@ -94,12 +99,22 @@ def comparison(table: pd.DataFrame, title: str):
 
 def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
     """Median and 10-90 % band over replicates per municipality: measures x sectors, shared y per row."""
-    measures = [("competence", "Competence (0-1)"), ("capacity", "Capacity (FTE per FTE needed)"),
-                ("vulnerability", "Vulnerability (chance a task\ngoes unserved)")]
+    measures = [
+        ("competence", "Competence (0-1)"),
+        ("capacity", "Capacity (FTE per FTE needed)"),
+        ("vulnerability", "Vulnerability (chance a task\ngoes unserved)"),
+    ]
     sectors = scenario.params.vocab.sectors
     with _style() as plt:
-        fig, axes = plt.subplots(3, len(sectors), figsize=(4 * len(sectors) + 1, 9), sharex=True, sharey="row",
-                                 squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(
+            3,
+            len(sectors),
+            figsize=(4 * len(sectors) + 1, 9),
+            sharex=True,
+            sharey="row",
+            squeeze=False,
+            layout="constrained",
+        )
         months = pd.PeriodIndex(sorted(timeline["month"].unique()), freq="M").to_timestamp()
         colours = plt.cm.tab10.colors
         for i, (measure, label) in enumerate(measures):
@@ -110,8 +125,12 @@ def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
                     q = g.groupby("month")[measure].quantile([0.1, 0.5, 0.9]).unstack()
                     ax.fill_between(months, q[0.1], q[0.9], color=colours[k % 10], alpha=0.15, lw=0)
                     ax.plot(months, q[0.5], color=colours[k % 10], lw=1.5, label=name)
-                ax.axvline(pd.Period(f"{scenario.pilot_end // 12}-{scenario.pilot_end % 12 + 1:02d}", "M")
-                           .to_timestamp(), color="grey", lw=0.8, ls=":")
+                ax.axvline(
+                    pd.Period(f"{scenario.pilot_end // 12}-{scenario.pilot_end % 12 + 1:02d}", "M").to_timestamp(),
+                    color="grey",
+                    lw=0.8,
+                    ls=":",
+                )
                 if i == 0:
                     ax.set_title(sector.label.capitalize())
                 if j == 0:
@@ -134,14 +153,32 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
         fig, ax = plt.subplots(figsize=(12, 0.5 * len(names) + 3.2), layout="constrained")
         for _, v in votes.iterrows():
             yes = v["vote"] == "yes"
-            ax.scatter(date(v["month"]), rows[v["municipality"]], marker="o" if yes else "X", s=80, zorder=3,
-                       color=PALETTE[0] if yes else PALETTE[2], label="yes" if yes else "no")
+            ax.scatter(
+                date(v["month"]),
+                rows[v["municipality"]],
+                marker="o" if yes else "X",
+                s=80,
+                zorder=3,
+                color=PALETTE[0] if yes else PALETTE[2],
+                label="yes" if yes else "no",
+            )
         for _, e in events[events["kind"] == EventKind.EXIT].iterrows():
-            ax.scatter(date(e["month"]), rows[e["municipality"]] + 0.25, marker="v", s=60, color="black", zorder=4,
-                       label="leaves the project")
-        marks = {EventKind.PROPOSAL: ("proposal", PALETTE[1]), EventKind.AGREEMENT: ("agreement", PALETTE[0]),
-                 EventKind.STALL: ("stop", PALETTE[2]), EventKind.REFORM: ("reform event", PALETTE[3]),
-                 EventKind.PILOT_END: ("end of the pilot", "grey")}
+            ax.scatter(
+                date(e["month"]),
+                rows[e["municipality"]] + 0.25,
+                marker="v",
+                s=60,
+                color="black",
+                zorder=4,
+                label="leaves the project",
+            )
+        marks = {
+            EventKind.PROPOSAL: ("proposal", PALETTE[1]),
+            EventKind.AGREEMENT: ("agreement", PALETTE[0]),
+            EventKind.STALL: ("stop", PALETTE[2]),
+            EventKind.REFORM: ("reform event", PALETTE[3]),
+            EventKind.PILOT_END: ("end of the pilot", "grey"),
+        }
         for _, e in events[events["kind"].isin(list(marks))].iterrows():
             label, colour = marks[EventKind(e["kind"])]
             ax.axvline(date(e["month"]), color=colour, lw=1.2, alpha=0.7, label=label)
@@ -150,8 +187,13 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
         ax.set_xlabel("Month")
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), loc="outside right upper" if False else "upper left",
-                  bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.legend(
+            unique.values(),
+            unique.keys(),
+            loc="outside right upper" if False else "upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+        )
         ax.set_title(f"{title}: one representative replicate")
     return fig
 
@@ -179,8 +221,9 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = 
     pos, real = _positions(scenario)
     pops = np.array([m.population for m in scenario.municipalities])
     with _style() as plt:
-        fig, axes = plt.subplots(1, len(sectors), figsize=(4.3 * len(sectors), 4.8), squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            1, len(sectors), figsize=(4.3 * len(sectors), 4.8), squeeze=False, layout="constrained"
+        )
         for ax, sector in zip(axes[0], sectors, strict=True):
             form = row[f"form_{sector.name}"]
             members = json.loads(row[f"members_{sector.name}"]) if row[f"members_{sector.name}"] else []
@@ -188,14 +231,26 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = 
             for a in range(len(names)):
                 for b in range(a + 1, len(names)):
                     inside = names[a] in members and names[b] in members
-                    ax.plot(*zip(pos[a], pos[b], strict=True), color=form_colour(scenario, form if inside else NONE),
-                            lw=3 if inside else 0.6, alpha=0.9 if inside else 0.4, zorder=1)
-            ax.scatter(pos[:, 0], pos[:, 1], s=40 + 400 * pops / pops.max(), color="#f0f0f0", zorder=2,
-                       edgecolor=["black" if n == host else "#555555" for n in names],
-                       linewidth=[3 if n == host else 1 for n in names])
+                    ax.plot(
+                        *zip(pos[a], pos[b], strict=True),
+                        color=form_colour(scenario, form if inside else NONE),
+                        lw=3 if inside else 0.6,
+                        alpha=0.9 if inside else 0.4,
+                        zorder=1,
+                    )
+            ax.scatter(
+                pos[:, 0],
+                pos[:, 1],
+                s=40 + 400 * pops / pops.max(),
+                color="#f0f0f0",
+                zorder=2,
+                edgecolor=["black" if n == host else "#555555" for n in names],
+                linewidth=[3 if n == host else 1 for n in names],
+            )
             for (x, y), n in zip(pos, names, strict=True):
-                ax.annotate(n + (" (host)" if n == host else ""), (x, y), xytext=(7, 5), textcoords="offset points",
-                            fontsize=9)
+                ax.annotate(
+                    n + (" (host)" if n == host else ""), (x, y), xytext=(7, 5), textcoords="offset points", fontsize=9
+                )
             ax.set_title(f"{sector.label.capitalize()}: {form_label(scenario, form)}")
             ax.set_aspect("equal")
             ax.margins(0.2)
@@ -204,11 +259,11 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = 
             if real:
                 x0, y0 = pos[:, 0].min(), pos[:, 1].min() - 0.08 * np.ptp(pos[:, 1])
                 ax.plot([x0, x0 + 20], [y0, y0], color="black", lw=2)
-                ax.annotate("20 km", (x0 + 10, y0), xytext=(0, 4), textcoords="offset points", ha="center",
-                            fontsize=8)
+                ax.annotate("20 km", (x0 + 10, y0), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
         forms = [NONE, *scenario.params.vocab.form_names]
-        handles = [plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f))
-                   for f in forms]
+        handles = [
+            plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f)) for f in forms
+        ]
         fig.legend(handles=handles, loc="outside lower center", ncol=len(forms), frameon=False)
         how = "north up" if real else "layout from distances"
         fig.suptitle(f"{title}: arrangements {when} (node size = population; {how})")
@@ -217,18 +272,25 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = 
 
 def sensitivity(table: pd.DataFrame, title: str):
     """Sobol first-order and total indices (or Morris mu*) with 95 % intervals, per outcome."""
-    outcomes = [o for o in dict.fromkeys(table["outcome"]) if table[table["outcome"] == o].drop(
-        columns=["outcome", "parameter"]).notna().any().any()]
+    outcomes = [
+        o
+        for o in dict.fromkeys(table["outcome"])
+        if table[table["outcome"] == o].drop(columns=["outcome", "parameter"]).notna().any().any()
+    ]
     with _style() as plt:
-        fig, axes = plt.subplots(1, max(1, len(outcomes)), figsize=(4.4 * max(1, len(outcomes)) + 1,
-                                 0.45 * table["parameter"].nunique() + 2), sharey=True, squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            1,
+            max(1, len(outcomes)),
+            figsize=(4.4 * max(1, len(outcomes)) + 1, 0.45 * table["parameter"].nunique() + 2),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
         for ax, name in zip(axes[0], outcomes, strict=False):
             t = table[table["outcome"] == name]
             y = np.arange(len(t))
             if "S1" in t:
-                ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order (S1)", color=PALETTE[1],
-                        capsize=2)
+                ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order (S1)", color=PALETTE[1], capsize=2)
                 ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="total (ST)", color=PALETTE[2], capsize=2)
                 ax.set_xlabel("Sobol index (95 % interval)")
             else:

@@ -12,10 +12,36 @@ from typing import Any, NamedTuple
 
 from sim.vocab import NONE, EventKind, Form, Stage
 
-EVENT_COLUMNS = ("scenario", "replicate", "month", "region", "kind", "sectors", "form", "host", "members",
-                 "municipality", "cause", "value", "text")
-VOTE_COLUMNS = ("scenario", "replicate", "month", "region", "vote_id", "stage", "sectors", "form", "host",
-                "municipality", "vote", "preferred_form", "preferred_host")
+EVENT_COLUMNS = (
+    "scenario",
+    "replicate",
+    "month",
+    "region",
+    "kind",
+    "sectors",
+    "form",
+    "host",
+    "members",
+    "municipality",
+    "cause",
+    "value",
+    "text",
+)
+VOTE_COLUMNS = (
+    "scenario",
+    "replicate",
+    "month",
+    "region",
+    "vote_id",
+    "stage",
+    "sectors",
+    "form",
+    "host",
+    "municipality",
+    "vote",
+    "preferred_form",
+    "preferred_host",
+)
 
 
 class Option(NamedTuple):
@@ -121,23 +147,48 @@ def month_label(index: int) -> str:
 def event_row(event: Event, scenario: str, replicate: int | None) -> dict[str, Any]:
     """A CSV row of ``events.csv`` (lists as JSON arrays, missing values empty)."""
     return {
-        "scenario": scenario, "replicate": replicate, "month": month_label(event.month), "region": event.region,
-        "kind": str(event.kind), "sectors": _json(event.sectors), "form": event.form, "host": event.host,
-        "members": _json(event.members), "municipality": event.municipality, "cause": event.cause,
-        "value": "" if event.value is None else event.value, "text": event.text,
+        "scenario": scenario,
+        "replicate": replicate,
+        "month": month_label(event.month),
+        "region": event.region,
+        "kind": str(event.kind),
+        "sectors": _json(event.sectors),
+        "form": event.form,
+        "host": event.host,
+        "members": _json(event.members),
+        "municipality": event.municipality,
+        "cause": event.cause,
+        "value": "" if event.value is None else event.value,
+        "text": event.text,
     }
 
 
-def vote_rows(vote: Vote, region: str, sector_names: tuple[str, ...], scenario: str,
-              replicate: int | None) -> list[dict[str, Any]]:
+def vote_rows(
+    vote: Vote, region: str, sector_names: tuple[str, ...], scenario: str, replicate: int | None
+) -> list[dict[str, Any]]:
     """One ``votes.csv`` row per council of a vote."""
     o = vote.option
-    common = {"scenario": scenario, "replicate": replicate, "month": month_label(vote.month), "region": region,
-              "vote_id": vote.vote_id, "stage": str(vote.stage),
-              "sectors": _json([sector_names[s] for s in o.sectors]), "form": o.form.name, "host": o.host or ""}
-    return [{**common, "municipality": m, "vote": "yes" if vote.yes[m] else "no",
-             "preferred_form": vote.preferred_form[m] or "", "preferred_host": vote.preferred_host[m] or ""}
-            for m in o.members]
+    common = {
+        "scenario": scenario,
+        "replicate": replicate,
+        "month": month_label(vote.month),
+        "region": region,
+        "vote_id": vote.vote_id,
+        "stage": str(vote.stage),
+        "sectors": _json([sector_names[s] for s in o.sectors]),
+        "form": o.form.name,
+        "host": o.host or "",
+    }
+    return [
+        {
+            **common,
+            "municipality": m,
+            "vote": "yes" if vote.yes[m] else "no",
+            "preferred_form": vote.preferred_form[m] or "",
+            "preferred_host": vote.preferred_host[m] or "",
+        }
+        for m in o.members
+    ]
 
 
 def _json(items) -> str:

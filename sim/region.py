@@ -48,8 +48,9 @@ class RegionFacts:
 class Region:
     """Members (agents), distances, pooled staff and host eligibility of one negotiation."""
 
-    def __init__(self, facts: RegionFacts, agents: dict[str, Municipality], distance: Callable[[str, str], float],
-                 p: Params) -> None:
+    def __init__(
+        self, facts: RegionFacts, agents: dict[str, Municipality], distance: Callable[[str, str], float], p: Params
+    ) -> None:
         self.facts = facts
         self.name = facts.name
         self.agents = {m: agents[m] for m in facts.members}
@@ -74,15 +75,20 @@ class Region:
         return self._pools[key]
 
     def willing_hosts(self, option) -> list[str]:
-        """Eligible members whose council would host this option (a council cannot be made host
-        against its will, §2.1-§2.2); the proposed host always counts."""
+        """Eligible members whose council would host this option; the proposed host always counts.
+
+        A council cannot be made host against its will (§2.1-§2.2).
+        """
         if not option.form.needs_host:
             return []
         cache = self.agents[option.members[0]].model.cache
         key = ("willing", option.sectors, option.form, option.members)
         if key not in cache:
-            cache[key] = [h for h in self.eligible_hosts(option.members)
-                          if self.agents[h].value(option._replace(host=h), self) > 0]
+            cache[key] = [
+                h
+                for h in self.eligible_hosts(option.members)
+                if self.agents[h].value(option._replace(host=h), self) > 0
+            ]
         willing = cache[key]
         return willing if option.host is None or option.host in willing else [*willing, option.host]
 

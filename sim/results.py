@@ -11,7 +11,7 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,27 +19,42 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
-from sim.params import FORMS, SECTORS
 from sim.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, run_rows
 from sim.scenario import Scenario, load_scenario, month_label
 from sim.validation import wilson
+from sim.vocab import Vocabulary
 
-FORMAL = set(FORMS[2:])
-
-#: Binary outcomes: name -> (plain-English label, test on a runs.csv row).
-BINARY: dict[str, tuple[str, Callable[[dict], bool]]] = {
-    "any_formal": ("Any formal agreement by pilot end", lambda r: bool(r["formal_by_pilot_end"])),
-    **{f"formal_{s}": (f"Formal agreement for {s}", lambda r, s=s: r[f"form_{s}"] in FORMAL) for s in SECTORS},
-    **{f"network_{s}": (f"Network for {s}", lambda r, s=s: r[f"form_{s}"] == "network") for s in SECTORS},
-    "stalled": ("Process stalled", lambda r: bool(r["stall_cause"])),
-    "governance_dispute": ("Stalled over the governance form", lambda r: r["stall_cause"] == "governance_dispute"),
-}
 #: Continuous outcomes (means over municipalities and sectors).
 CONTINUOUS: dict[str, str] = {
     f"{m}_{t}": f"Mean {m} at {t.replace('_', ' ')}"
     for t in ("pilot_end", "horizon")
     for m in ("competence", "capacity", "vulnerability")
 }
+
+
+def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], bool]]]:
+    """Binary outcomes of a vocabulary: name -> (plain-English label, test on a ``runs.csv`` row).
+
+    "Formal" and "stalled" are the outcome row's own columns (defined once, in ``sim.outcomes``).
+    """
+    return {
+        "any_formal": ("Any formal agreement by pilot end", lambda r: _true(r["formal_by_pilot_end"])),
+        **{
+            f"formal_{s}": (f"Formal agreement for {s}", lambda r, s=s: _true(r[f"formal_{s}"]))
+            for s in vocab.sector_names
+        },
+        **{
+            f"network_{s}": (f"Network for {s}", lambda r, s=s: r[f"form_{s}"] == "network")
+            for s in vocab.sector_names
+            if "network" in vocab.form_names
+        },
+        "stalled": ("Process stopped", lambda r: _true(r["stalled"])),
+        "governance_dispute": ("Stopped over the governance form", lambda r: r["stall_cause"] == "governance_dispute"),
+    }
+
+
+def _true(value: Any) -> bool:
+    return value is True or value == "True" or value == 1
 
 
 def _mean_ci(values: list[float]) -> tuple[float, float, float]:
@@ -52,10 +67,10 @@ def _mean_ci(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def summarise(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
     """Outcome shares (Wilson 95 %) and means (normal 95 %) over replicates."""
     out = []
-    for name, (label, test) in BINARY.items():
+    for name, (label, test) in binary_outcomes(vocab).items():
         k = sum(bool(test(r)) for r in rows)
         lo, hi = wilson(k, len(rows))
         out.append(
@@ -85,10 +100,10 @@ def summarise(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]]) -> pd.DataFrame:
+def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
     """Paired comparison on common random numbers: difference and its 95 % interval."""
     out = []
-    outcomes = [(n, lab, lambda r, t=t: float(bool(t(r)))) for n, (lab, t) in BINARY.items()]
+    outcomes = [(n, lab, lambda r, t=t: float(bool(t(r)))) for n, (lab, t) in binary_outcomes(vocab).items()]
     outcomes += [(n, lab, lambda r, n=n: float(r[n])) for n, lab in CONTINUOUS.items()]
     for name, label, value in outcomes:
         b = [value(r) for r in base]
@@ -108,9 +123,9 @@ def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]]) -> p
     return pd.DataFrame(out)
 
 
-def modal_replicate(rows: list[dict[str, Any]]) -> int:
+def modal_replicate(rows: list[dict[str, Any]], vocab: Vocabulary) -> int:
     """Index of the first replicate with the most common final arrangement (representative)."""
-    key = [tuple(r[f"form_{s}"] for s in SECTORS) + (r["stall_cause"],) for r in rows]
+    key = [tuple(r[f"form_{s}"] for s in vocab.sector_names) + (r["stall_cause"],) for r in rows]
     mode = Counter(key).most_common(1)[0][0]
     return key.index(mode)
 
@@ -123,7 +138,8 @@ class Results:
         scenarios: The resolved scenarios that were run.
         rows: One row per replicate (``runs.csv``).
         timeline: Tidy monthly state (``timeline.csv``); empty unless run with ``detail``.
-        events: Event logs (``events.csv``); empty unless run with ``detail``.
+        events: Event records (``events.csv``); empty unless run with ``detail``.
+        votes: Every council's vote (``votes.csv``); empty unless run with ``detail``.
         execution: How the runs were executed: ``scheduler``, ``workers``, ``chunk_size``.
     """
 
@@ -131,19 +147,23 @@ class Results:
     rows: pd.DataFrame
     timeline: pd.DataFrame
     events: pd.DataFrame
+    votes: pd.DataFrame = field(default_factory=pd.DataFrame)
     execution: dict[str, Any] = field(default_factory=dict)
 
     def _rows_of(self, name: str) -> list[dict[str, Any]]:
-        return self.rows[self.rows["case"] == name].to_dict("records")
+        return self.rows[self.rows["scenario"] == name].to_dict("records")
 
     def summary(self) -> pd.DataFrame:
         """Outcome shares and means with 95 % intervals, per scenario."""
-        return pd.concat([summarise(self._rows_of(sc.name)).assign(scenario=sc.name) for sc in self.scenarios])
+        return pd.concat(
+            [summarise(self._rows_of(sc.name), sc.params.vocab).assign(scenario=sc.name) for sc in self.scenarios]
+        )
 
     def representative(self, name: str) -> dict[str, Any]:
         """The outcome row of the representative replicate of a scenario."""
+        sc = next(s for s in self.scenarios if s.name == name)
         rows = self._rows_of(name)
-        return rows[modal_replicate(rows)]
+        return rows[modal_replicate(rows, sc.params.vocab)]
 
     def plots(self) -> dict[str, Any]:
         """Every plot for every scenario: ``{"<file stem>-<kind>": Figure}``."""
@@ -158,22 +178,30 @@ class Results:
             )
             if len(self.timeline):
                 figs[f"{stem}-fan-charts"] = plots.fan_charts(
-                    self.timeline[self.timeline["region"] == sc.name], sc.name
+                    self.timeline[self.timeline["scenario"] == sc.name], sc, sc.name
                 )
             rep = self.representative(sc.name)
             if len(self.events):
-                ev = self.events[(self.events["region"] == sc.name) & (self.events["replicate"] == rep["replicate"])]
-                figs[f"{stem}-timeline"] = plots.negotiation_timeline(ev, sc.names, sc.name)
+                mine = (self.events["scenario"] == sc.name) & (self.events["replicate"] == rep["replicate"])
+                votes = (
+                    self.votes[(self.votes["scenario"] == sc.name) & (self.votes["replicate"] == rep["replicate"])]
+                    if len(self.votes)
+                    else self.votes
+                )
+                figs[f"{stem}-timeline"] = plots.negotiation_timeline(self.events[mine], votes, sc, sc.name)
             figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
         return figs
 
     def save(self, folder: Path, plots: bool = True) -> list[str]:
         """Write the CSV tables (and every plot as PNG and SVG) into ``folder``; return the file names."""
+        from sim.records import EVENT_COLUMNS, VOTE_COLUMNS
+
         self.rows.to_csv(folder / "runs.csv", index=False)
         self.timeline.to_csv(folder / "timeline.csv", index=False)
-        self.events.to_csv(folder / "events.csv", index=False)
+        self.events.reindex(columns=list(EVENT_COLUMNS)).to_csv(folder / "events.csv", index=False)
+        self.votes.reindex(columns=list(VOTE_COLUMNS)).to_csv(folder / "votes.csv", index=False)
         self.summary().to_csv(folder / "summary.csv", index=False)
-        names = ["runs.csv", "timeline.csv", "events.csv", "summary.csv"]
+        names = ["runs.csv", "timeline.csv", "events.csv", "votes.csv", "summary.csv"]
         if plots:
             from sim import plots as plotting
 
@@ -245,7 +273,7 @@ def run_scenarios(
     check_fits(len(loaded) * replicates, DETAIL_BYTES if detail else ROW_BYTES, "keyword argument", "replicates")
     if until is not None:
         check_until(loaded, until)
-        loaded = [replace(sc, horizon=until, pilot_end=min(sc.pilot_end, until)) for sc in loaded]
+        loaded = [sc.with_horizon(until) for sc in loaded]
     jobs = (
         Job(i * replicates + r, str(sc.path), r, seed, tuple(sorted(sc.overrides.items())), (), detail, until)
         for i, sc in enumerate(loaded)
@@ -266,12 +294,13 @@ def run_scenarios(
     )
     rows = pd.DataFrame([r["row"] for r in results])
     timeline = (
-        pd.concat([r["timeline"].assign(region=r["row"]["case"]) for r in results], ignore_index=True)
+        pd.concat([r["timeline"].assign(scenario=r["row"]["scenario"]) for r in results], ignore_index=True)
         if detail
         else pd.DataFrame()
     )
     events = pd.DataFrame([e for r in results for e in r.get("events", [])])
-    return Results(loaded, rows, timeline, events, execution)
+    votes = pd.DataFrame([v for r in results for v in r.get("votes", [])])
+    return Results(loaded, rows, timeline, events, votes, execution)
 
 
 def compare(
@@ -301,7 +330,7 @@ def compare(
         ``attrs`` holds ``scenario`` (the loaded baseline) and ``execution``.
 
     Example:
-        >>> compare("vaernesregionen", {"admin_only": {"allow_board_host": False}}, replicates=100)
+        >>> compare("vaernesregionen", {"admin_only": {"allow.board_host": False}}, replicates=100)
     """
     base = load_unique([scenario])[0]
     if not variants:
@@ -318,7 +347,7 @@ def compare(
         jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(arms) * replicates, execution=execution
     )
     tables = [
-        compare_rows(rows[:replicates], rows[a * replicates : (a + 1) * replicates]).assign(
+        compare_rows(rows[:replicates], rows[a * replicates : (a + 1) * replicates], base.params.vocab).assign(
             variant_name=name, overrides=str(dict(ov))
         )
         for a, (name, ov) in enumerate(variants.items(), start=1)
@@ -338,7 +367,7 @@ def save_comparison(table: pd.DataFrame, folder: Path, title: str) -> list[str]:
 
 def scenario_parameters(sc: Scenario) -> dict[str, Any]:
     """A scenario's resolved parameters as a flat JSON-ready dict (the one place that reads them)."""
-    return dict(sc.params)
+    return sc.params.as_dict()
 
 
 def metadata(

@@ -26,14 +26,29 @@ from sim.region import RegionFacts
 SCENARIO_DIR = DEFAULTS.parent
 NOT_SCENARIOS = ("defaults", "patterns")
 REFORM_KINDS = ("talks", "agreed", "failed")
-__all__ = ["Estimate", "MunicipalityFacts", "ReformEvent", "Scenario", "available_scenarios", "load_scenario",
-           "month_index", "month_label", "resolve_path"]
+__all__ = [
+    "Estimate",
+    "MunicipalityFacts",
+    "ReformEvent",
+    "Scenario",
+    "available_scenarios",
+    "load_scenario",
+    "month_index",
+    "month_label",
+    "resolve_path",
+]
 
 
 def month_index(text: Any, source: str | Path, key: str) -> int:
     """Parse ``YYYY-MM`` (ASCII digits, years 1900-2200) to a month count (year * 12 + month - 1)."""
-    ok = isinstance(text, str) and len(text) == 7 and text[4] == "-" and text.replace("-", "").isascii() \
-        and text[:4].isdigit() and text[5:].isdigit()
+    ok = (
+        isinstance(text, str)
+        and len(text) == 7
+        and text[4] == "-"
+        and text.replace("-", "").isascii()
+        and text[:4].isdigit()
+        and text[5:].isdigit()
+    )
     if not ok:
         raise InputError(source, key, f"expected a date YYYY-MM, got {text!r}")
     year, month = int(text[:4]), int(text[5:])
@@ -87,7 +102,7 @@ class Scenario:
         facts: The raw tables as read (for ``show``).
         params: The typed parameter set (defaults merged with overrides).
         overrides: The parameter overrides applied.
-        estimates: Every estimated input, by key (``municipality.Os.staff.agriculture``).
+        estimates: Every estimated input, by key (``region.council_stages``).
         estimate_overrides: Estimates moved away from their value (robustness checks).
         municipalities: Members' facts; ``regions``: one :class:`RegionFacts` per negotiation.
         start, pilot_end, horizon, reform_start, reform_deadline: Months (see :func:`month_index`).
@@ -160,8 +175,9 @@ def resolve_path(name_or_path: str | Path) -> Path:
 class _Reader:
     """Checks keys and types of one table and names the file and key in every error."""
 
-    def __init__(self, path: Path, table: Any, prefix: str, allowed: tuple[str, ...], estimates: dict,
-                 moved: dict[str, float]) -> None:
+    def __init__(
+        self, path: Path, table: Any, prefix: str, allowed: tuple[str, ...], estimates: dict, moved: dict[str, float]
+    ) -> None:
         if not isinstance(table, dict):
             raise InputError(path, prefix.rstrip(".") or "-", f"expected a table, got {table!r}")
         self.path, self.table, self.prefix, self.estimates, self.moved = path, table, prefix, estimates, moved
@@ -225,13 +241,30 @@ class _Reader:
         return items
 
 
-_REGION_KEYS = ("name", "description", "start", "pilot_end", "horizon", "leader", "consultant",
-                "politicians_in_steering_group", "council_stages", "cooperation_history", "board_experience",
-                "reform_start", "reform_deadline")
+_REGION_KEYS = (
+    "name",
+    "description",
+    "start",
+    "pilot_end",
+    "horizon",
+    "leader",
+    "consultant",
+    "politicians_in_steering_group",
+    "council_stages",
+    "cooperation_history",
+    "board_experience",
+    "reform_start",
+    "reform_deadline",
+)
 
 
-def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None, source: str = "--set",
-                  estimates: dict[str, float] | None = None, defaults: Path = DEFAULTS) -> Scenario:
+def load_scenario(
+    name_or_path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    source: str = "--set",
+    estimates: dict[str, float] | None = None,
+    defaults: Path = DEFAULTS,
+) -> Scenario:
     """Load, check and resolve a scenario.
 
     Args:
@@ -250,14 +283,21 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     sector_names = params.vocab.sector_names
     found: dict[str, Estimate] = {}
     moved = dict(estimates or {})
-    top = _Reader(path, raw, "", ("region", "municipality", "distances", "shared_post", "failed_attempt",
-                                  "reform_event"), found, moved)
+    top = _Reader(
+        path,
+        raw,
+        "",
+        ("region", "municipality", "distances", "shared_post", "failed_attempt", "reform_event"),
+        found,
+        moved,
+    )
     r = _Reader(path, top.get("region", dict), "region.", _REGION_KEYS, found, moved)
     munis: list[MunicipalityFacts] = []
     places: dict[str, Any] = {}
     for i, m in enumerate(top.table_list("municipality")):
-        mr = _Reader(path, m, f"municipality[{i}].", ("name", "knr", "county", "population", "staff", "source"),
-                     found, moved)
+        mr = _Reader(
+            path, m, f"municipality[{i}].", ("name", "knr", "county", "population", "staff", "source"), found, moved
+        )
         name = mr.get("name", str).strip()
         mr.prefix = f"municipality.{name}."
         if name in (x.name for x in munis):
@@ -280,7 +320,9 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
 
     def member(value: Any, key: str) -> str:
         if value not in names:
-            raise InputError(path, key, f"{value!r} is not a municipality of this scenario" + suggest(str(value), names))
+            raise InputError(
+                path, key, f"{value!r} is not a municipality of this scenario" + suggest(str(value), names)
+            )
         return value
 
     def sectors_of(values: Any, key: str) -> list[int]:
@@ -309,8 +351,9 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         distances = _distances(path, top.get("distances", list), names, member)
     else:
         matrix = geo.distance_matrix([places[n] for n in names])
-        distances = {frozenset((a, b)): float(matrix[i, j]) for i, a in enumerate(names)
-                     for j, b in enumerate(names) if i < j}
+        distances = {
+            frozenset((a, b)): float(matrix[i, j]) for i, a in enumerate(names) for j, b in enumerate(names) if i < j
+        }
     shared = []
     for i, post in enumerate(top.table_list("shared_post")):
         pr = _Reader(path, post, f"shared_post[{i}].", ("members", "sector", "source"), found, moved)
@@ -325,8 +368,7 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         ar.get("source", str)
     events = []
     for i, ev in enumerate(top.table_list("reform_event")):
-        er = _Reader(path, ev, f"reform_event[{i}].", ("date", "kind", "parties", "outsiders", "source"), found,
-                     moved)
+        er = _Reader(path, ev, f"reform_event[{i}].", ("date", "kind", "parties", "outsiders", "source"), found, moved)
         kind = er.get("kind", str)
         if kind not in REFORM_KINDS:
             raise InputError(path, er.key("kind"), f"expected one of {', '.join(REFORM_KINDS)}, got {kind!r}")
@@ -336,23 +378,43 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         events.append(ReformEvent(er.month("date"), kind, parties, outsiders))
 
     region = RegionFacts(
-        name=r.get("name", str), members=tuple(names), leader=leader, consultant=r.get("consultant", bool),
+        name=r.get("name", str),
+        members=tuple(names),
+        leader=leader,
+        consultant=r.get("consultant", bool),
         politicians_in_steering_group=r.get("politicians_in_steering_group", bool),
         council_stages=r.number("council_stages", 0.0, 20.0),
         cooperation_history=r.number("cooperation_history", 0.0, 1.0),
         board_experience=r.number("board_experience", 0.0, 1.0, default=0.0),
-        failed_sectors=frozenset(failed), sectors=tuple(range(len(sector_names))))
+        failed_sectors=frozenset(failed),
+        sectors=tuple(range(len(sector_names))),
+    )
     unknown = set(moved) - set(found)
     if unknown:
-        raise InputError(path, sorted(unknown)[0], "not an estimated input of this scenario"
-                         + suggest(sorted(unknown)[0], found))
+        raise InputError(
+            path, sorted(unknown)[0], "not an estimated input of this scenario" + suggest(sorted(unknown)[0], found)
+        )
     return Scenario(
-        name=region.name, description=r.get("description", str), path=path,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), facts=raw, params=params,
-        overrides=dict(overrides or {}), estimates=found, estimate_overrides=moved, municipalities=tuple(munis),
-        regions=(region,), start=start, pilot_end=pilot_end, horizon=horizon, reform_start=reform_start,
-        reform_deadline=reform_deadline, distances=distances, shared_posts=tuple(shared),
-        reform_events=tuple(events))
+        name=region.name,
+        description=r.get("description", str),
+        path=path,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        facts=raw,
+        params=params,
+        overrides=dict(overrides or {}),
+        estimates=found,
+        estimate_overrides=moved,
+        municipalities=tuple(munis),
+        regions=(region,),
+        start=start,
+        pilot_end=pilot_end,
+        horizon=horizon,
+        reform_start=reform_start,
+        reform_deadline=reform_deadline,
+        distances=distances,
+        shared_posts=tuple(shared),
+        reform_events=tuple(events),
+    )
 
 
 def _staff_rule(path: Path, key: str, population: float, sector_names: tuple[str, ...]) -> tuple[float, ...]:
@@ -369,8 +431,9 @@ def _distances(path: Path, rows: list, names: list[str], member) -> dict[frozens
     out: dict[frozenset, float] = {}
     for i, row in enumerate(rows):
         key = f"distances[{i}]"
-        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[2], int | float)
-                and not isinstance(row[2], bool)):
+        if not (
+            isinstance(row, list) and len(row) == 3 and isinstance(row[2], int | float) and not isinstance(row[2], bool)
+        ):
             raise InputError(path, key, f"expected [name, name, km], got {row!r}")
         a, b = member(row[0], key), member(row[1], key)
         if a == b:
@@ -382,7 +445,38 @@ def _distances(path: Path, rows: list, names: list[str], member) -> dict[frozens
             raise InputError(path, key, f"the distance {a}-{b} is given twice")
         out[pair] = float(row[2])
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if frozenset((a, b)) not in out:
                 raise InputError(path, "distances", f"missing distance {a}-{b}")
     return out
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """Write the small subset of TOML the scenario files use (tables, arrays of tables)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        return repr(v)
+
+    lines: list[str] = []
+    for name, table in data.items():
+        if isinstance(table, dict):
+            lines.append(f"[{name}]")
+            lines += [f"{k} = {value(v)}" for k, v in table.items()]
+        elif isinstance(table, list) and table and all(isinstance(t, dict) for t in table):
+            for t in table:
+                lines.append(f"[[{name}]]")
+                lines += [f"{k} = {value(v)}" for k, v in t.items()]
+                lines.append("")
+            continue
+        else:
+            lines.append(f"{name} = {value(table)}")
+        lines.append("")
+    return "\n".join(lines)

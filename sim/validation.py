@@ -77,12 +77,22 @@ def _votes(run: Run) -> dict[int, list[dict]]:
     return out
 
 
-def vote(run: Run, sectors: list[str], stage: str | None = None, form: str | None = None, host: str | None = None,
-         between: list[str] | None = None, councils: dict[str, dict[str, Any]] | None = None,
-         min_against: int | None = None, label: str = "") -> bool:
-    """Some vote on exactly ``sectors`` (and ``stage``, ``form``, ``host``, month window) where the
-    named councils voted and stated as given, and at least ``min_against`` councils other than the
-    host voted no or preferred another form."""
+def vote(
+    run: Run,
+    sectors: list[str],
+    stage: str | None = None,
+    form: str | None = None,
+    host: str | None = None,
+    between: list[str] | None = None,
+    councils: dict[str, dict[str, Any]] | None = None,
+    min_against: int | None = None,
+    label: str = "",
+) -> bool:
+    """Some vote matches: exactly ``sectors``, and ``stage``, ``form``, ``host`` and the month window.
+
+    The named ``councils`` voted and stated as given, and at least ``min_against`` councils other
+    than the host voted no or preferred another form.
+    """
     for rows in _votes(run).values():
         first = rows[0]
         if set(json.loads(first["sectors"])) != set(sectors) or not _within(first["month"], between):
@@ -92,8 +102,9 @@ def vote(run: Run, sectors: list[str], stage: str | None = None, form: str | Non
         by = {r["municipality"]: r for r in rows}
         if any(m not in by or any(by[m][k] != v for k, v in want.items()) for m, want in (councils or {}).items()):
             continue
-        against = sum(r["vote"] == "no" or r["preferred_form"] != r["form"] for r in rows
-                      if r["municipality"] != first["host"])
+        against = sum(
+            r["vote"] == "no" or r["preferred_form"] != r["form"] for r in rows if r["municipality"] != first["host"]
+        )
         if min_against is None or against >= min_against:
             return True
     return False
@@ -104,19 +115,33 @@ def exited(run: Run, municipality: str, label: str = "") -> bool:
     return municipality in json.loads(run["row"]["exits"])
 
 
-def arrangement(run: Run, sector: str, form: str, host: str | None = None, members: list[str] | None = None,
-                decided_between: list[str] | None = None, label: str = "") -> bool:
+def arrangement(
+    run: Run,
+    sector: str,
+    form: str,
+    host: str | None = None,
+    members: list[str] | None = None,
+    decided_between: list[str] | None = None,
+    label: str = "",
+) -> bool:
     """At the end of the pilot ``sector`` is under ``form`` (with this host, these members, decided in the window)."""
     row = run["row"]
-    return (row[f"form_{sector}"] == form and (host is None or row[f"host_{sector}"] == host)
-            and (members is None or set(json.loads(row[f"members_{sector}"])) == set(members))
-            and (decided_between is None or _within(row[f"decided_{sector}"], decided_between)))
+    return (
+        row[f"form_{sector}"] == form
+        and (host is None or row[f"host_{sector}"] == host)
+        and (members is None or set(json.loads(row[f"members_{sector}"])) == set(members))
+        and (decided_between is None or _within(row[f"decided_{sector}"], decided_between))
+    )
 
 
 def event(run: Run, kind: str, between: list[str], sectors: list[str] | None = None, label: str = "") -> bool:
     """An event of ``kind`` (covering ``sectors``) happened within the month window."""
-    return any(e["kind"] == kind and _within(e["month"], between)
-               and (sectors is None or set(sectors) <= set(json.loads(e["sectors"]))) for e in run["events"])
+    return any(
+        e["kind"] == kind
+        and _within(e["month"], between)
+        and (sectors is None or set(sectors) <= set(json.loads(e["sectors"])))
+        for e in run["events"]
+    )
 
 
 def no_arrangement(run: Run, sectors: list[str], formal_only: bool = False, label: str = "") -> bool:
@@ -135,7 +160,8 @@ def network(run: Run, sectors: list[str], label: str = "") -> bool:
     """An informal network of all members covers ``sectors`` at the end of the pilot, and nothing is formal."""
     row = run["row"]
     return not row["formal_by_pilot_end"] and all(
-        row[f"form_{s}"] == "network" and len(json.loads(row[f"members_{s}"])) == row["n_members"] for s in sectors)
+        row[f"form_{s}"] == "network" and len(json.loads(row[f"members_{s}"])) == row["n_members"] for s in sectors
+    )
 
 
 def competence_not_capacity(run: Run, min_competence_rise: float, max_capacity_change: float, label: str = "") -> bool:
@@ -149,8 +175,10 @@ def competence_not_capacity(run: Run, min_competence_rise: float, max_capacity_c
     if not row["main_project_start"]:
         return False
     rise = row["competence_pilot_end"] - row["competence_main_start"]
-    return rise >= min_competence_rise and abs(row["capacity_pilot_end"] / row["capacity_main_start"] - 1) \
-        <= max_capacity_change
+    return (
+        rise >= min_competence_rise
+        and abs(row["capacity_pilot_end"] / row["capacity_main_start"] - 1) <= max_capacity_change
+    )
 
 
 def contrast(run: Run, other: Run, sector: str, min_difference: float, label: str = "") -> bool:
@@ -163,8 +191,10 @@ def contrast(run: Run, other: Run, sector: str, min_difference: float, label: st
     return other["row"][key] - run["row"][key] >= min_difference
 
 
-CLAUSES: dict[str, Callable[..., bool]] = {f.__name__: f for f in (
-    vote, exited, arrangement, event, no_arrangement, stalled, network, competence_not_capacity, contrast)}
+CLAUSES: dict[str, Callable[..., bool]] = {
+    f.__name__: f
+    for f in (vote, exited, arrangement, event, no_arrangement, stalled, network, competence_not_capacity, contrast)
+}
 
 
 def load_patterns(path: Path = PATTERNS_FILE) -> list[Pattern]:
@@ -180,9 +210,24 @@ def load_patterns(path: Path = PATTERNS_FILE) -> list[Pattern]:
             if c.get("test") not in CLAUSES:
                 raise InputError(path, f"pattern[{i}].clauses[{j}].test", f"unknown test {c.get('test')!r}")
             clauses.append(Clause(c["test"], {k: v for k, v in c.items() if k != "test"}))
-        out.append(Pattern(item["id"], item["case"], item["kind"], float(item["threshold"]), item["description"],
-                           tuple(clauses), tuple(sorted(item.get("variant", {}).items()))))
+        out.append(
+            Pattern(
+                item["id"],
+                item["case"],
+                item["kind"],
+                float(item["threshold"]),
+                item["description"],
+                tuple(clauses),
+                tuple(sorted(item.get("variant", {}).items())),
+            )
+        )
     return out
+
+
+def pattern_cases(patterns: list[Pattern]) -> list[tuple[str, tuple]]:
+    """The (case, variant) groups the patterns need, in file order (one run set each)."""
+    groups = list(dict.fromkeys((p.case, ()) for p in patterns))
+    return groups + [g for g in dict.fromkeys((p.case, p.variant) for p in patterns if p.variant) if g not in groups]
 
 
 def _score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[bool], dict[str, float]]:
@@ -190,8 +235,11 @@ def _score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[
     hits = [True] * len(runs)
     for c in p.clauses:
         fn = CLAUSES[c.test]
-        ok = [fn(r, o, **c.args) for r, o in zip(runs, others, strict=True)] if c.test == "contrast" \
+        ok = (
+            [fn(r, o, **c.args) for r, o in zip(runs, others, strict=True)]
+            if c.test == "contrast"
             else [fn(r, **c.args) for r in runs]
+        )
         per_clause[c.label] = sum(ok) / len(ok)
         hits = [h and k for h, k in zip(hits, ok, strict=True)]
     return hits, per_clause
@@ -205,21 +253,43 @@ def evaluate(patterns: list[Pattern], runs: dict[tuple[str, tuple], list[Run]]) 
         hits, per_clause = _score(p, runs[(p.case, ())], others)
         hits_by_id[p.id] = hits
         k, n = sum(hits), len(hits)
-        results.append({"id": p.id, "case": p.case, "kind": p.kind, "description": p.description, "share": k / n,
-                        "ci95": list(wilson(k, n)), "threshold": p.threshold, "passed": k / n >= p.threshold,
-                        "clauses": per_clause})
+        results.append(
+            {
+                "id": p.id,
+                "case": p.case,
+                "kind": p.kind,
+                "description": p.description,
+                "share": k / n,
+                "ci95": list(wilson(k, n)),
+                "threshold": p.threshold,
+                "passed": k / n >= p.threshold,
+                "clauses": per_clause,
+            }
+        )
     primary = [p.id for p in patterns if p.kind == "primary"]
     n = len(next(iter(hits_by_id.values())))
     joint_k = sum(all(hits_by_id[i][r] for i in primary) for r in range(n))
     return {"patterns": results, "joint": {"share": joint_k / n, "ci95": list(wilson(joint_k, n))}}
 
 
-def validate(replicates: int = 1000, seed: int = 20161214, workers: int | None = None, scheduler: str | None = None,
-             progress: bool = True, overrides: dict[str, Any] | None = None,
-             null: NullModel | str = NullModel.NONE) -> dict[str, Any]:
+def validate(
+    replicates: int = 1000,
+    seed: int = 20161214,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    overrides: dict[str, Any] | None = None,
+    null: NullModel | str = NullModel.NONE,
+) -> dict[str, Any]:
     """Run every case ``replicates`` times and score the patterns.
 
     Args:
+        replicates: Replicates per case.
+        seed: Base seed (replicate ``r`` of every case shares its seed).
+        workers: Worker processes (default: all cores).
+        scheduler: Dask scheduler address.
+        progress: Show a progress bar.
+        overrides: Parameter overrides for every case.
         null: Remove one mechanism (a :class:`NullModel`); every primary pattern should fail.
 
     Returns:
@@ -228,13 +298,27 @@ def validate(replicates: int = 1000, seed: int = 20161214, workers: int | None =
     t0 = time.perf_counter()
     patterns = load_patterns()
     base = {**(overrides or {}), "null_model": str(NullModel(null))}
-    groups = list(dict.fromkeys((p.case, ()) for p in patterns))
-    groups += list(dict.fromkeys((p.case, p.variant) for p in patterns if p.variant))
-    jobs = [Job(g * replicates + r, str(resolve_path(case)), r, seed, tuple(sorted({**base, **dict(var)}.items())),
-                detail="records") for g, (case, var) in enumerate(groups) for r in range(replicates)]
+    groups = pattern_cases(patterns)
+    jobs = [
+        Job(
+            g * replicates + r,
+            str(resolve_path(case)),
+            r,
+            seed,
+            tuple(sorted({**base, **dict(var)}.items())),
+            detail="records",
+        )
+        for g, (case, var) in enumerate(groups)
+        for r in range(replicates)
+    ]
     out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
-    runs = {g: [{"row": o["row"], "votes": o["votes"], "events": o["events"]}
-                for o in out[i * replicates:(i + 1) * replicates]] for i, g in enumerate(groups)}
+    runs = {
+        g: [
+            {"row": o["row"], "votes": o["votes"], "events": o["events"]}
+            for o in out[i * replicates : (i + 1) * replicates]
+        ]
+        for i, g in enumerate(groups)
+    }
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
     result["seconds"] = round(time.perf_counter() - t0, 2)
     return result
@@ -246,12 +330,65 @@ def format_table(result: dict[str, Any], clauses: bool = False) -> str:
     lines = [title + f"{'pattern':40s} {'kind':9s} {'share':>6s}  {'95% CI':15s} {'thr':>5s}  result"]
     for p in result["patterns"]:
         lo, hi = p["ci95"]
-        lines.append(f"{p['id']:40s} {p['kind']:9s} {p['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  "
-                     f"{p['threshold']:5.2f}  {'pass' if p['passed'] else 'FAIL'}")
+        lines.append(
+            f"{p['id']:40s} {p['kind']:9s} {p['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  "
+            f"{p['threshold']:5.2f}  {'pass' if p['passed'] else 'FAIL'}"
+        )
         if clauses:
             lines += [f"    {label:36s} {share:6.3f}" for label, share in p["clauses"].items()]
     lo, hi = result["joint"]["ci95"]
-    lines.append(f"{'joint: all primary stories, same replicate':40s} {'':9s} {result['joint']['share']:6.3f}  "
-                 f"[{lo:.3f}, {hi:.3f}]")
+    lines.append(
+        f"{'joint: all primary stories, same replicate':40s} {'':9s} {result['joint']['share']:6.3f}  "
+        f"[{lo:.3f}, {hi:.3f}]"
+    )
     lines.append(f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s")
     return "\n".join(lines)
+
+
+def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] | None = None) -> str:
+    """``docs/validation.md``: the stories with each clause's share, and the null models."""
+    lines = [
+        "# Validation (generated)",
+        "",
+        "Made by:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s. "
+        "Stories and their exact clauses: `scenarios/patterns.toml`, `sim/validation.py`, docs/ODD.md III.vi.",
+        "",
+        "| pattern | kind | share | 95 % interval | threshold | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in result["patterns"]:
+        lo, hi = p["ci95"]
+        lines.append(
+            f"| `{p['id']}` | {p['kind']} | {p['share']:.3f} | [{lo:.3f}, {hi:.3f}] | {p['threshold']:.2f} | "
+            f"{'pass' if p['passed'] else 'FAIL'} |"
+        )
+        lines += [f"| &nbsp;&nbsp; {label} | clause | {share:.3f} | | | |" for label, share in p["clauses"].items()]
+    lo, hi = result["joint"]["ci95"]
+    lines.append(
+        f"| all primary stories in the same replicate | joint | {result['joint']['share']:.3f} | "
+        f"[{lo:.3f}, {hi:.3f}] | | |"
+    )
+    if nulls:
+        ids = [p["id"] for p in result["patterns"] if p["kind"] == "primary"]
+        lines += [
+            "",
+            "## Null models",
+            "",
+            "Each primary story must fail (share below 0.2) when one mechanism is removed.",
+            "",
+            "| null model | " + " | ".join(f"`{i}`" for i in ids) + " | all fail |",
+            "|---|" + "---|" * (len(ids) + 1),
+        ]
+        for n in nulls:
+            shares = {p["id"]: p["share"] for p in n["patterns"]}
+            ok = all(shares[i] < 0.2 for i in ids)
+            lines.append(
+                f"| {n['null']} | " + " | ".join(f"{shares[i]:.3f}" for i in ids) + f" | {'yes' if ok else 'NO'} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from sim.errors import InputError
 from sim.output import MARKER, STALE_SECONDS, OutputFolder, clean_stale
 
 ROOT = Path(__file__).resolve().parent.parent
-FJELL = (ROOT / "scenarios" / "fjellregionen.toml").read_text(encoding="utf-8")
+FJELL = (ROOT / "tests" / "data" / "explicit-region.toml").read_text(encoding="utf-8")
 
 
 def cli(*args, cwd=ROOT):
@@ -72,7 +72,7 @@ def test_compare_list_show(tmp_path):
         "compare",
         "vaernesregionen",
         "--variant",
-        "admin:allow_board_host=false",
+        "admin:allow.board_host=false",
         "--replicates",
         20,
         "--out",

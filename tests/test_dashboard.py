@@ -27,9 +27,13 @@ def test_step_through_the_controller_updates_month_and_event_log():
 
     @solara.component
     def Harness():
-        ModelController(model, model_parameters={"scenario": "vaernesregionen", "rng": "2"},
-                        use_threads=solara.use_reactive(False), play_interval=solara.use_reactive(100),
-                        render_interval=solara.use_reactive(1))
+        ModelController(
+            model,
+            model_parameters={"scenario": "vaernesregionen", "rng": "2"},
+            use_threads=solara.use_reactive(False),
+            play_interval=solara.use_reactive(100),
+            render_interval=solara.use_reactive(1),
+        )
         Status(model.value)
         EventLog(model.value)
 
@@ -70,8 +74,12 @@ def test_dashboard_in_a_real_browser(tmp_path):
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian chromium is not installed (CI installs it)")
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "dashboard", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "dashboard", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert f"http://127.0.0.1:{port}" in server.stdout.readline()
         url = f"http://127.0.0.1:{port}/"
@@ -84,9 +92,17 @@ def test_dashboard_in_a_real_browser(tmp_path):
                 assert time.time() < deadline, "dashboard did not start"
                 time.sleep(0.5)
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(url)
             page.get_by_text("Step", exact=True).wait_for(timeout=60000)

@@ -21,12 +21,15 @@ from sim.validation import Clause, Pattern, evaluate
 ROOT = Path(__file__).resolve().parent.parent
 
 NEW_SECTOR = '\n[[sector]]\nname = "geodata"\nlabel = "geodata and mapping"\n'
-NEW_FORM = ('\n[[form]]\nname = "purchase"\nlabel = "purchase of services"\nsection = "§1.3"\n'
-            "statutory = false\npools_staff = true\nneeds_host = true\nboard = false\n")
+NEW_FORM = (
+    '\n[[form]]\nname = "purchase"\nlabel = "purchase of services"\nsection = "§1.3"\n'
+    "statutory = false\npools_staff = true\nneeds_host = true\nboard = false\n"
+)
 
 
 def add_to_vectors(text: str) -> str:
     """One value for the new sector and the new form in every inline-table parameter."""
+
     def per_line(line: str) -> str:
         m = re.match(r"^(\w+) = \{(.*)\}(.*)$", line)
         if not m:
@@ -50,8 +53,8 @@ def extended(tmp_path):
     defaults = tmp_path / "defaults.toml"
     defaults.write_text(text, encoding="utf-8")
     scenario = (ROOT / "scenarios" / "fosen.toml").read_text(encoding="utf-8")
-    staff = 'staff = { planning = 3.0, environment = 1.0, agriculture = 2.0, geodata = 1.0 }\nsource = '
-    scenario = scenario.replace("source = \"data/kommuner-2016.csv", staff + '"data/kommuner-2016.csv')
+    staff = "staff = { planning = 3.0, environment = 1.0, agriculture = 2.0, geodata = 1.0 }\nsource = "
+    scenario = scenario.replace('source = "data/kommuner-2016.csv', staff + '"data/kommuner-2016.csv')
     path = tmp_path / "four-sectors.toml"
     path.write_text(scenario, encoding="utf-8")
     return load_scenario(path, defaults=defaults)
@@ -81,8 +84,14 @@ def test_model_outcomes_records_validation_and_plots_run(extended, tmp_path):
         runs.append({"row": row, "votes": m.vote_rows(seed), "events": m.event_rows(seed)})
         assert all(json.loads(v["sectors"]) for v in runs[-1]["votes"])
     assert any(r["votes"] for r in runs), "something was put to a vote"
-    pattern = Pattern("x.geodata", "x", "primary", 0.0, "geodata is networked or kept",
-                      (Clause("no_arrangement", {"sectors": ["geodata"], "formal_only": True}),))
+    pattern = Pattern(
+        "x.geodata",
+        "x",
+        "primary",
+        0.0,
+        "geodata is networked or kept",
+        (Clause("no_arrangement", {"sectors": ["geodata"], "formal_only": True}),),
+    )
     result = evaluate([pattern], {("x", ()): runs})
     assert 0.0 <= result["patterns"][0]["share"] <= 1.0
     fig = plots.fan_charts(m.timeline().assign(scenario=m.scenario.name), m.scenario, "four sectors")

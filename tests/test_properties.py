@@ -37,14 +37,32 @@ overrides = st.fixed_dictionaries({}, optional={k: value_of(s) for k, s in SPECS
 
 def region_file(tmp_path, populations, distances, seed):
     names = [f"m{i:02d}" for i in range(len(populations))]
-    lines = ['[region]', f'name = "random {seed}"', 'description = "property test"', 'start = "2014-01"',
-             'pilot_end = "2015-12"', 'horizon = "2016-12"', 'leader = "external"', "consultant = false",
-             "politicians_in_steering_group = true", "council_stages = 2", "cooperation_history = 0.5",
-             'reform_start = "2014-06"', 'reform_deadline = "2015-06"', ""]
+    lines = [
+        "[region]",
+        f'name = "random {seed}"',
+        'description = "property test"',
+        'start = "2014-01"',
+        'pilot_end = "2015-12"',
+        'horizon = "2016-12"',
+        'leader = "external"',
+        "consultant = false",
+        "politicians_in_steering_group = true",
+        "council_stages = 2",
+        "cooperation_history = 0.5",
+        'reform_start = "2014-06"',
+        'reform_deadline = "2015-06"',
+        "",
+    ]
     for name, pop in zip(names, populations, strict=True):
-        lines += ["[[municipality]]", f'name = "{name}"', 'county = "x"', f"population = {pop!r}",
-                  'source = "test"', ""]
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+        lines += [
+            "[[municipality]]",
+            f'name = "{name}"',
+            'county = "x"',
+            f"population = {pop!r}",
+            'source = "test"',
+            "",
+        ]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
     body = ", ".join(f'["{a}", "{b}", {distances[k % len(distances)]!r}]' for k, (a, b) in enumerate(pairs))
     path = tmp_path / f"r{seed}.toml"
     path.write_text(f"distances = [{body}]\n" + "\n".join(lines), encoding="utf-8")
@@ -71,9 +89,12 @@ def test_any_parameters_in_range_run_cleanly(params, seed):
 
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(populations=st.lists(st.floats(1.0, 1e7, allow_nan=False), min_size=2, max_size=60),
-       distances=st.lists(st.floats(1.0, 500.0, allow_nan=False), min_size=1, max_size=40),
-       params=overrides, seed=st.integers(0, 2**16))
+@given(
+    populations=st.lists(st.floats(1.0, 1e7, allow_nan=False), min_size=2, max_size=60),
+    distances=st.lists(st.floats(1.0, 500.0, allow_nan=False), min_size=1, max_size=40),
+    params=overrides,
+    seed=st.integers(0, 2**16),
+)
 def test_any_region_of_2_to_60_members_runs_cleanly(tmp_path_factory, populations, distances, params, seed):
     path = region_file(tmp_path_factory.mktemp("r"), populations, distances, seed)
     model = CooperationModel(load_scenario(path, params), rng=seed).run()
