@@ -148,3 +148,12 @@ def diagnose(vote: Vote, leader: str) -> Cause:
     if any(m in vote.merger_talks for m in no):
         return Cause.COMPETING_TRACK
     return Cause.INSUFFICIENT_SUPPORT
+
+
+def strain_trust(p, region: Region, vote: Vote) -> None:
+    """A failed vote strains trust between its yes and its no side (``mechanisms.vote_trust``, §2.2)."""
+    agents = region.agents
+    for a in vote.option.members:
+        for b in vote.no:
+            if vote.yes[a]:
+                agents[a].trust[b] = agents[b].trust[a] = mech.vote_trust(p, agents[a].trust[b])

@@ -916,6 +916,25 @@ COMMANDS = {
 }
 
 
+def _one_line_warnings() -> None:
+    """Doubtful inputs (``ScenarioWarning``) are reported as one line on stderr; the run goes on."""
+    import warnings
+
+    from sim.errors import ScenarioWarning
+
+    shown, seen = warnings.showwarning, set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ScenarioWarning):
+            if str(message) not in seen:
+                seen.add(str(message))
+                print(f"warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt("terminated; nothing was written")
 
@@ -924,6 +943,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for bad input, 130 when interrupted)."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     os.environ.setdefault("MPLBACKEND", "Agg")  # the command line only writes figures to files
+    _one_line_warnings()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:

@@ -20,3 +20,7 @@ class InputError(Exception):
 
     def __reduce__(self):  # survives the trip back from a worker process
         return type(self), (self.source, self.key, self.problem)
+
+
+class ScenarioWarning(UserWarning):
+    """A doubtful but usable input (e.g. distances far from the triangle inequality): one line on stderr."""

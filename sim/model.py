@@ -13,18 +13,17 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim import history
 from sim import mechanisms as mech
 from sim.agents import CountyGovernor, Municipality
 from sim.negotiation import ProjectOrganisation
-from sim.records import Arrangement, Event, event_row, month_label, vote_rows
+from sim.records import Arrangement, Event, RecordsMixin, month_label
 from sim.region import Region
 from sim.scenario import Scenario, load_scenario
-from sim.vocab import EventKind
-
-MEASURES = ("competence", "capacity", "vulnerability")
+from sim.vocab import MEASURES, EventKind
 
 
-class CooperationModel(mesa.Model):
+class CooperationModel(RecordsMixin, mesa.Model):
     """Municipalities, their project organisations and the County Governor, month by month.
 
     Args:
@@ -63,7 +62,7 @@ class CooperationModel(mesa.Model):
                 np.clip(p.political_readiness_start + p.political_readiness_noise * self.rng.standard_normal(), 0, 1)
             )
             self._munis[fact.name] = Municipality(self, fact, sens, ready)
-        self._initial_trust()
+        history.set_initial_trust(self.p, self.scenario, self._munis)
         self.governor = CountyGovernor(self)
         self.negotiations = [ProjectOrganisation(self, Region(f, self._munis, sc.distance, p)) for f in sc.regions]
         # Mesa 3.3 keeps every model alive in the class-level Agent._ids (mesa issue #3179, fixed
@@ -85,17 +84,6 @@ class CooperationModel(mesa.Model):
                 },
             },
         )
-
-    def _initial_trust(self) -> None:
-        sc, p = self.scenario, self.p
-        posts = {frozenset(pair): 0 for pair in combinations(sc.names, 2)}
-        for members, _sector in sc.shared_posts:
-            for pair in combinations(members, 2):
-                posts[frozenset(pair)] += 1
-        history = max(r.cooperation_history for r in sc.regions)
-        for pair, n in posts.items():
-            a, b = sorted(pair)
-            self._munis[a].trust[b] = self._munis[b].trust[a] = mech.initial_trust(p, history, n)
 
     # --- lookups -----------------------------------------------------------------------------
     def municipality(self, name: str) -> Municipality:
@@ -135,7 +123,7 @@ class CooperationModel(mesa.Model):
         load = mech.reform_load(self.month, sc.reform_start, sc.reform_deadline, p.reform_afterglow_months)
         for ev in sc.reform_events:
             if ev.month == self.month and p.reform_intensity > 0:
-                self._reform_event(ev)
+                self.log(history.apply_reform_event(self.p, ev, self._munis, self.scenario.name))
         for muni in self._munis.values():
             muni.attention = mech.attention(p, load)
             muni.involvement = 0.0
@@ -176,30 +164,6 @@ class CooperationModel(mesa.Model):
                 t = min(1.0, self._munis[a].trust[b] + p.network_trust_gain * arr.activity)
                 self._munis[a].trust[b] = self._munis[b].trust[a] = t
 
-    def _reform_event(self, ev) -> None:
-        """Apply a reform event: merger talks, an agreed merger, failed talks (§1.3)."""
-        for name in ev.parties:
-            muni = self._munis[name]
-            if ev.outsiders:
-                muni.outside_talks = ev.kind != "failed"
-            elif len(ev.parties) > 1:
-                muni.member_talks = ev.kind != "failed"
-        if ev.kind == "failed":
-            for a, b in combinations(ev.parties, 2):
-                t = mech.failed_talks_trust(self.p, self._munis[a].trust[b])
-                self._munis[a].trust[b] = self._munis[b].trust[a] = t
-        with_ = f" with {', '.join(ev.outsiders)}" if ev.outsiders else ""
-        self.log(
-            Event(
-                self.month,
-                self.scenario.name,
-                EventKind.REFORM,
-                f"merger {ev.kind}: {', '.join(ev.parties)}{with_}",
-                members=ev.parties,
-                cause=ev.kind,
-            )
-        )
-
     def _record(self) -> None:
         t = self.month - self.scenario.start
         for i, muni in enumerate(self._munis.values()):
@@ -212,56 +176,6 @@ class CooperationModel(mesa.Model):
         while self.running:
             self.step()
         return self
-
-    # --- records as DataFrames -----------------------------------------------------------------
-    def event_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
-        """``events.csv`` rows."""
-        return [event_row(e, self.scenario.name, replicate) for e in self.events]
-
-    def vote_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
-        """``votes.csv`` rows: one per council per vote."""
-        names = self.p.vocab.sector_names
-        return [
-            row
-            for n in self.negotiations
-            for v in n.votes
-            for row in vote_rows(v, n.region.name, names, self.scenario.name, replicate)
-        ]
-
-    def event_log(self):
-        """The event log as a DataFrame (the columns of ``events.csv``)."""
-        import pandas as pd
-
-        from sim.records import EVENT_COLUMNS
-
-        return pd.DataFrame(self.event_rows(), columns=EVENT_COLUMNS)
-
-    def vote_log(self):
-        """Every council's vote as a DataFrame (the columns of ``votes.csv``)."""
-        import pandas as pd
-
-        from sim.records import VOTE_COLUMNS
-
-        return pd.DataFrame(self.vote_rows(), columns=VOTE_COLUMNS)
-
-    def timeline(self):
-        """Tidy DataFrame: month, municipality, sector, form, competence, capacity, vulnerability."""
-        import pandas as pd
-
-        sc, sectors = self.scenario, self.p.sectors
-        rows = []
-        for t in range(self.month - sc.start):
-            month = sc.start + t
-            for i, muni in enumerate(self._munis.values()):
-                for sector in sectors:
-                    live = [
-                        a
-                        for a in self.arrangements
-                        if sector.index in a.sectors and muni.name in a.members and a.live(month)
-                    ]
-                    form = live[-1].form.name if live else "none"
-                    rows.append((month_label(month), muni.name, sector.name, form, *self.history[t, i, sector.index]))
-        return pd.DataFrame(rows, columns=["month", "municipality", "sector", "form", *MEASURES])
 
 
 def _reporter(measure: str, index: int):

@@ -18,7 +18,7 @@ import mesa
 from sim import ballot
 from sim import mechanisms as mech
 from sim.agenda import AgendaSetter
-from sim.records import Arrangement, Event, Option, Vote
+from sim.records import Arrangement, Event, Option, Vote, describe
 from sim.vocab import Cause, EventKind, Phase, Stage
 
 if TYPE_CHECKING:
@@ -32,7 +32,53 @@ _WORK = {
 }
 
 
-class ProjectOrganisation(mesa.Agent):
+class Decisions:
+    """What follows a vote: an agreement, or a stop with its cause; and the negotiation's event log.
+
+    The part of :class:`ProjectOrganisation` that records outcomes (it reads the organisation's
+    model, region and phase).
+    """
+
+    def log(self, kind: EventKind, text: str, option: Option | None = None, **fields) -> None:
+        """Add an event of this negotiation to the model's log."""
+        if option is not None:
+            names = self.model.p.vocab.sector_names
+            fields = {
+                "sectors": tuple(names[s] for s in option.sectors),
+                "form": option.form.name,
+                "host": option.host or "",
+                "members": option.members,
+                **fields,
+            }
+        self.model.log(Event(self.model.month, self.region.name, kind, text, **fields))
+
+    def agree(self, option: Option) -> None:
+        """Every remaining council said yes: the arrangement is decided."""
+        model, p = self.model, self.model.p
+        starts = model.month + (p.implementation_months if option.form.pools_staff else 0)
+        pools = {s: self.region.pool(option.members, s) for s in option.sectors}
+        arr = Arrangement(
+            option.form, option.sectors, option.members, option.host, model.month, starts, self.region.name, pools
+        )
+        model.add_arrangement(arr)
+        self.log(EventKind.AGREEMENT, f"the councils agree on {describe(self.model.p.vocab, option)}", option)
+        if option.form.pools_staff:
+            self.opens = starts
+            self._enter(Phase.IMPLEMENTATION, timed=False)
+        else:
+            self.log(EventKind.NETWORK_START, f"the {describe(self.model.p.vocab, option)} starts", option)
+            self._enter(Phase.NETWORK, timed=False)
+
+    def stall(self, cause: Cause) -> None:
+        """The process stops; the cause is recorded (§2.2)."""
+        self.stall_cause = cause
+        self.log(
+            EventKind.STALL, f"the process stops: {cause.replace('_', ' ')}", cause=str(cause), members=self.members
+        )
+        self._enter(Phase.STALLED, timed=False)
+
+
+class ProjectOrganisation(Decisions, mesa.Agent):
     """Runs one negotiation: chooses proposals, holds votes, records agreements and stops.
 
     Attributes:
@@ -66,19 +112,6 @@ class ProjectOrganisation(mesa.Agent):
     def involvement(self) -> float:
         """Political involvement while the project is active (§3.4)."""
         return self.agenda.involvement if self.phase not in (Phase.STALLED, Phase.DONE) else 0.0
-
-    def log(self, kind: EventKind, text: str, option: Option | None = None, **fields) -> None:
-        """Add an event of this negotiation to the model's log."""
-        if option is not None:
-            names = self.model.p.vocab.sector_names
-            fields = {
-                "sectors": tuple(names[s] for s in option.sectors),
-                "form": option.form.name,
-                "host": option.host or "",
-                "members": option.members,
-                **fields,
-            }
-        self.model.log(Event(self.model.month, self.region.name, kind, text, **fields))
 
     def _duration(self, phase: Phase) -> float:
         p = self.model.p
@@ -119,7 +152,9 @@ class ProjectOrganisation(mesa.Agent):
                     return
                 self.vote()
         elif self.phase == Phase.IMPLEMENTATION and model.month >= self.opens:
-            self.log(EventKind.SERVICE_START, f"the joint {self._text(self.option)} opens", self.option)
+            self.log(
+                EventKind.SERVICE_START, f"the joint {describe(self.model.p.vocab, self.option)} opens", self.option
+            )
             self.next_round()
         elif self.phase == Phase.NETWORK and model.month > model.scenario.pilot_end:
             self.next_round()
@@ -143,7 +178,9 @@ class ProjectOrganisation(mesa.Agent):
             return
         self.option = option
         self.agenda.tried.add(option)
-        self.log(EventKind.PROPOSAL, f"the project proposes {self._text(option)}", option, value=prospect)
+        self.log(
+            EventKind.PROPOSAL, f"the project proposes {describe(self.model.p.vocab, option)}", option, value=prospect
+        )
         self._enter(Phase.FIRST_VOTE)
 
     def vote(self) -> None:
@@ -156,7 +193,7 @@ class ProjectOrganisation(mesa.Agent):
         yes = [m for m in vote.option.members if vote.yes[m]]
         self.log(
             EventKind.VOTE,
-            f"{stage} vote on {self._text(vote.option)}: yes {', '.join(yes) or 'none'}; "
+            f"{stage} vote on {describe(self.model.p.vocab, vote.option)}: yes {', '.join(yes) or 'none'}; "
             f"no {', '.join(vote.no) or 'none'}",
             vote.option,
             value=len(yes),
@@ -172,13 +209,13 @@ class ProjectOrganisation(mesa.Agent):
             self.log(EventKind.EXIT, f"{m} leaves the project", vote.option, municipality=m)
         self.members = tuple(m for m in self.members if m not in vote.exits)
         if not vote.passed:
-            self._strain_trust(vote)
+            ballot.strain_trust(self.model.p, self.region, vote)
             self.after_failure(vote)
             return
         option = vote.option._replace(members=tuple(m for m in vote.option.members if m not in vote.exits))
         self.option = option
         if stage == Stage.FIRST and option.form.pools_staff:
-            self.log(EventKind.MAIN_PROJECT_START, f"main project on {self._text(option)}", option)
+            self.log(EventKind.MAIN_PROJECT_START, f"main project on {describe(self.model.p.vocab, option)}", option)
             self._enter(Phase.MAIN_PROJECT)
         else:
             self.agree(option)
@@ -193,40 +230,3 @@ class ProjectOrganisation(mesa.Agent):
             return
         self.log(EventKind.REVISION, f"revision round {self.revisions}", vote.option, value=self.revisions)
         self._enter(Phase.REVISION)
-
-    def _strain_trust(self, vote: Vote) -> None:
-        agents, p = self.region.agents, self.model.p
-        for a in vote.option.members:
-            for b in vote.no:
-                if vote.yes[a]:
-                    agents[a].trust[b] = agents[b].trust[a] = mech.vote_trust(p, agents[a].trust[b])
-
-    def agree(self, option: Option) -> None:
-        """Every remaining council said yes: the arrangement is decided."""
-        model, p = self.model, self.model.p
-        starts = model.month + (p.implementation_months if option.form.pools_staff else 0)
-        pools = {s: self.region.pool(option.members, s) for s in option.sectors}
-        arr = Arrangement(
-            option.form, option.sectors, option.members, option.host, model.month, starts, self.region.name, pools
-        )
-        model.add_arrangement(arr)
-        self.log(EventKind.AGREEMENT, f"the councils agree on {self._text(option)}", option)
-        if option.form.pools_staff:
-            self.opens = starts
-            self._enter(Phase.IMPLEMENTATION, timed=False)
-        else:
-            self.log(EventKind.NETWORK_START, f"the {self._text(option)} starts", option)
-            self._enter(Phase.NETWORK, timed=False)
-
-    def stall(self, cause: Cause) -> None:
-        """The process stops; the cause is recorded (§2.2)."""
-        self.stall_cause = cause
-        self.log(
-            EventKind.STALL, f"the process stops: {cause.replace('_', ' ')}", cause=str(cause), members=self.members
-        )
-        self._enter(Phase.STALLED, timed=False)
-
-    def _text(self, option: Option) -> str:
-        names = self.model.p.vocab.sector_names
-        host = f" hosted by {option.host}" if option.host else ""
-        return f"{option.form.label} for {' + '.join(names[s] for s in option.sectors)}{host}"

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sim.vocab import NONE, EventKind, Form, Stage
+from sim.vocab import MEASURES, NONE, EventKind, Form, Stage
 
 EVENT_COLUMNS = (
     "scenario",
@@ -139,6 +139,13 @@ class Event:
     value: float | None = None
 
 
+def describe(vocab, option: Option) -> str:
+    """Plain-language name of an option, e.g. "administrative host (§28b) for agriculture hosted by X"."""
+    names = vocab.sector_names
+    host = f" hosted by {option.host}" if option.host else ""
+    return f"{option.form.label} for {' + '.join(names[s] for s in option.sectors)}{host}"
+
+
 def month_label(index: int) -> str:
     """Format a month count (year * 12 + month - 1) as ``YYYY-MM``."""
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
@@ -198,3 +205,56 @@ def _json(items) -> str:
 def form_name(arrangement: Arrangement | None) -> str:
     """The form's name, or ``"none"``."""
     return arrangement.form.name if arrangement else NONE
+
+
+class RecordsMixin:
+    """A model's records as rows and DataFrames (``events.csv``, ``votes.csv``, ``timeline.csv``).
+
+    Mixed into :class:`sim.model.CooperationModel`; reads its events, negotiations, history and
+    arrangements.
+    """
+
+    def event_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
+        """``events.csv`` rows."""
+        return [event_row(e, self.scenario.name, replicate) for e in self.events]
+
+    def vote_rows(self, replicate: int | None = None) -> list[dict[str, Any]]:
+        """``votes.csv`` rows: one per council per vote."""
+        names = self.p.vocab.sector_names
+        return [
+            row
+            for n in self.negotiations
+            for v in n.votes
+            for row in vote_rows(v, n.region.name, names, self.scenario.name, replicate)
+        ]
+
+    def event_log(self):
+        """The event log as a DataFrame (the columns of ``events.csv``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.event_rows(), columns=EVENT_COLUMNS)
+
+    def vote_log(self):
+        """Every council's vote as a DataFrame (the columns of ``votes.csv``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.vote_rows(), columns=VOTE_COLUMNS)
+
+    def timeline(self):
+        """Tidy DataFrame: month, municipality, sector, form, competence, capacity, vulnerability."""
+        import pandas as pd
+
+        sc, sectors = self.scenario, self.p.sectors
+        rows = []
+        for t in range(self.month - sc.start):
+            month = sc.start + t
+            for i, muni in enumerate(self._munis.values()):
+                for sector in sectors:
+                    live = [
+                        a
+                        for a in self.arrangements
+                        if sector.index in a.sectors and muni.name in a.members and a.live(month)
+                    ]
+                    form = live[-1].form.name if live else "none"
+                    rows.append((month_label(month), muni.name, sector.name, form, *self.history[t, i, sector.index]))
+        return pd.DataFrame(rows, columns=["month", "municipality", "sector", "form", *MEASURES])

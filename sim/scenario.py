@@ -13,12 +13,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import warnings
 from dataclasses import dataclass, field
+from itertools import permutations
 from pathlib import Path
 from typing import Any
 
 from sim import geo
-from sim.errors import InputError
+from sim.errors import InputError, ScenarioWarning
 from sim.params import DEFAULTS, Params, apply_overrides, load_defaults, read_toml, suggest
 from sim.records import month_label
 from sim.region import RegionFacts
@@ -280,59 +282,9 @@ def load_scenario(
     path = resolve_path(name_or_path)
     raw = read_toml(path)
     params = apply_overrides(load_defaults(defaults), dict(overrides or {}), source)
-    sector_names = params.vocab.sector_names
-    found: dict[str, Estimate] = {}
-    moved = dict(estimates or {})
-    top = _Reader(
-        path,
-        raw,
-        "",
-        ("region", "municipality", "distances", "shared_post", "failed_attempt", "reform_event"),
-        found,
-        moved,
-    )
-    r = _Reader(path, top.get("region", dict), "region.", _REGION_KEYS, found, moved)
-    munis: list[MunicipalityFacts] = []
-    places: dict[str, Any] = {}
-    for i, m in enumerate(top.table_list("municipality")):
-        mr = _Reader(
-            path, m, f"municipality[{i}].", ("name", "knr", "county", "population", "staff", "source"), found, moved
-        )
-        name = mr.get("name", str).strip()
-        mr.prefix = f"municipality.{name}."
-        if name in (x.name for x in munis):
-            raise InputError(path, f"municipality.{name}", "defined twice")
-        place = None
-        if "knr" in m:
-            place = geo.select_places([mr.get("knr", str)])[0]
-            places[name] = place
-        population = mr.number("population", 1.0, 1e8, default=place.population if place else ...)
-        county = mr.get("county", str, place.county if place else ...)
-        if "staff" in m:
-            sr = _Reader(path, mr.get("staff", dict), f"{mr.prefix}staff.", sector_names, found, moved)
-            staff = tuple(sr.number(s, 0.0, 1e5) for s in sector_names)
-        else:
-            staff = _staff_rule(path, mr.key("staff"), population, sector_names)
-        mr.get("source", str)
-        lat, lon = (place.lat, place.lon) if place else (None, None)
-        munis.append(MunicipalityFacts(name, county, population, staff, lat, lon))
-    names = [m.name for m in munis]
-
-    def member(value: Any, key: str) -> str:
-        if value not in names:
-            raise InputError(
-                path, key, f"{value!r} is not a municipality of this scenario" + suggest(str(value), names)
-            )
-        return value
-
-    def sectors_of(values: Any, key: str) -> list[int]:
-        if not isinstance(values, list) or not values:
-            raise InputError(path, key, f"expected a list of sectors, got {values!r}")
-        for v in values:
-            if v not in sector_names:
-                raise InputError(path, key, f"unknown sector {v!r}" + suggest(str(v), sector_names))
-        return [sector_names.index(v) for v in values]
-
+    f = _ScenarioFile(path, raw, params.vocab.sector_names, dict(estimates or {}))
+    munis, places = f.municipalities()
+    r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
     start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
     if pilot_end < start:
         raise InputError(path, "region.pilot_end", "is before region.start")
@@ -345,55 +297,31 @@ def load_scenario(
         raise InputError(path, "region.reform_deadline", "is before region.reform_start")
     leader = r.get("leader", str)
     if leader != "external":
-        member(leader, "region.leader")
-
-    if "distances" in raw or len(places) < len(names):
-        distances = _distances(path, top.get("distances", list), names, member)
+        f.member(leader, "region.leader")
+    if "distances" in raw or len(places) < len(f.names):
+        distances = _distances(path, f.top.get("distances", list), f.names, f.member)
     else:
-        matrix = geo.distance_matrix([places[n] for n in names])
+        matrix = geo.distance_matrix([places[n] for n in f.names])
         distances = {
-            frozenset((a, b)): float(matrix[i, j]) for i, a in enumerate(names) for j, b in enumerate(names) if i < j
+            frozenset((a, b)): float(matrix[i, j])
+            for i, a in enumerate(f.names)
+            for j, b in enumerate(f.names)
+            if i < j
         }
-    shared = []
-    for i, post in enumerate(top.table_list("shared_post")):
-        pr = _Reader(path, post, f"shared_post[{i}].", ("members", "sector", "source"), found, moved)
-        members = tuple(member(x, pr.key("members")) for x in pr.get("members", list))
-        shared.append((members, sectors_of([pr.get("sector", str)], pr.key("sector"))[0]))
-        pr.get("source", str)
-    failed: set[int] = set()
-    for i, attempt in enumerate(top.table_list("failed_attempt")):
-        ar = _Reader(path, attempt, f"failed_attempt[{i}].", ("sectors", "year", "source"), found, moved)
-        failed.update(sectors_of(ar.get("sectors", list), ar.key("sectors")))
-        ar.get("year", int, None)
-        ar.get("source", str)
-    events = []
-    for i, ev in enumerate(top.table_list("reform_event")):
-        er = _Reader(path, ev, f"reform_event[{i}].", ("date", "kind", "parties", "outsiders", "source"), found, moved)
-        kind = er.get("kind", str)
-        if kind not in REFORM_KINDS:
-            raise InputError(path, er.key("kind"), f"expected one of {', '.join(REFORM_KINDS)}, got {kind!r}")
-        parties = tuple(member(x, er.key("parties")) for x in er.get("parties", list))
-        outsiders = tuple(str(x) for x in er.get("outsiders", list, []))
-        er.get("source", str)
-        events.append(ReformEvent(er.month("date"), kind, parties, outsiders))
-
     region = RegionFacts(
         name=r.get("name", str),
-        members=tuple(names),
+        members=tuple(f.names),
         leader=leader,
         consultant=r.get("consultant", bool),
         politicians_in_steering_group=r.get("politicians_in_steering_group", bool),
         council_stages=r.number("council_stages", 0.0, 20.0),
         cooperation_history=r.number("cooperation_history", 0.0, 1.0),
         board_experience=r.number("board_experience", 0.0, 1.0, default=0.0),
-        failed_sectors=frozenset(failed),
-        sectors=tuple(range(len(sector_names))),
+        failed_sectors=f.failed_sectors(),
+        sectors=tuple(range(len(f.sector_names))),
     )
-    unknown = set(moved) - set(found)
-    if unknown:
-        raise InputError(
-            path, sorted(unknown)[0], "not an estimated input of this scenario" + suggest(sorted(unknown)[0], found)
-        )
+    shared, events = f.shared_posts(), f.reform_events()
+    f.check_estimates()
     return Scenario(
         name=region.name,
         description=r.get("description", str),
@@ -402,8 +330,8 @@ def load_scenario(
         facts=raw,
         params=params,
         overrides=dict(overrides or {}),
-        estimates=found,
-        estimate_overrides=moved,
+        estimates=f.found,
+        estimate_overrides=f.moved,
         municipalities=tuple(munis),
         regions=(region,),
         start=start,
@@ -412,9 +340,104 @@ def load_scenario(
         reform_start=reform_start,
         reform_deadline=reform_deadline,
         distances=distances,
-        shared_posts=tuple(shared),
-        reform_events=tuple(events),
+        shared_posts=shared,
+        reform_events=events,
     )
+
+
+class _ScenarioFile:
+    """The tables of one scenario file, read and checked (every error names the file and key)."""
+
+    def __init__(self, path: Path, raw: dict, sector_names: tuple[str, ...], moved: dict[str, float]) -> None:
+        self.path, self.sector_names, self.moved = path, sector_names, moved
+        self.found: dict[str, Estimate] = {}
+        self.top = self.reader(
+            raw, "", ("region", "municipality", "distances", "shared_post", "failed_attempt", "reform_event")
+        )
+        self.names: list[str] = []
+
+    def reader(self, table: Any, prefix: str, allowed: tuple[str, ...]) -> _Reader:
+        return _Reader(self.path, table, prefix, allowed, self.found, self.moved)
+
+    def municipalities(self) -> tuple[list[MunicipalityFacts], dict[str, Any]]:
+        """Members (at least two), with population and coordinates from the data file where a ``knr`` is given."""
+        munis: list[MunicipalityFacts] = []
+        places: dict[str, Any] = {}
+        for i, m in enumerate(self.top.table_list("municipality")):
+            mr = self.reader(m, f"municipality[{i}].", ("name", "knr", "county", "population", "staff", "source"))
+            name = mr.get("name", str).strip()
+            mr.prefix = f"municipality.{name}."
+            if name in self.names:
+                raise InputError(self.path, f"municipality.{name}", "defined twice")
+            place = geo.select_places([mr.get("knr", str)])[0] if "knr" in m else None
+            if place:
+                places[name] = place
+            population = mr.number("population", 1.0, 1e8, default=place.population if place else ...)
+            county = mr.get("county", str, place.county if place else ...)
+            if "staff" in m:
+                sr = self.reader(mr.get("staff", dict), f"{mr.prefix}staff.", self.sector_names)
+                staff = tuple(sr.number(s, 0.0, 1e5) for s in self.sector_names)
+            else:
+                staff = _staff_rule(self.path, mr.key("staff"), population, self.sector_names)
+            mr.get("source", str)
+            lat, lon = (place.lat, place.lon) if place else (None, None)
+            munis.append(MunicipalityFacts(name, county, population, staff, lat, lon))
+            self.names.append(name)
+        if len(munis) < 2:
+            raise InputError(self.path, "municipality", "a region needs at least two municipalities")
+        return munis, places
+
+    def member(self, value: Any, key: str) -> str:
+        if value not in self.names:
+            hint = suggest(str(value), self.names)
+            raise InputError(self.path, key, f"{value!r} is not a municipality of this scenario" + hint)
+        return value
+
+    def sectors_of(self, values: Any, key: str) -> list[int]:
+        if not isinstance(values, list) or not values:
+            raise InputError(self.path, key, f"expected a list of sectors, got {values!r}")
+        for v in values:
+            if v not in self.sector_names:
+                raise InputError(self.path, key, f"unknown sector {v!r}" + suggest(str(v), self.sector_names))
+        return [self.sector_names.index(v) for v in values]
+
+    def shared_posts(self) -> tuple[tuple[tuple[str, ...], int], ...]:
+        out = []
+        for i, post in enumerate(self.top.table_list("shared_post")):
+            pr = self.reader(post, f"shared_post[{i}].", ("members", "sector", "source"))
+            members = tuple(self.member(x, pr.key("members")) for x in pr.get("members", list))
+            out.append((members, self.sectors_of([pr.get("sector", str)], pr.key("sector"))[0]))
+            pr.get("source", str)
+        return tuple(out)
+
+    def failed_sectors(self) -> frozenset[int]:
+        failed: set[int] = set()
+        for i, attempt in enumerate(self.top.table_list("failed_attempt")):
+            ar = self.reader(attempt, f"failed_attempt[{i}].", ("sectors", "year", "source"))
+            failed.update(self.sectors_of(ar.get("sectors", list), ar.key("sectors")))
+            ar.get("year", int, None)
+            ar.get("source", str)
+        return frozenset(failed)
+
+    def reform_events(self) -> tuple[ReformEvent, ...]:
+        events = []
+        for i, ev in enumerate(self.top.table_list("reform_event")):
+            er = self.reader(ev, f"reform_event[{i}].", ("date", "kind", "parties", "outsiders", "source"))
+            kind = er.get("kind", str)
+            if kind not in REFORM_KINDS:
+                raise InputError(self.path, er.key("kind"), f"expected one of {', '.join(REFORM_KINDS)}, got {kind!r}")
+            parties = tuple(self.member(x, er.key("parties")) for x in er.get("parties", list))
+            outsiders = tuple(str(x) for x in er.get("outsiders", list, []))
+            er.get("source", str)
+            events.append(ReformEvent(er.month("date"), kind, parties, outsiders))
+        return tuple(events)
+
+    def check_estimates(self) -> None:
+        """Refuse estimate overrides that name no estimated input of this file."""
+        unknown = sorted(set(self.moved) - set(self.found))
+        if unknown:
+            hint = suggest(unknown[0], self.found)
+            raise InputError(self.path, unknown[0], "not an estimated input of this scenario" + hint)
 
 
 def _staff_rule(path: Path, key: str, population: float, sector_names: tuple[str, ...]) -> tuple[float, ...]:
@@ -448,7 +471,25 @@ def _distances(path: Path, rows: list, names: list[str], member) -> dict[frozens
         for b in names[i + 1 :]:
             if frozenset((a, b)) not in out:
                 raise InputError(path, "distances", f"missing distance {a}-{b}")
+    _warn_detours(path, names, out)
     return out
+
+
+def _warn_detours(path: Path, names: list[str], d: dict[frozenset, float], margin: float = 1.5) -> None:
+    """Warn (one line) when a distance exceeds a detour through a third member by a wide margin."""
+    worst = None
+    for a, b, c in permutations(names, 3):
+        direct, detour = d[frozenset((a, b))], d[frozenset((a, c))] + d[frozenset((c, b))]
+        if direct > margin * detour and (worst is None or direct / detour > worst[0]):
+            worst = (direct / detour, a, b, c, direct, detour)
+    if worst:
+        _, a, b, c, direct, detour = worst
+        warnings.warn(
+            f"{path}: distances: {a}-{b} is {direct:g} km, {direct / detour:.1f} times the "
+            f"{detour:g} km through {c} (check the figures)",
+            ScenarioWarning,
+            stacklevel=3,
+        )
 
 
 def to_toml(data: dict[str, Any]) -> str:

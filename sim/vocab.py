@@ -16,6 +16,9 @@ from enum import StrEnum
 #: Written wherever a municipality keeps its own service (no arrangement).
 NONE = "none"
 
+#: The service measures recorded per municipality, sector and month (docs/ODD.md III.v).
+MEASURES = ("competence", "capacity", "vulnerability")
+
 
 @dataclass(frozen=True)
 class Sector:

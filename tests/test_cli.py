@@ -342,3 +342,14 @@ def test_a_killed_run_leaves_a_hidden_folder_that_the_next_run_removes(tmp_path)
     proc.wait()
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_distances_far_from_the_triangle_inequality_give_one_warning_line(tmp_path):
+    text = FJELL.replace('["Os", "Holtålen", 50]', '["Os", "Holtålen", 200]')
+    path = tmp_path / "detour.toml"
+    path.write_text(text, encoding="utf-8")
+    res = cli("run", path, "--replicates", 2, "--no-plots", "--quiet", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    warnings = [x for x in res.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 1, res.stderr
+    assert "Os-Holtålen" in warnings[0] or "Holtålen-Os" in warnings[0], res.stderr
