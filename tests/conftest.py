@@ -1,5 +1,1 @@
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+"""Shared test settings (the package is installed with ``pip install -e .``, so no path tricks)."""
