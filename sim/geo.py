@@ -433,6 +433,46 @@ def areas_by_rule(
     return sorted(areas, key=lambda a: (county_of[a.members[0]], a.name))
 
 
+def _read_councils(path: Path, places: Mapping[str, Place]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Council membership from the regions file: ``{council: [knr]}`` and ``{council: type}``."""
+    councils: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for line, row in enumerate(_read_rows(path, ("region", "type", "knr2016", "name")), start=2):
+        region, knr, name = row["region"].strip(), row["knr2016"].strip(), row["name"].strip()
+        if not region:
+            raise InputError(path, f"line {line}: region", "empty")
+        if knr not in places:
+            raise InputError(path, f"{region}: {knr}", "no municipality with this number in 2016")
+        if name != places[knr].name:
+            raise InputError(path, f"{region}: {knr}", f"name {name!r} is not the data file's {places[knr].name!r}")
+        if knr in councils.setdefault(region, []):
+            raise InputError(path, f"{region}: {knr}", "listed twice")
+        councils[region].append(knr)
+        kinds[region] = row["type"].strip()
+    return councils, kinds
+
+
+def _attach_loners(
+    places: Mapping[str, Place],
+    unknown: list[Place],
+    groups: dict[str, list[str]],
+    assumed: dict[str, bool],
+    notes: dict[str, list[str]],
+) -> None:
+    """A municipality of unknown membership left alone joins its nearest neighbour's area (marked assumed)."""
+    owner = {knr: region for region, ms in groups.items() for knr in ms}
+    for p in (p for p in unknown if p.knr not in owner):
+        candidates = sorted(owner)
+        d = great_circle_km(p.lat, p.lon, [places[k].lat for k in candidates], [places[k].lon for k in candidates])
+        nearest = candidates[int(np.argmin(d))]
+        region = owner[p.knr] = owner[nearest]
+        groups[region].append(p.knr)
+        assumed[region] = True
+        notes[region].append(
+            f"{p.knr} (membership unknown) joins the area of its nearest neighbour {nearest} ({d.min():.0f} km)"
+        )
+
+
 def areas_trondelag(
     regions_csv: str | Path = REGIONS_CSV,
     places: Mapping[str, Place] | None = None,
@@ -472,20 +512,7 @@ def areas_trondelag(
     """
     path = Path(regions_csv)
     places = load_places() if places is None else places
-    councils: dict[str, list[str]] = {}
-    kinds: dict[str, str] = {}
-    for line, row in enumerate(_read_rows(path, ("region", "type", "knr2016", "name")), start=2):
-        region, knr, name = row["region"].strip(), row["knr2016"].strip(), row["name"].strip()
-        if not region:
-            raise InputError(path, f"line {line}: region", "empty")
-        if knr not in places:
-            raise InputError(path, f"{region}: {knr}", "no municipality with this number in 2016")
-        if name != places[knr].name:
-            raise InputError(path, f"{region}: {knr}", f"name {name!r} is not the data file's {places[knr].name!r}")
-        if knr in councils.setdefault(region, []):
-            raise InputError(path, f"{region}: {knr}", "listed twice")
-        councils[region].append(knr)
-        kinds[region] = row["type"].strip()
+    councils, kinds = _read_councils(path, places)
 
     homes: dict[str, list[str]] = {}
     for region, members in councils.items():
@@ -519,16 +546,6 @@ def areas_trondelag(
     for area in areas_by_rule(unknown, max_size=max_size) if unknown else []:  # (b) unknown membership
         if len(area.members) > 1:
             groups[area.name], notes[area.name], assumed[area.name] = list(area.members), [area.source], True
-    owner = {knr: region for region, ms in groups.items() for knr in ms}
-    for p in (p for p in unknown if p.knr not in owner):
-        candidates = sorted(owner)
-        d = great_circle_km(p.lat, p.lon, [places[k].lat for k in candidates], [places[k].lon for k in candidates])
-        nearest = candidates[int(np.argmin(d))]
-        region = owner[p.knr] = owner[nearest]
-        groups[region].append(p.knr)
-        assumed[region] = True
-        notes[region].append(
-            f"{p.knr} (membership unknown) joins the area of its nearest neighbour {nearest} ({d.min():.0f} km)"
-        )
+    _attach_loners(places, unknown, groups, assumed, notes)
     areas = [Area(r, tuple(sorted(ms)), assumed[r], "; ".join(notes[r])) for r, ms in groups.items() if ms]
     return sorted(areas, key=lambda a: (a.name not in councils, a.name))

@@ -285,41 +285,12 @@ def load_scenario(
     f = _ScenarioFile(path, raw, params.vocab.sector_names, dict(estimates or {}))
     munis, places = f.municipalities()
     r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
-    start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
-    if pilot_end < start:
-        raise InputError(path, "region.pilot_end", "is before region.start")
-    if horizon < pilot_end:
-        raise InputError(path, "region.horizon", "is before region.pilot_end")
-    if horizon - start > 1200:
-        raise InputError(path, "region.horizon", "more than 100 years after region.start")
-    reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
-    if reform_deadline < reform_start:
-        raise InputError(path, "region.reform_deadline", "is before region.reform_start")
+    start, pilot_end, horizon, reform_start, reform_deadline = f.dates(r)
     leader = r.get("leader", str)
     if leader != "external":
         f.member(leader, "region.leader")
-    if "distances" in raw or len(places) < len(f.names):
-        distances = _distances(path, f.top.get("distances", list), f.names, f.member)
-    else:
-        matrix = geo.distance_matrix([places[n] for n in f.names])
-        distances = {
-            frozenset((a, b)): float(matrix[i, j])
-            for i, a in enumerate(f.names)
-            for j, b in enumerate(f.names)
-            if i < j
-        }
-    region = RegionFacts(
-        name=r.get("name", str),
-        members=tuple(f.names),
-        leader=leader,
-        consultant=r.get("consultant", bool),
-        politicians_in_steering_group=r.get("politicians_in_steering_group", bool),
-        council_stages=r.number("council_stages", 0.0, 20.0),
-        cooperation_history=r.number("cooperation_history", 0.0, 1.0),
-        board_experience=r.number("board_experience", 0.0, 1.0, default=0.0),
-        failed_sectors=f.failed_sectors(),
-        sectors=tuple(range(len(f.sector_names))),
-    )
+    distances = f.distances(places)
+    region = f.region(r, leader)
     shared, events = f.shared_posts(), f.reform_events()
     f.check_estimates()
     return Scenario(
@@ -386,6 +357,49 @@ class _ScenarioFile:
         if len(munis) < 2:
             raise InputError(self.path, "municipality", "a region needs at least two municipalities")
         return munis, places
+
+    def dates(self, r: _Reader) -> tuple[int, int, int, int, int]:
+        """Start, pilot end, horizon, reform start and deadline, in order."""
+        start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
+        reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
+        for key, earlier, later in (
+            ("pilot_end", start, pilot_end),
+            ("horizon", pilot_end, horizon),
+            ("reform_deadline", reform_start, reform_deadline),
+        ):
+            if later < earlier:
+                before = {"pilot_end": "start", "horizon": "pilot_end", "reform_deadline": "reform_start"}[key]
+                raise InputError(self.path, f"region.{key}", f"is before region.{before}")
+        if horizon - start > 1200:
+            raise InputError(self.path, "region.horizon", "more than 100 years after region.start")
+        return start, pilot_end, horizon, reform_start, reform_deadline
+
+    def distances(self, places: dict[str, Any]) -> dict[frozenset, float]:
+        """Typed distances, or computed ones when every member has a ``knr`` and none are typed."""
+        if "distances" in self.top.table or len(places) < len(self.names):
+            return _distances(self.path, self.top.get("distances", list), self.names, self.member)
+        matrix = geo.distance_matrix([places[n] for n in self.names])
+        return {
+            frozenset((a, b)): float(matrix[i, j])
+            for i, a in enumerate(self.names)
+            for j, b in enumerate(self.names)
+            if i < j
+        }
+
+    def region(self, r: _Reader, leader: str) -> RegionFacts:
+        """The negotiating area's facts (one negotiation per scenario file)."""
+        return RegionFacts(
+            name=r.get("name", str),
+            members=tuple(self.names),
+            leader=leader,
+            consultant=r.get("consultant", bool),
+            politicians_in_steering_group=r.get("politicians_in_steering_group", bool),
+            council_stages=r.number("council_stages", 0.0, 20.0),
+            cooperation_history=r.number("cooperation_history", 0.0, 1.0),
+            board_experience=r.number("board_experience", 0.0, 1.0, default=0.0),
+            failed_sectors=self.failed_sectors(),
+            sectors=tuple(range(len(self.sector_names))),
+        )
 
     def member(self, value: Any, key: str) -> str:
         if value not in self.names:
