@@ -22,11 +22,17 @@ if TYPE_CHECKING:
 
 
 def stated_preferences(model: CooperationModel, region: Region, option: Option) -> tuple[dict, dict, dict]:
-    """Each council's preferred host, form and sector subset for the option (§2.1, §2.2, §3.2)."""
+    """Each council's preferred host, form and sector subset for the option (§2.1, §2.2, §3.2).
+
+    For a formal proposal the preferred form is among the allowed formal forms: the question put
+    to the councils was the governance model of a joint service (§2.2: a joint board or an
+    administrative host).
+    """
     p = model.p
     hosts = region.willing_hosts(option)
     subsets = [c for k in range(1, len(option.sectors) + 1) for c in combinations(option.sectors, k)]
-    forms = [f for f in p.forms if p.allowed(f)] or [option.form]
+    # a formal proposal asks which governance model (§2.2: board or administrative host); a network asks anything
+    forms = [f for f in p.forms if p.allowed(f) and (f.formal or not option.form.formal)] or [option.form]
     pref_host, pref_form, pref_sectors = {}, {}, {}
     for name in option.members:
         muni = region.agents[name]
