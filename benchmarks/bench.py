@@ -25,13 +25,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sim.model import CooperationModel  # noqa: E402
-from sim.outcomes import outcome_row  # noqa: E402
-from sim.runner import Job, replicate_seed, run_rows  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.validation import validate  # noqa: E402
+from sim.model import CooperationModel
+from sim.outcomes import outcome_row
+from sim.runner import Job, replicate_seed, run_rows
+from sim.scenario import load_scenario
+from sim.validation import validate
 
 CASES = ["fjellregionen", "vaernesregionen", "fosen"]
 
@@ -146,19 +144,19 @@ def runner_overhead(n: int) -> None:
 def against_batch_run(n: int) -> None:
     print(f"5. Mesa batch_run against the runner on equal work ({n} runs of one case, all cores)")
     code_batch = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import mesa; "
+        "import mesa; "
         "from sim.model import CooperationModel; "
         f"r = mesa.batch_run(CooperationModel, {{'scenario': 'vaernesregionen', 'rng': list(range({n}))}}, "
         "number_processes=None, iterations=1, data_collection_period=-1, max_steps=1000, "
         "display_progress=False); print(len(r))"
     )
     code_runner = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from sim.runner import Job, run_rows; "
+        "from sim.runner import Job, run_rows; "
         f"r = run_rows([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False); "
         "print(len(r))"
     )
     code_stream = (
-        f"import sys, csv, tempfile; sys.path.insert(0, {str(ROOT)!r}); "
+        "import csv, tempfile; "
         "from sim.runner import Job, execute; "
         "fh = tempfile.TemporaryFile('w+'); w = None\n"
         f"for res in execute([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False):\n"
