@@ -24,12 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 from sim.model import CooperationModel
 from sim.outcomes import outcome_row
 from sim.runner import Job, replicate_seed, run_rows
 from sim.scenario import load_scenario
 from sim.validation import validate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CASES = ["fjellregionen", "vaernesregionen", "fosen"]
 
