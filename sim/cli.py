@@ -9,6 +9,7 @@ gives one line ``error: SOURCE: KEY: PROBLEM`` on stderr and exit code 2. Heavy 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import re
@@ -121,12 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
-    def common(sp, replicates: int) -> None:
+    def common(sp, replicates: int | None, default_text: str = "") -> None:
         sp.add_argument(
             "--replicates",
             type=_whole("--replicates", 1),
             default=replicates,
-            help=f"replicates per scenario (default {replicates})",
+            help=f"replicates per scenario (default {default_text or replicates})",
         )
         sp.add_argument(
             "--seed",
@@ -160,10 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         "score the report's patterns over many replicates",
         "Run the three pilots N times each and print, per pattern, the share of replicates that "
-        "show it with a 95 % Wilson interval.",
+        "show it with a 95 % Wilson interval.\n\nWith --robustness, also run each primary story with one "
+        "input moved at a time (every estimated scenario input at its low and high value, every calibrated "
+        "parameter at +-25 %; no posterior yet) and print the corners that move a story by more than 0.1 or "
+        "below 0.5, then the knife-edges (below 0.5).",
         "python run.py validate --replicates 1000 --json validation.json",
+        "python run.py validate --robustness --replicates 200 --out results/robustness --markdown validation.md",
     )
-    common(v, 1000)
+    common(v, None, "1000; 200 per corner with --robustness")
     v.add_argument(
         "--null",
         choices=["none", "all", *NULL_MODELS],
@@ -173,6 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--clauses", action="store_true", help="also print each story clause's share")
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
+    v.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also move each estimated input (low/high) and calibrated parameter (+-25 %%) one at a time",
+    )
+    v.add_argument("--out", type=Path, help="with --robustness: write robustness.csv and tornado plots to this folder")
+    v.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out if it is a previous result folder of this program (anything else is never deleted)",
+    )
 
     r = _command(
         sub,
@@ -396,10 +412,18 @@ def _write_metadata(folder: Path, scenarios, args, started: datetime, execution,
 
 # --- commands -------------------------------------------------------------------------------------
 def cmd_validate(args) -> dict[str, Any]:
-    """Run validation, print the table, write JSON / markdown if asked."""
-    from sim.output import check_output_file
-    from sim.runner import ROW_BYTES, check_fits
+    """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
+    from sim.output import OutputFolder, check_output_file
+    from sim.runner import DETAIL_BYTES, ROW_BYTES, check_fits
     from sim.validation import format_table, load_patterns, pattern_cases, validate
+
+    robust, out_dir = getattr(args, "robustness", False), getattr(args, "out", None)
+    if args.replicates is None:
+        args.replicates = 200 if robust else 1000
+    if out_dir is not None and not robust:
+        raise InputError("--out", str(out_dir), "only with --robustness")
+    if robust and args.null not in ("none", "all"):
+        raise InputError("--null", args.null, "--robustness moves inputs of the full model; use --null none or all")
 
     files = {
         opt: check_output_file(getattr(args, name), opt)
@@ -409,31 +433,65 @@ def cmd_validate(args) -> dict[str, Any]:
     if len(set(files.values())) < len(files):
         raise InputError("--markdown", str(files["--markdown"]), "is the same file as --json")
     check_fits(args.replicates * len(pattern_cases(load_patterns())), ROW_BYTES, "--replicates", str(args.replicates))
+    if robust:
+        check_fits(args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
     _check_scheduler(args)
-    run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args)}
-    nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
-    result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
-    print(format_table(result, clauses=args.clauses))
-    null_results = [] if args.null != "all" else [validate(args.replicates, args.seed, null=n, **run) for n in nulls]
-    for n in null_results:
-        print()
-        print(format_table(n, clauses=args.clauses))
-    result["nulls"] = null_results
-    _write_validation_files(result, files, ["run.py", *args.argv])
+    out = OutputFolder(out_dir, args.force) if out_dir is not None else None  # checked before any work
+    started = datetime.now()
+    with out if out is not None else contextlib.nullcontext() as tmp:
+        run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args)}
+        nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
+        result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
+        print(format_table(result, clauses=args.clauses))
+        null_results = (
+            [] if args.null != "all" else [validate(args.replicates, args.seed, null=n, **run) for n in nulls]
+        )
+        for n in null_results:
+            print()
+            print(format_table(n, clauses=args.clauses))
+        result["nulls"] = null_results
+        robust_result = _robustness(args, tmp, started) if robust else None
+    if out is not None:
+        print(f"wrote {out.path}/ (robustness.csv, tornado plots as PNG and SVG, metadata.json)")
+    _write_validation_files(result, files, ["run.py", *args.argv], robust_result)
     return result
 
 
-def _write_validation_files(result: dict[str, Any], files: dict[str, Path], command: list[str]) -> None:
+def _robustness(args, folder: Path | None, started: datetime):
+    """Run the robustness corners, print them, and write them into ``folder`` if given."""
+    from sim.robustness import format_table, primary_patterns, robustness, save
+    from sim.scenario import load_scenario
+
+    execution: dict[str, Any] = {}
+    result = robustness(args.replicates, args.seed, args.workers, args.scheduler, _progress(args), execution=execution)
+    print()
+    print(format_table(result))
+    if folder is not None:
+        save(result, folder)
+        scenarios = [load_scenario(c) for c in dict.fromkeys(p.case for p in primary_patterns())]
+        _write_metadata(folder, scenarios, args, started, execution, robustness={"step": result.step})
+    return result
+
+
+def _write_validation_files(
+    result: dict[str, Any], files: dict[str, Path], command: list[str], robust: Any = None
+) -> None:
     import json
 
     from sim.output import write_text_atomic
 
     if "--json" in files:
-        write_text_atomic(
-            files["--json"], json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2) + "\n"
-        )
+        data = {k: v for k, v in result.items() if k != "rows"}
+        if robust is not None:
+            data["robustness"] = robust.to_dict()
+        write_text_atomic(files["--json"], json.dumps(data, indent=2) + "\n")
     if "--markdown" in files:
-        write_text_atomic(files["--markdown"], validation_markdown(result, "python " + shlex.join(command)))
+        text = validation_markdown(result, "python " + shlex.join(command))
+        if robust is not None:
+            from sim.robustness import markdown
+
+            text += markdown(robust)
+        write_text_atomic(files["--markdown"], text)
 
 
 def validation_markdown(result: dict[str, Any], command: str) -> str:

@@ -303,3 +303,40 @@ def sensitivity(table: pd.DataFrame, title: str):
         fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
         fig.suptitle(title)
     return fig
+
+
+def tornado(table: pd.DataFrame, title: str):
+    """One story's share at each one-at-a-time corner: low and high bars around the baseline share.
+
+    ``table`` holds one story's rows of ``sim.robustness.Robustness.table`` (a low and a high row per
+    input; a missing side draws no bar). Inputs are sorted by their swing (largest on top): the span
+    of the low share, the high share and the baseline.
+    """
+    base = float(table["baseline_share"].iloc[0])
+    inputs = []
+    for (case, key), g in table.groupby(["case", "key"], sort=False):
+        side = {r["side"]: r for _, r in g.iterrows()}
+        shares = [side[s]["share"] if s in side else base for s in ("low", "high")]
+        values = " | ".join(f"{side[s]['value']:.3g}" if s in side else "-" for s in ("low", "high"))
+        label = f"{key} (estimate): {values}" if case else f"{key}: {values}"
+        inputs.append((max(*shares, base) - min(*shares, base), label, *shares))
+    inputs.sort(key=lambda i: -i[0])
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(8.5, 0.24 * len(inputs) + 1.8), layout="constrained")
+        y = np.arange(len(inputs))
+        lows, highs = np.array([i[2] for i in inputs]), np.array([i[3] for i in inputs])
+        ax.barh(
+            y - 0.2, lows - base, 0.4, left=base, color=PALETTE[1], label="low value (estimate) / -step (parameter)"
+        )
+        ax.barh(
+            y + 0.2, highs - base, 0.4, left=base, color=PALETTE[2], label="high value (estimate) / +step (parameter)"
+        )
+        ax.axvline(base, color="black", lw=0.9, label=f"baseline share {base:.3f}")
+        ax.axvline(0.5, color="#b2182b", lw=0.9, ls="--", label="knife-edge: share 0.5")
+        ax.set_yticks(y, [i[1] for i in inputs], fontsize=8)
+        ax.set_ylim(len(inputs) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("Share of replicates in which the story holds (input: low | high value)")
+        ax.set_title(title, fontsize=10, wrap=True)
+        fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=8)
+    return fig

@@ -44,6 +44,8 @@ class Job:
         tags: Extra ``(column, value)`` pairs copied into the result row (variant, sample...).
         detail: Also return the event and vote records (``"records"``), and the timeline (``True``).
         until: Last month to simulate (month index), instead of the scenario's horizon.
+        estimates: Estimated scenario inputs moved away from their value, as sorted ``(key, value)``
+            pairs (robustness corners, ``load_scenario(..., estimates=...)``).
     """
 
     index: int
@@ -54,6 +56,7 @@ class Job:
     tags: tuple[tuple[str, Any], ...] = field(default=())
     detail: bool | str = False
     until: int | None = None
+    estimates: tuple[tuple[str, float], ...] = ()
 
 
 def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
@@ -62,8 +65,13 @@ def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
 
 
 @lru_cache(maxsize=64)
-def _scenario(name: str, overrides: tuple[tuple[str, Any], ...], until: int | None = None) -> Scenario:
-    sc = load_scenario(name, dict(overrides), "Job.overrides")
+def _scenario(
+    name: str,
+    overrides: tuple[tuple[str, Any], ...],
+    until: int | None = None,
+    estimates: tuple[tuple[str, float], ...] = (),
+) -> Scenario:
+    sc = load_scenario(name, dict(overrides), "Job.overrides", dict(estimates))
     return sc.with_horizon(until) if until is not None else sc
 
 
@@ -73,7 +81,8 @@ def run_job(job: Job) -> dict[str, Any]:
     from sim.outcomes import outcome_row
 
     model = CooperationModel(
-        _scenario(job.scenario, job.overrides, job.until), rng=replicate_seed(job.base_seed, job.replicate)
+        _scenario(job.scenario, job.overrides, job.until, job.estimates),
+        rng=replicate_seed(job.base_seed, job.replicate),
     ).run()
     row = {**dict(job.tags), "replicate": job.replicate, "seed": job.base_seed, **outcome_row(model)}
     out: dict[str, Any] = {"index": job.index, "row": row}

@@ -1,0 +1,121 @@
+"""Robustness corners: every uncertain input is moved, runs are reproducible, the CLI writes its outputs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.calibration import CALIBRATED
+from sim.params import by_name, load_defaults
+from sim.robustness import KNIFE_EDGE, build_corners, markdown, primary_patterns, run_corners, save
+from sim.scenario import load_scenario
+from sim.validation import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ("fjellregionen", "vaernesregionen", "fosen")
+
+
+def test_corners_cover_every_estimate_and_calibrated_parameter():
+    corners = build_corners()
+    assert len({c.name for c in corners}) == len(corners)
+    for case in CASES:
+        estimates = load_scenario(case).estimates
+        assert estimates
+        for key, est in estimates.items():
+            mine = {c.side: c for c in corners if c.kind == "estimate" and c.case == case and c.key == key}
+            assert mine["low"].value == est.low and mine["high"].value == est.high
+            assert mine["low"].baseline == est.value and est.source in mine["low"].source
+    values, specs = load_defaults().as_dict(), by_name()
+    for key in CALIBRATED:
+        mine = {c.side: c for c in corners if c.kind == "parameter" and c.key == key}
+        spec, base = specs[key], values[key]
+        assert set(mine) == {"low", "high"} and mine["low"].case is None
+        assert spec.low <= mine["low"].value <= base <= mine["high"].value <= spec.high
+        assert spec.check(mine["low"].value) is None and spec.check(mine["high"].value) is None
+        if base * 1.25 <= spec.high:
+            assert mine["high"].value == pytest.approx(base * 1.25)
+    assert len(corners) == 2 * (len(CALIBRATED) + sum(len(load_scenario(c).estimates) for c in CASES))
+
+
+def test_integer_parameters_are_rounded():
+    specs = by_name()
+    key = next(k for k, s in specs.items() if s.kind == "int")
+    corners = build_corners(cases=[], keys=[key])
+    assert all(isinstance(c.value, int) for c in corners)
+    assert all(specs[key].check(c.value) is None for c in corners)
+
+
+def test_tiny_run_is_reproducible_and_independent_of_workers(tmp_path):
+    import matplotlib as mpl
+
+    fosen = [p for p in primary_patterns() if p.case == "fosen"]
+    corners = [
+        c
+        for c in build_corners()
+        if c.name
+        in (
+            "fosen:region.cooperation_history low",
+            "vaernesregionen:region.board_experience high",
+            "coordination_cost high",
+            "sensitivity.planning high",  # at the range's edge: not moved
+        )
+    ]
+    assert len(corners) == 4
+    one = run_corners(corners, replicates=3, seed=5, workers=1, progress=False, patterns=fosen)
+    again = run_corners(corners, replicates=3, seed=5, workers=1, progress=False, patterns=fosen)
+    two = run_corners(corners, replicates=3, seed=5, workers=2, progress=False, patterns=fosen)
+    pd.testing.assert_frame_equal(one.table, again.table)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    assert one.runs == 3 * 3  # baseline, the Fosen estimate, the parameter (not the others)
+    t = one.table.set_index("corner")
+    for name in ("vaernesregionen:region.board_experience high", "sensitivity.planning high"):
+        assert not t.loc[name, "rerun"] and t.loc[name, "share"] == one.baseline["fosen.story"]
+    # the baseline is validate's, on the same seeds
+    assert one.baseline["fosen.story"] == next(
+        p["share"] for p in validate(3, 5, workers=1, progress=False)["patterns"] if p["id"] == "fosen.story"
+    )
+    assert [e.corner for e in one.knife_edges] == list(t.index[t["share"] < KNIFE_EDGE])
+    assert "## Robustness" in markdown(one) and "coordination_cost high" in markdown(one)
+    before = dict(mpl.rcParams)
+    names = save(one, tmp_path)
+    assert dict(mpl.rcParams) == before
+    assert {"robustness.csv", "fosen-tornado.png", "fosen-tornado.svg"} <= set(names)
+    assert len(pd.read_csv(tmp_path / "robustness.csv")) == len(corners)
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--out", "somewhere"), "error: --out: somewhere: only with --robustness"),
+        (("--robustness", "--null", "no_forms"), "error: --null: no_forms:"),
+    ],
+)
+def test_cli_refuses_bad_combinations(args, needle):
+    res = cli("validate", *args)
+    assert res.returncode == 2 and res.stderr.strip().startswith(needle), res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_cli_robustness_end_to_end(tmp_path):
+    out, md, js = tmp_path / "rob", tmp_path / "v.md", tmp_path / "v.json"
+    res = cli("validate", "--robustness", "--replicates", 2, "--quiet", "--out", out, "--markdown", md, "--json", js)
+    assert res.returncode == 0, res.stderr
+    assert "knife-edges (share below 0.5)" in res.stdout and "corners" in res.stdout
+    for case in CASES:
+        assert (out / f"{case}-tornado.png").is_file() and (out / f"{case}-tornado.svg").is_file()
+    table = pd.read_csv(out / "robustness.csv")
+    assert table["corner"].nunique() == len(build_corners()) and set(table["story"]) == {f"{c}.story" for c in CASES}
+    assert json.loads((out / "metadata.json").read_text())["replicates"] == 2
+    text = md.read_text()
+    assert text.startswith("# Validation") and "## Robustness" in text and "### Knife-edges" in text
+    assert len(json.loads(js.read_text())["robustness"]["corners"]) == len(table)
