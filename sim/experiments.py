@@ -661,8 +661,9 @@ def sobol_warnings(table, samples: int) -> list[str]:
 
     Three checks, per row (index ``S1`` or ``ST`` with its 95 % half-width ``*_conf``):
 
-    - the index is negative beyond its interval (``index + conf < 0``): impossible for a variance
-      share, so the estimate is unreliable (too few samples, or too much replicate noise);
+    - the index is negative beyond its interval (``index + conf < 0``), or above 1 beyond it:
+      impossible for a variance share, so the estimate is unreliable (too few samples, or too
+      much replicate noise);
     - the interval is wider than the index (``conf > |index|``): the index cannot be told apart
       from zero;
 
@@ -682,7 +683,7 @@ def sobol_warnings(table, samples: int) -> list[str]:
             f"only N = {samples} base samples (< {MIN_SOBOL_SAMPLES}): Sobol indices are very uncertain; "
             "read the intervals, not the bars"
         )
-    counts = {"negative": 0, "wide": 0}
+    counts = {"negative": 0, "wide": 0}  # "negative": outside [0, 1] beyond the interval
     for i, row in table.iterrows():
         flags = [row["warning"]] if row["warning"] else []
         for key in ("S1", "ST"):
@@ -692,12 +693,17 @@ def sobol_warnings(table, samples: int) -> list[str]:
             if value + conf < 0:
                 flags.append(f"{key} = {value:.2f} is negative beyond its interval (±{conf:.2f})")
                 counts["negative"] += 1
+            elif value - conf > 1:
+                flags.append(f"{key} = {value:.2f} is above 1 beyond its interval (±{conf:.2f})")
+                counts["negative"] += 1
             elif conf > abs(value):
                 flags.append(f"{key} interval ±{conf:.2f} is wider than the index {value:.2f}")
                 counts["wide"] += 1
         table.at[i, "warning"] = "; ".join(flags)
     if counts["negative"]:
-        notes.append(f"{counts['negative']} indices are negative beyond their interval (estimates unreliable)")
+        notes.append(
+            f"{counts['negative']} indices are negative (or above 1) beyond their interval (estimates unreliable)"
+        )
     if counts["wide"]:
         notes.append(f"{counts['wide']} indices have intervals wider than the index (not distinguishable from 0)")
     constant = sorted(set(table.loc[table["warning"].str.startswith("constant"), "outcome"]))

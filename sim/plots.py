@@ -431,7 +431,7 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
         strip.tick_params(axis="x", labelbottom=False, bottom=False)
         for side in ("left", "right", "top"):
             strip.spines[side].set_visible(False)
-        strip.set_title(f"{title}: one representative replicate (the most common outcome)", loc="left")
+        strip.set_title(_wrap(title, 110), loc="left")
         notes.axis("off")
         text = notes.text(0, 1, "\n".join(lines), va="top", ha="left", fontsize=9, transform=notes.transAxes)
         text.set_in_layout(False)

@@ -307,7 +307,9 @@ class Results:
                     if len(self.votes)
                     else self.votes
                 )
-                figs[f"{stem}-timeline"] = plots.negotiation_timeline(self.events[mine], votes, sc, sc.name)
+                figs[f"{stem}-timeline"] = plots.negotiation_timeline(
+                    self.events[mine], votes, sc, f"{sc.name}: one representative replicate (the most common outcome)"
+                )
             figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
         return figs
 

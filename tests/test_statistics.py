@@ -174,3 +174,12 @@ def test_prim_resampling_is_seeded_and_leaves_the_global_generator_alone(prim_bo
     assert (np.random.get_state()[1] == state).all()
     assert {"reproduce_coverage", "reproduce_density"} <= set(a.columns)
     assert ((a["reproduce_coverage"] >= 0) & (a["reproduce_coverage"] <= 100)).all()
+
+
+def test_sobol_warnings_flag_an_index_above_one():
+    from sim.experiments import sobol_warnings
+
+    table = pd.DataFrame([{"outcome": "p", "parameter": "a", "S1": 0.2, "S1_conf": 0.1, "ST": 1.6, "ST_conf": 0.3}])
+    table["warning"] = ""
+    assert any("above 1" in n for n in sobol_warnings(table, 128))
+    assert "ST = 1.60 is above 1" in table.loc[0, "warning"]
