@@ -384,12 +384,18 @@ def _months(text: str) -> int:
     return month_index(text, "--until", text)
 
 
+def _methods(table) -> dict[str, str]:
+    """Interval method per kind of outcome (``share``/``mean``), as named in the table's ``method`` column."""
+    return dict(zip(table["kind"], table["method"], strict=True))
+
+
 def print_summary(summary) -> None:
-    """Print outcome shares and means."""
+    """Print outcome shares and means with their 95 % intervals and the interval methods."""
     for name, g in summary.groupby("scenario", sort=False):
         print(f"\n{name}")
         for _, r in g.iterrows():
             print(f"  {r['label']:42s} {r['value']:7.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+    print("\n95 % intervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(summary).items()))
 
 
 def _write_metadata(folder: Path, scenarios, args, started: datetime, execution, **extra: Any) -> None:
@@ -578,6 +584,7 @@ def cmd_compare(args) -> Path:
                 f"  {r['label']:42s} {r['baseline']:8.3f} {r['variant']:8.3f} "
                 f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
             )
+    print("\nintervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(table).items()))
     print(f"\nwrote {out.path}/ (comparison.csv, comparison.png/.svg, metadata.json)")
     return out.path
 
@@ -676,14 +683,19 @@ def cmd_sensitivity(args) -> Path:
             params=[vars(p) for p in params],
             runs=table.attrs["runs"],
         )
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(table.drop(columns="warning").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in table.attrs["warnings"]:
+        print(f"warning: {note}")
+    for _, r in table[(table["warning"] != "") & ~table["warning"].str.startswith("constant")].iterrows():
+        print(f"  {r['outcome']} / {r['parameter']}: {r['warning']}")
     print(f"{table.attrs['runs']} runs; wrote {out.path}/ (indices.csv, indices.png/.svg, metadata.json)")
     return out.path
 
 
 def cmd_discover(args) -> None:
-    """PRIM on a sweep folder."""
-    from sim.experiments import box_report, discover
+    """PRIM on a sweep folder: the box report (with resampling) and two figures."""
+    from sim import plots
+    from sim.experiments import box_report, box_summary, discover
     from sim.output import check_output_file
 
     if not args.sweep_dir.is_dir():
@@ -691,16 +703,12 @@ def cmd_discover(args) -> None:
     for name in ("prim-trajectory.png", "prim-box.png"):
         check_output_file(args.sweep_dir / name, "sweep_dir")
     box, x, y = discover(args.sweep_dir, args.outcome, args.min_coverage)
-    import matplotlib.pyplot as plt
-
-    from sim import plots
-
     print(f"outcome {args.outcome!r}: true in {y.sum()} of {len(y)} runs ({y.mean():.3f})")
-    print(box_report(box))
-    box.show_tradeoff()
-    made = plots.save(plt.gcf(), args.sweep_dir / "prim-trajectory")
-    box.inspect(style="graph")
-    made += plots.save(plt.gcf(), args.sweep_dir / "prim-box")
+    print(box_report(box, resample=10))
+    stats, limits = box_summary(box)
+    title = f"PRIM for {args.outcome!r}"
+    made = plots.save(plots.prim_tradeoff(box, f"{title}: peeling trajectory"), args.sweep_dir / "prim-trajectory")
+    made += plots.save(plots.prim_box(stats, limits, title), args.sweep_dir / "prim-box")
     print("wrote " + ", ".join(str(p) for p in made))
 
 

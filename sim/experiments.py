@@ -566,8 +566,12 @@ def sensitivity(
     agreement; the horizon if none), ``vulnerability_horizon`` (mean vulnerability at the horizon).
 
     Returns:
-        A DataFrame: outcome, parameter, and the method's indices with confidence intervals;
-        ``attrs`` holds the number of ``runs`` and the ``execution`` (scheduler, workers, chunk size).
+        A DataFrame: outcome, parameter, the method's indices with their 95 % half-widths
+        (``S1``, ``S1_conf``, ``ST``, ``ST_conf`` or ``mu_star``, ``mu_star_conf``, ``sigma``) and
+        ``warning`` (why a row should not be read at face value; see :func:`sobol_warnings`; a
+        constant outcome has one row per parameter with only a warning). ``attrs`` holds the
+        number of ``runs``, the ``samples``, the ``execution`` (scheduler, workers, chunk size)
+        and ``warnings`` (table-level sentences).
     """
     import pandas as pd
     from SALib.analyze import morris as morris_analyze
@@ -601,7 +605,10 @@ def sensitivity(
     out = []
     for name, y in _outcomes(rows).items():
         if np.std(y) == 0:  # a constant outcome has no variance to apportion
-            out += [{"outcome": name, "parameter": p.name} for p in params]
+            out += [
+                {"outcome": name, "parameter": p.name, "warning": f"constant ({y[0]:.3g}) in every sample: no index"}
+                for p in params
+            ]
             continue
         if method == "sobol":
             si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
@@ -629,8 +636,80 @@ def sensitivity(
                     }
                 )
     table = pd.DataFrame(out)
-    table.attrs.update(runs=len(rows), execution=execution)
+    if "warning" not in table:
+        table["warning"] = ""
+    table["warning"] = table["warning"].fillna("")
+    warnings = sobol_warnings(table, samples) if method == "sobol" else []
+    table.attrs.update(runs=len(rows), execution=execution, samples=samples, warnings=warnings)
     return table
+
+
+#: Fewer Saltelli base samples than this give Sobol indices too uncertain to rank parameters.
+MIN_SOBOL_SAMPLES = 64
+
+#: Plain-language names of the sensitivity outcomes (per-sample means over replicates).
+SENSITIVITY_OUTCOMES = {
+    "p_formal": "Share with a formal agreement by the pilot's end",
+    "p_stall": "Share where the process stopped",
+    "months_to_agreement": "Months to the first agreement (horizon if none)",
+    "vulnerability_horizon": "Mean vulnerability at the horizon",
+}
+
+
+def sobol_warnings(table, samples: int) -> list[str]:
+    """Flag Sobol indices that should not be read at face value; fill the table's ``warning`` column.
+
+    Three checks, per row (index ``S1`` or ``ST`` with its 95 % half-width ``*_conf``):
+
+    - the index is negative beyond its interval (``index + conf < 0``), or above 1 beyond it:
+      impossible for a variance share, so the estimate is unreliable (too few samples, or too
+      much replicate noise);
+    - the interval is wider than the index (``conf > |index|``): the index cannot be told apart
+      from zero;
+
+    and, for the whole table, fewer than :data:`MIN_SOBOL_SAMPLES` base samples.
+
+    Args:
+        table: The result of :func:`sensitivity` with ``method="sobol"`` (modified in place: the
+            ``warning`` column is filled, joined with "; ").
+        samples: The number of Saltelli base samples ``N``.
+
+    Returns:
+        Table-level warnings, one sentence each (printed by the CLI, kept in ``attrs["warnings"]``).
+    """
+    notes: list[str] = []
+    if samples < MIN_SOBOL_SAMPLES:
+        notes.append(
+            f"only N = {samples} base samples (< {MIN_SOBOL_SAMPLES}): Sobol indices are very uncertain; "
+            "read the intervals, not the bars"
+        )
+    counts = {"negative": 0, "wide": 0}  # "negative": outside [0, 1] beyond the interval
+    for i, row in table.iterrows():
+        flags = [row["warning"]] if row["warning"] else []
+        for key in ("S1", "ST"):
+            value, conf = row.get(key), row.get(f"{key}_conf")
+            if value is None or conf is None or not np.isfinite(value) or not np.isfinite(conf):
+                continue
+            if value + conf < 0:
+                flags.append(f"{key} = {value:.2f} is negative beyond its interval (±{conf:.2f})")
+                counts["negative"] += 1
+            elif value - conf > 1:
+                flags.append(f"{key} = {value:.2f} is above 1 beyond its interval (±{conf:.2f})")
+                counts["negative"] += 1
+            elif conf > abs(value):
+                flags.append(f"{key} interval ±{conf:.2f} is wider than the index {value:.2f}")
+                counts["wide"] += 1
+        table.at[i, "warning"] = "; ".join(flags)
+    if counts["negative"]:
+        notes.append(
+            f"{counts['negative']} indices are negative (or above 1) beyond their interval (estimates unreliable)"
+        )
+    if counts["wide"]:
+        notes.append(f"{counts['wide']} indices have intervals wider than the index (not distinguishable from 0)")
+    constant = sorted(set(table.loc[table["warning"].str.startswith("constant"), "outcome"]))
+    if constant:
+        notes.append("constant outcome, no indices: " + ", ".join(constant))
+    return notes
 
 
 # --- outcome expressions: a small grammar over runs.csv columns, parsed, never evaluated as Python ---
@@ -882,16 +961,107 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
     return box, x, y
 
 
-def box_report(box) -> str:
-    """Plain-text summary of a PRIM box: coverage, density and limits."""
-    stats = box.peeling_trajectory.iloc[box._cur_box]
-    limits = box.box_lims[box._cur_box]
+def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str, float], Any]:
+    """A PRIM box through the EMA Workbench's own inspection: statistics and restricted dimensions.
+
+    Reads ``PrimBox.inspect(style="data")`` for the selected box: its statistics and the limits
+    of the dimensions it restricts (with the quasi-p-values of Bryant and Lempert 2010, a one-sided
+    binomial test per restricted limit: how likely a box this dense would be by chance without
+    that restriction). Dimensions the box leaves at their sampled range are left out.
+
+    Args:
+        box: An EMA Workbench ``PrimBox`` (as returned by :func:`discover`).
+        resample: When > 0, also run ``PrimBox.resample`` with this many iterations (PRIM on
+            random halves of the data; the global NumPy generator is seeded with ``seed`` and
+            restored afterwards) and report how often each restricted dimension is restricted again
+            in the box of the same coverage and of the same density.
+        seed: Seed for the resampling.
+
+    Returns:
+        ``(stats, limits)``. ``stats``: ``box`` (index on the peeling trajectory), ``base_rate``
+        (share of all runs where the outcome holds), ``cases`` (runs where it holds), ``runs``,
+        ``coverage`` (share of the cases inside the box), ``density`` (share of the box's runs
+        where it holds), ``mass`` (share of all runs inside the box), ``in_box`` (runs inside),
+        ``restricted``. ``limits``: a DataFrame indexed by parameter with ``lower``, ``upper``,
+        ``sampled_low``, ``sampled_high``, ``qp_lower``, ``qp_upper`` (NaN where that side is not
+        restricted) and, with ``resample``, ``reproduce_coverage`` and ``reproduce_density`` (%).
+    """
+    import pandas as pd
+
+    i = int(box._cur_box)
+    stats_row, lims = box.inspect(i, style="data")[0]
+    y = np.asarray(box.prim.y)
+    stats = {
+        "box": i,
+        "base_rate": float(y.mean()),
+        "cases": int(y.sum()),
+        "runs": len(y),
+        "coverage": float(stats_row["coverage"]),
+        "density": float(stats_row["density"]),
+        "mass": float(stats_row["mass"]),
+        "in_box": int(stats_row["n"]),
+        "restricted": int(stats_row["res_dim"]),
+    }
+    lims = lims.droplevel(0, axis=1)
+    init = box.prim.box_init
+    limits = pd.DataFrame(
+        {
+            "lower": lims.iloc[:, 0].astype(float),
+            "upper": lims.iloc[:, 1].astype(float),
+            "sampled_low": [float(init[n].iloc[0]) for n in lims.index],
+            "sampled_high": [float(init[n].iloc[1]) for n in lims.index],
+            "qp_lower": lims.iloc[:, 2].astype(float),
+            "qp_upper": lims.iloc[:, 3].astype(float),
+        },
+        index=pd.Index([str(n) for n in lims.index], name="parameter"),
+    )
+    if resample > 0:
+        import warnings
+
+        state = np.random.get_state()
+        np.random.seed(seed % 2**32)
+        try:
+            with warnings.catch_warnings():  # the library's own deprecation noise
+                warnings.simplefilter("ignore")
+                scores = box.resample(i, iterations=resample)
+        finally:
+            np.random.set_state(state)
+        limits["reproduce_coverage"] = [float(scores.loc[n, "reproduce coverage"]) for n in limits.index]
+        limits["reproduce_density"] = [float(scores.loc[n, "reproduce density"]) for n in limits.index]
+    return stats, limits
+
+
+def box_report(box, resample: int = 0, seed: int = 20161214) -> str:
+    """Plain-text report of a PRIM box (see :func:`box_summary`).
+
+    Base rate, coverage, density, mass and the restricted dimensions only, with their limits,
+    sampled range and quasi-p-values (and how often resampling reproduces them, with ``resample``).
+    """
+    stats, limits = box_summary(box, resample, seed)
     buf = io.StringIO()
     buf.write(
-        f"box {box._cur_box}: coverage {stats['coverage']:.3f}, density {stats['density']:.3f}, "
-        f"mass {stats['mass']:.3f}, restricted dimensions {int(stats['res_dim'])}\n"
+        f"PRIM box {stats['box']} on the peeling trajectory\n"
+        f"  base rate  {stats['base_rate']:.3f}  (outcome true in {stats['cases']} of {stats['runs']} runs)\n"
+        f"  coverage   {stats['coverage']:.3f}  (share of those {stats['cases']} runs inside the box)\n"
+        f"  density    {stats['density']:.3f}  (share of the {stats['in_box']} runs inside the box where it is true)\n"
+        f"  mass       {stats['mass']:.3f}  (share of all runs inside the box)\n"
+        f"  restricted dimensions: {stats['restricted']} (the others keep their sampled range)\n"
     )
-    for col in limits.columns:
-        lo, hi = limits[col].iloc[0], limits[col].iloc[1]
-        buf.write(f"  {col:30s} {lo:10.4g} .. {hi:.4g}\n")
+    width = max([9, *(len(n) for n in limits.index)])
+    head = f"  {'parameter':{width}s} {'box':>21s} {'sampled':>21s} {'qp lower':>9s} {'qp upper':>9s}"
+    if "reproduce_coverage" in limits:
+        head += "  reproduced % (coverage, density)"
+    buf.write(head + "\n")
+
+    def qp(v: float) -> str:
+        return f"{v:9.2g}" if np.isfinite(v) else f"{'-':>9s}"
+
+    for name, r in limits.iterrows():
+        line = (
+            f"  {name:{width}s} {r['lower']:10.4g}..{r['upper']:<9.4g} "
+            f"{r['sampled_low']:10.4g}..{r['sampled_high']:<9.4g} {qp(r['qp_lower'])} {qp(r['qp_upper'])}"
+        )
+        if "reproduce_coverage" in limits:
+            line += f"  {r['reproduce_coverage']:.0f}, {r['reproduce_density']:.0f}"
+        buf.write(line + "\n")
     return buf.getvalue()

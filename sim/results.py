@@ -57,18 +57,104 @@ def _true(value: Any) -> bool:
     return value is True or value == "True" or value == 1
 
 
-def _mean_ci(values: list[float]) -> tuple[float, float, float]:
+#: Two-sided 95 %: the standard normal quantile used by the score intervals.
+Z95 = 1.959964
+
+#: How each interval is computed (the ``method`` column of ``summary.csv`` and ``comparison.csv``).
+METHODS = {
+    "share": "Wilson score",
+    "mean": "Student t",
+    "paired share": "Newcombe hybrid score, paired (1998, method 10)",
+    "paired mean": "paired Student t",
+}
+
+
+def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and its Student t interval (``n - 1`` degrees of freedom).
+
+    The interval is ``mean ± t(1 - (1 - level)/2, n - 1) · sd / sqrt(n)``. With fewer than two
+    values there is no interval (NaN limits); with identical values it has zero width, which is
+    then exact (every replicate gave the same number).
+
+    Args:
+        values: The sample (e.g. one value per replicate, or paired differences).
+        level: Confidence level.
+
+    Returns:
+        ``(mean, low, high)``.
+    """
     n = len(values)
-    mean = sum(values) / n
+    mean = math.fsum(values) / n
     if n < 2:
-        return mean, mean, mean
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = 1.959964 * sd / math.sqrt(n)
+        return mean, math.nan, math.nan
+    from scipy.stats import t
+
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return mean, mean - half, mean + half
 
 
+def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, z: float = Z95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for a difference of paired proportions (1998, method 10).
+
+    Each of ``n`` pairs is a (first, second) pair of yes/no outcomes, counted in the four cells of
+    the paired 2x2 table. The difference is ``p1 - p2`` with ``p1 = (both + first_only) / n`` and
+    ``p2 = (both + second_only) / n``. The interval combines the Wilson score intervals
+    ``(l1, u1)`` and ``(l2, u2)`` of the two marginal shares ("square and add"), corrected for
+    their correlation ``phi``::
+
+        low  = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
+        high = d + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
+
+    where ``phi = (A - n/2) / sqrt(r1 r2 c1 c2)`` if ``A = both·neither - first_only·second_only``
+    exceeds ``n/2``, 0 if ``0 <= A <= n/2``, ``A / sqrt(r1 r2 c1 c2)`` if ``A < 0`` (continuity-corrected
+    phi; 0 when a margin is empty). Unlike the normal (Wald) interval it never has zero width: if
+    every pair moves the same way, or none moves, the Wilson limits of the margins still leave room.
+
+    References: R. G. Newcombe (1998), Improved confidence intervals for the difference between
+    binomial proportions based on paired data, Statistics in Medicine 17, 2635-2650; worked
+    examples in Fagerland, Lydersen and Laake (2017), Statistical Analysis of Contingency Tables,
+    chapter 8.
+
+    Args:
+        both: Pairs with yes in both.
+        first_only: Pairs with yes in the first only.
+        second_only: Pairs with yes in the second only.
+        neither: Pairs with no in both.
+        z: Standard normal quantile (1.96 for 95 %).
+
+    Returns:
+        ``(low, high)`` for ``p1 - p2``.
+    """
+    n = both + first_only + second_only + neither
+    if n == 0:
+        return (-1.0, 1.0)
+    k1, k2 = both + first_only, both + second_only
+    p1, p2 = k1 / n, k2 / n
+    l1, u1 = wilson(k1, n, z)
+    l2, u2 = wilson(k2, n, z)
+    margins = k1 * (n - k1) * k2 * (n - k2)
+    a = both * neither - first_only * second_only
+    if margins == 0 or 0 <= a <= n / 2:
+        phi = 0.0
+    else:
+        phi = (a - n / 2 if a > n / 2 else a) / math.sqrt(margins)
+    d = p1 - p2
+    low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    high = d + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
 def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
-    """Outcome shares (Wilson 95 %) and means (normal 95 %) over replicates."""
+    """Outcome shares and means over replicates, each with a 95 % interval.
+
+    Shares (``kind == "share"``) get the Wilson score interval; means (``kind == "mean"``) the
+    Student t interval with ``n - 1`` degrees of freedom (:func:`t_interval`). The ``method``
+    column names the interval.
+
+    Returns:
+        One row per outcome: ``outcome, label, kind, value, ci_low, ci_high, n, method``.
+    """
     out = []
     for name, (label, test) in binary_outcomes(vocab).items():
         k = sum(bool(test(r)) for r in rows)
@@ -82,10 +168,11 @@ def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
                 "ci_low": lo,
                 "ci_high": hi,
                 "n": len(rows),
+                "method": METHODS["share"],
             }
         )
     for name, label in CONTINUOUS.items():
-        mean, lo, hi = _mean_ci([float(r[name]) for r in rows])
+        mean, lo, hi = t_interval([float(r[name]) for r in rows])
         out.append(
             {
                 "outcome": name,
@@ -95,29 +182,61 @@ def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
                 "ci_low": lo,
                 "ci_high": hi,
                 "n": len(rows),
+                "method": METHODS["mean"],
             }
         )
     return pd.DataFrame(out)
 
 
 def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
-    """Paired comparison on common random numbers: difference and its 95 % interval."""
+    """Paired comparison on common random numbers: variant minus baseline with a 95 % interval.
+
+    Replicate ``r`` of the baseline and of the variant share their seed, so they form a pair.
+    Shares: the difference of the paired proportions with Newcombe's hybrid score interval
+    (:func:`newcombe_paired`), which has width even when every pair moves the same way. Means:
+    the mean of the paired differences with a Student t interval (:func:`t_interval`).
+
+    Returns:
+        One row per outcome: ``outcome, label, kind`` (``share`` or ``mean``), ``baseline``,
+        ``variant``, ``difference``, ``ci_low``, ``ci_high``, ``n`` (pairs) and ``method``.
+    """
     out = []
-    outcomes = [(n, lab, lambda r, t=t: float(bool(t(r)))) for n, (lab, t) in binary_outcomes(vocab).items()]
-    outcomes += [(n, lab, lambda r, n=n: float(r[n])) for n, lab in CONTINUOUS.items()]
-    for name, label, value in outcomes:
-        b = [value(r) for r in base]
-        v = [value(r) for r in variant]
-        diff, lo, hi = _mean_ci([y - x for x, y in zip(b, v, strict=True)])
+    n = len(base)
+    for name, (label, test) in binary_outcomes(vocab).items():
+        b = [bool(test(r)) for r in base]
+        v = [bool(test(r)) for r in variant]
+        cells = Counter(zip(v, b, strict=True))
+        lo, hi = newcombe_paired(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
         out.append(
             {
                 "outcome": name,
                 "label": label,
-                "baseline": sum(b) / len(b),
-                "variant": sum(v) / len(v),
+                "kind": "share",
+                "baseline": sum(b) / n,
+                "variant": sum(v) / n,
+                "difference": (sum(v) - sum(b)) / n,
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": n,
+                "method": METHODS["paired share"],
+            }
+        )
+    for name, label in CONTINUOUS.items():
+        b = [float(r[name]) for r in base]
+        v = [float(r[name]) for r in variant]
+        diff, lo, hi = t_interval([y - x for x, y in zip(b, v, strict=True)])
+        out.append(
+            {
+                "outcome": name,
+                "label": label,
+                "kind": "mean",
+                "baseline": math.fsum(b) / n,
+                "variant": math.fsum(v) / n,
                 "difference": diff,
                 "ci_low": lo,
                 "ci_high": hi,
+                "n": n,
+                "method": METHODS["paired mean"],
             }
         )
     return pd.DataFrame(out)
@@ -154,7 +273,7 @@ class Results:
         return self.rows[self.rows["scenario"] == name].to_dict("records")
 
     def summary(self) -> pd.DataFrame:
-        """Outcome shares and means with 95 % intervals, per scenario."""
+        """Outcome shares (Wilson) and means (Student t) with 95 % intervals, per scenario (see :func:`summarise`)."""
         return pd.concat(
             [summarise(self._rows_of(sc.name), sc.params.vocab).assign(scenario=sc.name) for sc in self.scenarios]
         )
@@ -188,7 +307,9 @@ class Results:
                     if len(self.votes)
                     else self.votes
                 )
-                figs[f"{stem}-timeline"] = plots.negotiation_timeline(self.events[mine], votes, sc, sc.name)
+                figs[f"{stem}-timeline"] = plots.negotiation_timeline(
+                    self.events[mine], votes, sc, f"{sc.name}: one representative replicate (the most common outcome)"
+                )
             figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
         return figs
 
@@ -326,8 +447,10 @@ def compare(
         source: Named in errors about a variant's parameters.
 
     Returns:
-        One row per (variant, outcome): baseline, variant, difference and its 95 % interval.
-        ``attrs`` holds ``scenario`` (the loaded baseline) and ``execution``.
+        One row per (variant, outcome): baseline, variant, difference and its 95 % interval
+        (Newcombe's paired hybrid score interval for shares, a paired t interval for means; the
+        ``method`` column says which; see :func:`compare_rows`), ``n`` pairs, ``variant_name``
+        and ``overrides``. ``attrs`` holds ``scenario`` (the loaded baseline) and ``execution``.
 
     Example:
         >>> compare("vaernesregionen", {"admin_only": {"allow.board_host": False}}, replicates=100)

@@ -1,0 +1,177 @@
+"""Every figure the CLI writes, for the three pilots, is readable at 1600 px.
+
+No text overlaps another or leaves the figure.
+
+The figures are rendered as ``run``, ``compare``, ``sensitivity`` and ``discover`` write them
+(a few replicates each). The check records every text element actually drawn (tick labels,
+titles, legend entries, annotations...), ignoring empty ones, and compares their bounding boxes
+in pixels with a tolerance of 1 px (so tick labels may touch, but not overlap). Texts that belong
+to an axes (data labels) must also stay inside that axes.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")  # the test process only; sim.plots itself changes no global setting
+
+import matplotlib.text as mtext  # noqa: E402
+
+from sim import plots  # noqa: E402
+
+PILOTS = ["fjellregionen", "vaernesregionen", "fosen"]
+WIDTH = 1600  # px
+TOLERANCE = 1.0  # px
+
+
+def drawn_texts(fig, width: int = WIDTH) -> list[tuple[mtext.Text, object]]:
+    """Draw ``fig`` at ``width`` pixels and return every visible, non-empty text with its box."""
+    fig.set_dpi(width / fig.get_figwidth())
+    seen: list[tuple[mtext.Text, object]] = []
+    original = mtext.Text.draw
+
+    def record(self, renderer):
+        original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            seen.append((self, self.get_window_extent(renderer)))
+
+    mtext.Text.draw = record
+    try:
+        fig.canvas.draw()
+    finally:
+        mtext.Text.draw = original
+    return seen
+
+
+def _outside(inner, outer, tol: float = TOLERANCE) -> bool:
+    return (
+        inner.x0 < outer.x0 - tol or inner.y0 < outer.y0 - tol or inner.x1 > outer.x1 + tol or inner.y1 > outer.y1 + tol
+    )
+
+
+def text_problems(fig, width: int = WIDTH, tol: float = TOLERANCE) -> list[str]:
+    """Overlapping texts, texts outside the figure and data labels outside their axes."""
+    texts = drawn_texts(fig, width)
+    problems = []
+    for text, box in texts:
+        if _outside(box, fig.bbox, tol):
+            problems.append(f"outside the figure: {text.get_text()!r}")
+        ax = text.axes
+        if ax is not None and text in ax.texts and _outside(box, ax.bbox, tol):
+            problems.append(f"outside its axes: {text.get_text()!r}")
+    for (t1, b1), (t2, b2) in itertools.combinations(texts, 2):
+        w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
+        h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
+        if w > tol and h > tol:
+            problems.append(f"overlap ({w:.0f} x {h:.0f} px): {t1.get_text()!r} / {t2.get_text()!r}")
+    return problems
+
+
+def test_the_check_finds_an_overlap():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.text(0.5, 0.5, "one label")
+    ax.text(0.52, 0.5, "another label")
+    ax.text(0.9, 0.1, "runs past the axes")
+    ax.set_title("")  # empty texts are ignored
+    problems = text_problems(fig)
+    plt.close(fig)
+    assert any(p.startswith("overlap") for p in problems)
+    assert any("outside its axes" in p for p in problems)
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    """Every figure the CLI writes, keyed by file stem."""
+    import warnings
+
+    from sim.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
+    from sim.results import compare, run_scenarios
+
+    figs = dict(run_scenarios(PILOTS, replicates=4, workers=1, progress=False).plots())
+    table = compare(
+        "vaernesregionen",
+        {"admin_only": {"allow.board_host": False}, "one_sector": {"agenda": "sector_by_sector"}},
+        replicates=6,
+        workers=1,
+        progress=False,
+    )
+    figs["comparison"] = plots.comparison(table, "Værnesregionen: variants against baseline")
+    params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
+    for method, samples in (("sobol", 8), ("morris", 4)):
+        t = sensitivity("vaernesregionen", params, method, samples, 2, workers=1, progress=False)
+        figs[f"indices-{method}"] = plots.sensitivity(t, f"{method.capitalize()} indices, vaernesregionen")
+    out = tmp_path_factory.mktemp("sweep") / "w"
+    run_sweep(out, "vaernesregionen", params, 40, 3, workers=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        box, _, _ = discover(out, "stalled")
+    stats, limits = box_summary(box)
+    figs["prim-trajectory"] = plots.prim_tradeoff(box, "PRIM for 'stalled': peeling trajectory")
+    figs["prim-box"] = plots.prim_box(stats, limits, "PRIM for 'stalled'")
+    yield figs
+    import matplotlib.pyplot as plt
+
+    for fig in figs.values():
+        plt.close(fig)
+
+
+EXPECTED = [
+    *(f"{p}-{kind}" for p in PILOTS for kind in ("outcomes", "fan-charts", "timeline", "map")),
+    "comparison",
+    "indices-sobol",
+    "indices-morris",
+    "prim-trajectory",
+    "prim-box",
+]
+
+
+@pytest.mark.slow
+def test_every_cli_figure_is_rendered(figures):
+    assert sorted(figures) == sorted(EXPECTED)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED)
+def test_no_text_overlaps_or_leaves_the_figure(figures, name):
+    problems = text_problems(figures[name])
+    assert not problems, f"{name}: " + "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED)
+def test_text_is_readable_at_1600_px(figures, name):
+    heights = [box.height for _, box in drawn_texts(figures[name])]
+    assert min(heights) >= 12, f"{name}: smallest text {min(heights):.1f} px high at {WIDTH} px width"
+
+
+@pytest.mark.slow
+def test_labels_are_plain_language(figures):
+    from sim.vocab import Cause
+
+    codes = {"admin_host", "board_host", "governance_dispute", *(str(c) for c in Cause)}
+    for name, fig in figures.items():
+        for text, _ in drawn_texts(fig):
+            assert not any(code in text.get_text() for code in codes), f"{name}: raw code in {text.get_text()!r}"
+
+
+def test_importing_plots_changes_no_global_setting():
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; before = matplotlib.get_backend(); rc = dict(matplotlib.rcParams); import sim.plots; "
+        "assert matplotlib.get_backend() == before; assert dict(matplotlib.rcParams) == rc"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_cause_has_a_plain_label():
+    from sim.vocab import Cause
+
+    assert set(plots.CAUSES) == set(Cause)
+    assert all("_" not in label for label in plots.CAUSES.values())
