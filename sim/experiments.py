@@ -410,15 +410,7 @@ def run_sweep(
     path, overrides = resolve_path(scenario), dict(overrides or {})
     base = load_scenario(path, overrides)
     check_params(params, overrides)
-    spec = {
-        "scenario": str(path.resolve()),
-        "params": [asdict(p) for p in params],
-        "samples": samples,
-        "replicates": replicates,
-        "method": method,
-        "seed": seed,
-        "overrides": overrides,
-    }
+    spec = _spec(path, params, samples, replicates, method, seed, overrides)
     out = Path(os.path.abspath(out))
     final = out / "runs.csv"
     if resume and _complete(out, spec, force):
@@ -454,6 +446,27 @@ def run_sweep(
         if trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
     return final
+
+
+def _spec(
+    path: Path,
+    params: list[Uncertainty],
+    samples: int,
+    replicates: int,
+    method: str,
+    seed: int,
+    overrides: dict[str, Any],
+) -> dict[str, Any]:
+    """What defines a sweep (``sweep.json``): a resume must match it exactly."""
+    return {
+        "scenario": str(path.resolve()),
+        "params": [asdict(p) for p in params],
+        "samples": samples,
+        "replicates": replicates,
+        "method": method,
+        "seed": seed,
+        "overrides": overrides,
+    }
 
 
 def _complete(out: Path, spec: dict[str, Any], force: bool) -> bool:
@@ -574,8 +587,6 @@ def sensitivity(
         and ``warnings`` (table-level sentences).
     """
     import pandas as pd
-    from SALib.analyze import morris as morris_analyze
-    from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
@@ -602,39 +613,9 @@ def sensitivity(
             )
         ]
     )
-    out = []
-    for name, y in _outcomes(rows).items():
-        if np.std(y) == 0:  # a constant outcome has no variance to apportion
-            out += [
-                {"outcome": name, "parameter": p.name, "warning": f"constant ({y[0]:.3g}) in every sample: no index"}
-                for p in params
-            ]
-            continue
-        if method == "sobol":
-            si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
-            for i, p in enumerate(params):
-                out.append(
-                    {
-                        "outcome": name,
-                        "parameter": p.name,
-                        "S1": si["S1"][i],
-                        "S1_conf": si["S1_conf"][i],
-                        "ST": si["ST"][i],
-                        "ST_conf": si["ST_conf"][i],
-                    }
-                )
-        else:
-            si = morris_analyze.analyze(problem, unit, y, num_levels=4, seed=seed)
-            for i, p in enumerate(params):
-                out.append(
-                    {
-                        "outcome": name,
-                        "parameter": p.name,
-                        "mu_star": si["mu_star"][i],
-                        "mu_star_conf": si["mu_star_conf"][i],
-                        "sigma": si["sigma"][i],
-                    }
-                )
+    out = [
+        entry for name, y in _outcomes(rows).items() for entry in _indices(problem, params, method, unit, name, y, seed)
+    ]
     table = pd.DataFrame(out)
     if "warning" not in table:
         table["warning"] = ""
@@ -642,6 +623,25 @@ def sensitivity(
     warnings = sobol_warnings(table, samples) if method == "sobol" else []
     table.attrs.update(runs=len(rows), execution=execution, samples=samples, warnings=warnings)
     return table
+
+
+def _indices(problem: dict, params: list[Uncertainty], method: str, unit, name: str, y, seed: int) -> list[dict]:
+    """One outcome's Sobol (S1, ST) or Morris (mu*, sigma) indices per parameter, as table rows."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    if np.std(y) == 0:  # a constant outcome has no variance to apportion
+        return [
+            {"outcome": name, "parameter": p.name, "warning": f"constant ({y[0]:.3g}) in every sample: no index"}
+            for p in params
+        ]
+    if method == "sobol":
+        si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    else:
+        si = morris_analyze.analyze(problem, unit, y, num_levels=4, seed=seed)
+        keys = ("mu_star", "mu_star_conf", "sigma")
+    return [{"outcome": name, "parameter": p.name, **{k: si[k][i] for k in keys}} for i, p in enumerate(params)]
 
 
 #: Fewer Saltelli base samples than this give Sobol indices too uncertain to rank parameters.

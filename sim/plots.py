@@ -347,24 +347,8 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
     words. The legend sits outside the data, on the right.
     """
     names = scenario.names
-    rows = {n: i for i, n in enumerate(names)}
-    exits = events[events["kind"] == EventKind.EXIT] if len(events) else pd.DataFrame()
-    months = sorted(set(events["month"])) if len(events) else []
-    entries = []
-    for number, month in enumerate(months, start=1):
-        mine = events[events["month"] == month]
-        text = "; ".join(dict.fromkeys(describe_event(e, scenario, votes) for _, e in mine.iterrows()))
-        entries.append((number, month, text))
-    width = 12.0
-    lines = [
-        textwrap.fill(
-            f"{number:>2d}. {pd.Period(month, 'M').strftime('%b %Y')}: {text}",
-            118,
-            subsequent_indent="      ",
-            break_on_hyphens=False,
-        )
-        for number, month, text in entries
-    ]
+    entries, lines = _timeline_entries(events, votes, scenario)
+    months = [month for _, month, _ in entries]
     n_lines = sum(line.count("\n") + 1 for line in lines)
     span = (scenario.horizon - scenario.start + 1) or 1
     gap = max(1.0, math.ceil(span * 0.42 / 8.0))  # a number badge is ~0.4 in wide on ~8 in of axis
@@ -373,54 +357,15 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
     heights = [0.32 * n_levels + 0.25, 0.42 * len(names) + 0.6, 0.165 * n_lines + 0.1]
     with _style() as plt:
         fig, (strip, ax, notes) = plt.subplots(
-            3,
-            1,
-            figsize=(width, sum(heights) + 1.3),
-            layout="constrained",
-            gridspec_kw={"height_ratios": heights},
+            3, 1, figsize=(12.0, sum(heights) + 1.3), layout="constrained", gridspec_kw={"height_ratios": heights}
         )
         strip.sharex(ax)
         pad = pd.Timedelta(days=30.4 * gap / 2)  # room for a number badge at either end
         ax.set_xlim(_month_date(scenario.start) - pad, _month_date(scenario.horizon + 1) + pad)
-        pilot_end = _month_date(scenario.pilot_end + 1)
         for a in (strip, ax):
-            a.axvline(pilot_end, color="black", lw=1.0, ls=":", zorder=1)
-        for (number, month, _), level in zip(entries, levels, strict=True):
-            kinds = set(events.loc[events["month"] == month, "kind"])
-            label, colour = next((TIMELINE_MARKS[k] for k in TIMELINE_MARKS if k in kinds), OTHER_STEP)
-            when = _month_date(month)
-            ax.axvline(when, color=colour, lw=1.2, alpha=0.8, zorder=1, label=label)
-            strip.vlines(when, level - 0.3, n_levels, color=colour, lw=1.2, alpha=0.8)
-            strip.text(
-                when,
-                level,
-                str(number),
-                ha="center",
-                va="center",
-                fontsize=8.5,
-                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour},
-            )
-        for _, v in votes.iterrows():
-            yes = v["vote"] == "yes"
-            ax.scatter(
-                _month_date(v["month"]),
-                rows[v["municipality"]],
-                marker="o" if yes else "X",
-                s=70,
-                zorder=3,
-                color=PALETTE[0] if yes else PALETTE[2],
-                label="votes yes" if yes else "votes no",
-            )
-        for _, e in exits.iterrows():
-            ax.scatter(
-                _month_date(e["month"]),
-                rows[e["municipality"]] - 0.36,
-                marker="v",
-                s=45,
-                color="black",
-                zorder=4,
-                label="leaves the project",
-            )
+            a.axvline(_month_date(scenario.pilot_end + 1), color="black", lw=1.0, ls=":", zorder=1)
+        _draw_steps(strip, ax, events, entries, levels, n_levels)
+        _draw_votes(ax, votes, events, {n: i for i, n in enumerate(names)})
         ax.plot([], [], color="black", lw=1.0, ls=":", label="end of the pilot")
         ax.set_yticks(range(len(names)), names)
         ax.set_ylim(len(names) - 0.5, -0.75)
@@ -441,6 +386,71 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
         keys = sorted(unique, key=lambda k: order.index(k) if k in order else len(order))
         fig.legend([unique[k] for k in keys], keys, loc="outside right upper", frameon=False)
     return fig
+
+
+def _timeline_entries(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario):
+    """Numbered steps (one per month with events) and their wrapped plain-language lines."""
+    months = sorted(set(events["month"])) if len(events) else []
+    entries = []
+    for number, month in enumerate(months, start=1):
+        mine = events[events["month"] == month]
+        text = "; ".join(dict.fromkeys(describe_event(e, scenario, votes) for _, e in mine.iterrows()))
+        entries.append((number, month, text))
+    lines = [
+        textwrap.fill(
+            f"{number:>2d}. {pd.Period(month, 'M').strftime('%b %Y')}: {text}",
+            118,
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+        for number, month, text in entries
+    ]
+    return entries, lines
+
+
+def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int) -> None:
+    """The numbered step badges on the strip and a line per step through the vote rows."""
+    for (number, month, _), level in zip(entries, levels, strict=True):
+        kinds = set(events.loc[events["month"] == month, "kind"])
+        label, colour = next((TIMELINE_MARKS[k] for k in TIMELINE_MARKS if k in kinds), OTHER_STEP)
+        when = _month_date(month)
+        ax.axvline(when, color=colour, lw=1.2, alpha=0.8, zorder=1, label=label)
+        strip.vlines(when, level - 0.3, n_levels, color=colour, lw=1.2, alpha=0.8)
+        strip.text(
+            when,
+            level,
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour},
+        )
+
+
+def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, int]) -> None:
+    """Each council's votes (yes dot, no cross) and its exit (a triangle above the vote)."""
+    for _, v in votes.iterrows():
+        yes = v["vote"] == "yes"
+        ax.scatter(
+            _month_date(v["month"]),
+            rows[v["municipality"]],
+            marker="o" if yes else "X",
+            s=70,
+            zorder=3,
+            color=PALETTE[0] if yes else PALETTE[2],
+            label="votes yes" if yes else "votes no",
+        )
+    exits = events[events["kind"] == EventKind.EXIT] if len(events) else pd.DataFrame()
+    for _, e in exits.iterrows():
+        ax.scatter(
+            _month_date(e["month"]),
+            rows[e["municipality"]] - 0.36,
+            marker="v",
+            s=45,
+            color="black",
+            zorder=4,
+            label="leaves the project",
+        )
 
 
 def _month_index(month: str) -> int:

@@ -256,30 +256,7 @@ def run_corners(
         for entry in evaluate(stories, {(case, ()): runs})["patterns"]:
             scored[(corner.name if corner else None, entry["id"])] = entry
     baseline = {p.id: scored[(None, p.id)]["share"] for p in patterns}
-    rows = []
-    for k in corners:
-        for p in patterns:
-            rerun = k.affects(p.case)
-            entry = scored[(k.name if rerun else None, p.id)]
-            rows.append(
-                {
-                    "corner": k.name,
-                    "kind": k.kind,
-                    "key": k.key,
-                    "case": k.case or "",
-                    "side": k.side,
-                    "baseline_value": k.baseline,
-                    "value": k.value,
-                    "story": p.id,
-                    "story_case": p.case,
-                    "share": entry["share"],
-                    "ci_low": entry["ci95"][0],
-                    "ci_high": entry["ci95"][1],
-                    "baseline_share": baseline[p.id],
-                    "change": round(entry["share"] - baseline[p.id], 12),
-                    "rerun": rerun,
-                }
-            )
+    rows = [_row(k, p, scored, baseline) for k in corners for p in patterns]
     return Robustness(
         pd.DataFrame(rows),
         baseline,
@@ -289,6 +266,29 @@ def run_corners(
         len(groups) * replicates,
         round(time.perf_counter() - t0, 2),
     )
+
+
+def _row(k: Corner, p: Pattern, scored: dict, baseline: dict[str, float]) -> dict[str, Any]:
+    """One (corner, story) row of the table; a corner that moves nothing of the story's case keeps the baseline."""
+    rerun = k.affects(p.case)
+    entry = scored[(k.name if rerun else None, p.id)]
+    return {
+        "corner": k.name,
+        "kind": k.kind,
+        "key": k.key,
+        "case": k.case or "",
+        "side": k.side,
+        "baseline_value": k.baseline,
+        "value": k.value,
+        "story": p.id,
+        "story_case": p.case,
+        "share": entry["share"],
+        "ci_low": entry["ci95"][0],
+        "ci_high": entry["ci95"][1],
+        "baseline_share": baseline[p.id],
+        "change": round(entry["share"] - baseline[p.id], 12),
+        "rerun": rerun,
+    }
 
 
 def robustness(
