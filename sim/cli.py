@@ -187,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--force",
         action="store_true",
-        help="replace --out if it is a previous result folder of this program (anything else is never deleted)",
+        help="replace --out if it is a previous result folder of this program, and --json/--markdown files "
+        "that this program did not write",
     )
 
     r = _command(
@@ -419,7 +420,7 @@ def _write_metadata(folder: Path, scenarios, args, started: datetime, execution,
 # --- commands -------------------------------------------------------------------------------------
 def cmd_validate(args) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
-    from sim.output import OutputFolder, check_output_file
+    from sim.output import PROGRAM, OutputFolder, check_output_file
     from sim.runner import DETAIL_BYTES, ROW_BYTES, check_fits
     from sim.validation import format_table, load_patterns, pattern_cases, validate
 
@@ -431,13 +432,19 @@ def cmd_validate(args) -> dict[str, Any]:
     if robust and args.null not in ("none", "all"):
         raise InputError("--null", args.null, "--robustness moves inputs of the full model; use --null none or all")
 
+    markers = {"--json": f'"program": "{PROGRAM}"', "--markdown": "# Validation (generated)"}
     files = {
-        opt: check_output_file(getattr(args, name), opt)
+        opt: check_output_file(getattr(args, name), opt, markers[opt], getattr(args, "force", False))
         for opt, name in (("--json", "json"), ("--markdown", "markdown"))
         if getattr(args, name, None)
     }
     if len(set(files.values())) < len(files):
         raise InputError("--markdown", str(files["--markdown"]), "is the same file as --json")
+    if out_dir is not None:
+        target = Path(os.path.realpath(out_dir))
+        for opt, path in files.items():
+            if path == target or target in path.parents:
+                raise InputError(opt, str(path), "is --out or inside it; write it elsewhere")
     check_fits(args.replicates * len(pattern_cases(load_patterns())), ROW_BYTES, "--replicates", str(args.replicates))
     if robust:
         check_fits(args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
@@ -484,10 +491,10 @@ def _write_validation_files(
 ) -> None:
     import json
 
-    from sim.output import write_text_atomic
+    from sim.output import PROGRAM, write_text_atomic
 
     if "--json" in files:
-        data = {k: v for k, v in result.items() if k != "rows"}
+        data = {"program": PROGRAM, **{k: v for k, v in result.items() if k != "rows"}}
         if robust is not None:
             data["robustness"] = robust.to_dict()
         write_text_atomic(files["--json"], json.dumps(data, indent=2) + "\n")
@@ -910,6 +917,20 @@ def cmd_show(args) -> None:
             print(f"#   {key} = {est.value:g} ({est.low:g}-{est.high:g}): {est.source}")
 
 
+def _check_centre(path: Path, centre: dict[str, Any]) -> None:
+    """Every key of a calibration centre is a calibrated parameter with an allowed value."""
+    from sim.calibration import CALIBRATED
+    from sim.params import by_name, suggest
+
+    for key, value in centre.items():
+        if key not in CALIBRATED:
+            raise InputError(path, key, "not a calibrated parameter" + suggest(key, CALIBRATED))
+        spec = by_name()[key]
+        problem = spec.check(float(value) if spec.kind == "float" and type(value) is int else value)
+        if problem:
+            raise InputError(path, key, problem)
+
+
 def cmd_calibrate(args) -> None:
     """Search for the shared values under which the primary stories emerge (``sim.calibration``)."""
     import json
@@ -925,6 +946,7 @@ def cmd_calibrate(args) -> None:
             raise InputError(args.centre, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
         if not isinstance(centre, dict):
             raise InputError(args.centre, "--centre", "expected a JSON object of parameters")
+        _check_centre(args.centre, centre)
     out = OutputFolder(args.out or Path("results") / f"calibration-{_stamp()}", args.force)
     started = datetime.now()
     from sim.scenario import load_scenario

@@ -86,6 +86,7 @@ class Uncertainty:
             values = np.exp(np.log(self.low) + unit * (np.log(self.high) - np.log(self.low)))
         else:
             values = self.low + unit * (self.high - self.low)
+        values = np.clip(values, self.low, self.high)  # exp(log(x)) may overshoot the range by an ulp
         return np.rint(values) if BY_NAME[self.name].kind == "int" else values
 
 

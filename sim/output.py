@@ -285,13 +285,27 @@ class OutputFolder:
         return self.tmp  # pragma: no cover - ten thousand siblings
 
 
-def check_output_file(path: Path, source: str) -> Path:
+def check_output_file(path: Path, source: str, marker: str | None = None, force: bool = False) -> Path:
     """Check before any work that ``path`` can be written as a file; return it absolute.
 
+    Args:
+        path: The file to write.
+        source: The option named in errors.
+        marker: Text that a file this program wrote starts with (within its first 400 characters);
+            an existing non-empty file without it is refused unless ``force``: a user's own file is
+            never overwritten by mistake.
+        force: Replace an existing file whatever it holds.
+
     Raises:
-        InputError: the path is a folder, its folder does not exist, or it cannot be written.
+        InputError: the path is a folder, its folder does not exist, it cannot be written, or it
+            holds something this program did not write.
     """
     path = Path(os.path.realpath(path))  # write through a symbolic link, not over it
+    if marker and not force and path.is_file() and path.stat().st_size:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(400)
+        if marker not in head:
+            raise _refuse(path, source, "exists and was not written by this program (use --force to replace it)")
     if path.is_dir():
         raise _refuse(path, source, "is a folder; give a file name")
     if path.exists() and not path.is_file():

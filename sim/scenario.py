@@ -213,9 +213,17 @@ class _Reader:
         key = self.key(name)
         if isinstance(raw, dict):
             er = _Reader(self.path, raw, f"{key}.", ("value", "low", "high", "source"), {}, {})
-            est = Estimate(er.number("value"), er.number("low"), er.number("high"), er.get("source", str))
+            for k in ("value", "low", "high"):
+                if k not in raw:
+                    raise InputError(self.path, er.key(k), "missing key")
+            numbers = {k: er._number(er.key(k), raw[k]) for k in ("value", "low", "high")}
+            est = Estimate(numbers["value"], numbers["low"], numbers["high"], er.get("source", str))
             if not est.low <= est.value <= est.high:
                 raise InputError(self.path, key, "an estimate needs low <= value <= high")
+            for side in ("low", "high"):
+                v = numbers[side]
+                if low is not None and v < low or high is not None and v > high:
+                    raise InputError(self.path, f"{key}.{side}", f"{v:g} is outside {low:g} to {high:g}")
             self.estimates[key] = est
             value = self.moved.get(key, est.value)
         else:
@@ -340,8 +348,10 @@ class _ScenarioFile:
             mr.prefix = f"municipality.{name}."
             if name in self.names:
                 raise InputError(self.path, f"municipality.{name}", "defined twice")
-            place = geo.select_places([mr.get("knr", str)])[0] if "knr" in m else None
+            place = self.place(mr, "population" in m) if "knr" in m else None
             if place:
+                if place.knr in (p.knr for p in places.values()):
+                    raise InputError(self.path, mr.key("knr"), f"{place.knr} is also another member's number")
                 places[name] = place
             population = mr.number("population", 1.0, 1e8, default=place.population if place else ...)
             county = mr.get("county", str, place.county if place else ...)
@@ -357,6 +367,18 @@ class _ScenarioFile:
         if len(munis) < 2:
             raise InputError(self.path, "municipality", "a region needs at least two municipalities")
         return munis, places
+
+    def place(self, mr: _Reader, has_population: bool) -> Any:
+        """The data file's municipality with this 2016 number (a population in the file overrides the data's)."""
+        knr = mr.get("knr", str).strip()
+        places = geo.load_places()
+        if knr not in places:
+            raise InputError(
+                self.path, mr.key("knr"), f"no municipality numbered {knr!r} in 2016 (data/kommuner-2016.csv)"
+            )
+        if not has_population and math.isnan(places[knr].population):
+            raise InputError(self.path, mr.key("knr"), f"the data file has no population for {knr}; give population")
+        return places[knr]
 
     def dates(self, r: _Reader) -> tuple[int, int, int, int, int]:
         """Start, pilot end, horizon, reform start and deadline, in order."""
@@ -407,6 +429,15 @@ class _ScenarioFile:
             raise InputError(self.path, key, f"{value!r} is not a municipality of this scenario" + hint)
         return value
 
+    def distinct(self, values: list, key: str, at_least: int) -> tuple[str, ...]:
+        """Members named at most once each, at least ``at_least`` of them."""
+        names = tuple(self.member(x, key) for x in values)
+        if len(set(names)) < len(names):
+            raise InputError(self.path, key, "a member is named twice")
+        if len(names) < at_least:
+            raise InputError(self.path, key, f"expected at least {at_least} member{'s' if at_least > 1 else ''}")
+        return names
+
     def sectors_of(self, values: Any, key: str) -> list[int]:
         if not isinstance(values, list) or not values:
             raise InputError(self.path, key, f"expected a list of sectors, got {values!r}")
@@ -419,7 +450,7 @@ class _ScenarioFile:
         out = []
         for i, post in enumerate(self.top.table_list("shared_post")):
             pr = self.reader(post, f"shared_post[{i}].", ("members", "sector", "source"))
-            members = tuple(self.member(x, pr.key("members")) for x in pr.get("members", list))
+            members = self.distinct(pr.get("members", list), pr.key("members"), at_least=2)
             out.append((members, self.sectors_of([pr.get("sector", str)], pr.key("sector"))[0]))
             pr.get("source", str)
         return tuple(out)
@@ -440,8 +471,11 @@ class _ScenarioFile:
             kind = er.get("kind", str)
             if kind not in REFORM_KINDS:
                 raise InputError(self.path, er.key("kind"), f"expected one of {', '.join(REFORM_KINDS)}, got {kind!r}")
-            parties = tuple(self.member(x, er.key("parties")) for x in er.get("parties", list))
-            outsiders = tuple(str(x) for x in er.get("outsiders", list, []))
+            parties = self.distinct(er.get("parties", list), er.key("parties"), at_least=1)
+            outsiders = er.get("outsiders", list, [])
+            if not all(isinstance(x, str) and x.strip() and x not in self.names for x in outsiders):
+                raise InputError(self.path, er.key("outsiders"), "expected names of non-members")
+            outsiders = tuple(outsiders)
             er.get("source", str)
             events.append(ReformEvent(er.month("date"), kind, parties, outsiders))
         return tuple(events)

@@ -353,3 +353,103 @@ def test_distances_far_from_the_triangle_inequality_give_one_warning_line(tmp_pa
     warnings = [x for x in res.stderr.splitlines() if x.startswith("warning:")]
     assert len(warnings) == 1, res.stderr
     assert "Os-Holtålen" in warnings[0] or "Holtålen-Os" in warnings[0], res.stderr
+
+
+KNR = """[region]
+name = "Numbered"
+description = "x"
+start = "2014-01"
+pilot_end = "2015-12"
+horizon = "2016-06"
+leader = "external"
+consultant = false
+politicians_in_steering_group = false
+council_stages = 1
+cooperation_history = 0.5
+reform_start = "2014-06"
+reform_deadline = "2015-06"
+
+[[municipality]]
+name = "A"
+knr = "1714"
+source = "t"
+
+[[municipality]]
+name = "B"
+knr = "1664"
+source = "t"
+
+[[municipality]]
+name = "C"
+knr = "1665"
+source = "t"
+"""
+
+HOSTILE_FILES = [
+    (
+        '[[municipality]]\nname = "C"',
+        '[[shared_post]]\nmembers = ["A", "A"]\nsector = "agriculture"\nsource = "s"\n\n[[municipality]]\nname = "C"',
+        ["shared_post[0].members", "named twice"],
+    ),
+    ('knr = "1664"', 'knr = "1714"', ["municipality.B.knr", "another member"]),
+    ('knr = "1664"', 'knr = "9999"', ["municipality.B.knr", "no municipality numbered"]),
+    (
+        "council_stages = 1",
+        'council_stages = { value = { value = 2 }, low = 1, high = 3, source = "s" }',
+        ["council_stages.value", "expected a number"],
+    ),
+    (
+        "council_stages = 1",
+        'council_stages = { value = 1, low = -1, high = 3, source = "s" }',
+        ["council_stages.low", "outside"],
+    ),
+    (
+        '[[municipality]]\nname = "C"',
+        '[[reform_event]]\ndate = "2015-01"\nkind = "talks"\nparties = []\n'
+        'source = "s"\n\n[[municipality]]\nname = "C"',
+        ["reform_event[0].parties", "at least 1"],
+    ),
+]
+
+
+@pytest.mark.parametrize("old,new,needles", HOSTILE_FILES)
+def test_hostile_scenario_files_numbered_members(tmp_path, old, new, needles):
+    path = tmp_path / "numbered.toml"
+    text = KNR.replace(old, new, 1)
+    assert text != KNR
+    path.write_text(text, encoding="utf-8")
+    res = cli("run", path, "--replicates", 2, "--no-plots", "--quiet", "--out", tmp_path / "o")
+    assert_one_line_error(res, *needles)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_population_in_the_file_stands_in_for_a_missing_one_in_the_data(tmp_path):
+    path = tmp_path / "numbered.toml"
+    path.write_text(KNR.replace('knr = "1665"', 'knr = "0706"\npopulation = 40000'), encoding="utf-8")
+    res = cli("run", path, "--replicates", 2, "--no-plots", "--quiet", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+
+
+def test_validate_never_overwrites_a_users_file(tmp_path):
+    precious = tmp_path / "precious.toml"
+    precious.write_text("precious data\n")
+    res = cli("validate", "--replicates", 2, "--quiet", "--json", precious)
+    assert_one_line_error(res, "--json", "not written by this program")
+    assert precious.read_text() == "precious data\n"
+    mine = tmp_path / "v.json"
+    assert cli("validate", "--replicates", 2, "--quiet", "--json", mine, "--workers", 1).returncode == 0
+    assert cli("validate", "--replicates", 2, "--quiet", "--json", mine, "--workers", 1).returncode == 0  # ours
+    res = cli(
+        "validate", "--robustness", "--replicates", 2, "--quiet", "--out", tmp_path / "r", "--json", tmp_path / "r"
+    )
+    assert_one_line_error(res, "--json", "--out")
+    assert not (tmp_path / "r").exists()
+
+
+def test_calibrate_refuses_a_centre_with_unknown_or_bad_values(tmp_path):
+    for centre, needle in (({"merger": 1}, "not a calibrated parameter"), ({"vote_noise": 100}, "outside")):
+        path = tmp_path / "c.json"
+        path.write_text(json.dumps(centre))
+        res = cli("calibrate", "--centre", path, "--points", 1, "--replicates", 1, "--out", tmp_path / "k")
+        assert_one_line_error(res, str(path), needle)
+        assert not (tmp_path / "k").exists()

@@ -479,3 +479,10 @@ def test_sweep_force_replaces_a_previous_sweep_and_restores_it_on_failure(tmp_pa
         small_sweep(out, force=True, seed=9)
     assert (out / "runs.csv").read_bytes() == second  # put back as it was
     assert [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+def test_a_log_scale_never_leaves_the_allowed_range():
+    u = Uncertainty.parse("vote_noise=0.01:5:log")
+    points = design([u], 2, "grid", 1)
+    values = [p["vote_noise"] for p in points]
+    assert all(0.01 <= v <= 5.0 for v in values) and values[-1] == 5.0 and abs(values[0] - 0.01) < 1e-12
