@@ -1,7 +1,7 @@
 """Agents: municipalities (council and administration) and the County Governor.
 
-A municipality values options (``value``) and runs its services month by month (``step``);
-the project organisation that runs each negotiation is in ``sim.negotiation``. Every
+A municipality values options (``sim.valuation.Valuation``) and runs its services month by
+month (``step``); the project organisation that runs each negotiation is in ``sim.negotiation``. Every
 behavioural rule is one named function of ``sim.mechanisms``.
 """
 

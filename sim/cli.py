@@ -545,7 +545,7 @@ def cmd_run(args) -> Path:
     print_summary(res.summary())
     plots = sum(n.endswith(".png") for n in names)
     print(
-        f"wrote {out.path}/ (runs.csv, timeline.csv, events.csv, summary.csv, metadata.json"
+        f"wrote {out.path}/ (runs.csv, timeline.csv, events.csv, votes.csv, summary.csv, metadata.json"
         + (f", {plots} plots as PNG and SVG)" if plots else ")")
     )
     return out.path
@@ -971,7 +971,8 @@ def cmd_default(args) -> None:
     """No arguments: validation table for a modest count, then results and plots."""
     from sim.scenario import available_scenarios
 
-    args.replicates, args.json, args.markdown = 200, None, None
+    validate_args = build_parser().parse_args(["validate", "--replicates", "200"])
+    vars(args).update({k: v for k, v in vars(validate_args).items() if k not in ("seed", "workers", "quiet")})
     run_args = argparse.Namespace(
         scenario=available_scenarios(),
         replicates=100,

@@ -453,3 +453,13 @@ def test_calibrate_refuses_a_centre_with_unknown_or_bad_values(tmp_path):
         res = cli("calibrate", "--centre", path, "--points", 1, "--replicates", 1, "--out", tmp_path / "k")
         assert_one_line_error(res, str(path), needle)
         assert not (tmp_path / "k").exists()
+
+
+@pytest.mark.slow
+def test_the_main_job_without_arguments(tmp_path):
+    """The README's first command: `python run.py` prints the validation table and writes results/."""
+    res = cli(cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "fjellregionen.story" in res.stdout and "votes.csv" in res.stdout
+    (folder,) = (tmp_path / "results").iterdir()
+    assert (folder / "votes.csv").is_file() and (folder / "vaernesregionen-timeline.png").is_file()
