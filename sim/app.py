@@ -19,6 +19,7 @@ from sim.model import MEASURES, CooperationModel
 from sim.params import by_name, load_defaults
 from sim.records import month_label
 from sim.scenario import available_scenarios
+from sim.vocab import NONE
 
 #: Behavioural parameters shown besides the levers (the rest stay at the shared values).
 KEY_PARAMETERS = ("sensitivity.planning", "coordination_cost", "board_experience_weight", "leader_weight")
@@ -30,7 +31,7 @@ def current_arrangements(model: CooperationModel) -> dict:
     for sector in model.p.sectors:
         live = [a for a in model.arrangements if sector.index in a.sectors and a.ended is None]
         arr = live[-1] if live else None
-        row[f"form_{sector.name}"] = arr.form.name if arr else "none"
+        row[f"form_{sector.name}"] = arr.form.name if arr else NONE
         row[f"members_{sector.name}"] = json.dumps(list(arr.members) if arr else [])
         row[f"host_{sector.name}"] = (arr.host or "") if arr else ""
     return row

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
-from sim.vocab import Agenda, Form, NullModel, Sector, Vocabulary
+from sim.vocab import NONE, Agenda, Form, NullModel, Sector, Vocabulary
 
 DEFAULTS = Path(__file__).resolve().parent.parent / "scenarios" / "defaults.toml"
 
@@ -655,7 +655,7 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
         expected = {"name", "label", "section", *_FORM_FLAGS}
         if not isinstance(t, dict) or set(t) != expected:
             raise InputError(path, key, f"expected a table with exactly: {', '.join(sorted(expected))}")
-        if not _is_key(t["name"]) or t["name"] == "none" or t["name"] in (f.name for f in out_f):
+        if not _is_key(t["name"]) or t["name"] == NONE or t["name"] in (f.name for f in out_f):
             raise InputError(path, f"{key}.name", f"expected a new lower-case name, got {t['name']!r}")
         for flag in _FORM_FLAGS:
             if not isinstance(t[flag], bool):
@@ -784,8 +784,6 @@ _BY_NAME: dict[str, Spec] | None = None
 def __getattr__(name: str) -> Any:  # ``sim.params.BY_NAME`` is built on first use
     if name == "BY_NAME":
         return by_name()
-    if name == "LEVERS":
-        return tuple(k for k, s in by_name().items() if s.lever)
     raise AttributeError(name)
 
 

@@ -202,11 +202,6 @@ def _json(items) -> str:
     return json.dumps(list(items), ensure_ascii=False) if items else "[]"
 
 
-def form_name(arrangement: Arrangement | None) -> str:
-    """The form's name, or ``"none"``."""
-    return arrangement.form.name if arrangement else NONE
-
-
 class RecordsMixin:
     """A model's records as rows and DataFrames (``events.csv``, ``votes.csv``, ``timeline.csv``).
 
@@ -255,6 +250,6 @@ class RecordsMixin:
                         for a in self.arrangements
                         if sector.index in a.sectors and muni.name in a.members and a.live(month)
                     ]
-                    form = live[-1].form.name if live else "none"
+                    form = live[-1].form.name if live else NONE
                     rows.append((month_label(month), muni.name, sector.name, form, *self.history[t, i, sector.index]))
         return pd.DataFrame(rows, columns=["month", "municipality", "sector", "form", *MEASURES])

@@ -101,15 +101,6 @@ class Vocabulary:
         """Form names in order."""
         return tuple(f.name for f in self.forms)
 
-    @property
-    def formal_forms(self) -> tuple[Form, ...]:
-        """Forms that can carry statutory duties."""
-        return tuple(f for f in self.forms if f.formal)
-
-    def is_formal(self, form_name: str) -> bool:
-        """True when ``form_name`` names a formal form (``"none"`` and networks are not)."""
-        return form_name != NONE and self.form(form_name).formal
-
 
 class Agenda(StrEnum):
     """How the project organisation bundles sectors (lever, §3.2)."""

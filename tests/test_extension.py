@@ -65,7 +65,7 @@ def test_the_vocabulary_grows_from_data(extended):
     assert vocab.sector_names[-1] == "geodata" and vocab.form_names[-1] == "purchase"
     assert len(extended.params.sensitivity) == 4 and len(extended.params.control_share) == 4
     assert extended.municipalities[0].staff == (3.0, 1.0, 2.0, 1.0)
-    assert not vocab.is_formal("purchase") and vocab.is_formal("admin_host")
+    assert not vocab.form("purchase").formal and vocab.form("admin_host").formal
 
 
 def test_model_outcomes_records_validation_and_plots_run(extended, tmp_path):
