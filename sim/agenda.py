@@ -72,7 +72,7 @@ class AgendaSetter:
         out = []
         for sectors in subsets:
             for form in p.forms:
-                if not p.allowed(form):
+                if not p.allowed(form) or self.region.facts.offices_only and not form.formal:
                     continue
                 if not form.formal and any(
                     (a := agents[m].arrangement[s]) is not None and a.form == form for m in members for s in sectors
@@ -84,6 +84,8 @@ class AgendaSetter:
     def believed_yes(self, option: Option, name: str) -> float:
         """Believed chance that a council says yes (§3.4, with host claims, §2.1)."""
         muni, region = self.region.agents[name], self.region
+        if name in region.compelled(option):
+            return 1.0
         anchoring = 1.0 if name in self.revealed else self.involvement
         admin = muni.value(option, region, administration=True)
         u = mech.believed_utility(admin, muni.value(option, region), anchoring)

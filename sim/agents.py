@@ -7,6 +7,7 @@ behavioural rule is one named function of ``sim.mechanisms``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import mesa
@@ -17,6 +18,7 @@ from sim.valuation import Valuation
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
+    from sim.region import RegionFacts
     from sim.scenario import MunicipalityFacts
 
 
@@ -88,18 +90,77 @@ class Municipality(Valuation, mesa.Agent):
 
 
 class CountyGovernor(mesa.Agent):
-    """The County Governor: pilot funds and follow-up until the pilot ends (§1.1, §2.1)."""
+    """The County Governor: pilot funds and follow-up (§1.1, §2.1), and the county-wide initiative (§4).
+
+    Attributes:
+        funding: Funds flow this month for the pilots (the scenario's pilot period).
+    """
 
     def __init__(self, model: CooperationModel) -> None:
         super().__init__(model)
         self.funding = model.p.pilot_funding > 0
 
     def step(self) -> None:
-        """Funds flow while the pilot runs and the lever grants them."""
-        self.funding = self.model.month <= self.model.scenario.pilot_end and self.model.p.pilot_funding > 0
+        """Funds flow while the pilot runs and the lever grants them; the initiative starts on time."""
+        model = self.model
+        self.funding = model.month <= model.scenario.pilot_end and model.p.pilot_funding > 0
+        initiative = model.scenario.initiative
+        if initiative is not None and model.month == initiative.start and self.initiative_on():
+            self.launch_initiative()
 
-    def coordinator_funded(self, after_pilot: bool = False) -> bool:
-        """A network coordinator is paid from outside: by pilot funds, or by the post-pilot lever (§2.3)."""
+    def funds(self, facts: RegionFacts) -> bool:
+        """Funds flow to this negotiation this month: from its start to its last funded month (§2.1, §4)."""
+        until = self.model.scenario.pilot_end if facts.funded_until is None else facts.funded_until
+        return self.model.month <= until and self.model.p.pilot_funding > 0
+
+    def coordinator_funded(self, facts: RegionFacts, after_pilot: bool = False) -> bool:
+        """A network coordinator is paid from outside: by the negotiation's funds, or by the post-pilot lever (§2.3)."""
         if self.model.p.post_pilot_coordinator:
             return True
-        return self.funding and not after_pilot
+        return self.funds(facts) and not after_pilot
+
+    def initiative_on(self) -> bool:
+        """A §4 lever opens negotiations in every area: the county initiative or a mandatory host."""
+        p = self.model.p
+        return p.county_initiative or any(p.mandatory_host[s] for s in self.model.scenario.initiative.sectors)
+
+    def launch_initiative(self) -> None:
+        """Open a pre-project for a joint office in every cooperation area (§4).
+
+        The County Governor "takes the initiative" for joint offices across the county: each area
+        gets a negotiation on the initiative's sectors, among its members that have no formal
+        arrangement there and are not negotiating on them already; an area with fewer than two
+        such members gets none. Only joint offices are on its agenda (§4.4: "etablering av felles
+        landbrukskontor"). With ``county_initiative`` the pre-projects are funded for the
+        initiative's months (catalyst, §2.1); under ``mandatory_host`` alone they are not. The
+        area's own facts apply; its leader leads if free, else its most populous free member.
+        """
+        model = self.model
+        initiative, names = model.scenario.initiative, model.p.vocab.sector_names
+        sectors = set(initiative.sectors)
+        busy = {m for n in model.negotiations if n.active and sectors & set(n.region.facts.sectors) for m in n.members}
+        funded_until = model.month + initiative.months - 1 if model.p.county_initiative else model.month - 1
+        label = "/".join(names[s] for s in initiative.sectors)
+        for area in model.scenario.areas:
+            free = tuple(
+                m
+                for m in area.members
+                if m not in busy
+                and not all((a := model.municipality(m).arrangement[s]) is not None and a.form.formal for s in sectors)
+            )
+            if len(free) < 2:
+                continue
+            leader = area.facts.leader
+            if leader not in free:
+                leader = max(free, key=lambda m: (model.municipality(m).population, m))
+            facts = replace(
+                area.facts,
+                name=f"{area.name}: {label}",
+                members=free,
+                leader=leader,
+                sectors=initiative.sectors,
+                start=model.month,
+                funded_until=funded_until,
+                offices_only=True,
+            )
+            model.open_negotiation(facts)

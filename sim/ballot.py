@@ -119,17 +119,29 @@ def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, 
         yes[name] = bool(rng.random() < 0.5) if p.null_model == NullModel.COIN_VOTES else util[name] + noise > 0
         util[name] += noise
     talks = frozenset(m for m in option.members if region.agents[m].outside_talks or region.agents[m].member_talks)
+    compelled = region.compelled(option)
     vote = Vote(
-        vote_id, model.month, option, stage, yes, util, pref_host, pref_form, pref_sectors, talks, side_payment_to=paid
+        vote_id,
+        model.month,
+        option,
+        stage,
+        yes,
+        util,
+        pref_host,
+        pref_form,
+        pref_sectors,
+        talks,
+        side_payment_to=paid,
+        compelled=compelled,
     )
-    no, stayers = vote.no, [m for m in option.members if yes[m]]
+    no, stayers = vote.no, [m for m in option.members if yes[m] or m in compelled]
     if (
         no
         and (option.host is None or option.host in stayers)
         and leader not in no
         and len(stayers) >= quorum(len(option.members))
     ):
-        vote.exits = no
+        vote.exits = [m for m in no if m not in compelled]
     return vote
 
 

@@ -7,6 +7,7 @@ open a competing track (outsiders) or a track among the members, and failed talk
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -21,15 +22,17 @@ if TYPE_CHECKING:
 
 
 def set_initial_trust(p: Params, scenario: Scenario, munis: dict[str, Municipality]) -> None:
-    """Trust between every pair of members from the region's history and their shared posts (§2.1)."""
-    posts = {frozenset(pair): 0 for pair in combinations(scenario.names, 2)}
-    for members, _sector in scenario.shared_posts:
-        for pair in combinations(members, 2):
-            posts[frozenset(pair)] += 1
-    history = max(r.cooperation_history for r in scenario.regions)
-    for pair, n in posts.items():
-        a, b = sorted(pair)
-        munis[a].trust[b] = munis[b].trust[a] = mech.initial_trust(p, history, n)
+    """Trust between the members of each area and negotiation, from its history and shared posts (§2.1).
+
+    A county's areas come first; a pilot's own history then holds between its members.
+    Municipalities of different areas never negotiate together and hold no trust value.
+    """
+    posts = Counter(frozenset(pair) for members, _sector in scenario.shared_posts for pair in combinations(members, 2))
+    groups = [(a.members, a.facts.cooperation_history) for a in scenario.areas]
+    groups += [(r.members, r.cooperation_history) for r in scenario.regions]
+    for members, history in groups:
+        for a, b in combinations(sorted(members), 2):
+            munis[a].trust[b] = munis[b].trust[a] = mech.initial_trust(p, history, posts[frozenset((a, b))])
 
 
 def apply_reform_event(p: Params, ev: ReformEvent, munis: dict[str, Municipality], region: str) -> Event:

@@ -356,3 +356,27 @@ def integration_month(p: Params, integration: float) -> float:
 def pooled_capacity(p: Params, pool_fte: float, pool_need: float, integration: float) -> float:
     """Capacity of a pooled office: shared posts per post needed, plus pooling gains (§2.1)."""
     return capacity(pool_fte * (1.0 + p.pooling_efficiency * p.centralisation * integration), pool_need)
+
+
+# --- County and state levers (§4) ---------------------------------------------------------------
+def area_grant(p: Params, whole_area: bool, funded: bool) -> float:
+    """Value to each member of the fixed-area grant: paid while funds flow, only if the whole area joins (§4).
+
+    The report recommends tying pilot funds to fixed cooperation areas; the money is a
+    conditional grant in every member's valuation of an option that keeps the area whole.
+    """
+    return p.area_grant * (p.fixed_areas and whole_area and funded)
+
+
+def mandated(p: Params, sectors: Sequence[int], population: float) -> bool:
+    """The state requires this municipality to use an administrative host for one of these sectors (§4).
+
+    It applies below ``mandatory_size`` inhabitants (the Danish reform of 2007 set 30,000, §4);
+    such a council can neither veto nor leave an arrangement for that sector.
+    """
+    return population < p.mandatory_size and any(p.mandatory_host[s] for s in sectors)
+
+
+def state_host(candidates: Sequence[tuple[str, float]]) -> str:
+    """The host the state names where the councils do not agree: the most populous eligible member (§4)."""
+    return max(candidates, key=lambda c: (c[1], c[0]))[0]

@@ -7,7 +7,7 @@ one :class:`sim.negotiation.ProjectOrganisation` per negotiating area (the pilot
 from __future__ import annotations
 
 import math
-from itertools import combinations
+from itertools import combinations, count
 from typing import Any
 
 import mesa
@@ -18,7 +18,7 @@ from sim import mechanisms as mech
 from sim.agents import CountyGovernor, Municipality
 from sim.negotiation import ProjectOrganisation
 from sim.records import Arrangement, Event, RecordsMixin, month_label
-from sim.region import Region
+from sim.region import Region, RegionFacts
 from sim.scenario import Scenario, load_scenario
 from sim.vocab import MEASURES, EventKind
 
@@ -64,10 +64,16 @@ class CooperationModel(RecordsMixin, mesa.Model):
             self._munis[fact.name] = Municipality(self, fact, sens, ready)
         history.set_initial_trust(self.p, self.scenario, self._munis)
         self.governor = CountyGovernor(self)
-        self.negotiations = [ProjectOrganisation(self, Region(f, self._munis, sc.distance, p)) for f in sc.regions]
+        self.negotiations: list[ProjectOrganisation] = []
+        self.region_facts: dict[str, RegionFacts] = {}
+        self._pending = [f for f in sc.regions if (f.start or sc.start) > sc.start]
+        for f in sc.regions:
+            if f not in self._pending:
+                self.open_negotiation(f)
         # Mesa 3.3 keeps every model alive in the class-level Agent._ids (mesa issue #3179, fixed
-        # after 3.3); all agents exist now, so release the model's entry to let it be collected.
+        # after 3.3); release the model's entry to let it be collected, and number later agents here.
         mesa.Agent._ids.pop(self, None)
+        self._ids = count(len(self.agents) + 1)
         n_months = sc.horizon - sc.start + 1
         self.history = np.full((n_months, len(sc.names), len(p.sectors), len(MEASURES)), np.nan)
         self.datacollector = mesa.DataCollector(
@@ -100,6 +106,16 @@ class CooperationModel(RecordsMixin, mesa.Model):
         """The first (for the pilots: the only) negotiation."""
         return self.negotiations[0]
 
+    def open_negotiation(self, facts: RegionFacts) -> ProjectOrganisation:
+        """Start a negotiation (a project organisation) on an area's facts this month."""
+        project = ProjectOrganisation(self, Region(facts, self._munis, self.scenario.distance, self.p))
+        if hasattr(self, "_ids"):  # an agent made after __init__: see the note there
+            mesa.Agent._ids.pop(self, None)
+            project.unique_id = next(self._ids)
+        self.negotiations.append(project)
+        self.region_facts[facts.name] = facts
+        return project
+
     def log(self, event: Event) -> None:
         """Append to the event log."""
         self.events.append(event)
@@ -123,7 +139,10 @@ class CooperationModel(RecordsMixin, mesa.Model):
         load = mech.reform_load(self.month, sc.reform_start, sc.reform_deadline, p.reform_afterglow_months)
         for ev in sc.reform_events:
             if ev.month == self.month and p.reform_intensity > 0:
-                self.log(history.apply_reform_event(self.p, ev, self._munis, self.scenario.name))
+                self.log(history.apply_reform_event(self.p, ev, self._munis, ev.region or sc.name))
+        for facts in [f for f in self._pending if f.start == self.month]:
+            self._pending.remove(facts)
+            self.open_negotiation(facts)
         for muni in self._munis.values():
             muni.attention = mech.attention(p, load)
             muni.involvement = 0.0
@@ -152,13 +171,13 @@ class CooperationModel(RecordsMixin, mesa.Model):
 
     def _run_arrangements(self) -> None:
         p = self.p
-        funded = self.governor.coordinator_funded()
         for arr in self.arrangements:
             if arr.ended is not None or self.month < arr.starts:
                 continue
             if arr.form.pools_staff:
                 arr.integration = mech.integration_month(p, arr.integration)
                 continue
+            funded = self.governor.coordinator_funded(self.region_facts[arr.region])
             arr.activity = mech.network_activity(p, arr.activity, funded)
             for a, b in combinations(arr.members, 2):
                 t = min(1.0, self._munis[a].trust[b] + p.network_trust_gain * arr.activity)

@@ -52,8 +52,8 @@ class Decisions:
             }
         self.model.log(Event(self.model.month, self.region.name, kind, text, **fields))
 
-    def agree(self, option: Option) -> None:
-        """Every remaining council said yes: the arrangement is decided."""
+    def agree(self, option: Option, by: str = "the councils agree on") -> None:
+        """Every remaining council said yes (or the state decided): the arrangement is decided."""
         model, p = self.model, self.model.p
         starts = model.month + (p.implementation_months if option.form.pools_staff else 0)
         pools = {s: self.region.pool(option.members, s) for s in option.sectors}
@@ -61,7 +61,7 @@ class Decisions:
             option.form, option.sectors, option.members, option.host, model.month, starts, self.region.name, pools
         )
         model.add_arrangement(arr)
-        self.log(EventKind.AGREEMENT, f"the councils agree on {describe(self.model.p.vocab, option)}", option)
+        self.log(EventKind.AGREEMENT, f"{by} {describe(self.model.p.vocab, option)}", option)
         if option.form.pools_staff:
             self.opens = starts
             self._enter(Phase.IMPLEMENTATION, timed=False)
@@ -70,12 +70,39 @@ class Decisions:
             self._enter(Phase.NETWORK, timed=False)
 
     def stall(self, cause: Cause) -> None:
-        """The process stops; the cause is recorded (§2.2)."""
+        """The process stops; the cause is recorded (§2.2). Where the law requires a host, the state decides (§4)."""
         self.stall_cause = cause
         self.log(
             EventKind.STALL, f"the process stops: {cause.replace('_', ' ')}", cause=str(cause), members=self.members
         )
         self._enter(Phase.STALLED, timed=False)
+        self.impose()
+
+    def impose(self) -> None:
+        """The state requires an administrative host where the councils did not agree (§4, ``mandatory_host``).
+
+        The members below ``mandatory_size`` in a required sector without a formal arrangement
+        join an administrative host that the state names (:func:`mechanisms.state_host`, the most
+        populous eligible member); no council can veto or leave it.
+        """
+        model, p, region = self.model, self.model.p, self.region
+        members = self.region.facts.members
+        sectors = tuple(
+            s
+            for s in region.facts.sectors
+            if p.mandatory_host[s]
+            and any((a := region.agents[m].arrangement[s]) is None or not a.form.formal for m in members)
+        )
+        required = [m for m in members if mech.mandated(p, sectors, region.population(m))] if sectors else []
+        form = next((f for f in p.forms if f.formal and f.needs_host and not f.board), None)
+        hosts = [(h, region.population(h)) for h in region.eligible_hosts(members)]
+        if not required or form is None or not hosts:
+            return
+        host = mech.state_host(hosts)
+        option = Option(sectors, form, host, tuple(m for m in members if m in required or m == host))
+        self.log(EventKind.STATE_DECISION, f"the state requires {describe(p.vocab, option)}", option)
+        self.option = option
+        self.agree(option, by="the state decides on")
 
 
 class ProjectOrganisation(Decisions, mesa.Agent):
@@ -109,6 +136,11 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         self.log(EventKind.PRE_PROJECT_START, f"pre-project starts: {', '.join(self.members)}", members=self.members)
 
     @property
+    def active(self) -> bool:
+        """The negotiation is still running (not stopped, not done)."""
+        return self.phase not in (Phase.STALLED, Phase.DONE)
+
+    @property
     def involvement(self) -> float:
         """Political involvement while the project is active (§3.4)."""
         return self.agenda.involvement if self.phase not in (Phase.STALLED, Phase.DONE) else 0.0
@@ -132,7 +164,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         """Advance the process by one month."""
         model, attention = self.model, self.attention()
         if self.phase in _WORK:
-            self.progress += attention * mech.catalyst_speed(model.p, model.governor.funding)
+            self.progress += attention * mech.catalyst_speed(model.p, model.governor.funds(self.region.facts))
             if self.progress >= self.required:
                 if self.phase == Phase.MAIN_PROJECT:
                     self._enter(Phase.FINAL_VOTE)
@@ -223,7 +255,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
     def after_failure(self, vote: Vote) -> None:
         """Revise if an option is still promising and rounds are left; else stop (§2.1, §2.2)."""
         self.revisions += 1
-        funded = self.model.governor.funding
+        funded = self.model.governor.funds(self.region.facts)
         _, prospect = self.agenda.choose(self.members, self.revisions)
         if self.revisions > mech.revision_rounds(self.model.p, funded) or prospect < self.model.p.min_prospect:
             self.stall(ballot.diagnose(vote, self.agenda.leader))

@@ -191,6 +191,43 @@ class Params:
     post_pilot_coordinator: bool = _p(
         "levers", "bool", "-", "A network coordinator stays funded after the pilot period", "§2.3", lever=True
     )
+    county_initiative: bool = _p(
+        "levers",
+        "bool",
+        "-",
+        "County initiative: the County Governor offers every area a funded pre-project (county scenarios)",
+        "§4",
+        lever=True,
+    )
+    fixed_areas: bool = _p(
+        "levers",
+        "bool",
+        "-",
+        "Funds only for fixed cooperation areas: a grant while funds flow, if the whole area joins",
+        "§4",
+        lever=True,
+    )
+    area_grant: float = _num(
+        "levers", "utility", "Value of the fixed-area grant to each member (with fixed_areas)", "§4", 0, 2, lever=True
+    )
+    mandatory_host: tuple[bool, ...] = _p(
+        "levers",
+        "bool",
+        "-",
+        "The state requires an administrative host below mandatory_size: no veto or exit; the state names the host",
+        "§4",
+        lever=True,
+        per="sector",
+    )
+    mandatory_size: float = _num(
+        "levers",
+        "inhabitants",
+        "Population below which mandatory_host applies (Denmark 2007: 30,000)",
+        "§4",
+        0,
+        100_000,
+        lever=True,
+    )
     null_model: str = _p(
         "validation",
         "choice",
@@ -728,6 +765,11 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     return Params(vocab=vocab, **values)
 
 
+#: Other names of a key, as the report's recommendations name them (§4: "a general host model
+#: with or without a joint board in law" is whether the board form is allowed).
+ALIASES = {"board_form_allowed": "allow.board_host"}
+
+
 def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--set") -> Params:
     """Return ``params`` with overrides applied and checked.
 
@@ -743,6 +785,7 @@ def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--
     changes: dict[str, Any] = {}
     vectors: dict[str, list] = {}
     for key, value in overrides.items():
+        key = ALIASES.get(key, key)
         spec = specs.get(key)
         if spec is None:
             raise InputError(source, key, "unknown parameter" + suggest(key, specs))

@@ -318,6 +318,7 @@ def describe_event(event: dict[str, Any] | pd.Series, scenario: Scenario, votes:
         EventKind.NETWORK_START: "the network starts",
         EventKind.NETWORK_END: "the network ends",
         EventKind.PILOT_END: "end of the pilot period (funds and follow-up end)",
+        EventKind.STATE_DECISION: f"the state requires {option}" if option else "the state requires a host",
     }
     return plain.get(kind, kind.replace("_", " "))
 

@@ -41,6 +41,7 @@ VOTE_COLUMNS = (
     "vote",
     "preferred_form",
     "preferred_host",
+    "compelled",
 )
 
 
@@ -110,11 +111,12 @@ class Vote:
     merger_talks: frozenset[str] = frozenset()
     exits: list[str] = field(default_factory=list)
     side_payment_to: str | None = None
+    compelled: frozenset[str] = frozenset()
 
     @property
     def passed(self) -> bool:
-        """True when every council that stayed said yes."""
-        return all(v for m, v in self.yes.items() if m not in self.exits)
+        """True when every council that stayed said yes (a council the state compels has no veto, §4)."""
+        return all(v for m, v in self.yes.items() if m not in self.exits and m not in self.compelled)
 
     @property
     def no(self) -> list[str]:
@@ -193,6 +195,7 @@ def vote_rows(
             "vote": "yes" if vote.yes[m] else "no",
             "preferred_form": vote.preferred_form[m] or "",
             "preferred_host": vote.preferred_host[m] or "",
+            "compelled": m in vote.compelled,
         }
         for m in o.members
     ]

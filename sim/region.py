@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim import mechanisms as mech
 from sim.params import Params
 
 if TYPE_CHECKING:
@@ -31,6 +32,11 @@ class RegionFacts:
         board_experience: 0-1, how bad the region's experience with joint boards is (§2.2).
         failed_sectors: Sector indices where an earlier attempt at a joint office failed.
         sectors: Sector indices this negotiation is about.
+        start: Month the pre-project starts (None: the scenario's start).
+        funded_until: Last month of the County Governor's funds (None: the scenario's pilot end).
+        area: The cooperation area the negotiation belongs to (county scenarios; "" for a pilot file).
+        offices_only: Only joint offices (formal forms) are on the agenda: the County Governor's
+            initiative is "for the establishment of joint agriculture offices" (§4.4).
     """
 
     name: str
@@ -42,6 +48,42 @@ class RegionFacts:
     cooperation_history: float
     board_experience: float
     failed_sectors: frozenset[int]
+    sectors: tuple[int, ...]
+    start: int | None = None
+    funded_until: int | None = None
+    area: str = ""
+    offices_only: bool = False
+
+
+@dataclass(frozen=True)
+class AreaFacts:
+    """A cooperation area of a county scenario: who may negotiate together (§4).
+
+    Attributes:
+        name: The area's name (a regional council, or a rule area).
+        members: Member names, in scenario order.
+        assumed: Membership comes (partly) from a rule, not a source.
+        source: Where the membership comes from, and which rule placed whom.
+        facts: The area's facts for a negotiation the County Governor starts there (members: all).
+    """
+
+    name: str
+    members: tuple[str, ...]
+    assumed: bool
+    source: str
+    facts: RegionFacts
+
+
+@dataclass(frozen=True)
+class Initiative:
+    """The County Governor's county-wide initiative (§4): when, for how long, for which sectors.
+
+    Used only when the lever ``county_initiative`` (funded pre-projects) or ``mandatory_host``
+    (the state's requirement) is on; see :class:`sim.agents.CountyGovernor`.
+    """
+
+    start: int
+    months: int
     sectors: tuple[int, ...]
 
 
@@ -91,6 +133,21 @@ class Region:
             ]
         willing = cache[key]
         return willing if option.host is None or option.host in willing else [*willing, option.host]
+
+    def compelled(self, option) -> frozenset[str]:
+        """Members the state requires to join this option: no veto, no exit (``mechanisms.mandated``, §4).
+
+        Only an administrative host (a formal host form without a board) of a required sector
+        compels; the host itself is never compelled.
+        """
+        form = option.form
+        if not (form.formal and form.needs_host and not form.board) or not any(self._p.mandatory_host):
+            return frozenset()
+        return frozenset(
+            m
+            for m in option.members
+            if m != option.host and mech.mandated(self._p, option.sectors, self.agents[m].population)
+        )
 
     def eligible_hosts(self, members: tuple[str, ...]) -> list[str]:
         """Members large enough to host: ``host_min_share`` of an equal population share (§2.1, §2.2)."""

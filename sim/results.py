@@ -53,6 +53,28 @@ def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], 
     }
 
 
+def county_outcomes(vocab: Vocabulary) -> dict[str, str]:
+    """Outcomes of a county run (means over replicates): name -> plain-English label (§4)."""
+    out = {}
+    for s in vocab.sector_names:
+        out |= {
+            f"offices_{s}": f"Joint {s} offices (formal)",
+            f"covered_{s}": f"Municipalities served by a joint {s} office",
+            f"residents_{s}": f"Residents served by a joint {s} office",
+            f"network_members_{s}": f"Municipalities in a network for {s}",
+            f"vulnerability_{s}_mean": f"Mean {s} vulnerability at the horizon",
+            f"vulnerability_{s}_worst": f"Worst {s} vulnerability at the horizon",
+        }
+    return out | {"stalls": "Negotiations stopped", "state_decisions": "Hosts named by the state"}
+
+
+def outcomes_of(kind: str, vocab: Vocabulary) -> tuple[dict[str, tuple[str, Callable]], dict[str, str]]:
+    """The binary and the continuous outcomes of a scenario kind (``region`` or ``county``)."""
+    if kind == "county":
+        return {}, county_outcomes(vocab)
+    return binary_outcomes(vocab), CONTINUOUS
+
+
 def _true(value: Any) -> bool:
     return value is True or value == "True" or value == 1
 
@@ -145,7 +167,7 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, 
     return max(-1.0, low), min(1.0, high)
 
 
-def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
+def summarise(rows: list[dict[str, Any]], vocab: Vocabulary, kind: str = "region") -> pd.DataFrame:
     """Outcome shares and means over replicates, each with a 95 % interval.
 
     Shares (``kind == "share"``) get the Wilson score interval; means (``kind == "mean"``) the
@@ -156,7 +178,8 @@ def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
         One row per outcome: ``outcome, label, kind, value, ci_low, ci_high, n, method``.
     """
     out = []
-    for name, (label, test) in binary_outcomes(vocab).items():
+    binary, continuous = outcomes_of(kind, vocab)
+    for name, (label, test) in binary.items():
         k = sum(bool(test(r)) for r in rows)
         lo, hi = wilson(k, len(rows))
         out.append(
@@ -171,7 +194,7 @@ def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
                 "method": METHODS["share"],
             }
         )
-    for name, label in CONTINUOUS.items():
+    for name, label in continuous.items():
         mean, lo, hi = t_interval([float(r[name]) for r in rows])
         out.append(
             {
@@ -188,7 +211,9 @@ def summarise(rows: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]], vocab: Vocabulary) -> pd.DataFrame:
+def compare_rows(
+    base: list[dict[str, Any]], variant: list[dict[str, Any]], vocab: Vocabulary, kind: str = "region"
+) -> pd.DataFrame:
     """Paired comparison on common random numbers: variant minus baseline with a 95 % interval.
 
     Replicate ``r`` of the baseline and of the variant share their seed, so they form a pair.
@@ -202,7 +227,8 @@ def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]], voca
     """
     out = []
     n = len(base)
-    for name, (label, test) in binary_outcomes(vocab).items():
+    binary, continuous = outcomes_of(kind, vocab)
+    for name, (label, test) in binary.items():
         b = [bool(test(r)) for r in base]
         v = [bool(test(r)) for r in variant]
         cells = Counter(zip(v, b, strict=True))
@@ -221,7 +247,7 @@ def compare_rows(base: list[dict[str, Any]], variant: list[dict[str, Any]], voca
                 "method": METHODS["paired share"],
             }
         )
-    for name, label in CONTINUOUS.items():
+    for name, label in continuous.items():
         b = [float(r[name]) for r in base]
         v = [float(r[name]) for r in variant]
         diff, lo, hi = t_interval([y - x for x, y in zip(b, v, strict=True)])
@@ -260,6 +286,9 @@ class Results:
         events: Event records (``events.csv``); empty unless run with ``detail``.
         votes: Every council's vote (``votes.csv``); empty unless run with ``detail``.
         execution: How the runs were executed: ``scheduler``, ``workers``, ``chunk_size``.
+        areas: County runs: one row per area and replicate (``areas.csv``).
+        municipalities: County runs with ``detail``: one row per municipality and replicate
+            (``municipalities.csv``, the map's data).
     """
 
     scenarios: list
@@ -268,6 +297,8 @@ class Results:
     events: pd.DataFrame
     votes: pd.DataFrame = field(default_factory=pd.DataFrame)
     execution: dict[str, Any] = field(default_factory=dict)
+    areas: pd.DataFrame = field(default_factory=pd.DataFrame)
+    municipalities: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def _rows_of(self, name: str) -> list[dict[str, Any]]:
         return self.rows[self.rows["scenario"] == name].to_dict("records")
@@ -275,14 +306,50 @@ class Results:
     def summary(self) -> pd.DataFrame:
         """Outcome shares (Wilson) and means (Student t) with 95 % intervals, per scenario (see :func:`summarise`)."""
         return pd.concat(
-            [summarise(self._rows_of(sc.name), sc.params.vocab).assign(scenario=sc.name) for sc in self.scenarios]
+            [
+                summarise(self._rows_of(sc.name), sc.params.vocab, sc.kind).assign(scenario=sc.name)
+                for sc in self.scenarios
+            ]
         )
 
     def representative(self, name: str) -> dict[str, Any]:
-        """The outcome row of the representative replicate of a scenario."""
+        """The outcome row of the representative replicate of a scenario (the most common outcome)."""
         sc = next(s for s in self.scenarios if s.name == name)
         rows = self._rows_of(name)
+        if sc.kind == "county":
+            key = [tuple(r[f"offices_{s}"] for s in sc.params.vocab.sector_names) for r in rows]
+            return rows[key.index(Counter(key).most_common(1)[0][0])]
         return rows[modal_replicate(rows, sc.params.vocab)]
+
+    def area_summary(self) -> pd.DataFrame:
+        """County runs: per area, the share of replicates with a joint office per sector, coverage and stalls."""
+        from sim.maps import area_summary
+
+        frames = []
+        for sc in self.scenarios:
+            if sc.kind == "county" and len(self.areas):
+                mine = self.areas[self.areas["scenario"] == sc.name]
+                frames.append(area_summary(mine, list(sc.params.vocab.sector_names)).assign(scenario=sc.name))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _county_plots(self, sc, summary: pd.DataFrame) -> dict[str, Any]:
+        from sim import maps, plots
+
+        stem = sc.path.stem
+        figs = {
+            f"{stem}-outcomes": plots.outcome_shares(summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes")
+        }
+        rep = self.representative(sc.name)
+        if len(self.municipalities):
+            mine = self.municipalities[
+                (self.municipalities["scenario"] == sc.name) & (self.municipalities["replicate"] == rep["replicate"])
+            ]
+            sectors = [sc.params.vocab.sector_names[s] for s in sc.initiative.sectors] if sc.initiative else []
+            for sector in sectors or sc.params.vocab.sector_names:
+                figs[f"{stem}-map-{sector}"] = maps.county_map(
+                    sc, mine, sector, f"{sc.name}: one representative replicate (the most common number of offices)"
+                )
+        return figs
 
     def plots(self) -> dict[str, Any]:
         """Every plot for every scenario: ``{"<file stem>-<kind>": Figure}``."""
@@ -292,6 +359,9 @@ class Results:
         summary = self.summary()
         for sc in self.scenarios:
             stem = sc.path.stem
+            if sc.kind == "county":
+                figs |= self._county_plots(sc, summary)
+                continue
             figs[f"{stem}-outcomes"] = plots.outcome_shares(
                 summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes"
             )
@@ -323,6 +393,13 @@ class Results:
         self.votes.reindex(columns=list(VOTE_COLUMNS)).to_csv(folder / "votes.csv", index=False)
         self.summary().to_csv(folder / "summary.csv", index=False)
         names = ["runs.csv", "timeline.csv", "events.csv", "votes.csv", "summary.csv"]
+        if len(self.areas):
+            self.areas.to_csv(folder / "areas.csv", index=False)
+            self.area_summary().to_csv(folder / "area_summary.csv", index=False)
+            names += ["areas.csv", "area_summary.csv"]
+        if len(self.municipalities):
+            self.municipalities.to_csv(folder / "municipalities.csv", index=False)
+            names.append("municipalities.csv")
         if plots:
             from sim import plots as plotting
 
@@ -414,14 +491,13 @@ def run_scenarios(
         )
     )
     rows = pd.DataFrame([r["row"] for r in results])
-    timeline = (
-        pd.concat([r["timeline"].assign(scenario=r["row"]["scenario"]) for r in results], ignore_index=True)
-        if detail
-        else pd.DataFrame()
-    )
+    timelines = [r["timeline"].assign(scenario=r["row"]["scenario"]) for r in results if "timeline" in r]
+    timeline = pd.concat(timelines, ignore_index=True) if timelines else pd.DataFrame()
     events = pd.DataFrame([e for r in results for e in r.get("events", [])])
     votes = pd.DataFrame([v for r in results for v in r.get("votes", [])])
-    return Results(loaded, rows, timeline, events, votes, execution)
+    areas = pd.DataFrame([a for r in results for a in r.get("areas", [])])
+    municipalities = pd.DataFrame([m for r in results for m in r.get("municipalities", [])])
+    return Results(loaded, rows, timeline, events, votes, execution, areas, municipalities)
 
 
 def compare(
@@ -470,9 +546,9 @@ def compare(
         jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(arms) * replicates, execution=execution
     )
     tables = [
-        compare_rows(rows[:replicates], rows[a * replicates : (a + 1) * replicates], base.params.vocab).assign(
-            variant_name=name, overrides=str(dict(ov))
-        )
+        compare_rows(
+            rows[:replicates], rows[a * replicates : (a + 1) * replicates], base.params.vocab, base.kind
+        ).assign(variant_name=name, overrides=str(dict(ov)))
         for a, (name, ov) in enumerate(variants.items(), start=1)
     ]
     table = pd.concat(tables, ignore_index=True)

@@ -78,24 +78,57 @@ def _scenario(
 def run_job(job: Job) -> dict[str, Any]:
     """Run one job and return ``{"index", "row"}`` (plus ``"events"``, ``"timeline"``)."""
     from sim.model import CooperationModel
-    from sim.outcomes import outcome_row
+    from sim.outcomes import area_rows, county_row, municipality_rows, outcome_row
 
     model = CooperationModel(
         _scenario(job.scenario, job.overrides, job.until, job.estimates),
         rng=replicate_seed(job.base_seed, job.replicate),
     ).run()
-    row = {**dict(job.tags), "replicate": job.replicate, "seed": job.base_seed, **outcome_row(model)}
+    county = model.scenario.kind == "county"
+    tags = dict(job.tags)
+    row = {**tags, "replicate": job.replicate, "seed": job.base_seed, **(county_row if county else outcome_row)(model)}
     out: dict[str, Any] = {"index": job.index, "row": row}
+    if county:
+        name = model.scenario.name
+        out["areas"] = [{**tags, "scenario": name, "replicate": job.replicate, **a} for a in area_rows(model)]
+        if job.detail:
+            out["municipalities"] = [
+                {**tags, "scenario": name, "replicate": job.replicate, **m} for m in municipality_rows(model)
+            ]
     if job.detail:
-        tags = dict(job.tags)
         out["events"] = [{**tags, **e} for e in model.event_rows(job.replicate)]
         out["votes"] = [{**tags, **v} for v in model.vote_rows(job.replicate)]
-    if job.detail is True:
+    if job.detail == "pilots":
+        out["pilots"] = pilot_runs(model, job.replicate)
+    if job.detail is True and not county:
         timeline = model.timeline()
         timeline.insert(0, "replicate", job.replicate)
         for k, v in reversed(job.tags):
             timeline.insert(0, k, v)
         out["timeline"] = timeline
+    return out
+
+
+def pilot_runs(model, replicate: int) -> dict[str, dict[str, Any]]:
+    """Each pilot negotiation of a county run as a validation run, by its file's stem.
+
+    ``{stem: {"row", "votes", "events"}}``: the outcome row of the pilot's negotiation alone
+    (:func:`sim.outcomes.outcome_row` with ``project``) and its own vote and event records, so the
+    pilot's story patterns can be scored inside the county (``sim.validation.validate_county``).
+    """
+    from sim.outcomes import outcome_row
+
+    sc = model.scenario
+    out = {}
+    for stem, facts in zip(sc.pilot_files, sc.regions, strict=True):
+        project = next((n for n in model.negotiations if n.region.name == facts.name), None)
+        if project is None:  # the run ended before the pilot started
+            continue
+        out[stem] = {
+            "row": outcome_row(model, project),
+            "votes": [v for v in model.vote_rows(replicate) if v["region"] == facts.name],
+            "events": [e for e in model.event_rows(replicate) if e["region"] == facts.name],
+        }
     return out
 
 

@@ -14,7 +14,7 @@ import difflib
 import hashlib
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import permutations
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from sim import geo
 from sim.errors import InputError, ScenarioWarning
 from sim.params import DEFAULTS, Params, apply_overrides, load_defaults, read_toml, suggest
 from sim.records import month_label
-from sim.region import RegionFacts
+from sim.region import AreaFacts, Initiative, RegionFacts
 
 SCENARIO_DIR = DEFAULTS.parent
 NOT_SCENARIOS = ("defaults", "patterns")
@@ -91,6 +91,7 @@ class ReformEvent:
     kind: str
     parties: tuple[str, ...]
     outsiders: tuple[str, ...]
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,12 @@ class Scenario:
         distances: km by unordered pair of names.
         shared_posts: Existing shared posts: (members, sector index).
         reform_events: Merger talks and their outcomes.
+        kind: ``"region"`` (one negotiating area, a pilot file) or ``"county"`` (many areas,
+            ``sim.county``).
+        areas: A county's cooperation areas (empty for a region file).
+        initiative: A county's initiative settings (None for a region file).
+        matrix, index: A county's distances as a matrix, and each name's row in it.
+        pilot_files: A county's pilot files (their stems), one per entry of ``regions``.
     """
 
     name: str
@@ -132,6 +139,12 @@ class Scenario:
     distances: dict[frozenset, float] = field(default_factory=dict)
     shared_posts: tuple[tuple[tuple[str, ...], int], ...] = ()
     reform_events: tuple[ReformEvent, ...] = ()
+    kind: str = "region"
+    areas: tuple[AreaFacts, ...] = ()
+    initiative: Initiative | None = None
+    matrix: Any = None
+    index: dict[str, int] = field(default_factory=dict)
+    pilot_files: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -140,7 +153,11 @@ class Scenario:
 
     def distance(self, a: str, b: str) -> float:
         """Distance in km (0 for the same municipality)."""
-        return 0.0 if a == b else self.distances[frozenset((a, b))]
+        if a == b:
+            return 0.0
+        if self.matrix is not None:
+            return float(self.matrix[self.index[a], self.index[b]])
+        return self.distances[frozenset((a, b))]
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "keyword argument") -> Scenario:
         """A copy with more parameter overrides (checked)."""
@@ -148,8 +165,6 @@ class Scenario:
 
     def with_horizon(self, until: int) -> Scenario:
         """A copy that stops at ``until`` (the pilot ends no later)."""
-        from dataclasses import replace
-
         return replace(self, horizon=until, pilot_end=min(self.pilot_end, until))
 
 
@@ -290,6 +305,10 @@ def load_scenario(
     path = resolve_path(name_or_path)
     raw = read_toml(path)
     params = apply_overrides(load_defaults(defaults), dict(overrides or {}), source)
+    if "county" in raw:
+        from sim.county import load_county
+
+        return load_county(path, raw, params, dict(overrides or {}), dict(estimates or {}), defaults)
     f = _ScenarioFile(path, raw, params.vocab.sector_names, dict(estimates or {}))
     munis, places = f.municipalities()
     r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
@@ -299,7 +318,8 @@ def load_scenario(
         f.member(leader, "region.leader")
     distances = f.distances(places)
     region = f.region(r, leader)
-    shared, events = f.shared_posts(), f.reform_events()
+    shared = f.shared_posts()
+    events = tuple(replace(ev, region=region.name) for ev in f.reform_events())
     f.check_estimates()
     return Scenario(
         name=region.name,

@@ -14,7 +14,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +320,38 @@ def validate(
         for i, g in enumerate(groups)
     }
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    return result
+
+
+def validate_county(
+    county: str = "trondelag",
+    replicates: int = 200,
+    seed: int = 20161214,
+    threshold: float = 0.6,
+    workers: int | None = None,
+    progress: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score the pilots' primary stories inside a county run (the county model anchored where it can be checked).
+
+    Each pilot of the county file runs among all the county's municipalities; its story is
+    scored on its own negotiation's records (:func:`sim.runner.pilot_runs`). Secondary patterns
+    (comparisons between runs) are not scored here.
+
+    Returns:
+        The :func:`evaluate` result for the primary patterns of the county's pilots, each with
+        ``threshold`` as its bar, plus ``replicates``, ``seed``, ``county`` and ``seconds``.
+    """
+    t0 = time.perf_counter()
+    path = resolve_path(county)
+    items = tuple(sorted((overrides or {}).items()))
+    jobs = [Job(r, str(path), r, seed, items, detail="pilots") for r in range(replicates)]
+    out = list(execute(jobs, workers=workers, progress=progress))
+    stems = {stem for o in out for stem in o["pilots"]}
+    patterns = [replace(p, threshold=threshold) for p in load_patterns() if p.kind == "primary" and p.case in stems]
+    runs = {(stem, ()): [o["pilots"][stem] for o in out] for stem in stems}
+    result = {"replicates": replicates, "seed": seed, "county": county, **evaluate(patterns, runs)}
     result["seconds"] = round(time.perf_counter() - t0, 2)
     return result
 

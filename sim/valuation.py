@@ -65,8 +65,11 @@ class Valuation:
         others = [m for m in option.members if m != self.name]
         trust = sum(self.trust[o] for o in others) / len(others)
         other = p.trust_weight * p.trust_need[option.form.index] * (trust - 0.5)
+        if p.fixed_areas:
+            whole = set(option.members) == set(region.facts.members)
+            other += mech.area_grant(p, whole, self.model.governor.funds(region.facts))
         if not option.form.needs_host:
-            funded = self.model.governor.coordinator_funded(after_pilot=True)
+            funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
             return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded)
         other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
         other += mech.reform_track(p, self.outside_talks, self.member_talks)

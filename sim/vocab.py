@@ -158,6 +158,7 @@ class EventKind(StrEnum):
     NETWORK_END = "network_end"
     PILOT_END = "pilot_end"
     STALL = "stall"
+    STATE_DECISION = "state_decision"
     REFORM = "reform"
 
 

@@ -36,7 +36,7 @@ def add_to_vectors(text: str) -> str:
             return line
         body = m.group(2)
         if "planning" in body:
-            body += ", geodata = 0.5"
+            body += ", geodata = false" if "false" in body or "true" in body else ", geodata = 0.5"
         if "admin_host" in body:
             value = "true" if "true" in body else "0.1"
             body += f", purchase = {value}"

@@ -1,0 +1,249 @@
+"""County and national scenarios: every municipality of some counties, in cooperation areas (§4).
+
+A county file has a ``[county]`` table instead of ``[region]`` (format in ``scenarios/README.md``).
+It names counties by their 2016 number; the municipalities, their population and coordinates
+come from ``data/kommuner-2016.csv``, distances are computed (:func:`sim.geo.distance_matrix`,
+great circle times the road factor) and staff comes from the staff rule
+(:func:`sim.geo.staff_from_population`). Nothing is typed by hand.
+
+Rules (each documented in docs/ODD.md, "County scenarios"):
+
+* **Areas.** ``areas = "councils"``: the regional councils of ``data/regions-trondelag-2016.csv``
+  with the overlap rule and the rule for municipalities of unknown membership of
+  :func:`sim.geo.areas_trondelag`; ``areas = "rule"``: :func:`sim.geo.areas_by_rule` (neighbours
+  within the county, at most ``area_max_size``). Members outside the counties are dropped unless
+  a pilot needs them.
+* **Pilots keep their facts.** Each pilot file named in ``pilots`` keeps its members (names,
+  staff, population), its negotiation (start, leader, organisation, history, board experience,
+  failed attempts), its shared posts and its reform events. Its members are moved into the area
+  that holds most of them; that area takes the pilot's facts for any later negotiation.
+* **Other areas** take the ``[area]`` table's facts (estimates with their ranges); the most
+  populous member leads.
+* **Negotiations.** Only the pilots negotiate unless a §4 lever starts more: the County
+  Governor's initiative (``county_initiative``) or the state's requirement (``mandatory_host``)
+  opens one negotiation per area for the ``[initiative]`` sectors (:class:`sim.agents.CountyGovernor`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import geo
+from sim.errors import InputError
+from sim.params import Params
+from sim.region import AreaFacts, Initiative, RegionFacts
+
+_COUNTY_KEYS = (
+    "name",
+    "description",
+    "start",
+    "pilot_end",
+    "horizon",
+    "reform_start",
+    "reform_deadline",
+    "counties",
+    "areas",
+    "area_max_size",
+    "pilots",
+    "exclude",
+)
+_AREA_KEYS = (
+    "consultant",
+    "politicians_in_steering_group",
+    "council_stages",
+    "cooperation_history",
+    "board_experience",
+)
+
+
+def load_county(
+    path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float], defaults: Path
+) -> Any:
+    """Build a county scenario (see the module docstring); every error names the file and key.
+
+    Args:
+        path: The county file.
+        raw: Its parsed tables.
+        params: The parameter set (defaults with overrides applied).
+        overrides: The overrides, passed on to the pilots.
+        moved: Estimated inputs moved away from their value; a pilot's keys are prefixed with
+            its file stem (``vaernesregionen.region.board_experience``).
+        defaults: The shared parameter file.
+    """
+    from sim.scenario import Scenario, _Reader, load_scenario, resolve_path
+
+    found: dict = {}
+    top = _Reader(path, raw, "", ("county", "area", "initiative"), found, moved)
+    c = _Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
+    sector_names = params.vocab.sector_names
+    start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
+    if not start <= pilot_end <= horizon:
+        raise InputError(path, "county.horizon", "needs start <= pilot_end <= horizon")
+    counties = tuple(c.get("counties", list))
+    if not counties or not all(isinstance(x, str) and len(x) == 2 and x.isdigit() for x in counties):
+        raise InputError(path, "county.counties", "expected a list of two-digit county numbers of 2016")
+    places = geo.load_places()
+    exclude = set(c.get("exclude", list, []))
+    for knr in sorted(exclude - set(places)):
+        raise InputError(path, "county.exclude", f"no municipality numbered {knr!r} in 2016")
+
+    pilots = []
+    for i, name in enumerate(c.get("pilots", list, [])):
+        try:
+            pilot_path = resolve_path(name)
+        except InputError:
+            raise InputError(path, f"county.pilots[{i}]", f"no scenario {name!r}") from None
+        stem = pilot_path.stem
+        sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
+        pilot = load_scenario(pilot_path, overrides, "--set", sub, defaults)
+        if pilot.kind != "region":
+            raise InputError(path, f"county.pilots[{i}]", f"{name!r} is not a region file")
+        found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
+        pilots.append(pilot)
+
+    # --- members: the counties' municipalities, plus pilot members from elsewhere ------------------
+    pilot_facts = {}
+    for pilot in pilots:
+        for m in pilot.municipalities:
+            knr = _knr_of(pilot, m.name)
+            if knr in pilot_facts:
+                raise InputError(path, "county.pilots", f"{m.name} ({knr}) is a member of two pilots")
+            pilot_facts[knr] = m
+    chosen = [p for p in places.values() if (p.knr[:2] in counties and p.knr not in exclude) or p.knr in pilot_facts]
+    munis, knrs = [], []
+    for p in sorted(chosen, key=lambda p: p.knr):
+        if p.knr in pilot_facts:
+            munis.append(pilot_facts[p.knr])
+        else:
+            if np.isnan(p.population):
+                raise InputError(path, "county.exclude", f"{p.knr} {p.name} has no population in the data; exclude it")
+            staff = _staff(path, p, sector_names)
+            munis.append(_facts(p, staff))
+        knrs.append(p.knr)
+    name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
+    if len(set(name_of.values())) < len(name_of):
+        raise InputError(path, "county.pilots", "two members have the same name")
+
+    # --- areas ------------------------------------------------------------------------------------
+    rule = c.get("areas", str)
+    size = int(c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
+    if rule == "councils":
+        raw_areas = geo.areas_trondelag(county_numbers=counties, max_size=size)
+    elif rule == "rule":
+        raw_areas = geo.areas_by_rule([places[k] for k in knrs], max_size=size)
+    else:
+        raise InputError(path, "county.areas", f"expected 'councils' or 'rule', got {rule!r}")
+    groups = {a.name: [k for k in a.members if k in name_of] for a in raw_areas}
+    notes = {a.name: a.source for a in raw_areas}
+    assumed = {a.name: a.assumed for a in raw_areas}
+    home_of_pilot = {}
+    for pilot in pilots:
+        members = [_knr_of(pilot, n) for n in pilot.names]
+        home = max(groups, key=lambda a: (sum(k in groups[a] for k in members), -len(groups[a])))
+        for a in groups:
+            groups[a] = [k for k in groups[a] if k not in members or a == home]
+        groups[home] += [k for k in members if k not in groups[home]]
+        home_of_pilot[home] = pilot
+    placed = {k for ms in groups.values() for k in ms}
+    missing = [k for k in knrs if k not in placed]
+    if missing:
+        raise InputError(path, "county.areas", f"{missing[0]} is in no area")
+
+    a = _Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved)
+    template = dict(
+        consultant=a.get("consultant", bool, False),
+        politicians_in_steering_group=a.get("politicians_in_steering_group", bool, False),
+        council_stages=a.number("council_stages", 0.0, 20.0, default=1.0),
+        cooperation_history=a.number("cooperation_history", 0.0, 1.0, default=0.5),
+        board_experience=a.number("board_experience", 0.0, 1.0, default=0.0),
+    )
+    order = {k: i for i, k in enumerate(knrs)}
+    areas = []
+    population = {m.name: m.population for m in munis}
+    for area, ms in groups.items():
+        if not ms:
+            continue
+        members = tuple(name_of[k] for k in sorted(ms, key=order.get))
+        pilot = home_of_pilot.get(area)
+        if pilot is not None:
+            f = pilot.regions[0]
+            leader = f.leader if f.leader in members else max(members, key=lambda m: (population[m], m))
+            facts = replace(f, members=members, leader=leader, area=area, start=None, funded_until=None)
+        else:
+            leader = max(members, key=lambda m: (population[m], m))
+            facts = RegionFacts(
+                area, members, leader, failed_sectors=frozenset(), sectors=tuple(range(len(sector_names))),
+                area=area, **template,
+            )  # fmt: skip
+        areas.append(AreaFacts(area, members, assumed[area], notes[area], facts))
+
+    # --- the pilots' negotiations, posts and events; the initiative -------------------------------
+    area_of = {m: ar.name for ar in areas for m in ar.members}
+    regions = tuple(
+        replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in pilots
+    )
+    ini = _Reader(path, top.get("initiative", dict, {}), "initiative.", ("start", "months", "sectors"), found, moved)
+    sectors = ini.get("sectors", list, list(sector_names))
+    for s in sectors:
+        if s not in sector_names:
+            raise InputError(path, "initiative.sectors", f"unknown sector {s!r}")
+    initiative = Initiative(
+        ini.month("start") if "start" in ini.table else pilot_end + 1,
+        int(ini.number("months", 1, 240, default=24)),
+        tuple(sector_names.index(s) for s in sectors),
+    )
+    matrix = geo.distance_matrix([places[k] for k in knrs])
+    unknown = sorted(set(moved) - set(found))
+    if unknown:
+        raise InputError(path, unknown[0], "not an estimated input of this scenario")
+    return Scenario(
+        name=c.get("name", str),
+        description=c.get("description", str),
+        path=path,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        facts=raw,
+        params=params,
+        overrides=overrides,
+        estimates=found,
+        estimate_overrides=moved,
+        municipalities=tuple(munis),
+        regions=regions,
+        start=min([start, *(p.start for p in pilots)]),
+        pilot_end=pilot_end,
+        horizon=horizon,
+        reform_start=c.month("reform_start"),
+        reform_deadline=c.month("reform_deadline"),
+        shared_posts=tuple(post for p in pilots for post in p.shared_posts),
+        reform_events=tuple(ev for p in pilots for ev in p.reform_events),
+        kind="county",
+        areas=tuple(areas),
+        initiative=initiative,
+        matrix=matrix,
+        index={m.name: i for i, m in enumerate(munis)},
+        pilot_files=tuple(p.path.stem for p in pilots),
+    )
+
+
+def _knr_of(pilot: Any, name: str) -> str:
+    """A pilot member's 2016 number (county scenarios need every pilot member named by ``knr``)."""
+    for i, m in enumerate(pilot.facts.get("municipality", [])):
+        if m.get("name") == name and "knr" in m:
+            return str(m["knr"]).strip()
+    raise InputError(pilot.path, f"municipality.{name}.knr", "a pilot in a county scenario needs each member's knr")
+
+
+def _staff(path: Path, place: geo.Place, sector_names: tuple[str, ...]) -> tuple[float, ...]:
+    from sim.scenario import _staff_rule
+
+    return _staff_rule(path, f"municipality {place.knr}", place.population, sector_names)
+
+
+def _facts(place: geo.Place, staff: tuple[float, ...]) -> Any:
+    from sim.scenario import MunicipalityFacts
+
+    return MunicipalityFacts(place.name, place.county, place.population, staff, place.lat, place.lon)

@@ -1,0 +1,148 @@
+"""The county map: every municipality at its real coordinates, sized by population, coloured by arrangement.
+
+Used for county scenarios (``sim.county``): latitude and longitude from ``data/kommuner-2016.csv``
+projected to km east and north of the county's centre (north up, no tile server), the cooperation
+areas drawn as outlines (convex hulls), a scale bar. Same style and conventions as ``sim.plots``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.plots import NONE_COLOUR, _style, form_colour, form_label
+from sim.scenario import Scenario
+from sim.vocab import NONE
+
+
+def project(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Km east and north of the mean point (equirectangular; good to a few % within a county)."""
+    lat0 = float(np.mean(lat))
+    x = (lon - np.mean(lon)) * 111.32 * np.cos(np.radians(lat0))
+    y = (lat - np.mean(lat)) * 110.57
+    return np.column_stack([x, y])
+
+
+def hull(points: np.ndarray) -> np.ndarray:
+    """Convex hull of 2-D points, counter-clockwise (Andrew's monotone chain); fewer than 3 points as given."""
+    pts = sorted(map(tuple, points))
+    if len(pts) < 3:
+        return np.array(pts)
+
+    def half(seq):
+        out: list[tuple[float, float]] = []
+        for p in seq:
+            while len(out) >= 2 and np.cross(np.subtract(out[-1], out[-2]), np.subtract(p, out[-2])) <= 0:
+                out.pop()
+            out.append(p)
+        return out[:-1]
+
+    return np.array(half(pts) + half(reversed(pts)))
+
+
+def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, title: str):
+    """Map of one replicate: node size = population, colour = the sector's arrangement, host ringed.
+
+    Args:
+        scenario: The county scenario (coordinates and areas).
+        municipalities: ``municipalities.csv`` rows of one replicate.
+        sector: The sector to colour by.
+        title: Figure title.
+    """
+    facts = {m.name: m for m in scenario.municipalities}
+    rows = municipalities.set_index("municipality").loc[
+        [n for n in scenario.names if n in set(municipalities["municipality"])]
+    ]
+    names = list(rows.index)
+    pos = project(np.array([facts[n].lat for n in names]), np.array([facts[n].lon for n in names]))
+    where = dict(zip(names, pos, strict=True))
+    pops = np.array([facts[n].population for n in names])
+    forms = list(rows[f"form_{sector}"])
+    hosts = set(rows[f"host_{sector}"]) - {""}
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
+        for area in scenario.areas:
+            pts = np.array([where[m] for m in area.members if m in where])
+            if len(pts) >= 3:
+                h = hull(pts)
+                ax.fill(*h.T, facecolor="none", edgecolor="#888888", lw=1, ls="--" if area.assumed else "-", zorder=1)
+            if len(pts):
+                cx, cy = pts.mean(axis=0)
+                ax.annotate(
+                    area.name + (" (assumed)" if area.assumed else ""),
+                    (cx, cy),
+                    xytext=(0, -14),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=9,
+                    color="#444444",
+                    zorder=4,
+                )
+        sizes = 15 + 600 * np.sqrt(pops / pops.max())
+        ax.scatter(
+            pos[:, 0],
+            pos[:, 1],
+            s=sizes,
+            c=[form_colour(scenario, f) if f != NONE else NONE_COLOUR for f in forms],
+            edgecolor=["black" if n in hosts else "white" for n in names],
+            linewidth=[2.5 if n in hosts else 0.5 for n in names],
+            zorder=3,
+        )
+        ax.set_aspect("equal")
+        ax.margins(0.06)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        x0, y0 = pos[:, 0].min(), pos[:, 1].min()
+        ax.plot([x0, x0 + 50], [y0 - 15, y0 - 15], color="black", lw=2)
+        ax.annotate("50 km", (x0 + 25, y0 - 15), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=9)
+        ax.annotate("N ↑", (0.98, 0.98), xycoords="axes fraction", ha="right", va="top", fontsize=11)
+        shown = [NONE, *scenario.params.vocab.form_names]
+        handles = [
+            plt.Line2D(
+                [], [], marker="o", ls="", markersize=9, color=form_colour(scenario, f), label=form_label(scenario, f)
+            )
+            for f in shown
+        ]
+        handles.append(
+            plt.Line2D([], [], marker="o", ls="", markersize=9, mfc="white", mec="black", mew=2, label="host")
+        )
+        handles.append(plt.Line2D([], [], color="#888888", label="cooperation area (dashed: assumed)"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+        fig.suptitle(f"{title}\n{sector} at the horizon; node size = population; north up")
+    return fig
+
+
+def area_summary(areas: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
+    """Per area over replicates: share with a formal office per sector, mean members covered, stalls.
+
+    Args:
+        areas: ``areas.csv`` rows (one per area and replicate).
+        sectors: Sector names.
+    """
+    rows: list[dict[str, Any]] = []
+    for (name, assumed), g in areas.groupby(["area", "assumed"], sort=False):
+        row: dict[str, Any] = {
+            "area": name,
+            "assumed": bool(assumed),
+            "n_members": int(g["n_members"].iloc[0]),
+            "residents": int(g["residents"].iloc[0]),
+        }
+        for s in sectors:
+            row[f"office_share_{s}"] = float((g[f"covered_{s}"] > 0).mean())
+            row[f"covered_mean_{s}"] = float(g[f"covered_{s}"].mean())
+            row[f"vulnerability_{s}"] = float(g[f"vulnerability_{s}"].mean())
+        row["stall_share"] = float((g["stalls"] > 0).mean())
+        causes = pd.Series([c for cs in g["stall_causes"] for c in _json_list(cs)]).value_counts()
+        row["stall_causes"] = "; ".join(f"{c} ({n})" for c, n in causes.items())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _json_list(text: Any) -> list[str]:
+    import json
+
+    return json.loads(text) if isinstance(text, str) and text else []
