@@ -231,7 +231,7 @@ def load_county(
 
 def _knr_of(pilot: Any, name: str) -> str:
     """A pilot member's 2016 number (county scenarios need every pilot member named by ``knr``)."""
-    for i, m in enumerate(pilot.facts.get("municipality", [])):
+    for m in pilot.facts.get("municipality", []):
         if m.get("name") == name and "knr" in m:
             return str(m["knr"]).strip()
     raise InputError(pilot.path, f"municipality.{name}.knr", "a pilot in a county scenario needs each member's knr")

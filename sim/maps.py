@@ -34,12 +34,17 @@ def hull(points: np.ndarray) -> np.ndarray:
     def half(seq):
         out: list[tuple[float, float]] = []
         for p in seq:
-            while len(out) >= 2 and np.cross(np.subtract(out[-1], out[-2]), np.subtract(p, out[-2])) <= 0:
+            while len(out) >= 2 and _turn(out[-2], out[-1], p) <= 0:
                 out.pop()
             out.append(p)
         return out[:-1]
 
     return np.array(half(pts) + half(reversed(pts)))
+
+
+def _turn(o, a, b) -> float:
+    """Cross product of OA and OB: positive for a counter-clockwise turn."""
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
 
 def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, title: str):

@@ -85,7 +85,7 @@ class Decisions:
         join an administrative host that the state names (:func:`mechanisms.state_host`, the most
         populous eligible member); no council can veto or leave it.
         """
-        model, p, region = self.model, self.model.p, self.region
+        p, region = self.model.p, self.region
         members = self.region.facts.members
         sectors = tuple(
             s

@@ -1,0 +1,215 @@
+"""County scenarios and the report's §4 levers: data, rules, outputs, and each lever's direction."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import mechanisms as mech
+from sim.cli import main
+from sim.model import CooperationModel
+from sim.outcomes import area_rows, county_row, municipality_rows
+from sim.params import apply_overrides, load_defaults
+from sim.runner import Job, run_rows
+from sim.scenario import load_scenario
+from sim.validation import validate_county
+
+
+@pytest.fixture(scope="module")
+def county():
+    return load_scenario("trondelag")
+
+
+def _rows(name: str, overrides: dict, replicates: int) -> list[dict]:
+    items = tuple(sorted(overrides.items()))
+    jobs = [Job(r, name, r, 7, items) for r in range(replicates)]
+    return run_rows(jobs, workers=1, progress=False)
+
+
+def _mean(rows: list[dict], key: str) -> float:
+    return float(np.mean([r[key] for r in rows]))
+
+
+# --- data and rules -----------------------------------------------------------------------------
+def test_trondelag_has_every_municipality_once_in_one_area(county):
+    members = [m for a in county.areas for m in a.members]
+    assert len(members) == len(set(members)) == len(county.municipalities)
+    numbers = {m.name for m in county.municipalities}
+    assert set(members) == numbers
+    # 48 of Trøndelag plus the pilot's two Hedmark members, named as in the pilot file
+    assert len(county.municipalities) == 50
+    assert {"Os", "Tolga"} <= numbers
+
+
+def test_pilots_keep_their_facts_inside_the_county(county):
+    for stem, facts in zip(county.pilot_files, county.regions, strict=True):
+        pilot = load_scenario(stem)
+        assert facts.members == pilot.regions[0].members
+        assert facts.leader == pilot.regions[0].leader
+        assert facts.start == pilot.start and facts.funded_until == pilot.pilot_end
+        own = {m.name: m for m in pilot.municipalities}
+        inside = {m.name: m for m in county.municipalities}
+        assert all(inside[n].staff == own[n].staff for n in own)
+        area = next(a for a in county.areas if a.name == facts.area)
+        assert set(facts.members) <= set(area.members)
+
+
+def test_distances_are_computed_not_typed(county):
+    d = county.distance("Trondheim", "Steinkjer")
+    assert 110 < d < 160  # about 95 km great circle times the road factor 1.3
+    assert county.distance("Os", "Røros") == pytest.approx(load_scenario("fjellregionen").distance("Os", "Røros"))
+
+
+def test_assumed_areas_are_marked(county):
+    assumed = {a.name for a in county.areas if a.assumed}
+    assert assumed and all("rule" in a.source or "nearest" in a.source for a in county.areas if a.name in assumed)
+
+
+# --- outputs ------------------------------------------------------------------------------------
+def test_county_outputs_are_consistent(county):
+    model = CooperationModel(county.with_overrides({"county_initiative": True}), rng=3).run()
+    row, areas, munis = county_row(model), area_rows(model), municipality_rows(model)
+    assert len(areas) == len(county.areas) and len(munis) == len(county.municipalities)
+    for s in county.params.vocab.sector_names:
+        formal = [m for m in munis if m[f"form_{s}"] in ("admin_host", "board_host")]
+        assert row[f"covered_{s}"] == len(formal) == sum(a[f"covered_{s}"] for a in areas)
+        assert row[f"residents_{s}"] == pytest.approx(sum(m["population"] for m in formal))
+        assert 0 <= row[f"vulnerability_{s}_mean"] <= row[f"vulnerability_{s}_worst"] <= 1
+    assert row["stalls"] == sum(a["stalls"] for a in areas)
+    assert sum(json.loads(row["stall_causes"]).values()) == row["stalls"]
+    assert row["negotiations"] > len(county.regions)  # the initiative opened more
+
+
+def test_run_trondelag_writes_the_county_outputs_and_map(tmp_path, capsys):
+    out = tmp_path / "county"
+    assert main(["run", "trondelag", "--replicates", "3", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    for name in ("runs.csv", "areas.csv", "area_summary.csv", "municipalities.csv", "summary.csv"):
+        assert (out / name).is_file(), name
+    assert (out / "trondelag-map-agriculture.png").is_file() and (out / "trondelag-map-agriculture.svg").is_file()
+    areas = pd.read_csv(out / "area_summary.csv")
+    assert len(areas) == 9 and areas["office_share_agriculture"].between(0, 1).all()
+    assert "Joint agriculture offices" in capsys.readouterr().out
+
+
+def test_norway_runs_with_the_same_outputs():
+    sc = load_scenario("norway")
+    assert len(sc.municipalities) == 425 and all(a.assumed for a in sc.areas if not set(a.members) & {"Os"})
+    model = CooperationModel(sc.with_overrides({"county_initiative": True}), rng=1).run()
+    row = county_row(model)
+    assert all(math.isfinite(v) for v in row.values() if isinstance(v, float))
+    assert np.isfinite(model.history).all()
+    assert len(area_rows(model)) == len(sc.areas)
+
+
+# --- the levers: mechanism and direction --------------------------------------------------------
+def test_area_grant_only_for_the_whole_funded_area():
+    p = apply_overrides(load_defaults(), {"fixed_areas": True, "area_grant": 0.5})
+    assert mech.area_grant(p, True, True) == 0.5
+    assert mech.area_grant(p, False, True) == 0 and mech.area_grant(p, True, False) == 0
+    assert mech.area_grant(load_defaults(), True, True) == 0  # lever off
+
+
+def test_mandated_below_the_size_in_a_required_sector():
+    p = apply_overrides(load_defaults(), {"mandatory_host.agriculture": True, "mandatory_size": 30000})
+    agri = p.vocab.sector_names.index("agriculture")
+    plan = p.vocab.sector_names.index("planning")
+    assert mech.mandated(p, [agri], 5000) and not mech.mandated(p, [agri], 40000)
+    assert not mech.mandated(p, [plan], 5000)
+    assert mech.state_host([("a", 10.0), ("b", 30.0), ("c", 20.0)]) == "b"
+
+
+def test_board_form_allowed_is_the_host_model_in_law():
+    p = apply_overrides(load_defaults(), {"board_form_allowed": False})
+    assert not p.allow[p.vocab.form("board_host").index]
+
+
+def test_county_initiative_adds_joint_offices():
+    """The initiative opens a negotiation in every area; with the councils anchored (§3.4) offices follow.
+
+    Alone it adds few (about +0.05 offices per run at 100 replicates): in most areas the natural
+    host is large and the Værnes dispute (§2.2) recurs; that is a finding, reported in docs/ODD.md.
+    """
+    base = _rows("trondelag", {}, 20)
+    ini = _rows("trondelag", {"county_initiative": True}, 20)
+    assert _mean(ini, "negotiations") > _mean(base, "negotiations")
+    assert _mean(ini, "covered_agriculture") >= _mean(base, "covered_agriculture")
+    assert all(b["negotiations"] == len(load_scenario("trondelag").regions) for b in base)
+    anchored = {"extra_political_involvement": 1.0}
+    base = _rows("trondelag", anchored, 20)
+    ini = _rows("trondelag", {**anchored, "county_initiative": True}, 20)
+    assert _mean(ini, "offices_agriculture") >= _mean(base, "offices_agriculture") + 0.5
+
+
+def test_fixed_areas_cover_more_than_the_initiative_alone():
+    ini = _rows("trondelag", {"county_initiative": True}, 20)
+    fixed = _rows("trondelag", {"county_initiative": True, "fixed_areas": True, "area_grant": 1.0}, 20)
+    assert _mean(fixed, "covered_agriculture") > _mean(ini, "covered_agriculture")
+
+
+def test_mandatory_host_covers_the_small_municipalities():
+    sc = load_scenario("trondelag", {"mandatory_host.agriculture": True})
+    model = CooperationModel(sc, rng=5).run()
+    small = [m for m in municipality_rows(model) if m["population"] < sc.params.mandatory_size]
+    # a member left alone in its area by a pilot's earlier arrangement has no one to negotiate with
+    # (one of 46 here); every other small municipality is served by an administrative host
+    covered = [m["form_agriculture"] == "admin_host" for m in small]
+    assert len(small) > 40 and sum(covered) >= len(small) - 1
+    base = _rows("trondelag", {}, 10)
+    mandatory = _rows("trondelag", {"mandatory_host.agriculture": True}, 10)
+    assert _mean(mandatory, "vulnerability_agriculture_mean") < _mean(base, "vulnerability_agriculture_mean")
+
+
+def test_a_compelled_council_cannot_veto_or_leave():
+    sc = load_scenario("vaernesregionen", {"mandatory_host.agriculture": True, "mandatory_size": 100000})
+    model = CooperationModel(sc, rng=1).run()
+    votes = [v for n in model.negotiations for v in n.votes]
+    for v in votes:
+        assert not set(v.exits) & v.compelled
+        if v.compelled and all(v.yes[m] for m in v.option.members if m not in v.compelled):
+            assert v.passed
+    agri = sc.params.vocab.sector_names.index("agriculture")
+    assert all(model.municipality(m).arrangement[agri] is not None for m in sc.names)
+
+
+def test_board_form_not_allowed_removes_the_board_proposals():
+    rows = _rows("vaernesregionen", {"board_form_allowed": False}, 20)
+    assert all(r["form_planning"] != "board_host" for r in rows)
+
+
+@pytest.mark.slow
+def test_pilot_stories_hold_inside_the_county():
+    for overrides in ({}, {"county_initiative": True}):
+        result = validate_county("trondelag", replicates=100, workers=2, progress=False, overrides=overrides)
+        shares = {p["id"]: p["share"] for p in result["patterns"]}
+        assert len(shares) == 3, shares
+        assert all(s >= 0.6 for s in shares.values()), (overrides, shares)
+
+
+# --- bad county files: one line naming the file and key, exit code 2 ---------------------------------
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (('counties = ["16", "17"]', 'counties = ["16", "x"]'), "county.counties"),
+        (('areas = "councils"', 'areas = "nearest"'), "county.areas"),
+        (('pilots = ["fjellregionen", "vaernesregionen", "fosen"]', 'pilots = ["fjellregion"]'), "county.pilots[0]"),
+        (('areas = "councils"', 'areas = "councils"\nexclude = ["9999"]'), "county.exclude"),
+        (('horizon = "2020-12"', 'horizon = "2012-12"'), "county.horizon"),
+        (("months = 24", "months = 0"), "initiative.months"),
+    ],
+)
+def test_bad_county_files(tmp_path, capsys, change, key):
+    from sim.scenario import SCENARIO_DIR
+
+    text = (SCENARIO_DIR / "trondelag.toml").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--replicates", "1", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and key in err[0] and "Traceback" not in err[0]
+    assert not out.exists()
