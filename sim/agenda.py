@@ -74,6 +74,8 @@ class AgendaSetter:
             for form in p.forms:
                 if not p.allowed(form) or self.region.facts.offices_only and not form.formal:
                     continue
+                if form.merges and len(sectors) < len(p.sectors):
+                    continue  # a merger takes every sector at once (§4.3)
                 if not form.formal and any(
                     (a := agents[m].arrangement[s]) is not None and a.form == form for m in members for s in sectors
                 ):

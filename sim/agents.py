@@ -122,7 +122,8 @@ class CountyGovernor(mesa.Agent):
     def initiative_on(self) -> bool:
         """A §4 lever opens negotiations in every area: the county initiative or a mandatory host."""
         p = self.model.p
-        return p.county_initiative or any(p.mandatory_host[s] for s in self.model.scenario.initiative.sectors)
+        mandatory = any(p.mandatory_host[s] for s in self.model.scenario.initiative.sectors)
+        return p.county_initiative or mandatory or mech.two_track(p)
 
     def launch_initiative(self) -> None:
         """Open a pre-project for a joint office in every cooperation area (§4).
@@ -137,10 +138,12 @@ class CountyGovernor(mesa.Agent):
         """
         model = self.model
         initiative, names = model.scenario.initiative, model.p.vocab.sector_names
-        sectors = set(initiative.sectors)
+        # the kommuneblokk (§4.3): merger or binding cooperation on every task, so every sector
+        chosen = tuple(range(len(names))) if mech.two_track(model.p) else initiative.sectors
+        sectors = set(chosen)
         busy = {m for n in model.negotiations if n.active and sectors & set(n.region.facts.sectors) for m in n.members}
         funded_until = model.month + initiative.months - 1 if model.p.county_initiative else model.month - 1
-        label = "/".join(names[s] for s in initiative.sectors)
+        label = "/".join(names[s] for s in chosen)
         for area in model.scenario.areas:
             free = tuple(
                 m
@@ -148,19 +151,38 @@ class CountyGovernor(mesa.Agent):
                 if m not in busy
                 and not all((a := model.municipality(m).arrangement[s]) is not None and a.form.formal for s in sectors)
             )
-            if len(free) < 2:
-                continue
-            leader = area.facts.leader
-            if leader not in free:
-                leader = max(free, key=lambda m: (model.municipality(m).population, m))
-            facts = replace(
-                area.facts,
-                name=f"{area.name}: {label}",
-                members=free,
-                leader=leader,
-                sectors=initiative.sectors,
-                start=model.month,
-                funded_until=funded_until,
-                offices_only=True,
-            )
-            model.open_negotiation(facts)
+            groups = self.office_groups(free) if len(free) >= 2 else []
+            for group in groups:
+                leader = area.facts.leader
+                if leader not in group:
+                    leader = max(group, key=lambda m: (model.municipality(m).population, m))
+                suffix = f" ({leader})" if len(groups) > 1 else ""
+                facts = replace(
+                    area.facts,
+                    name=f"{area.name}: {label}{suffix}",
+                    members=group,
+                    leader=leader,
+                    sectors=chosen,
+                    start=model.month,
+                    funded_until=funded_until,
+                    offices_only=True,
+                )
+                model.open_negotiation(facts)
+
+    def office_groups(self, members: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The groups one initiative office each would serve (§4.4: an office in every "delregion").
+
+        With ``initiative_office_size`` 0 the whole area is one group; otherwise an area with more
+        members is split into groups of neighbours of at most that size (the clustering rule of
+        :func:`sim.geo.areas_by_rule`); a member left alone gets no office.
+        """
+        size = self.model.p.initiative_office_size
+        if not size or len(members) <= size:
+            return [members]
+        from sim import geo
+
+        facts = {m.name: m for m in self.model.scenario.municipalities}
+        munis = [facts[m] for m in members]
+        places = [geo.Place(f"{i:04d}", m.name, m.county, m.population, m.lat, m.lon, "") for i, m in enumerate(munis)]
+        groups = [tuple(p.name for p in c) for c in geo.cluster(places, size)]
+        return [g for g in groups if len(g) >= 2]

@@ -365,7 +365,7 @@ def _as_list(places: Mapping[str, Place] | Iterable[Place]) -> list[Place]:
     return sorted(items, key=lambda p: p.knr)
 
 
-def _cluster(group: list[Place], max_size: int) -> list[list[Place]]:
+def cluster(group: list[Place], max_size: int) -> list[list[Place]]:
     """Average-linkage clustering of great-circle distances, merging only up to ``max_size``.
 
     Repeatedly merges the two clusters with the smallest mean distance between their members whose
@@ -404,7 +404,7 @@ def areas_by_rule(
 
     Rule: within each county of 2016, average-linkage clustering of great-circle distances between
     the municipalities' points, merging the closest pair of clusters while the merged cluster has at
-    most ``max_size`` members (:func:`_cluster`). Ties are broken by knr, so the result does not
+    most ``max_size`` members (:func:`cluster`). Ties are broken by knr, so the result does not
     depend on the input's order. A municipality left alone (a one-municipality county, or when its
     neighbours' areas are full) is an area of one. Every area is marked assumed.
 
@@ -428,7 +428,7 @@ def areas_by_rule(
     for p in chosen:
         by_county.setdefault(p.county, []).append(p)
     source = f"rule: average-linkage clustering within county2016, at most {max_size} members (sim.geo.areas_by_rule)"
-    areas = [_rule_area(c, source) for g in by_county.values() for c in _cluster(g, max_size)]
+    areas = [_rule_area(c, source) for g in by_county.values() for c in cluster(g, max_size)]
     county_of = {p.knr: p.county for p in chosen}
     return sorted(areas, key=lambda a: (county_of[a.members[0]], a.name))
 

@@ -237,6 +237,25 @@ def reform_track(p: Params, talks_with_outsiders: bool, talks_with_members: bool
     return value * p.reform_intensity
 
 
+def two_track(p: Params) -> bool:
+    """The kommuneblokk two-track is on: merger is a form beside the host forms (§4.3, lever ``merger_track``).
+
+    Merger talks among the members are then the same process as their cooperation, so they no
+    longer drain or mobilise it from outside (:func:`reform_track` sees no member talks): the
+    councils' attention is shared between the tracks within one negotiation.
+    """
+    return any(p.allowed(f) for f in p.forms if f.merges)
+
+
+def merger_terms(p: Params, combined_population: float) -> float:
+    """Value to each member of a merger besides service gains (§1.3, §4.2, §4.3).
+
+    The reform's support if the new municipality meets the size criterion (``merger_size``),
+    less what a council loses when its municipality ceases to exist (``merger_identity_cost``).
+    """
+    return p.merger_grant * (combined_population >= p.merger_size) - p.merger_identity_cost
+
+
 def failed_talks_trust(p: Params, trust: float) -> float:
     """Trust after failed merger talks between two members (§2.2: "the air went out")."""
     return max(0.0, trust - p.merger_trust_damage * p.reform_intensity)

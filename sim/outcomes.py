@@ -104,11 +104,11 @@ def outcome_row(model: CooperationModel, project: ProjectOrganisation | None = N
 def county_row(model: CooperationModel) -> dict[str, Any]:
     """One row of a county run's ``runs.csv``: the county at the horizon (§4 what-ifs).
 
-    Per sector ``s``: ``offices_s`` (formal joint offices in force), ``covered_s`` and
-    ``residents_s`` (municipalities and residents they serve), ``residents_share_s``,
+    Per sector ``s``: ``offices_s`` (formal joint offices in force; a merger is not one),
+    ``covered_s`` and ``residents_s`` (municipalities and residents they serve), ``residents_share_s``,
     ``network_members_s`` (municipalities in a network), ``vulnerability_s_mean`` (over every
     municipality) and ``vulnerability_s_worst`` (the most vulnerable municipality). Then
-    ``negotiations``, ``stalls``, ``stall_causes`` (JSON ``{cause: count}``) and
+    ``mergers`` and ``merged`` (municipalities merged, §4.3), ``negotiations``, ``stalls``, ``stall_causes`` (JSON ``{cause: count}``) and
     ``state_decisions``.
     """
     sc, vocab = model.scenario, model.p.vocab
@@ -119,7 +119,7 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
     live = [a for a in model.arrangements if a.live(sc.horizon)]
     for sector in vocab.sectors:
         s, name = sector.index, sector.name
-        formal = [a for a in live if s in a.sectors and a.form.formal]
+        formal = [a for a in live if s in a.sectors and a.form.formal and not a.form.merges]
         covered = {m for a in formal for m in a.members}
         row[f"offices_{name}"] = len(formal)
         row[f"covered_{name}"] = len(covered)
@@ -131,6 +131,9 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
         vul = model.history[t, :, s, MEASURES.index("vulnerability")]
         row[f"vulnerability_{name}_mean"] = float(np.mean(vul))
         row[f"vulnerability_{name}_worst"] = float(np.max(vul))
+    mergers = [a for a in live if a.form.merges]
+    row["mergers"] = len(mergers)
+    row["merged"] = sum(len(a.members) for a in mergers)
     stalls = [e for e in model.events if e.kind == EventKind.STALL]
     row["negotiations"] = len(model.negotiations)
     row["stalls"] = len(stalls)
@@ -167,7 +170,9 @@ def area_rows(model: CooperationModel) -> list[dict[str, Any]]:
             best = max(mine, key=lambda x: (x[0], x[1].form.formal))[1] if mine else None
             row[f"form_{name}"] = best.form.name if best else NONE
             row[f"host_{name}"] = (best.host or "") if best else ""
-            row[f"covered_{name}"] = len({m for _, a in mine if a.form.formal for m in a.members} & members)
+            row[f"covered_{name}"] = len(
+                {m for _, a in mine if a.form.formal and not a.form.merges for m in a.members} & members
+            )
             row[f"vulnerability_{name}"] = float(np.mean(model.history[t, idx, s, MEASURES.index("vulnerability")]))
         regions = {n.region.name for n in model.negotiations if n.region.facts.area == area.name}
         stalls = [e for e in model.events if e.kind == EventKind.STALL and e.region in regions]

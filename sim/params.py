@@ -199,6 +199,15 @@ class Params:
         "§4",
         lever=True,
     )
+    initiative_office_size: int = _int(
+        "levers",
+        "municipalities",
+        "Largest number of members of one initiative office; larger areas split into neighbour groups (0 = whole area)",
+        "§4.4",
+        0,
+        50,
+        lever=True,
+    )
     fixed_areas: bool = _p(
         "levers",
         "bool",
@@ -209,6 +218,22 @@ class Params:
     )
     area_grant: float = _num(
         "levers", "utility", "Value of the fixed-area grant to each member (with fixed_areas)", "§4", 0, 2, lever=True
+    )
+    merger_size: float = _num(
+        "levers",
+        "inhabitants",
+        "A merger meets the reform's size criterion from this population (reform grant)",
+        "§4.2, §4.3",
+        0,
+        100_000,
+        lever=True,
+    )
+    merger_grant: float = _num(
+        "levers", "utility", "Value to each member of the reform's support for a merger meeting the criterion", "§1.3", 0, 3,
+        lever=True,
+    )  # fmt: skip
+    merger_identity_cost: float = _num(
+        "reform", "utility", "What a council loses when its municipality ceases to exist", "§1.3, §2.2", 0, 5
     )
     mandatory_host: tuple[bool, ...] = _p(
         "levers",
@@ -669,7 +694,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 # --- vocabulary and defaults -------------------------------------------------------------------
-_FORM_FLAGS = ("statutory", "pools_staff", "needs_host", "board")
+_FORM_FLAGS = ("statutory", "pools_staff", "needs_host", "board", "merges")
 
 
 def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
@@ -707,6 +732,7 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
                 t["needs_host"],
                 t["board"],
                 str(t["section"]),
+                t["merges"],
             )
         )
     return Vocabulary(tuple(out_s), tuple(out_f))
@@ -765,9 +791,10 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     return Params(vocab=vocab, **values)
 
 
-#: Other names of a key, as the report's recommendations name them (§4: "a general host model
-#: with or without a joint board in law" is whether the board form is allowed).
-ALIASES = {"board_form_allowed": "allow.board_host"}
+#: Other names of a key, as the report's recommendations name them (§4.3: "a general host model
+#: with or without a joint board in law" is whether the board form is allowed; the kommuneblokk's
+#: two tracks are merger allowed beside the host forms).
+ALIASES = {"board_form_allowed": "allow.board_host", "merger_track": "allow.merger"}
 
 
 def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--set") -> Params:

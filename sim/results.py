@@ -65,7 +65,11 @@ def county_outcomes(vocab: Vocabulary) -> dict[str, str]:
             f"vulnerability_{s}_mean": f"Mean {s} vulnerability at the horizon",
             f"vulnerability_{s}_worst": f"Worst {s} vulnerability at the horizon",
         }
-    return out | {"stalls": "Negotiations stopped", "state_decisions": "Hosts named by the state"}
+    return out | {
+        "merged": "Municipalities merged (kommuneblokk)",
+        "stalls": "Negotiations stopped",
+        "state_decisions": "Hosts named by the state",
+    }
 
 
 def outcomes_of(kind: str, vocab: Vocabulary) -> tuple[dict[str, tuple[str, Callable]], dict[str, str]]:

@@ -72,7 +72,9 @@ class Valuation:
             funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
             return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded)
         other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
-        other += mech.reform_track(p, self.outside_talks, self.member_talks)
+        other += mech.reform_track(p, self.outside_talks, self.member_talks and not mech.two_track(p))
+        if option.form.merges:
+            other += mech.merger_terms(p, sum(region.population(m) for m in option.members))
         n = len(option.sectors)
         at_stake = mech.control_at_stake(p, self.sensitivity, option.sectors)
         contact = sum(p.user_contact[s] for s in option.sectors)

@@ -49,6 +49,8 @@ class Form:
         needs_host: The proposal names a host municipality.
         board: Principled decisions move to a joint political board (§28c).
         section: The report's section that describes the form.
+        merges: The members become one municipality: every sector at once (§4.3, the
+            kommuneblokk's first track).
     """
 
     name: str
@@ -59,6 +61,7 @@ class Form:
     needs_host: bool
     board: bool
     section: str
+    merges: bool = False
 
     @property
     def formal(self) -> bool:

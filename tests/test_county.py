@@ -213,3 +213,26 @@ def test_bad_county_files(tmp_path, capsys, change, key):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(path) in err[0] and key in err[0] and "Traceback" not in err[0]
     assert not out.exists()
+
+
+def test_merger_track_puts_merger_beside_the_host_forms():
+    """The kommuneblokk (§4.3): every area negotiates on every sector, merger on the agenda; the grant draws mergers."""
+    easy = {"merger_grant": 3.0, "merger_identity_cost": 0.0, "control_share.merger": 0.5}
+    off = _rows("trondelag", easy, 10)
+    on = _rows("trondelag", {**easy, "merger_track": True}, 10)
+    no_grant = _rows("trondelag", {**easy, "merger_track": True, "merger_grant": 0.0}, 10)
+    assert _mean(off, "merged") == 0
+    assert _mean(on, "merged") > _mean(no_grant, "merged")
+    assert _mean(on, "negotiations") > _mean(off, "negotiations")
+    p = apply_overrides(load_defaults(), {"merger_track": True})
+    assert mech.two_track(p) and not mech.two_track(load_defaults())
+    assert mech.merger_terms(p, p.merger_size) == pytest.approx(p.merger_grant - p.merger_identity_cost)
+    assert mech.merger_terms(p, p.merger_size - 1) == pytest.approx(-p.merger_identity_cost)
+
+
+def test_smaller_initiative_offices_form_more_often():
+    """§4.4: an office in every 'delregion'; areas split into groups of neighbours form more offices."""
+    whole = _rows("trondelag", {"county_initiative": True}, 20)
+    split = _rows("trondelag", {"county_initiative": True, "initiative_office_size": 3}, 20)
+    assert _mean(split, "offices_agriculture") > _mean(whole, "offices_agriculture") + 0.5
+    assert _mean(split, "negotiations") > _mean(whole, "negotiations")

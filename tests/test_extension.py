@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NEW_SECTOR = '\n[[sector]]\nname = "geodata"\nlabel = "geodata and mapping"\n'
 NEW_FORM = (
     '\n[[form]]\nname = "purchase"\nlabel = "purchase of services"\nsection = "§1.3"\n'
-    "statutory = false\npools_staff = true\nneeds_host = true\nboard = false\n"
+    "statutory = false\npools_staff = true\nneeds_host = true\nboard = false\nmerges = false\n"
 )
 
 
