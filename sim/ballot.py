@@ -32,10 +32,9 @@ def stated_preferences(model: CooperationModel, region: Region, option: Option) 
     hosts = region.willing_hosts(option)
     subsets = [c for k in range(1, len(option.sectors) + 1) for c in combinations(option.sectors, k)]
     # a formal proposal asks which governance model (§2.2: board or administrative host); a network asks anything
+    whole = len(option.sectors) == len(p.sectors)  # a merger takes every sector (§4.3)
     forms = [
-        f
-        for f in p.forms
-        if p.allowed(f) and (f.formal or not option.form.formal) and (not f.merges or len(option.sectors) == len(p.sectors))
+        f for f in p.forms if p.allowed(f) and (f.formal or not option.form.formal) and (whole or not f.merges)
     ] or [option.form]
     pref_host, pref_form, pref_sectors = {}, {}, {}
     for name in option.members:

@@ -285,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a numeric parameter or lever to vary; repeatable, each key once",
     )
     e.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="method (default sobol)")
+    e.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides; each key once")
     e.add_argument(
         "--samples",
         type=_whole("--samples", 1),
@@ -657,7 +658,11 @@ def cmd_sensitivity(args) -> Path:
     from sim.runner import ROW_BYTES, check_fits
 
     params = parse_params(args.param)
-    base = load_unique([args.scenario])[0]
+    fixed = parse_set(args.set)
+    base = load_unique([args.scenario], fixed, "--set")[0]
+    clash = sorted(set(fixed) & {p.name for p in params})
+    if clash:
+        raise InputError("--set", clash[0], "also given as --param")
     per_sample = len(params) + 2 if args.method == "sobol" else len(params) + 1
     check_fits(args.samples * per_sample * args.replicates, ROW_BYTES, "--samples", str(args.samples))
     _check_scheduler(args)
@@ -676,6 +681,7 @@ def cmd_sensitivity(args) -> Path:
             workers=args.workers,
             scheduler=args.scheduler,
             progress=_progress(args),
+            overrides=base.overrides,
         )
         table.to_csv(tmp / "indices.csv", index=False)
         plots.save(plots.sensitivity(table, f"{args.method.capitalize()} indices, {base.path.stem}"), tmp / "indices")
@@ -859,7 +865,7 @@ def _stop(server) -> None:
 
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
-    from sim.params import by_name, load_defaults
+    from sim.params import ALIASES, by_name, load_defaults
     from sim.scenario import available_scenarios, load_scenario
 
     print("scenarios:")
@@ -871,6 +877,8 @@ def cmd_list(_args) -> None:
         for key, p in by_name().items():
             if p.lever == lever:
                 print(f"  {key:34s} ({defaults[key]!s}; {p.unit}; {p.range_text}) {p.meaning} [{p.section}]")
+        if lever:
+            print("  other names (§4.3): " + "; ".join(f"{a} = {k}" for a, k in ALIASES.items()))
 
 
 def cmd_show(args) -> None:

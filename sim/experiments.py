@@ -551,8 +551,12 @@ def read_runs(path: Path):
 
 
 def _outcomes(rows) -> dict[str, np.ndarray]:
-    """Per-sample outcome means over replicates (sample order)."""
+    """Per-sample outcome means over replicates (sample order); a county's own outcomes for a county run."""
     g = rows.groupby("sample", sort=True)
+    if "formal_by_pilot_end" not in rows:  # a county run (sim.outcomes.county_row)
+        mean_vul = [c for c in rows.columns if c.startswith("vulnerability_") and c.endswith("_mean")]
+        names = [c for c in rows.columns if c.startswith("covered_")] + mean_vul
+        return {c: g[c].mean().to_numpy() for c in [*names, "stalls"]}
     formal = rows["formal_by_pilot_end"].astype(str) == "True"
     return {
         "p_formal": formal.groupby(rows["sample"]).mean().to_numpy(),
@@ -572,12 +576,15 @@ def sensitivity(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    overrides: dict[str, Any] | None = None,
 ):
     """Sobol (Saltelli/Sobol' sampling) or Morris indices of the outcomes, with 95 % intervals.
 
     Outcomes, per sample as means over its replicates: ``p_formal`` (a formal agreement by the
     pilot's end), ``p_stall`` (the process stalled), ``months_to_agreement`` (to the first
     agreement; the horizon if none), ``vulnerability_horizon`` (mean vulnerability at the horizon).
+    For a county scenario: ``covered_<sector>``, ``vulnerability_<sector>_mean`` and ``stalls``
+    (``sim.outcomes.county_row``). ``overrides`` are fixed parameter values for every run.
 
     Returns:
         A DataFrame: outcome, parameter, the method's indices with their 95 % half-widths
@@ -599,7 +606,7 @@ def sensitivity(
     else:
         unit = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     points = [_typed(params, row) for row in np.stack([p.scale(unit[:, i]) for i, p in enumerate(params)], axis=1)]
-    jobs = sweep_jobs(str(resolve_path(scenario)), points, replicates, seed)
+    jobs = sweep_jobs(str(resolve_path(scenario)), points, replicates, seed, overrides)
     execution: dict[str, Any] = {}
     rows = pd.DataFrame(
         [
@@ -1025,10 +1032,14 @@ def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str,
             with warnings.catch_warnings():  # the library's own deprecation noise
                 warnings.simplefilter("ignore")
                 scores = box.resample(i, iterations=resample)
+        except AssertionError:  # a resample where the outcome is constant: too few runs to resample
+            scores = None
         finally:
             np.random.set_state(state)
-        limits["reproduce_coverage"] = [float(scores.loc[n, "reproduce coverage"]) for n in limits.index]
-        limits["reproduce_density"] = [float(scores.loc[n, "reproduce density"]) for n in limits.index]
+        for column in ("reproduce coverage", "reproduce density"):
+            limits[column.replace(" ", "_")] = [
+                float(scores.loc[n, column]) if scores is not None else float("nan") for n in limits.index
+            ]
     return stats, limits
 
 
@@ -1063,6 +1074,9 @@ def box_report(box, resample: int = 0, seed: int = 20161214) -> str:
             f"{r['sampled_low']:10.4g}..{r['sampled_high']:<9.4g} {qp(r['qp_lower'])} {qp(r['qp_upper'])}"
         )
         if "reproduce_coverage" in limits:
-            line += f"  {r['reproduce_coverage']:.0f}, {r['reproduce_density']:.0f}"
+            if math.isnan(r["reproduce_coverage"]):
+                line += "  - (too few runs: a resample had the outcome constant)"
+            else:
+                line += f"  {r['reproduce_coverage']:.0f}, {r['reproduce_density']:.0f}"
         buf.write(line + "\n")
     return buf.getvalue()

@@ -16,6 +16,9 @@ from sim.plots import NONE_COLOUR, _style, form_colour, form_label
 from sim.scenario import Scenario
 from sim.vocab import NONE
 
+#: Areas are numbered on the map and named in the legend up to this many (a national map shows outlines only).
+MAX_NUMBERED_AREAS = 15
+
 
 def project(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Km east and north of the mean point (equirectangular; good to a few % within a county)."""
@@ -68,23 +71,15 @@ def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, ti
     hosts = set(rows[f"host_{sector}"]) - {""}
     with _style() as plt:
         fig, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
-        for area in scenario.areas:
+        numbered = len(scenario.areas) <= MAX_NUMBERED_AREAS
+        for k, area in enumerate(scenario.areas, start=1):
             pts = np.array([where[m] for m in area.members if m in where])
             if len(pts) >= 3:
                 h = hull(pts)
                 ax.fill(*h.T, facecolor="none", edgecolor="#888888", lw=1, ls="--" if area.assumed else "-", zorder=1)
-            if len(pts):
+            if len(pts) and numbered:
                 cx, cy = pts.mean(axis=0)
-                ax.annotate(
-                    area.name + (" (assumed)" if area.assumed else ""),
-                    (cx, cy),
-                    xytext=(0, -14),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=9,
-                    color="#444444",
-                    zorder=4,
-                )
+                ax.annotate(str(k), (cx, cy), ha="center", va="center", fontsize=9, weight="bold", zorder=5)
         sizes = 15 + 600 * np.sqrt(pops / pops.max())
         ax.scatter(
             pos[:, 0],
@@ -116,6 +111,11 @@ def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, ti
             plt.Line2D([], [], marker="o", ls="", markersize=9, mfc="white", mec="black", mew=2, label="host")
         )
         handles.append(plt.Line2D([], [], color="#888888", label="cooperation area (dashed: assumed)"))
+        if numbered:
+            handles += [
+                plt.Line2D([], [], ls="", marker=f"${k}$", markersize=8, color="black", label=area.name)
+                for k, area in enumerate(scenario.areas, start=1)
+            ]
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
         fig.suptitle(f"{title}\n{sector} at the horizon; node size = population; north up")
     return fig

@@ -105,10 +105,11 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
     """One row of a county run's ``runs.csv``: the county at the horizon (§4 what-ifs).
 
     Per sector ``s``: ``offices_s`` (formal joint offices in force; a merger is not one),
-    ``covered_s`` and ``residents_s`` (municipalities and residents they serve), ``residents_share_s``,
-    ``network_members_s`` (municipalities in a network), ``vulnerability_s_mean`` (over every
-    municipality) and ``vulnerability_s_worst`` (the most vulnerable municipality). Then
-    ``mergers`` and ``merged`` (municipalities merged, §4.3), ``negotiations``, ``stalls``, ``stall_causes`` (JSON ``{cause: count}``) and
+    ``covered_s`` and ``residents_s`` (municipalities and residents they serve),
+    ``residents_share_s``, ``network_members_s`` (municipalities in a network),
+    ``vulnerability_s_mean`` (over every municipality) and ``vulnerability_s_worst`` (the most
+    vulnerable municipality). Then ``mergers`` and ``merged`` (municipalities merged, §4.3),
+    ``negotiations``, ``stalls``, ``stall_causes`` (JSON ``{cause: count}``) and
     ``state_decisions``.
     """
     sc, vocab = model.scenario, model.p.vocab

@@ -229,9 +229,14 @@ class Params:
         lever=True,
     )
     merger_grant: float = _num(
-        "levers", "utility", "Value to each member of the reform's support for a merger meeting the criterion", "§1.3", 0, 3,
+        "levers",
+        "utility",
+        "Value to each member of the reform's support for a merger meeting the criterion",
+        "§1.3",
+        0,
+        3,
         lever=True,
-    )  # fmt: skip
+    )
     merger_identity_cost: float = _num(
         "reform", "utility", "What a council loses when its municipality ceases to exist", "§1.3, §2.2", 0, 5
     )

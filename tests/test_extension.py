@@ -63,7 +63,7 @@ def extended(tmp_path):
 def test_the_vocabulary_grows_from_data(extended):
     vocab = extended.params.vocab
     assert vocab.sector_names[-1] == "geodata" and vocab.form_names[-1] == "purchase"
-    assert len(extended.params.sensitivity) == 4 and len(extended.params.control_share) == 4
+    assert len(extended.params.sensitivity) == 4 and len(extended.params.control_share) == len(vocab.forms) == 5
     assert extended.municipalities[0].staff == (3.0, 1.0, 2.0, 1.0)
     assert not vocab.form("purchase").formal and vocab.form("admin_host").formal
 

@@ -93,6 +93,7 @@ def figures(tmp_path_factory):
     from sim.results import compare, run_scenarios
 
     figs = dict(run_scenarios(PILOTS, replicates=4, workers=1, progress=False).plots())
+    figs |= run_scenarios(["trondelag"], replicates=3, workers=1, progress=False, county_initiative=True).plots()
     table = compare(
         "vaernesregionen",
         {"admin_only": {"allow.board_host": False}, "one_sector": {"agenda": "sector_by_sector"}},
@@ -122,6 +123,8 @@ def figures(tmp_path_factory):
 
 EXPECTED = [
     *(f"{p}-{kind}" for p in PILOTS for kind in ("outcomes", "fan-charts", "timeline", "map")),
+    "trondelag-outcomes",
+    "trondelag-map-agriculture",
     "comparison",
     "indices-sobol",
     "indices-morris",
