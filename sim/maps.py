@@ -135,6 +135,7 @@ def area_summary(areas: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
             "assumed": bool(assumed),
             "n_members": int(g["n_members"].iloc[0]),
             "residents": int(g["residents"].iloc[0]),
+            "replicates": len(g),
         }
         for s in sectors:
             row[f"office_share_{s}"] = float((g[f"covered_{s}"] > 0).mean())
@@ -151,3 +152,31 @@ def _json_list(text: Any) -> list[str]:
     import json
 
     return json.loads(text) if isinstance(text, str) and text else []
+
+
+def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
+    """Per area: share of replicates with a joint office for ``sector`` and with a stopped negotiation (95 % Wilson)."""
+    from sim.validation import wilson
+
+    panels = ((f"office_share_{sector}", f"a joint {sector} office at the horizon"), ("stall_share", "a stop"))
+    names = [f"{a}{' (assumed)' if assumed else ''} ({n})" for a, assumed, n in zip(
+        summary["area"], summary["assumed"], summary["n_members"], strict=True)]  # fmt: skip
+    y = np.arange(len(summary))[::-1]
+    with _style() as plt:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(summary) + 2), sharey=True, layout="constrained")
+        for ax, (column, what) in zip(axes, panels, strict=True):
+            shares = summary[column].to_numpy()
+            n = summary["replicates"].to_numpy()
+            lo, hi = np.array([wilson(round(s * k), int(k)) for s, k in zip(shares, n, strict=True)]).T
+            ax.barh(y, shares, color=form_colour_any(), height=0.6)
+            ax.errorbar(shares, y, xerr=[shares - lo, hi - shares], fmt="none", color="black", lw=1, capsize=3)
+            ax.set_xlim(0, 1)
+            ax.set_xlabel(f"Share of replicates with {what}")
+        axes[0].set_yticks(y, names)
+        fig.suptitle(f"{title}\n(members in brackets; 95 % Wilson score intervals; {int(n.max())} replicates)")
+    return fig
+
+
+def form_colour_any() -> str:
+    """The bar colour of the area panels."""
+    return "#386cb0"

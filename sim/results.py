@@ -337,19 +337,22 @@ class Results:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def _county_plots(self, sc, summary: pd.DataFrame) -> dict[str, Any]:
-        from sim import maps, plots
+        from sim import maps
 
-        stem = sc.path.stem
-        figs = {
-            f"{stem}-outcomes": plots.outcome_shares(summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes")
-        }
+        stem, names = sc.path.stem, sc.params.vocab.sector_names
+        sectors = [names[s] for s in sc.initiative.sectors] if sc.initiative else list(names)
+        figs = {}
+        areas = self.area_summary()
+        if len(areas):
+            mine = areas[areas["scenario"] == sc.name]
+            for sector in sectors:
+                figs[f"{stem}-areas-{sector}"] = maps.area_outcomes(mine, sector, f"{sc.name}: {sector}, by area")
         rep = self.representative(sc.name)
         if len(self.municipalities):
             mine = self.municipalities[
                 (self.municipalities["scenario"] == sc.name) & (self.municipalities["replicate"] == rep["replicate"])
             ]
-            sectors = [sc.params.vocab.sector_names[s] for s in sc.initiative.sectors] if sc.initiative else []
-            for sector in sectors or sc.params.vocab.sector_names:
+            for sector in sectors:
                 figs[f"{stem}-map-{sector}"] = maps.county_map(
                     sc, mine, sector, f"{sc.name}: one representative replicate (the most common number of offices)"
                 )

@@ -89,7 +89,8 @@ def test_run_trondelag_writes_the_county_outputs_and_map(tmp_path, capsys):
     assert main(["run", "trondelag", "--replicates", "3", "--workers", "1", "--out", str(out), "--quiet"]) == 0
     for name in ("runs.csv", "areas.csv", "area_summary.csv", "municipalities.csv", "summary.csv"):
         assert (out / name).is_file(), name
-    assert (out / "trondelag-map-agriculture.png").is_file() and (out / "trondelag-map-agriculture.svg").is_file()
+    for stem in ("trondelag-map-agriculture", "trondelag-areas-agriculture"):
+        assert (out / f"{stem}.png").is_file() and (out / f"{stem}.svg").is_file()
     areas = pd.read_csv(out / "area_summary.csv")
     assert len(areas) == 9 and areas["office_share_agriculture"].between(0, 1).all()
     assert "Joint agriculture offices" in capsys.readouterr().out

@@ -123,7 +123,7 @@ def figures(tmp_path_factory):
 
 EXPECTED = [
     *(f"{p}-{kind}" for p in PILOTS for kind in ("outcomes", "fan-charts", "timeline", "map")),
-    "trondelag-outcomes",
+    "trondelag-areas-agriculture",
     "trondelag-map-agriculture",
     "comparison",
     "indices-sobol",
