@@ -113,11 +113,14 @@ class CountyGovernor(mesa.Agent):
         until = self.model.scenario.pilot_end if facts.funded_until is None else facts.funded_until
         return self.model.month <= until and self.model.p.pilot_funding > 0
 
-    def coordinator_funded(self, facts: RegionFacts, after_pilot: bool = False) -> bool:
-        """A network coordinator is paid from outside: by the negotiation's funds, or by the post-pilot lever (§2.3)."""
+    def coordinator_funded(self, facts: RegionFacts | None, after_pilot: bool = False) -> bool:
+        """A network coordinator is paid from outside: by the negotiation's funds, or by the post-pilot lever (§2.3).
+
+        ``facts`` None: an arrangement that no negotiation of this run made (it has no funds).
+        """
         if self.model.p.post_pilot_coordinator:
             return True
-        return self.funds(facts) and not after_pilot
+        return facts is not None and self.funds(facts) and not after_pilot
 
     def initiative_on(self) -> bool:
         """A §4 lever opens negotiations in every area: the county initiative or a mandatory host."""
@@ -125,7 +128,7 @@ class CountyGovernor(mesa.Agent):
         mandatory = any(p.mandatory_host[s] for s in self.model.scenario.initiative.sectors)
         return p.county_initiative or mandatory or mech.two_track(p)
 
-    def launch_initiative(self) -> None:
+    def launch_initiative(self, where: set[str] | None = None) -> None:
         """Open a pre-project for a joint office in every cooperation area (§4).
 
         The County Governor "takes the initiative" for joint offices across the county: each area
@@ -135,6 +138,8 @@ class CountyGovernor(mesa.Agent):
         landbrukskontor"). With ``county_initiative`` the pre-projects are funded for the
         initiative's months (catalyst, §2.1); under ``mandatory_host`` alone they are not. The
         area's own facts apply; its leader leads if free, else its most populous free member.
+        With ``where`` (names), only the areas of those municipalities (an arrangement of theirs
+        ended after the initiative began).
         """
         model = self.model
         initiative, names = model.scenario.initiative, model.p.vocab.sector_names
@@ -145,6 +150,8 @@ class CountyGovernor(mesa.Agent):
         funded_until = model.month + initiative.months - 1 if model.p.county_initiative else model.month - 1
         label = "/".join(names[s] for s in chosen)
         for area in model.scenario.areas:
+            if where is not None and not where & set(area.members):
+                continue
             free = tuple(
                 m
                 for m in area.members

@@ -78,7 +78,7 @@ def load_county(
     from sim.scenario import Scenario, _Reader, load_scenario, resolve_path
 
     found: dict = {}
-    top = _Reader(path, raw, "", ("county", "area", "initiative"), found, moved)
+    top = _Reader(path, raw, "", ("county", "area", "initiative", "arrangement"), found, moved)
     c = _Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
     sector_names = params.vocab.sector_names
     start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
@@ -197,6 +197,7 @@ def load_county(
         int(ini.number("months", 1, 240, default=24)),
         tuple(sector_names.index(s) for s in sectors),
     )
+    existing = _existing(path, top, name_of, params, found, moved)
     matrix = geo.distance_matrix([places[k] for k in knrs])
     unknown = sorted(set(moved) - set(found))
     if unknown:
@@ -226,7 +227,43 @@ def load_county(
         matrix=matrix,
         index={m.name: i for i, m in enumerate(munis)},
         pilot_files=tuple(p.path.stem for p in pilots),
+        existing=existing,
     )
+
+
+def _existing(path: Path, top: Any, name_of: dict[str, str], params: Params, found: dict, moved: dict) -> tuple:
+    """The ``[[arrangement]]`` tables: arrangements in force at the start, members and host by ``knr``."""
+    from sim.scenario import Existing, _Reader
+
+    vocab, out = params.vocab, []
+    for i, t in enumerate(top.table_list("arrangement")):
+        keys = ("name", "form", "sectors", "members", "host", "until", "source")
+        r = _Reader(path, t, f"arrangement[{i}].", keys, found, moved)
+        form = r.get("form", str)
+        if form not in vocab.form_names:
+            raise InputError(path, r.key("form"), f"unknown form {form!r}")
+        sectors = r.get("sectors", list)
+        if not sectors or any(s not in vocab.sector_names for s in sectors):
+            raise InputError(path, r.key("sectors"), f"expected sector names of {', '.join(vocab.sector_names)}")
+        members = [str(k) for k in r.get("members", list)]
+        if len(members) < 2 or any(k not in name_of for k in members) or len(set(members)) < len(members):
+            raise InputError(path, r.key("members"), "expected two or more distinct knr of this scenario")
+        host = r.get("host", str, "")
+        if vocab.form(form).needs_host and host not in members:
+            raise InputError(path, r.key("host"), "the form needs a host: the knr of one of the members")
+        until = r.month("until") if "until" in t else None
+        out.append(
+            Existing(
+                r.get("name", str),
+                form,
+                tuple(vocab.sector_names.index(s) for s in sectors),
+                tuple(name_of[k] for k in members),
+                name_of[host] if host else None,
+                until,
+                r.get("source", str),
+            )
+        )
+    return tuple(out)
 
 
 def _knr_of(pilot: Any, name: str) -> str:

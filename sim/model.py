@@ -66,6 +66,11 @@ class CooperationModel(RecordsMixin, mesa.Model):
         self.governor = CountyGovernor(self)
         self.negotiations: list[ProjectOrganisation] = []
         self.region_facts: dict[str, RegionFacts] = {}
+        self._expiring: list[tuple[int, Arrangement]] = []
+        for ex in sc.existing:
+            arr = self._existing(ex)
+            if ex.until is not None:
+                self._expiring.append((ex.until, arr))
         self._pending = [f for f in sc.regions if (f.start or sc.start) > sc.start]
         for f in sc.regions:
             if f not in self._pending:
@@ -116,6 +121,31 @@ class CooperationModel(RecordsMixin, mesa.Model):
         self.region_facts[facts.name] = facts
         return project
 
+    def _existing(self, ex) -> Arrangement:
+        """Put an arrangement of the scenario in force from the start, fully integrated."""
+        agents = [self._munis[m] for m in ex.members]
+        pools = {s: (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents)) for s in ex.sectors}
+        form = self.p.vocab.form(ex.form)
+        month = self.month
+        arr = Arrangement(form, ex.sectors, ex.members, ex.host, month, month, ex.name, pools, integration=1.0)
+        self.add_arrangement(arr)
+        return arr
+
+    def _expire(self) -> None:
+        """End the scenario's arrangements whose last month has passed (their members go back to their own service)."""
+        for until, arr in [x for x in self._expiring if x[0] < self.month]:
+            self._expiring.remove((until, arr))
+            arr.ended = self.month
+            for name in arr.members:
+                for s in arr.sectors:
+                    if self._munis[name].arrangement[s] is arr:
+                        self._munis[name].arrangement[s] = None
+            text = f"{arr.region} ends"
+            self.log(Event(self.month, arr.region, EventKind.ARRANGEMENT_END, text, members=arr.members))
+            initiative = self.scenario.initiative
+            if initiative is not None and self.month > initiative.start and self.governor.initiative_on():
+                self.governor.launch_initiative(where=set(arr.members))
+
     def log(self, event: Event) -> None:
         """Append to the event log."""
         self.events.append(event)
@@ -140,6 +170,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
         for ev in sc.reform_events:
             if ev.month == self.month and p.reform_intensity > 0:
                 self.log(history.apply_reform_event(self.p, ev, self._munis, ev.region or sc.name))
+        self._expire()
         for facts in [f for f in self._pending if f.start == self.month]:
             self._pending.remove(facts)
             self.open_negotiation(facts)
@@ -177,7 +208,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
             if arr.form.pools_staff:
                 arr.integration = mech.integration_month(p, arr.integration)
                 continue
-            funded = self.governor.coordinator_funded(self.region_facts[arr.region])
+            funded = self.governor.coordinator_funded(self.region_facts.get(arr.region))
             arr.activity = mech.network_activity(p, arr.activity, funded)
             for a, b in combinations(arr.members, 2):
                 t = min(1.0, self._munis[a].trust[b] + p.network_trust_gain * arr.activity)

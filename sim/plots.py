@@ -317,6 +317,7 @@ def describe_event(event: dict[str, Any] | pd.Series, scenario: Scenario, votes:
         EventKind.SERVICE_START: f"the joint office opens: {option}" if option else "the joint office opens",
         EventKind.NETWORK_START: "the network starts",
         EventKind.NETWORK_END: "the network ends",
+        EventKind.ARRANGEMENT_END: f"the arrangement ends ({members})",
         EventKind.PILOT_END: "end of the pilot period (funds and follow-up end)",
         EventKind.STATE_DECISION: f"the state requires {option}" if option else "the state requires a host",
     }

@@ -95,6 +95,25 @@ class ReformEvent:
 
 
 @dataclass(frozen=True)
+class Existing:
+    """An arrangement already in force when the run starts (a county file's ``[[arrangement]]``).
+
+    Attributes:
+        name: Its name (recorded as its region in the records).
+        form: Form name; ``sectors``: sector indices; ``members``: member names; ``host``: host name.
+        until: Last month it runs (None: to the horizon); ``source``: where the facts come from.
+    """
+
+    name: str
+    form: str
+    sectors: tuple[int, ...]
+    members: tuple[str, ...]
+    host: str | None
+    until: int | None
+    source: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A resolved scenario: facts plus the full parameter set.
 
@@ -118,6 +137,7 @@ class Scenario:
         initiative: A county's initiative settings (None for a region file).
         matrix, index: A county's distances as a matrix, and each name's row in it.
         pilot_files: A county's pilot files (their stems), one per entry of ``regions``.
+        existing: Arrangements already in force at the start (county files).
     """
 
     name: str
@@ -145,6 +165,7 @@ class Scenario:
     matrix: Any = None
     index: dict[str, int] = field(default_factory=dict)
     pilot_files: tuple[str, ...] = ()
+    existing: tuple[Existing, ...] = ()
 
     @property
     def names(self) -> list[str]:

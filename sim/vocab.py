@@ -159,6 +159,7 @@ class EventKind(StrEnum):
     SERVICE_START = "service_start"
     NETWORK_START = "network_start"
     NETWORK_END = "network_end"
+    ARRANGEMENT_END = "arrangement_end"
     PILOT_END = "pilot_end"
     STALL = "stall"
     STATE_DECISION = "state_decision"

@@ -256,3 +256,18 @@ def test_levers_in_sweeps_sensitivity_and_discovery(tmp_path, capsys):
     indices = pd.read_csv(out / "indices.csv")
     assert "covered_agriculture" in set(indices["outcome"])
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_existing_arrangement_runs_until_its_end(county):
+    """Innherred samkommune (a fact of the county file) serves its members until 2017, then ends."""
+    ex = county.existing[0]
+    model = CooperationModel(county, rng=2)
+    agri = county.params.vocab.sector_names.index("agriculture")
+    assert all(model.municipality(m).arrangement[agri] is not None for m in ex.members)
+    model.run()
+    ends = [e for e in model.events if e.kind == "arrangement_end"]
+    assert len(ends) == 1 and ends[0].month == ex.until + 1
+    assert all(model.municipality(m).arrangement[agri] is None for m in ex.members)
+    first = model.history[0, [county.index[m] for m in ex.members], agri, 2]
+    last = model.history[-1, [county.index[m] for m in ex.members], agri, 2]
+    assert (last > first).all()  # back to their own office: more vulnerable
