@@ -19,6 +19,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,12 @@ CAPTION = "font-size: 12px; color: #555; line-height: 1.3"
 
 
 # --- settings: the catalogue's levers and behavioural parameters ---------------------------------
+@cache
+def catalogue_defaults() -> dict[str, Any]:
+    """The catalogue's default values (``scenarios/defaults.toml``), read once."""
+    return load_defaults().as_dict()
+
+
 def lever_keys() -> list[str]:
     """The policy levers in catalogue order (every ``Spec`` with ``lever=True``)."""
     return [k for k, s in by_name().items() if s.lever]
@@ -62,7 +69,7 @@ def advanced_keys() -> dict[str, list[str]]:
 
 def default_settings() -> dict[str, Any]:
     """The dashboard's settings before any change: first scenario, seed 1, catalogue defaults."""
-    defaults = load_defaults().as_dict()
+    defaults = catalogue_defaults()
     keys = [*lever_keys(), *(k for keys in advanced_keys().values() for k in keys)]
     return {"scenario": available_scenarios()[0], "rng": "1", **{k: defaults[k] for k in keys}}
 
@@ -89,7 +96,7 @@ class DashboardModel(CooperationModel):
     """
 
     def __init__(self, scenario: str | None = None, rng: str | int | None = "1", **kwargs: Any) -> None:
-        defaults = load_defaults().as_dict()
+        defaults = catalogue_defaults()
         name = scenario or available_scenarios()[0]
         overrides = {k: v for k, v in kwargs.items() if k not in defaults or v != defaults[k]}
         seed = parse_seed(rng)
@@ -473,6 +480,20 @@ def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: 
     solara.HTML(tag="div", unsafe_innerHTML=html_text, classes=["replicate-distribution"])
 
 
+def slider_step(spec: Spec, default: float) -> float:
+    """The coarsest power-of-ten step, at most 1/50 of the range, that has the default on its grid.
+
+    A slider snaps its value to its grid; a default off the grid would silently change the run.
+    """
+    span = spec.high - spec.low
+    exponent = int(np.floor(np.log10(span / 50)))
+    for k in range(exponent, -7, -1):
+        step = 10.0**k
+        if abs((default - spec.low) / step - round((default - spec.low) / step)) < 1e-6:
+            return step
+    return 10.0**-6
+
+
 def _value_text(spec: Spec, value: Any) -> str:
     if spec.kind == "bool":
         return "yes" if value else "no"
@@ -485,7 +506,7 @@ def _value_text(spec: Spec, value: Any) -> str:
 @solara.component
 def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
     """One catalogue parameter: its meaning above the input, its value, unit and report section below."""
-    spec = by_name()[key]
+    spec, defaults = by_name()[key], catalogue_defaults()
     unit = spec.unit if spec.unit not in ("", "-") else "none"
     help_text = (
         f"{spec.meaning}. Unit: {unit}. Allowed: {spec.range_text}. "
@@ -496,13 +517,13 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
         on_value(key, v)
 
     with solara.Tooltip(help_text):
-        with solara.Column(gap="0px", style="margin-bottom: 10px", classes=["catalogue-control"]):
+        with solara.Column(gap="0px", style="margin-bottom: 16px", classes=["catalogue-control"]):
             if spec.kind == "bool":
                 solara.Checkbox(label=spec.meaning, value=bool(value), on_value=set_value, style="margin-top:0")
             else:
                 solara.Text(spec.meaning, style="font-size: 14px; line-height: 1.3")
                 if spec.kind == "choice":
-                    solara.Select(label=key, values=list(spec.choices), value=value, on_value=set_value, dense=True)
+                    solara.Select(label="", values=list(spec.choices), value=value, on_value=set_value, dense=True)
                 elif spec.kind == "int":
                     solara.SliderInt(
                         "",
@@ -513,13 +534,12 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
                         thumb_label=False,
                     )
                 else:
-                    step = round((spec.high - spec.low) / 50, 4)
                     solara.SliderFloat(
                         "",
                         value=float(value),
                         min=spec.low,
                         max=spec.high,
-                        step=step,
+                        step=slider_step(spec, defaults[key]),
                         on_value=set_value,
                         thumb_label=False,
                     )

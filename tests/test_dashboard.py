@@ -244,6 +244,16 @@ def test_dashboard_in_a_real_browser(tmp_path):
         text=True,
     )
     shots = []
+
+    def shoot(page, name):
+        """The whole page: the app scrolls inside its own container, so the viewport is made tall."""
+        page.set_viewport_size({"width": 1500, "height": 2300})
+        page.wait_for_timeout(400)
+        shots.append(tmp_path / name)
+        page.screenshot(path=str(shots[-1]))
+        page.set_viewport_size({"width": 1500, "height": 1100})
+        page.wait_for_timeout(200)
+
     try:
         assert f"http://127.0.0.1:{port}" in server.stdout.readline()
         url = f"http://127.0.0.1:{port}/"
@@ -279,8 +289,10 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
             page.locator(".pending-changes").wait_for(state="detached", timeout=30000)
             page.locator(".replicate-distribution").wait_for(timeout=60000)
-            shots.append(tmp_path / "dashboard-start.png")
-            page.screenshot(path=str(shots[-1]), full_page=True)
+            page.get_by_text("Value: 1 x historical · unit: x historical · report §1.1, §2.1").wait_for(
+                timeout=9000
+            )  # no snap
+            shoot(page, "dashboard-start.png")
 
             start = 2014 * 12 + 2
             times = []
@@ -290,8 +302,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
                 page.get_by_text(f"Month: {month_label(start + i)}").wait_for(timeout=30000)
                 times.append(time.perf_counter() - t0)
             step_ms = 1000 * statistics.median(times)
-            shots.append(tmp_path / "dashboard-step24.png")
-            page.screenshot(path=str(shots[-1]), full_page=True)
+            shoot(page, "dashboard-step24.png")
 
             page.get_by_text("Reset", exact=True).click()
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
@@ -301,9 +312,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             play_s = time.perf_counter() - t0
             narrative = page.locator(".run-narrative").inner_text()
             assert "voted" in narrative or "stopped because" in narrative
-            page.wait_for_timeout(500)
-            shots.append(tmp_path / "dashboard-end.png")
-            page.screenshot(path=str(shots[-1]), full_page=True)
+            shoot(page, "dashboard-end.png")
             browser.close()
         print(
             f"\nStep in the browser: median {step_ms:.0f} ms (min {1000 * min(times):.0f}, max {1000 * max(times):.0f})"
@@ -322,3 +331,14 @@ def test_dashboard_in_a_real_browser(tmp_path):
         server.wait(timeout=20)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the server still answers after SIGTERM"
+
+
+def test_every_default_lies_on_its_slider_grid():
+    """A slider snaps to its grid: a default off the grid would silently change the run."""
+    defaults = app.catalogue_defaults()
+    for key, spec in by_name().items():
+        if spec.kind == "float":
+            step = app.slider_step(spec, defaults[key])
+            ticks = (defaults[key] - spec.low) / step
+            assert abs(ticks - round(ticks)) < 1e-6, key
+            assert step <= (spec.high - spec.low) / 50 + 1e-12, key
