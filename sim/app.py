@@ -13,7 +13,6 @@ parameters in a collapsed "advanced" panel. Step, Play and Reset are Mesa's ``Mo
 
 from __future__ import annotations
 
-import calendar
 import html
 import json
 import threading
@@ -29,12 +28,13 @@ from mesa.visualization.utils import update_counter
 
 from sim import plots
 from sim.model import MEASURES, CooperationModel
+from sim.narrative import describe_vote, narrative, vote_reasons, when  # noqa: F401 (the dashboard's API)
 from sim.params import Spec, by_name, load_defaults
-from sim.records import Event, Vote, event_row, month_label
+from sim.records import month_label
 from sim.runner import Job, execute, replicate_seed
 from sim.scenario import Scenario, available_scenarios
 from sim.validation import wilson
-from sim.vocab import NONE, EventKind, Stage
+from sim.vocab import NONE
 
 #: Runs with the dashboard's settings whose outcomes are shown beside the single run.
 REPLICATES = 100
@@ -150,116 +150,9 @@ def current_arrangements(model: CooperationModel) -> dict[str, Any]:
     return row
 
 
-def when(month: int) -> str:
-    """``March 2016`` for a month index."""
-    return f"{calendar.month_name[month % 12 + 1]} {month // 12}"
-
-
 def shown_month(model: CooperationModel) -> str:
     """The month the dashboard shows: the next month to simulate, or the horizon once the run is over."""
     return month_label(model.month if model.running else model.scenario.horizon)
-
-
-def _names(items) -> str:
-    return plots._names(list(items))
-
-
-def _a(label: str) -> str:
-    """``an administrative host``, ``a host with ...``, ``an informal network``."""
-    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
-
-
-def vote_reasons(vote: Vote, council: str, scenario: Scenario) -> list[str]:
-    """What a council's stated preferences at a vote say about its vote (phrases without a subject).
-
-    Read from the vote record: the form, sectors and host it would have preferred, merger talks,
-    and a side payment it was offered.
-    """
-    option, labels = vote.option, scenario.params.vocab.sectors
-    reasons = []
-    preferred = vote.preferred_form.get(council)
-    if preferred and preferred != option.form.name:
-        reasons.append(f"preferred {_a(plots.form_label(scenario, preferred))}")
-    sectors = vote.preferred_sectors.get(council, option.sectors)
-    if len(sectors) < len(option.sectors):
-        reasons.append(f"wanted only {_names(labels[s].label for s in sectors)}")
-    host = vote.preferred_host.get(council)
-    if option.host and host not in (None, option.host):
-        reasons.append("wanted to host the office itself" if host == council else f"wanted {host} as host")
-    if council in vote.merger_talks:
-        reasons.append("was in merger talks")
-    if vote.side_payment_to == council:
-        reasons.append("was offered to host another joint function")
-    return reasons
-
-
-def describe_vote(vote: Vote, scenario: Scenario) -> str:
-    """A vote in plain words: what was voted on, who voted for and against it, and why."""
-    option = vote.option
-    stage = "the pre-project's recommendation" if vote.stage == Stage.FIRST else "the final decision"
-    sectors = _names(scenario.params.vocab.sectors[s].label for s in option.sectors)
-    host = f", hosted by {option.host}" if option.host else ""
-    form = _a(plots.form_label(scenario, option.form.name))
-    text = f"In {when(vote.month)} the councils voted on {stage}: {form} for {sectors}{host}."
-    groups: dict[tuple[bool, str], list[str]] = {}
-    for m in option.members:
-        reasons = vote_reasons(vote, m, scenario)
-        if vote.yes[m]:
-            why = (
-                ("although it " + " and ".join(reasons)) if reasons else "it valued the joint service above going alone"
-            )
-        else:
-            why = (
-                _names(reasons)
-                if reasons
-                else "valued the proposal below going alone (costs and loss of control outweighed the gains)"
-            )
-        groups.setdefault((vote.yes[m], why), []).append(m)
-    for (yes, why), who in groups.items():
-        if yes:
-            text += f" {_names(who)} voted for it ({why})."
-        else:
-            subject = "they" if len(who) > 1 else "it"
-            text += f" {_names(who)} voted against it because {subject} {why}."
-    if vote.exits:
-        text += f" {_names(vote.exits)} then left the project."
-    text += " The proposal passed." if vote.passed else " The proposal failed."
-    return text
-
-
-def narrative(model: CooperationModel) -> list[str]:
-    """The run so far in plain words, one paragraph per event, from the event and vote records."""
-    sc = model.scenario
-    votes = {(n.region.name, v.month): v for n in model.negotiations for v in n.votes}
-    out = []
-    started = False
-    for e in model.events:
-        if e.kind == EventKind.VOTE and (e.region, e.month) in votes:
-            out.append(describe_vote(votes[e.region, e.month], sc))
-        elif e.kind in (EventKind.EXIT,):
-            continue  # told with the vote
-        elif e.kind == EventKind.PRE_PROJECT_START and not started:
-            started = True
-            out.append(f"In {when(e.month)} {_names(e.members)} started a joint pre-project on shared services.")
-        elif e.kind == EventKind.PROPOSAL:
-            chance = (
-                f" (the project judged its chance of passing at about {e.value:.0%})" if e.value is not None else ""
-            )
-            out.append(f"In {when(e.month)} the {_proposal(e, sc)}{chance}.")
-        elif e.kind == EventKind.STALL:
-            out.append(f"In {when(e.month)} the process stopped because {plots.cause_label(e.cause)}.")
-        elif e.kind == EventKind.PILOT_END:
-            out.append(
-                f"In {when(e.month)} the pilot period was over: the County Governor's funds and follow-up ended."
-            )
-        else:
-            text = plots.describe_event(event_row(e, sc.name, None), sc)
-            out.append(f"In {when(e.month)}: {text}.")
-    return out
-
-
-def _proposal(e: Event, sc: Scenario) -> str:
-    return "project " + plots.describe_event(event_row(e, sc.name, None), sc).replace("proposal: ", "proposed ")
 
 
 def distribution(rows: list[dict[str, Any]], scenario: Scenario) -> dict[str, Any]:
