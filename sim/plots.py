@@ -223,6 +223,64 @@ def comparison(table: pd.DataFrame, title: str):
     return fig
 
 
+def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: str):
+    """Several levers in several cases on one figure: variant minus baseline with 95 % intervals.
+
+    One panel per outcome (shares: paired Newcombe intervals; means: paired t), one row per
+    variant (named by its variant name), one colour and marker per case, a zero line for "no
+    difference". ``tables`` maps a case's name to its :func:`sim.results.compare` table.
+    """
+    cases = list(tables)
+    variants = list(dict.fromkeys(v for t in tables.values() for v in t["variant_name"]))
+    markers = ("o", "s", "D", "^", "v")
+    first = next(iter(tables.values()))
+    labels = {o: first.loc[first["outcome"] == o, "label"].iloc[0] for o in outcomes}
+    kinds = {o: first.loc[first["outcome"] == o, "kind"].iloc[0] for o in outcomes}
+    with _style() as plt:
+        fig, axes = plt.subplots(
+            1,
+            len(outcomes),
+            figsize=(4.2 * len(outcomes) + 2.6, 0.55 * len(variants) * max(1, len(cases) / 2) + 2.2),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
+        offsets = np.linspace(-0.25, 0.25, len(cases)) if len(cases) > 1 else [0.0]
+        for ax, outcome in zip(axes[0], outcomes, strict=True):
+            ax.axvline(0, color="black", lw=0.8, zorder=1)
+            for c, case in enumerate(cases):
+                t = tables[case]
+                t = t[t["outcome"] == outcome].set_index("variant_name").reindex(variants)
+                y = np.arange(len(variants)) + offsets[c]
+                err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
+                ax.errorbar(
+                    t["difference"],
+                    y,
+                    xerr=err,
+                    fmt=markers[c % len(markers)],
+                    color=PALETTE[c % len(PALETTE)],
+                    capsize=3,
+                    zorder=2,
+                    label=case,
+                )
+            if kinds[outcome] == "share":
+                ax.set_xlim(-1.05, 1.05)
+                ax.set_xlabel("Difference in share of runs\n(variant minus baseline, 95 % interval)", fontsize=9)
+            else:
+                ax.set_xlabel("Difference in mean\n(variant minus baseline, 95 % interval)", fontsize=9)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+            ax.grid(axis="x", color="#dddddd", lw=0.6)
+            ax.set_axisbelow(True)
+            ax.set_title(_wrap(labels[outcome], 34), fontsize=10)
+            ax.set_yticks(range(len(variants)), [_wrap(v, 28) for v in variants])
+            ax.set_ylim(len(variants) - 0.5, -0.5)
+        handles, names = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncol=len(cases), frameon=False)
+        n = int(first["n"].iloc[0])
+        fig.suptitle(_wrap(f"{title} ({n} paired runs per arm, same seeds)", 90))
+    return fig
+
+
 def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
     """Median and 10-90 % band over replicates per municipality: measures x sectors, shared y per row.
 
