@@ -101,6 +101,9 @@ def figures(tmp_path_factory):
         progress=False,
     )
     figs["comparison"] = plots.comparison(table, "Værnesregionen: variants against baseline")
+    figs["lever-effects"] = plots.lever_effects(  # notebook 02's figure
+        {"Værnesregionen": table, "Værnesregionen again": table}, ["any_formal", "stalled"], "Levers"
+    )
     params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
     for method, samples in (("sobol", 8), ("morris", 4)):
         t = sensitivity("vaernesregionen", params, method, samples, 2, workers=1, progress=False)
@@ -123,6 +126,7 @@ def figures(tmp_path_factory):
 EXPECTED = [
     *(f"{p}-{kind}" for p in PILOTS for kind in ("outcomes", "fan-charts", "timeline", "map")),
     "comparison",
+    "lever-effects",
     "indices-sobol",
     "indices-morris",
     "prim-trajectory",
