@@ -323,11 +323,20 @@ def Status(model: CooperationModel):
     )
 
 
+def _region_map(scenario: Scenario) -> plots.RegionMap:
+    """A map figure the page keeps (released from pyplot's registry, so a new run frees the old one)."""
+    import matplotlib.pyplot as plt
+
+    figure = plots.RegionMap(scenario, scenario.name)
+    plt.close(figure.figure)
+    return figure
+
+
 @solara.component
 def RegionMap(model: CooperationModel):
     """The map: built once per run, recoloured (and re-rendered) only when an arrangement changes."""
     update_counter.get()
-    figure = solara.use_memo(lambda: plots.RegionMap(model.scenario, model.scenario.name), [model])
+    figure = solara.use_memo(lambda: _region_map(model.scenario), [model])
     row = current_arrangements(model)
     key = json.dumps(row, sort_keys=True)
     solara.use_memo(lambda: figure.update(row, "now"), [figure, key])

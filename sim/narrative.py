@@ -124,4 +124,8 @@ def narrative(model: CooperationModel) -> list[str]:
 
 
 def _proposal(e: Event, sc: Scenario) -> str:
-    return "project " + plots.describe_event(event_row(e, sc.name, None), sc).replace("proposal: ", "proposed ")
+    """``project proposed an administrative host (§28b) for agriculture, hosted by X``."""
+    labels = {s.name: s.label for s in sc.params.vocab.sectors}
+    sectors = _names(labels.get(s, s) for s in e.sectors)
+    host = f", hosted by {e.host}" if e.host else ""
+    return f"project proposed {_a(plots.form_label(sc, e.form))} for {sectors}{host}"
