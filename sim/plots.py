@@ -668,6 +668,8 @@ def sensitivity(table: pd.DataFrame, title: str):
     notes = list(table.attrs.get("warnings", []))
     if constant and not any(n.startswith("constant") for n in notes):
         notes.append("constant outcome, no indices: " + ", ".join(constant))
+    for name in constant:  # outcomes named in words, not by their column
+        notes = [n.replace(name, f"'{_sensitivity_outcome_label(name).lower()}'") for n in notes]
     params = list(dict.fromkeys(table["parameter"]))
     labels = [parameter_label(p) for p in params]
     row_height = 0.17 * max((label.count("\n") + 1 for label in labels), default=1) + 0.2
