@@ -487,11 +487,28 @@ def Settings(model: DashboardModel, params: solara.Reactive[dict]):
     with solara.Card("Policy levers"):
         for key in lever_keys():
             Control(key, values[key], on_value)
-    with solara.Details("Advanced: behavioural parameters (estimates; change with care)", expand=False):
-        for group, keys in advanced_keys().items():
-            solara.Markdown(f"**{group.capitalize()}**")
-            for key in keys:
-                Control(key, values[key], on_value)
+    Advanced(values, on_value)
+
+
+@solara.component
+def Advanced(values: dict[str, Any], on_value: Callable[[str, Any], None]):
+    """The behavioural parameters in a collapsed panel; its controls exist only while it is open.
+
+    Rendering some ninety controls that nobody sees would slow every Step of the page.
+    """
+    expanded = solara.use_reactive(False)
+    title = "Advanced: behavioural parameters (estimates; change with care)"
+    with solara.v.ExpansionPanels(
+        v_model=0 if expanded.value else None, on_v_model=lambda m: expanded.set(m == 0), class_="advanced-panel"
+    ):
+        with solara.v.ExpansionPanel():
+            solara.v.ExpansionPanelHeader(children=[title])
+            with solara.v.ExpansionPanelContent():
+                if expanded.value:
+                    for group, keys in advanced_keys().items():
+                        solara.Markdown(f"**{group.capitalize()}**")
+                        for key in keys:
+                            Control(key, values[key], on_value)
 
 
 @solara.component

@@ -86,6 +86,9 @@ def test_the_levers_come_first_with_meaning_unit_and_section_and_the_rest_is_col
     assert "Value: 1 x historical · unit: x historical · report §1.1, §2.1" in text  # pilot funding
     panels = rc.find(v.ExpansionPanels).widgets
     assert panels and all(p.v_model is None for p in panels), "the advanced panel starts collapsed"
+    assert by_name()["coordination_cost"].meaning not in text, "no hidden controls slow every Step"
+    panels[0].v_model = 0
+    wait_for_text(rc, by_name()["coordination_cost"].meaning)
     tooltips = [w for w in rc.find(v.Tooltip).widgets]
     assert len(tooltips) >= len(levers)
 
