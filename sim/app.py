@@ -255,7 +255,8 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
     finished = not model.running
     forms = [NONE, *sc.params.vocab.form_names]
     out = [
-        f'<div style="{CAPTION}">Arrangement at the end of {when(sc.horizon)} in {n} runs with these settings '
+        f'<div style="{CAPTION}">Arrangement at the end of {when(sc.horizon)} in {n} runs of {html.escape(sc.name)} '
+        "with these settings "
         "(same levers and parameters, different chance events). Outlined: this run's arrangement "
         f"{'at the end' if finished else 'so far'}.</div>"
     ]
@@ -407,7 +408,7 @@ def _value_text(spec: Spec, value: Any) -> str:
 
 @solara.component
 def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
-    """One catalogue parameter: its meaning above the input, its value, unit and report section below."""
+    """One catalogue parameter: its meaning, then its value, unit and report section, then the input."""
     spec, defaults = by_name()[key], catalogue_defaults()
     unit = spec.unit if spec.unit not in ("", "-") else "none"
     help_text = (
@@ -418,37 +419,33 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
     def set_value(v: Any) -> None:
         on_value(key, v)
 
+    section = f" · report {spec.section}" if spec.section and spec.section != "-" else ""
+    caption = f"Value: {_value_text(spec, value)} · unit: {unit}{section}"
+    box = "margin-bottom: 10px; padding-bottom: 6px; border-bottom: 1px solid #e4e4e4"
     with solara.Tooltip(help_text):
-        with solara.Column(gap="0px", style="margin-bottom: 16px", classes=["catalogue-control"]):
+        with solara.Column(gap="0px", style=box, classes=["catalogue-control"]):
             if spec.kind == "bool":
                 solara.Checkbox(label=spec.meaning, value=bool(value), on_value=set_value, style="margin-top:0")
+                solara.Text(caption, style=CAPTION, classes=["control-value"])
+                return
+            solara.Text(spec.meaning, style="font-size: 14px; line-height: 1.3")
+            solara.Text(caption, style=CAPTION, classes=["control-value"])
+            if spec.kind == "choice":
+                solara.Select(label="", values=list(spec.choices), value=value, on_value=set_value, dense=True)
+            elif spec.kind == "int":
+                solara.SliderInt(
+                    "", value=int(value), min=int(spec.low), max=int(spec.high), on_value=set_value, thumb_label=False
+                )
             else:
-                solara.Text(spec.meaning, style="font-size: 14px; line-height: 1.3")
-                if spec.kind == "choice":
-                    solara.Select(label="", values=list(spec.choices), value=value, on_value=set_value, dense=True)
-                elif spec.kind == "int":
-                    solara.SliderInt(
-                        "",
-                        value=int(value),
-                        min=int(spec.low),
-                        max=int(spec.high),
-                        on_value=set_value,
-                        thumb_label=False,
-                    )
-                else:
-                    solara.SliderFloat(
-                        "",
-                        value=float(value),
-                        min=spec.low,
-                        max=spec.high,
-                        step=slider_step(spec, defaults[key]),
-                        on_value=set_value,
-                        thumb_label=False,
-                    )
-            section = f" · report {spec.section}" if spec.section and spec.section != "-" else ""
-            solara.Text(
-                f"Value: {_value_text(spec, value)} · unit: {unit}{section}", style=CAPTION, classes=["control-value"]
-            )
+                solara.SliderFloat(
+                    "",
+                    value=float(value),
+                    min=spec.low,
+                    max=spec.high,
+                    step=slider_step(spec, defaults[key]),
+                    on_value=set_value,
+                    thumb_label=False,
+                )
 
 
 @solara.component

@@ -68,23 +68,16 @@ def describe_vote(vote: Vote, scenario: Scenario) -> str:
     text = f"In {when(vote.month)} the councils voted on {stage}: {form} for {sectors}{host}."
     groups: dict[tuple[bool, str], list[str]] = {}
     for m in option.members:
-        reasons = vote_reasons(vote, m, scenario)
-        if vote.yes[m]:
-            why = (
-                ("although it " + " and ".join(reasons)) if reasons else "it valued the joint service above going alone"
-            )
-        else:
-            why = (
-                _names(reasons)
-                if reasons
-                else "valued the proposal below going alone (costs and loss of control outweighed the gains)"
-            )
-        groups.setdefault((vote.yes[m], why), []).append(m)
+        groups.setdefault((vote.yes[m], _names(vote_reasons(vote, m, scenario))), []).append(m)
     for (yes, why), who in groups.items():
+        subject = "they" if len(who) > 1 else "it"
+        if len(who) > 1:
+            why = why.replace("the office itself", "the office themselves")
         if yes:
+            why = f"although {subject} {why}" if why else f"{subject} valued the joint service above going alone"
             text += f" {_names(who)} voted for it ({why})."
         else:
-            subject = "they" if len(who) > 1 else "it"
+            why = why or "valued the proposal below going alone (costs and loss of control outweighed the gains)"
             text += f" {_names(who)} voted against it because {subject} {why}."
     if vote.exits:
         text += f" {_names(vote.exits)} then left the project."

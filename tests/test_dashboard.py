@@ -96,7 +96,7 @@ def test_the_levers_come_first_with_meaning_unit_and_section_and_the_rest_is_col
 def test_a_change_is_announced_and_applied_by_reset():
     model = DashboardModel("fosen", rng="3")
     box, rc = solara.render(make_page(model), handle_error=False)
-    wait_for_text(rc, "runs with these settings")
+    wait_for_text(rc, "runs of Fosen with these settings")
     assert "not yet applied" not in rendered_text(rc)
     key = "post_pilot_coordinator"
     box_widget = next(w for w in rc.find(v.Checkbox).widgets if w.label == by_name()[key].meaning)
@@ -105,7 +105,7 @@ def test_a_change_is_announced_and_applied_by_reset():
     rc.find(v.Btn, children=["Reset"]).widget.click()
     wait_for_text(rc, "A change takes effect when you press Reset")
     assert "Changed, not yet applied" not in rendered_text(rc)
-    wait_for_text(rc, "runs with these settings")
+    wait_for_text(rc, "runs of Fosen with these settings")
 
 
 def test_the_run_is_replicate_zero_of_the_distribution():
@@ -291,7 +291,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("Værnesregionen").first.wait_for(timeout=30000)
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
             page.locator(".pending-changes").wait_for(state="detached", timeout=30000)
-            page.locator(".replicate-distribution").wait_for(timeout=60000)
+            page.locator(".replicate-distribution", has_text="runs of Værnesregionen").wait_for(timeout=60000)
             page.get_by_text("Value: 1 x historical · unit: x historical · report §1.1, §2.1").wait_for(
                 timeout=9000
             )  # no snap
@@ -316,6 +316,15 @@ def test_dashboard_in_a_real_browser(tmp_path):
             narrative = page.locator(".run-narrative").inner_text()
             assert "voted" in narrative or "stopped because" in narrative
             shoot(page, "dashboard-end.png")
+            # a second region, where an office opens: the map and the distribution in colour
+            page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
+            page.get_by_role("option", name="fjellregionen").click()
+            page.get_by_text("Reset", exact=True).click()
+            page.get_by_text("Month: 2013-01").wait_for(timeout=30000)  # the new run (never a Værnes month)
+            page.locator(".replicate-distribution", has_text="runs of Fjellregionen").wait_for(timeout=60000)
+            page.get_by_text("▶", exact=True).click()
+            page.get_by_text("end of the run").wait_for(timeout=120000)
+            shoot(page, "dashboard-fjellregionen-end.png")
             browser.close()
         print(
             f"\nStep in the browser: median {step_ms:.0f} ms (min {1000 * min(times):.0f}, max {1000 * max(times):.0f})"
