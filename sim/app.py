@@ -269,7 +269,8 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
             if not k:
                 continue
             outline = "outline:3px solid #000;outline-offset:-3px;" if form == mine else ""
-            label = f"{plots.form_label(sc, form)}: {k} of {n}"
+            lo, hi = wilson(k, n)
+            label = f"{plots.form_label(sc, form)}: {k} of {n} runs (95 % Wilson interval {lo:.0%} to {hi:.0%})"
             colour = plots.form_colour(sc, form)
             segments.append(
                 f'<div title="{html.escape(label)}" style="width:{100 * k / n:.1f}%;background:{colour};{outline}'
