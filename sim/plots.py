@@ -223,6 +223,64 @@ def comparison(table: pd.DataFrame, title: str):
     return fig
 
 
+def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: str):
+    """Several levers in several cases on one figure: variant minus baseline with 95 % intervals.
+
+    One panel per outcome (shares: paired Newcombe intervals; means: paired t), one row per
+    variant (named by its variant name), one colour and marker per case, a zero line for "no
+    difference". ``tables`` maps a case's name to its :func:`sim.results.compare` table.
+    """
+    cases = list(tables)
+    variants = list(dict.fromkeys(v for t in tables.values() for v in t["variant_name"]))
+    markers = ("o", "s", "D", "^", "v")
+    first = next(iter(tables.values()))
+    labels = {o: first.loc[first["outcome"] == o, "label"].iloc[0] for o in outcomes}
+    kinds = {o: first.loc[first["outcome"] == o, "kind"].iloc[0] for o in outcomes}
+    with _style() as plt:
+        fig, axes = plt.subplots(
+            1,
+            len(outcomes),
+            figsize=(4.2 * len(outcomes) + 2.6, 0.55 * len(variants) * max(1, len(cases) / 2) + 2.2),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
+        offsets = np.linspace(-0.25, 0.25, len(cases)) if len(cases) > 1 else [0.0]
+        for ax, outcome in zip(axes[0], outcomes, strict=True):
+            ax.axvline(0, color="black", lw=0.8, zorder=1)
+            for c, case in enumerate(cases):
+                t = tables[case]
+                t = t[t["outcome"] == outcome].set_index("variant_name").reindex(variants)
+                y = np.arange(len(variants)) + offsets[c]
+                err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
+                ax.errorbar(
+                    t["difference"],
+                    y,
+                    xerr=err,
+                    fmt=markers[c % len(markers)],
+                    color=PALETTE[c % len(PALETTE)],
+                    capsize=3,
+                    zorder=2,
+                    label=case,
+                )
+            if kinds[outcome] == "share":
+                ax.set_xlim(-1.05, 1.05)
+                ax.set_xlabel("Difference in share of runs\n(variant minus baseline, 95 % interval)", fontsize=9)
+            else:
+                ax.set_xlabel("Difference in mean\n(variant minus baseline, 95 % interval)", fontsize=9)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+            ax.grid(axis="x", color="#dddddd", lw=0.6)
+            ax.set_axisbelow(True)
+            ax.set_title(_wrap(labels[outcome], 34), fontsize=10)
+            ax.set_yticks(range(len(variants)), [_wrap(v, 28) for v in variants])
+            ax.set_ylim(len(variants) - 0.5, -0.5)
+        handles, names = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncol=len(cases), frameon=False)
+        n = int(first["n"].iloc[0])
+        fig.suptitle(_wrap(f"{title} ({n} paired runs per arm, same seeds)", 90))
+    return fig
+
+
 def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
     """Median and 10-90 % band over replicates per municipality: measures x sectors, shared y per row.
 
@@ -477,75 +535,125 @@ def _positions(scenario: Scenario) -> tuple[np.ndarray, bool]:
     return vecs[:, order] * np.sqrt(np.maximum(vals[order], 0)), False
 
 
-def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = "at the end of the pilot"):
-    """One panel per sector: members sized by population, ties coloured by form, host ringed; north up."""
-    names, sectors = scenario.names, scenario.params.vocab.sectors
-    pos, real = _positions(scenario)
-    pops = np.array([m.population for m in scenario.municipalities])
-    with _style() as plt:
-        fig, axes = plt.subplots(
-            1, len(sectors), figsize=(4.3 * len(sectors), 4.8), squeeze=False, layout="constrained"
-        )
-        for ax, sector in zip(axes[0], sectors, strict=True):
+class RegionMap:
+    """The region map as a figure built once, whose arrangements can be redrawn cheaply.
+
+    One panel per sector: members sized by population, ties coloured by form, host ringed; north
+    up. The layout, the names, the scale bar and the legend are drawn once; :meth:`update` only
+    recolours the ties, the host rings and the titles (the dashboard calls it when an
+    arrangement changes).
+    """
+
+    def __init__(self, scenario: Scenario, title: str) -> None:
+        self.scenario, self.title = scenario, title
+        names, sectors = scenario.names, scenario.params.vocab.sectors
+        pos, self.real = _positions(scenario)
+        pops = np.array([m.population for m in scenario.municipalities])
+        self.pairs = [(a, b) for a in range(len(names)) for b in range(a + 1, len(names))]
+        self.ties: list[list[Any]] = []
+        self.nodes: list[Any] = []
+        self.labels: list[list[Any]] = []
+        with _style() as plt:
+            self.figure, axes = plt.subplots(
+                1, len(sectors), figsize=(4.3 * len(sectors), 4.8), squeeze=False, layout="constrained"
+            )
+            self.axes = list(axes[0])
+            sizes = 40 + 400 * pops / pops.max()  # marker area in points^2
+            middle = (pos[:, 0].min() + pos[:, 0].max()) / 2
+            for ax in self.axes:
+                self.ties.append(
+                    [
+                        ax.plot(*zip(pos[a], pos[b], strict=True), color=NONE_COLOUR, lw=0.6, zorder=1)[0]
+                        for a, b in self.pairs
+                    ]
+                )
+                self.nodes.append(
+                    ax.scatter(
+                        pos[:, 0], pos[:, 1], s=sizes, color="#f0f0f0", zorder=2, edgecolor="#555555", linewidth=1
+                    )
+                )
+                texts = []
+                for (x, y), n, size in zip(pos, names, sizes, strict=True):
+                    inward = 1 if x <= middle else -1  # labels point towards the middle, so none runs off the map
+                    texts.append(
+                        ax.annotate(
+                            n,
+                            (x, y),
+                            xytext=(inward * (np.sqrt(size) / 2 + 3), 4),
+                            textcoords="offset points",
+                            ha="left" if inward > 0 else "right",
+                            fontsize=9,
+                        )
+                    )
+                self.labels.append(texts)
+                ax.set_aspect("equal")
+                ax.margins(0.2)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for spine in ax.spines.values():
+                    spine.set_visible(False)
+                if self.real:
+                    x0, y0 = pos[:, 0].min(), pos[:, 1].min() - 0.08 * np.ptp(pos[:, 1])
+                    ax.plot([x0, x0 + 20], [y0, y0], color="black", lw=2)
+                    ax.annotate(
+                        "20 km", (x0 + 10, y0), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8
+                    )
+            forms = [NONE, *scenario.params.vocab.form_names]
+            handles = [
+                plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f)) for f in forms
+            ]
+            self.figure.legend(handles=handles, loc="outside lower center", ncol=len(forms), frameon=False)
+
+    def update(self, row: dict[str, Any], when: str = "at the end of the pilot") -> RegionMap:
+        """Show the arrangements of an outcome row (``form_s``, ``members_s``, ``host_s`` per sector)."""
+        sc, names = self.scenario, self.scenario.names
+        for k, sector in enumerate(sc.params.vocab.sectors):
             form = row[f"form_{sector.name}"]
             members = json.loads(row[f"members_{sector.name}"]) if row[f"members_{sector.name}"] else []
             host = row[f"host_{sector.name}"] or ""
-            for a in range(len(names)):
-                for b in range(a + 1, len(names)):
-                    inside = names[a] in members and names[b] in members
-                    ax.plot(
-                        *zip(pos[a], pos[b], strict=True),
-                        color=form_colour(scenario, form if inside else NONE),
-                        lw=3 if inside else 0.6,
-                        alpha=0.9 if inside else 0.4,
-                        zorder=1,
-                    )
-            sizes = 40 + 400 * pops / pops.max()  # marker area in points^2
-            ax.scatter(
-                pos[:, 0],
-                pos[:, 1],
-                s=sizes,
-                color="#f0f0f0",
-                zorder=2,
-                edgecolor=["black" if n == host else "#555555" for n in names],
-                linewidth=[3 if n == host else 1 for n in names],
-            )
-            middle = (pos[:, 0].min() + pos[:, 0].max()) / 2
-            for (x, y), n, size in zip(pos, names, sizes, strict=True):
-                inward = 1 if x <= middle else -1  # labels point towards the middle, so none runs off the map
-                ax.annotate(
-                    n + (" (host)" if n == host else ""),
-                    (x, y),
-                    xytext=(inward * (np.sqrt(size) / 2 + 3), 4),
-                    textcoords="offset points",
-                    ha="left" if inward > 0 else "right",
-                    fontsize=9,
+            for line, (a, b) in zip(self.ties[k], self.pairs, strict=True):
+                inside = names[a] in members and names[b] in members
+                line.set(
+                    color=form_colour(sc, form if inside else NONE),
+                    lw=3 if inside else 0.6,
+                    alpha=0.9 if inside else 0.4,
                 )
-            ax.set_title(f"{sector.label.capitalize()}: {form_label(scenario, form)}")
-            ax.set_aspect("equal")
-            ax.margins(0.2)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if real:
-                x0, y0 = pos[:, 0].min(), pos[:, 1].min() - 0.08 * np.ptp(pos[:, 1])
-                ax.plot([x0, x0 + 20], [y0, y0], color="black", lw=2)
-                ax.annotate("20 km", (x0 + 10, y0), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
-        forms = [NONE, *scenario.params.vocab.form_names]
-        handles = [
-            plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f)) for f in forms
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(forms), frameon=False)
-        how = "north up" if real else "layout from distances"
-        fig.suptitle(f"{title}: arrangements {when} (node size = population; {how})")
-    return fig
+            self.nodes[k].set_edgecolor(["black" if n == host else "#555555" for n in names])
+            self.nodes[k].set_linewidth([3 if n == host else 1 for n in names])
+            for text, n in zip(self.labels[k], names, strict=True):
+                text.set_text(n + (" (host)" if n == host else ""))
+            self.axes[k].set_title(f"{sector.label.capitalize()}: {form_label(sc, form)}")
+        how = "north up" if self.real else "layout from distances"
+        self.figure.suptitle(f"{self.title}: arrangements {when} (node size = population; {how})")
+        return self
+
+
+def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = "at the end of the pilot"):
+    """One panel per sector: members sized by population, ties coloured by form, host ringed; north up."""
+    return RegionMap(scenario, title).update(row, when).figure
 
 
 def _sensitivity_outcome_label(name: str) -> str:
     from sim.experiments import SENSITIVITY_OUTCOMES
 
     return SENSITIVITY_OUTCOMES.get(name, name.replace("_", " "))
+
+
+def parameter_label(key: str, width: int = 36) -> str:
+    """A parameter's plain-language label from the catalogue, wrapped to ``width`` characters.
+
+    The catalogue's meaning without its parenthetical asides (``"Value of a lower vulnerability"``
+    for ``w_robustness``); a key the catalogue does not know is shown in words.
+    """
+    import re
+
+    from sim.params import by_name
+
+    spec = by_name().get(key)
+    if spec is None:
+        return _wrap(key.replace("_", " ").replace(".", ": "), width)
+    text = re.sub(r"\s*\([^)]*\)", "", spec.meaning).strip() or spec.meaning
+    return _wrap(text[0].upper() + text[1:], width)
 
 
 def sensitivity(table: pd.DataFrame, title: str):
@@ -562,13 +670,17 @@ def sensitivity(table: pd.DataFrame, title: str):
     notes = list(table.attrs.get("warnings", []))
     if constant and not any(n.startswith("constant") for n in notes):
         notes.append("constant outcome, no indices: " + ", ".join(constant))
+    for name in constant:  # outcomes named in words, not by their column
+        notes = [n.replace(name, f"'{_sensitivity_outcome_label(name).lower()}'") for n in notes]
     params = list(dict.fromkeys(table["parameter"]))
+    labels = [parameter_label(p) for p in params]
+    row_height = 0.17 * max((label.count("\n") + 1 for label in labels), default=1) + 0.2
     cols = max(1, len(outcomes))
     with _style() as plt:
         fig, axes = plt.subplots(
             1,
             cols,
-            figsize=(3.6 * cols + 2.4, 0.5 * len(params) + 2.6 + 0.2 * len(notes)),
+            figsize=(3.6 * cols + 4.0, max(0.5, row_height) * len(params) + 2.6 + 0.2 * len(notes)),
             sharey=True,
             squeeze=False,
             layout="constrained",
@@ -585,7 +697,7 @@ def sensitivity(table: pd.DataFrame, title: str):
                 ax.set_xlabel("Morris mu* (mean absolute\nelementary effect, 95 % interval)", fontsize=9)
             ax.axvline(0, color="black", lw=0.8)
             ax.xaxis.set_major_locator(plt.MaxNLocator(4))
-            ax.set_yticks(y, params)
+            ax.set_yticks(y, labels, fontsize=9)
             ax.set_ylim(len(params) - 0.5, -0.5)
             ax.set_title(_wrap(_sensitivity_outcome_label(name), 26), fontsize=10)
         if not outcomes:
@@ -596,7 +708,7 @@ def sensitivity(table: pd.DataFrame, title: str):
             fig.legend(handles, labels, loc="outside right upper", frameon=False)
         fig.suptitle(_wrap(title, 100))
         if notes:
-            note = "\n".join(_wrap("Note: " + n, int(13 * (3.6 * cols + 2.4))) for n in notes)
+            note = "\n".join(_wrap("Note: " + n, int(13 * (3.6 * cols + 4.0))) for n in notes)
             fig.supxlabel(note, fontsize=8.5, ha="left", x=0.01)
     return fig
 

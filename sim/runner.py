@@ -284,7 +284,7 @@ def execute(
         jobs: The jobs (a sequence, or any iterable together with ``total``).
         workers: Worker processes (default: all cores; 1 = in this process; at most one per job).
         scheduler: Dask scheduler address; sends the jobs to that cluster instead.
-        progress: Show a progress bar (only when stderr is a terminal).
+        progress: Show a progress bar (when stderr is a terminal, or in a Jupyter notebook).
         chunk_size: Jobs per task (default: about eight tasks per worker, at most 200 jobs).
         total: Number of jobs, when ``jobs`` is an iterator.
         execution: If given, filled with ``scheduler``, ``workers`` and ``chunk_size`` as used.
@@ -292,12 +292,13 @@ def execute(
     Yields:
         One result dict per job (see :func:`run_job`), in the order of ``jobs``.
     """
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a notebook progress bar in Jupyter, a text bar in a terminal
 
     if total is None:
         jobs = jobs if isinstance(jobs, Sequence) else list(jobs)
         total = len(jobs)
-    bar = tqdm(total=total, unit="run", disable=not (progress and sys.stderr.isatty()), dynamic_ncols=True, leave=False)
+    shown = progress and (sys.stderr.isatty() or "ipykernel" in sys.modules)
+    bar = tqdm(total=total, unit="run", disable=not shown, dynamic_ncols=True, leave=False)
     try:
         with make_executor(workers, scheduler, total) as (ex, n_workers):
             size = chunk_size or max(1, min(200, total // (n_workers * 8) or 1))

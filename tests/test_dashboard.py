@@ -1,6 +1,9 @@
 """The dashboard as a user meets it: headless components, and a real browser on loopback."""
 
+import os
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -13,16 +16,36 @@ solara = pytest.importorskip("solara")
 import ipyvuetify as v  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
 
-from sim.app import DashboardModel, EventLog, Measures, RegionMap, Status, make_page  # noqa: E402
+from sim import app, plots  # noqa: E402
+from sim.app import DashboardModel, Measures, Narrative, RegionMap, Status, make_page  # noqa: E402
+from sim.params import by_name  # noqa: E402
+from sim.records import month_label  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def rendered_text(rc):
-    return " ".join(w.template for w in rc.find(v.VuetifyTemplate).widgets)
+    """The text the page shows: markdown, HTML, plain text, alerts and checkbox labels."""
+    import solara.widgets
+
+    templates = [w.template for w in rc.find(v.VuetifyTemplate).widgets]
+    texts = [t if isinstance(t, str) else str(getattr(t, "template", "")) for t in templates]
+    texts += [w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets]
+    texts += [w.label or "" for w in rc.find(v.Checkbox).widgets]
+    for cls in (v.Html, v.Alert):
+        texts += [c for w in rc.find(cls).widgets for c in (w.children or []) if isinstance(c, str)]
+    return " ".join(texts)
 
 
-def test_step_through_the_controller_updates_month_and_event_log():
+def wait_for_text(rc, text, seconds=60):
+    """Poll until the page shows ``text`` (the replicates run in a background thread)."""
+    deadline = time.time() + seconds
+    while text not in rendered_text(rc):
+        assert time.time() < deadline, f"{text!r} did not appear"
+        time.sleep(0.1)
+
+
+def test_every_step_changes_the_month_shown():
     model = solara.reactive(DashboardModel("vaernesregionen", rng="2"))
 
     @solara.component
@@ -35,31 +58,173 @@ def test_step_through_the_controller_updates_month_and_event_log():
             render_interval=solara.use_reactive(1),
         )
         Status(model.value)
-        EventLog(model.value)
+        Narrative(model.value)
 
     box, rc = solara.render(Harness(), handle_error=False)
-    before = rendered_text(rc)
-    assert "Month: <strong>2014-03</strong>" in before
+    assert "Month: <strong>2014-03</strong>" in rendered_text(rc)
     step = rc.find(v.Btn, children=["Step"])
-    for _ in range(12):
+    step.widget.click()
+    assert "Month: <strong>2014-04</strong>" in rendered_text(rc), "the first Step must change the month shown"
+    for _ in range(11):
         step.widget.click()
     assert model.value.steps == 12
-    after = rendered_text(rc)
-    assert "Month: <strong>2015-02</strong>" in after
-    assert after.count("<tr>") >= before.count("<tr>")
+    assert "Month: <strong>2015-03</strong>" in rendered_text(rc)
     rc.find(v.Btn, children=["Reset"]).widget.click()
     assert model.value.steps == 0
 
 
-def test_plots_and_page_render():
-    model = DashboardModel("fjellregionen", rng="3")
-    for _ in range(30):
-        model.step()
-    for component in (RegionMap, Measures):
-        box, rc = solara.render(component(model), handle_error=False)
-        assert rc.find(v.Html).widgets or rc.find().widgets
+def test_the_levers_come_first_with_meaning_unit_and_section_and_the_rest_is_collapsed():
+    levers = [k for k, s in by_name().items() if s.lever]
+    assert app.lever_keys() == levers and "post_pilot_coordinator" in levers
+    behaviour = [k for keys in app.advanced_keys().values() for k in keys]
+    assert not set(levers) & set(behaviour)
+    assert "coordination_cost" in behaviour and "null_model" not in behaviour
+    box, rc = solara.render(make_page(DashboardModel("fosen", rng="3")), handle_error=False)
+    text = rendered_text(rc)
+    for key in levers:
+        assert by_name()[key].meaning in text, key
+    assert "Value: 1 x historical · unit: x historical · report §1.1, §2.1" in text  # pilot funding
+    panels = rc.find(v.ExpansionPanels).widgets
+    assert panels and all(p.v_model is None for p in panels), "the advanced panel starts collapsed"
+    assert by_name()["coordination_cost"].meaning not in text, "no hidden controls slow every Step"
+    panels[0].v_model = 0
+    wait_for_text(rc, by_name()["coordination_cost"].meaning)
+    tooltips = [w for w in rc.find(v.Tooltip).widgets]
+    assert len(tooltips) >= len(levers)
+
+
+def test_a_change_is_announced_and_applied_by_reset():
+    model = DashboardModel("fosen", rng="3")
     box, rc = solara.render(make_page(model), handle_error=False)
-    assert box is not None
+    wait_for_text(rc, "runs of Fosen with these settings")
+    assert "not yet applied" not in rendered_text(rc)
+    key = "post_pilot_coordinator"
+    box_widget = next(w for w in rc.find(v.Checkbox).widgets if w.label == by_name()[key].meaning)
+    box_widget.v_model = True
+    wait_for_text(rc, "Changed, not yet applied: A network coordinator stays funded")
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    wait_for_text(rc, "A change takes effect when you press Reset")
+    assert "Changed, not yet applied" not in rendered_text(rc)
+    wait_for_text(rc, "runs of Fosen with these settings")
+
+
+def test_the_run_is_replicate_zero_of_the_distribution():
+    from sim.outcomes import outcome_row
+
+    model = DashboardModel("vaernesregionen", rng="7", **{"allow.board_host": False})
+    assert model.overrides == {"allow.board_host": False}
+    rows = app.replicate_rows(model, replicates=3)
+    row = outcome_row(model.run())
+    assert {k: v for k, v in row.items()} == {k: rows[0][k] for k in row}
+    assert len({json_key(r) for r in rows}) >= 1
+    seen = []
+    app.replicate_rows(model, replicates=10, on_progress=seen.append)
+    assert seen == [5, 10]
+
+
+def json_key(row):
+    return tuple(sorted((k, str(v)) for k, v in row.items()))
+
+
+def test_distribution_marks_this_run_and_counts_every_run():
+    model = DashboardModel("vaernesregionen", rng="2")
+    rows = app.replicate_rows(model, replicates=20)
+    dist = app.distribution(rows, model.scenario)
+    assert all(sum(c.values()) == 20 for c in dist["sectors"].values())
+    model.run()
+    text = app.distribution_html(dist, model, rows)
+    assert text.count("◀ this run") + text.count("this run: ") == len(model.p.sectors)
+    assert "of 20</b> runs" in text and "not a forecast" in text
+
+
+def test_narrative_tells_the_votes_and_the_stop_in_words():
+    model = DashboardModel("vaernesregionen", rng="2").run()
+    story = " ".join(app.narrative(model))
+    vote = next(v for n in model.negotiations for v in n.votes)
+    assert f"In {app.when(vote.month)} the councils voted on" in story
+    for name in vote.option.members:
+        assert name in story
+    assert "voted against it because" in story or "voted for it" in story
+    for code in ("board_host", "admin_host", "governance_dispute", "pre_project", "believed chance"):
+        assert code not in story
+    stalls = [e for e in model.events if e.kind == "stall"]
+    if stalls:
+        assert f"the process stopped because {plots.cause_label(stalls[0].cause)}" in story
+
+
+def test_the_vote_reasons_come_from_the_record():
+    from sim.records import Option, Vote
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("fosen")
+    form = sc.params.vocab.form("board_host")
+    a, b, c = sc.names
+    option = Option((0, 1), form, a, (a, b, c))
+    vote = Vote(
+        1,
+        sc.start,
+        option,
+        "first",
+        {a: True, b: False, c: False},
+        {a: 1.0, b: -1.0, c: -1.0},
+        {a: a, b: b, c: a},
+        {a: "board_host", b: "admin_host", c: "board_host"},
+        {a: (0, 1), b: (0, 1), c: (1,)},
+    )
+    text = app.describe_vote(vote, sc)
+    assert f"{a} voted for it (it valued the joint service above going alone)" in text
+    assert f"{b} voted against it because it preferred an administrative host (§28b) and wanted to host" in text
+    assert f"{c} voted against it because it wanted only {sc.params.vocab.sectors[1].label}" in text
+    assert text.endswith("The proposal failed.")
+
+
+def test_measures_start_with_values_and_mark_the_pilot():
+    model = DashboardModel("fjellregionen", rng="3")
+    svg = app.measures_svg(model)
+    assert svg.count("<circle") == 3 * len(model.scenario.names), "starting values, not empty axes"
+    assert svg.count("pilot period") == 3
+    for _ in range(5):
+        model.step()
+    svg = app.measures_svg(model)
+    assert svg.count("<polyline") == 3 * len(model.scenario.names) and "<circle" not in svg
+
+
+def test_the_map_is_built_once_and_redrawn_only_when_an_arrangement_changes(monkeypatch):
+    built, drawn = [], []
+    original_init, original_update = plots.RegionMap.__init__, plots.RegionMap.update
+
+    def init(self, *a, **k):
+        built.append(1)
+        original_init(self, *a, **k)
+
+    def update(self, *a, **k):
+        drawn.append(1)
+        return original_update(self, *a, **k)
+
+    monkeypatch.setattr(plots.RegionMap, "__init__", init)
+    monkeypatch.setattr(plots.RegionMap, "update", update)
+    model = solara.reactive(DashboardModel("fosen", rng="4"))
+
+    @solara.component
+    def Harness():
+        ModelController(
+            model,
+            model_parameters={"scenario": "fosen", "rng": "4"},
+            use_threads=solara.use_reactive(False),
+            play_interval=solara.use_reactive(100),
+            render_interval=solara.use_reactive(1),
+        )
+        RegionMap(model.value)
+        Measures(model.value)
+
+    box, rc = solara.render(Harness(), handle_error=False)
+    step = rc.find(v.Btn, children=["Step"])
+    states = set()
+    for _ in range(40):
+        step.widget.click()
+        states.add(str(app.current_arrangements(model.value)))
+    assert len(built) == 1
+    assert len(drawn) <= len(states) + 1 < 40
 
 
 def free_port():
@@ -70,6 +235,7 @@ def free_port():
 
 @pytest.mark.browser
 def test_dashboard_in_a_real_browser(tmp_path):
+    """Step and Play timed in Chromium; screenshots saved (into $DASHBOARD_SCREENSHOTS too, if set)."""
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian chromium is not installed (CI installs it)")
@@ -80,6 +246,17 @@ def test_dashboard_in_a_real_browser(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    shots = []
+
+    def shoot(page, name):
+        """The whole page: the app scrolls inside its own container, so the viewport is made tall."""
+        page.set_viewport_size({"width": 1500, "height": 2300})
+        page.wait_for_timeout(400)
+        shots.append(tmp_path / name)
+        page.screenshot(path=str(shots[-1]))
+        page.set_viewport_size({"width": 1500, "height": 1100})
+        page.wait_for_timeout(200)
+
     try:
         assert f"http://127.0.0.1:{port}" in server.stdout.readline()
         url = f"http://127.0.0.1:{port}/"
@@ -106,25 +283,74 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.goto(url)
             page.get_by_text("Step", exact=True).wait_for(timeout=60000)
-            # choose a scenario in the sidebar's select
+            # choose a scenario in the settings' select, then apply it with Reset
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
             page.get_by_role("option", name="vaernesregionen").click()
-            page.get_by_text("Reset", exact=True).click()  # a new model with the chosen parameters
+            page.locator(".pending-changes").wait_for(timeout=30000)
+            page.get_by_text("Reset", exact=True).click()
             page.get_by_text("Værnesregionen").first.wait_for(timeout=30000)
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
-            log_before = page.locator(".solara-markdown table").last.inner_text()
-            for _ in range(24):
+            page.locator(".pending-changes").wait_for(state="detached", timeout=30000)
+            page.locator(".replicate-distribution", has_text="runs of Værnesregionen").wait_for(timeout=60000)
+            page.get_by_text("Value: 1 x historical · unit: x historical · report §1.1, §2.1").wait_for(
+                timeout=9000
+            )  # no snap
+            shoot(page, "dashboard-start.png")
+
+            start = 2014 * 12 + 2
+            times = []
+            for i in range(1, 25):
+                t0 = time.perf_counter()
                 page.get_by_text("Step", exact=True).click()
-                page.wait_for_timeout(250)
-            page.get_by_text("Month: 2016-02").wait_for(timeout=30000)
-            page.wait_for_timeout(1000)
-            log_after = page.locator(".solara-markdown table").last.inner_text()
-            assert log_after != log_before
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
+                page.get_by_text(f"Month: {month_label(start + i)}").wait_for(timeout=30000)
+                times.append(time.perf_counter() - t0)
+            step_ms = 1000 * statistics.median(times)
+            shoot(page, "dashboard-step24.png")
+
+            page.get_by_text("Reset", exact=True).click()
+            page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
+            t0 = time.perf_counter()
+            page.get_by_text("▶", exact=True).click()
+            page.get_by_text("end of the run").wait_for(timeout=120000)
+            play_s = time.perf_counter() - t0
+            narrative = page.locator(".run-narrative").inner_text()
+            assert "voted" in narrative or "stopped because" in narrative
+            shoot(page, "dashboard-end.png")
+            # a second region, where an office opens: the map and the distribution in colour
+            page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
+            page.get_by_role("option", name="fjellregionen").click()
+            page.get_by_text("Reset", exact=True).click()
+            page.get_by_text("Month: 2013-01").wait_for(timeout=30000)  # the new run (never a Værnes month)
+            page.locator(".replicate-distribution", has_text="runs of Fjellregionen").wait_for(timeout=60000)
+            page.get_by_text("▶", exact=True).click()
+            page.get_by_text("end of the run").wait_for(timeout=120000)
+            shoot(page, "dashboard-fjellregionen-end.png")
             browser.close()
-        assert shot.stat().st_size > 10000
-        print(f"screenshot: {shot}")
+        print(
+            f"\nStep in the browser: median {step_ms:.0f} ms (min {1000 * min(times):.0f}, max {1000 * max(times):.0f})"
+        )
+        print(f"Play to the horizon: {play_s:.1f} s")
+        for shot in shots:
+            assert shot.stat().st_size > 10000
+            print(f"screenshot: {shot}")
+        if os.environ.get("DASHBOARD_SCREENSHOTS"):
+            for shot in shots:
+                shutil.copy(shot, Path(os.environ["DASHBOARD_SCREENSHOTS"]) / shot.name)
+        assert step_ms <= 200, f"a Step takes {step_ms:.0f} ms (median)"
+        assert play_s < 30, f"Play to the horizon takes {play_s:.1f} s"
     finally:
-        server.terminate()
+        server.terminate()  # SIGTERM to run.py dashboard
         server.wait(timeout=20)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the server still answers after SIGTERM"
+
+
+def test_every_default_lies_on_its_slider_grid():
+    """A slider snaps to its grid: a default off the grid would silently change the run."""
+    defaults = app.catalogue_defaults()
+    for key, spec in by_name().items():
+        if spec.kind == "float":
+            step = app.slider_step(spec, defaults[key])
+            ticks = (defaults[key] - spec.low) / step
+            assert abs(ticks - round(ticks)) < 1e-6, key
+            assert step <= (spec.high - spec.low) / 50 + 1e-12, key

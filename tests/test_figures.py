@@ -102,6 +102,9 @@ def figures(tmp_path_factory):
         progress=False,
     )
     figs["comparison"] = plots.comparison(table, "Værnesregionen: variants against baseline")
+    figs["lever-effects"] = plots.lever_effects(  # notebook 02's figure
+        {"Værnesregionen": table, "Værnesregionen again": table}, ["any_formal", "stalled"], "Levers"
+    )
     params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
     for method, samples in (("sobol", 8), ("morris", 4)):
         t = sensitivity("vaernesregionen", params, method, samples, 2, workers=1, progress=False)
@@ -126,6 +129,7 @@ EXPECTED = [
     "trondelag-areas-agriculture",
     "trondelag-map-agriculture",
     "comparison",
+    "lever-effects",
     "indices-sobol",
     "indices-morris",
     "prim-trajectory",
@@ -178,3 +182,15 @@ def test_every_cause_has_a_plain_label():
 
     assert set(plots.CAUSES) == set(Cause)
     assert all("_" not in label for label in plots.CAUSES.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["indices-sobol", "indices-morris"])
+def test_sensitivity_ticks_name_parameters_in_words(figures, name):
+    from sim.params import by_name
+
+    ticks = [t.get_text() for ax in figures[name].axes if ax.axison for t in ax.get_yticklabels()]
+    assert not any(t in ("steering_value", "extra_political_involvement") for t in ticks)
+    if ticks:  # an outcome with indices: its rows are named by the catalogue's meaning
+        assert any(t.replace("\n", " ").startswith("A host's value of political steering") for t in ticks)
+    assert by_name()["steering_value"].meaning.startswith("A host's value of political steering")
