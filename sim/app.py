@@ -26,18 +26,30 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sim import plots
+from sim import maps, plots
 from sim.model import MEASURES, CooperationModel
-from sim.narrative import describe_vote, narrative, vote_reasons, when  # noqa: F401 (the dashboard's API)
+from sim.narrative import (  # noqa: F401 (the dashboard's API)
+    county_narrative,
+    describe_vote,
+    narrative,
+    vote_reasons,
+    when,
+)
+from sim.outcomes import area_rows, county_row
 from sim.params import Spec, by_name, load_defaults
 from sim.records import month_label
+from sim.results import county_outcomes, t_interval
 from sim.runner import Job, execute, replicate_seed
 from sim.scenario import Scenario, available_scenarios
 from sim.validation import wilson
-from sim.vocab import NONE
+from sim.vocab import NONE, EventKind, Phase
 
 #: Runs with the dashboard's settings whose outcomes are shown beside the single run.
 REPLICATES = 100
+#: A scenario with more municipalities than this is "large" (a national county scenario: about 0.6 s a run) ...
+LARGE = 100
+#: ... and gets this many runs in the background instead (about 12 s rather than a minute for 425 municipalities).
+REPLICATES_LARGE = 20
 #: Pause between months when playing (ms).
 PLAY_INTERVAL_MS = 100
 #: Line colours of the municipalities (tab10) and dash patterns, so a line on another stays visible.
@@ -104,15 +116,30 @@ class DashboardModel(CooperationModel):
         self.seed, self.overrides = seed, overrides
         self.settings = {**default_settings(), **kwargs, "scenario": name, "rng": str(rng)}
 
+    def step(self) -> None:
+        """One month; nothing once the run is over (Step pressed at the end must not run past the horizon)."""
+        if self.running:
+            super().step()
+
     @property
     def key(self) -> str:
         """What decides the distribution: scenario, seed and overrides."""
         return json.dumps([self.scenario.name, self.seed, sorted(self.overrides.items())], default=str)
 
 
+def replicates_for(scenario: Scenario) -> int:
+    """Runs in the distribution: :data:`REPLICATES`, or :data:`REPLICATES_LARGE` above :data:`LARGE` municipalities."""
+    return REPLICATES if len(scenario.names) <= LARGE else REPLICATES_LARGE
+
+
+def is_county(model: CooperationModel) -> bool:
+    """True for a county scenario (many negotiations in one model, ``sim.county``)."""
+    return model.scenario.kind == "county"
+
+
 def replicate_rows(
     model: DashboardModel,
-    replicates: int = REPLICATES,
+    replicates: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[dict[str, Any]] | None:
@@ -120,10 +147,13 @@ def replicate_rows(
 
     Args:
         model: The dashboard's model (its scenario, overrides and seed are used).
-        replicates: Number of runs; replicate 0 is the dashboard's own run.
+        replicates: Number of runs (default :func:`replicates_for` the scenario); replicate 0 is
+            the dashboard's own run. A county run's row also carries its ``areas.csv`` rows
+            under ``"areas"``.
         on_progress: Called with the number of runs done.
         cancel: Stop early (returning None) once this is set.
     """
+    replicates = replicates or replicates_for(model.scenario)
     path = str(model.scenario.path) if model.scenario.path else model.scenario.name
     overrides = tuple(sorted(model.overrides.items()))
     jobs = [Job(r, path, r, model.seed, overrides) for r in range(replicates)]
@@ -131,7 +161,7 @@ def replicate_rows(
     for result in execute(jobs, workers=1, progress=False):
         if cancel is not None and cancel.is_set():
             return None
-        rows.append(result["row"])
+        rows.append({**result["row"], "areas": result["areas"]} if "areas" in result else result["row"])
         if on_progress is not None and (len(rows) % 5 == 0 or len(rows) == replicates):
             on_progress(len(rows))
     return rows
@@ -168,6 +198,129 @@ def outcome_key(row: dict[str, Any], scenario: Scenario) -> tuple[str, ...]:
     return tuple(str(row[f"form_{s.name}_horizon"]) for s in scenario.params.vocab.sectors)
 
 
+# --- county scenarios: many negotiations in one model --------------------------------------------
+def initiative_sectors(scenario: Scenario) -> list[str]:
+    """The sectors a county map and distribution are about: the initiative's (§4), else every sector."""
+    sectors = scenario.params.vocab.sectors
+    chosen = scenario.initiative.sectors if scenario.initiative else ()
+    return [sectors[s].name for s in chosen] or [s.name for s in sectors]
+
+
+def municipality_forms(model: CooperationModel, sectors: list[str]) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """Per sector, the form each municipality is in now (``none`` if none) and the hosts (for the county map)."""
+    index = {s.name: s.index for s in model.p.sectors}
+    month = model.month - 1
+    forms: dict[str, list[str]] = {}
+    hosts: dict[str, set[str]] = {}
+    for name in sectors:
+        s = index[name]
+        arrs = [m.arrangement[s] for m in model.municipalities]
+        live = [a if a is not None and a.live(month) else None for a in arrs]
+        forms[name] = [a.form.name if a else NONE for a in live]
+        hosts[name] = {a.host for a in live if a and a.host}
+    return forms, hosts
+
+
+def negotiation_counts(model: CooperationModel) -> dict[str, int]:
+    """Negotiations so far: ``running``, ``stopped`` and ``agreed`` (reached an agreement; may still run)."""
+    agreed = {e.region for e in model.events if e.kind in (EventKind.AGREEMENT, EventKind.STATE_DECISION)}
+    n = model.negotiations
+    return {
+        "all": len(n),
+        "running": sum(p.phase not in (Phase.STALLED, Phase.DONE) for p in n),
+        "stopped": sum(p.phase == Phase.STALLED for p in n),
+        "agreed": sum(p.region.name in agreed for p in n),
+    }
+
+
+def county_outcome_keys(scenario: Scenario) -> dict[str, str]:
+    """The county outcomes the dashboard shows (initiative sectors first), key -> label (``county_row`` columns)."""
+    labels = county_outcomes(scenario.params.vocab)
+    keys = [
+        f"{k}_{s}" if k != "vulnerability" else f"vulnerability_{s}_mean"
+        for s in initiative_sectors(scenario)
+        for k in ("offices", "covered", "residents", "vulnerability")
+    ]
+    return {k: labels[k] for k in [*keys, "stalls", "state_decisions", "merged"]}
+
+
+def county_distribution(rows: list[dict[str, Any]], scenario: Scenario) -> dict[str, Any]:
+    """Means over runs with 95 % t intervals, and per area the runs with a joint office (initiative sectors)."""
+    means = {k: t_interval([float(r[k]) for r in rows]) for k in county_outcome_keys(scenario)}
+    offices = {
+        s: [
+            (area.name, sum(a[f"covered_{s}"] > 0 for r in rows for a in r["areas"] if a["area"] == area.name))
+            for area in scenario.areas
+        ]  # fmt: skip
+        for s in initiative_sectors(scenario)
+    }
+    return {"n": len(rows), "means": means, "offices": offices}
+
+
+def _number(key: str, value: float) -> str:
+    if key.startswith("vulnerability"):
+        return f"{value:.3f}"
+    if key.startswith("residents"):
+        return f"{value:,.0f}".replace(",", " ")
+    return f"{value:.1f}" if value != round(value) else f"{value:.0f}"
+
+
+def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]]) -> str:
+    """County outcomes over runs (mean, 95 % t interval, this run) and per-area shares with a joint office.
+
+    This run is replicate 0 of ``rows``: at the end its values are ``rows[0]``; before the end
+    they are the values so far (``county_row`` of the model now).
+    """
+    sc, n = model.scenario, dist["n"]
+    finished = not model.running
+    if finished:
+        mine, areas_now = rows[0], {a["area"]: a for a in rows[0]["areas"]}
+    elif model.month > sc.start:
+        mine, areas_now = county_row(model), {a["area"]: a for a in area_rows(model)}
+    else:
+        mine, areas_now = None, {}
+    which = "at the end" if finished else "so far"
+    out = [
+        f'<div style="{CAPTION}">{html.escape(sc.name)} at the end of {when(sc.horizon)}: means over {n} runs with '
+        f"these settings (same levers and parameters, different chance events), with 95 % t intervals; "
+        f"the last column is this run {which}.</div>",
+        '<table style="font-size:13px;border-collapse:collapse;width:100%"><tr style="text-align:left">'
+        "<th>Outcome</th><th>Mean (95 % interval)</th><th>This run</th></tr>",
+    ]
+    for key, label in county_outcome_keys(sc).items():
+        mean, lo, hi = dist["means"][key]
+        interval = f" ({_number(key, lo)} to {_number(key, hi)})" if lo == lo else ""
+        this = _number(key, float(mine[key])) if mine is not None else "–"
+        out.append(
+            f'<tr style="border-top:1px solid #eee"><td>{html.escape(label)}</td>'
+            f"<td>{_number(key, mean)}{interval}</td><td><b>{this}</b></td></tr>"
+        )
+    out.append("</table>")
+    labels = {s.name: s.label for s in sc.params.vocab.sectors}
+    for sector, counts in dist["offices"].items():
+        out.append(
+            f'<div style="margin-top:8px;font-weight:bold">Areas with a joint {html.escape(labels[sector])} '
+            f"office at the end (share of {n} runs, 95 % Wilson interval; ◀ this run has one {which})</div>"
+        )
+        for name, k in counts:
+            lo, hi = wilson(k, n)
+            has = bool(areas_now.get(name, {}).get(f"covered_{sector}", 0))
+            tip = f"{name}: {k} of {n} runs (95 % Wilson interval {lo:.0%} to {hi:.0%})"
+            out.append(
+                f'<div title="{html.escape(tip)}" style="display:flex;align-items:center;gap:6px;font-size:12px">'
+                f'<div style="width:38%;overflow:hidden;white-space:nowrap">{html.escape(name)}</div>'
+                f'<div style="flex:1;background:#eee;height:12px;position:relative">'
+                f'<div style="width:{100 * k / n:.1f}%;background:{maps.form_colour_any()};height:12px"></div>'
+                f'<div style="position:absolute;top:5px;left:{100 * lo:.1f}%;width:{100 * (hi - lo):.1f}%;'
+                f'border-top:1.5px solid #000"></div></div>'
+                f'<div style="width:21%;white-space:nowrap">{k / n:.0%} ({lo:.0%}–{hi:.0%}){" ◀" if has else ""}</div>'
+                "</div>"
+            )
+    if finished:
+        out.append("<div style='margin-top:6px'>This run is one possible course, not a forecast.</div>")
+    return "".join(out)
+
+
 # --- SVG chart of the measures (cheap to redraw every month) ------------------------------------
 def _nice(value: float) -> float:
     if value <= 0:
@@ -176,16 +329,39 @@ def _nice(value: float) -> float:
     return float(next(m * step for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * step >= value))
 
 
-def measures_svg(model: CooperationModel) -> str:
-    """Competence, capacity and vulnerability per municipality (mean over sectors) so far, as inline SVG.
+def measure_lines(model: CooperationModel) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The measures chart's lines: labels, start values ``[line, measure]``, values ``[month, line, measure]``.
 
-    The x axis spans the whole run from the first month, so the lines grow month by month; the
-    pilot period is shaded. Before the first step each municipality's starting value is a dot.
+    A region: one line per municipality (mean over sectors). A county (up to hundreds of
+    municipalities): the county mean and the worst municipality (lowest competence and capacity,
+    highest vulnerability), each municipality's value being its mean over sectors.
     """
     sc = model.scenario
     done = model.month - sc.start
-    start_values = np.array([[np.mean(getattr(m, measure)) for measure in MEASURES] for m in model.municipalities])
+    start = np.array([[np.mean(getattr(m, measure)) for measure in MEASURES] for m in model.municipalities])
     series = np.nanmean(model.history[:done], axis=2) if done else np.empty((0, len(sc.names), len(MEASURES)))
+    if not is_county(model):
+        return list(sc.names), start, series
+    worst = np.array([m == "vulnerability" for m in MEASURES])
+
+    def lines(values: np.ndarray) -> np.ndarray:  # [..., municipality, measure] -> [..., line, measure]
+        if not values.size:
+            return np.empty((0, 2, len(MEASURES)))
+        low, high = np.nanmin(values, axis=-2), np.nanmax(values, axis=-2)
+        return np.stack([np.nanmean(values, axis=-2), np.where(worst, high, low)], axis=-2)
+
+    return ["county mean", "worst municipality"], lines(start), lines(series)
+
+
+def measures_svg(model: CooperationModel) -> str:
+    """Competence, capacity and vulnerability so far (:func:`measure_lines`), as inline SVG.
+
+    The x axis spans the whole run from the first month, so the lines grow month by month; the
+    pilot period is shaded. Before the first step each line's starting value is a dot.
+    """
+    sc = model.scenario
+    done = model.month - sc.start
+    names, start_values, series = measure_lines(model)
     w, h, left, right, top, bottom = 380, 210, 46, 10, 30, 34
     span = sc.horizon + 1 - sc.start
     panels = []
@@ -219,8 +395,8 @@ def measures_svg(model: CooperationModel) -> str:
                 f'<text x="{x(t):.1f}" y="{h - bottom + 15}" font-size="10" text-anchor="middle">{year}</text>'
             )
         parts.append(f'<line x1="{left}" x2="{w - right}" y1="{h - bottom}" y2="{h - bottom}" stroke="#333"/>')
-        for i in range(len(sc.names)):
-            colour, dash = COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)]
+        for i in range(len(names)):
+            colour, dash = _line_style(model, i)
             if done:
                 points = " ".join(f"{x(t + 0.5):.1f},{y(v):.1f}" for t, v in enumerate(series[:, i, k]))
                 parts.append(
@@ -235,17 +411,27 @@ def measures_svg(model: CooperationModel) -> str:
         panels.append("".join(parts))
     legend = " &nbsp; ".join(
         f'<span style="white-space:nowrap"><svg width="26" height="10"><line x1="0" x2="26" y1="5" y2="5" '
-        f'stroke="{COLOURS[i % len(COLOURS)]}" stroke-width="2.5" stroke-dasharray="{DASHES[i % len(DASHES)]}"/></svg> '
+        f'stroke="{_line_style(model, i)[0]}" stroke-width="2.5" stroke-dasharray="{_line_style(model, i)[1]}"/></svg> '
         f"{html.escape(name)}</span>"
-        for i, name in enumerate(sc.names)
+        for i, name in enumerate(names)
     )
-    note = "mean over sectors per municipality; " + (
-        "dots: values at the start (press Step or Play)" if not done else f"{done} months simulated"
+    what = (
+        f"county mean and worst of {len(sc.names)} municipalities (each the mean over sectors)"
+        if is_county(model)
+        else "mean over sectors per municipality"
     )
+    note = f"{what}; " + ("dots: values at the start (press Step or Play)" if not done else f"{done} months simulated")
     return (
         f'<div style="display:flex;gap:6px">{"".join(panels)}</div>'
         f'<div style="font-size:13px">{legend}</div><div style="{CAPTION}">{note}</div>'
     )
+
+
+def _line_style(model: CooperationModel, i: int) -> tuple[str, str]:
+    """Colour and dash pattern of line ``i`` (a county's worst-municipality line is red and dashed)."""
+    if is_county(model):
+        return ("#1f77b4", "") if i == 0 else ("#d62728", "6 3")
+    return COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)]
 
 
 def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]]) -> str:
@@ -310,19 +496,26 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
 # --- components ---------------------------------------------------------------------------------
 @solara.component
 def Status(model: CooperationModel):
-    """Scenario, month, phase and members."""
+    """Scenario, month, and the phase and members (a region) or the negotiations so far (a county)."""
     update_counter.get()
     sc = model.scenario
     done = model.month - sc.start
     total = sc.horizon + 1 - sc.start
-    project = model.project
     state = f"{done} of {total} months simulated" if model.running else "end of the run"
     pilot = "in the pilot period" if model.month <= sc.pilot_end else "after the pilot period"
-    solara.Markdown(
+    head = (
         f"**{sc.name}** &nbsp; Month: **{shown_month(model)}** &nbsp; ({state}; {pilot}, "
         f"{month_label(sc.start)} to {month_label(sc.pilot_end)}) &nbsp; "
-        f"Phase: **{project.phase.replace('_', ' ')}** &nbsp; Members: {', '.join(project.members)}"
     )
+    if is_county(model):
+        c = negotiation_counts(model)
+        solara.Markdown(
+            head + f"Negotiations: **{c['running']} running**, {c['stopped']} stopped, {c['agreed']} agreed "
+            f"({c['all']} so far; {len(sc.names)} municipalities in {len(sc.areas)} areas)"
+        )
+        return
+    project = model.project
+    solara.Markdown(head + f"Phase: **{project.phase.replace('_', ' ')}** &nbsp; Members: {', '.join(project.members)}")
 
 
 def _region_map(scenario: Scenario) -> plots.RegionMap:
@@ -345,6 +538,38 @@ def RegionMap(model: CooperationModel):
     solara.FigureMatplotlib(figure.figure, dependencies=[figure, key], format="png", dpi=100)
 
 
+def _county_map(scenario: Scenario) -> maps.CountyMap:
+    """The county map for the initiative's sectors, kept by the page (released from pyplot's registry)."""
+    import matplotlib.pyplot as plt
+
+    sectors = initiative_sectors(scenario)
+    figure = maps.CountyMap(
+        scenario, sectors, scenario.name, figsize=(4.8 * len(sectors) + 4.2, 6.6), node_scale=0.5, legend_right=True
+    )
+    plt.close(figure.figure)
+    return figure
+
+
+@solara.component
+def CountyMap(model: CooperationModel):
+    """The county map: built once per run, recoloured (and re-rendered) only when an arrangement changes."""
+    update_counter.get()
+    figure = solara.use_memo(lambda: _county_map(model.scenario), [model])
+    forms, hosts = municipality_forms(model, figure.sectors)
+    key = json.dumps([forms, sorted((s, sorted(h)) for s, h in hosts.items())], ensure_ascii=False)
+    solara.use_memo(lambda: figure.update(forms, hosts, "now"), [figure, key])
+    solara.FigureMatplotlib(figure.figure, dependencies=[figure, key], format="png", dpi=90)
+
+
+@solara.component
+def Map(model: CooperationModel):
+    """The region map or, for a county scenario, the county map."""
+    if is_county(model):
+        CountyMap(model)
+    else:
+        RegionMap(model)
+
+
 @solara.component
 def Measures(model: CooperationModel):
     """Competence, capacity and vulnerability so far, per municipality, with the pilot period shaded."""
@@ -356,7 +581,7 @@ def Measures(model: CooperationModel):
 def Narrative(model: CooperationModel):
     """What happened so far and why the councils voted as they did, in plain words."""
     update_counter.get()
-    paragraphs = narrative(model)
+    paragraphs = county_narrative(model) if is_county(model) else narrative(model)
     if not paragraphs:
         paragraphs = ["Nothing has happened yet: press Step or Play."]
     body = "".join(f"<p style='margin:0 0 6px 0'>{html.escape(p)}</p>" for p in paragraphs)
@@ -369,18 +594,20 @@ EventLog = Narrative
 
 @solara.component
 def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: solara.Reactive[Any]):
-    """The outcomes of :data:`REPLICATES` runs with the same settings, with progress while they run."""
+    """The outcomes of :func:`replicates_for` runs with the same settings, with progress while they run."""
     update_counter.get()
     key, rows = result.value if result.value else (None, None)
-    solara.Markdown(f"**The same settings, {REPLICATES} runs**")
+    n = replicates_for(model.scenario)
+    fewer = f" (fewer for {len(model.scenario.names)} municipalities, to keep the page quick)" if n < REPLICATES else ""
+    solara.Markdown(f"**The same settings, {n} runs**{fewer}")
     if key != model.key or rows is None:
-        solara.ProgressLinear(value=100 * progress.value / REPLICATES)
-        solara.Text(
-            f"Running {REPLICATES} runs in the background: {progress.value} of {REPLICATES} done",
-            classes=["replicate-progress"],
-        )
+        solara.ProgressLinear(value=100 * progress.value / n)
+        solara.Text(f"Running {n} runs in the background: {progress.value} of {n} done", classes=["replicate-progress"])
         return
-    html_text = distribution_html(distribution(rows, model.scenario), model, rows)
+    if is_county(model):
+        html_text = county_distribution_html(county_distribution(rows, model.scenario), model, rows)
+    else:
+        html_text = distribution_html(distribution(rows, model.scenario), model, rows)
     solara.HTML(tag="div", unsafe_innerHTML=html_text, classes=["replicate-distribution"])
 
 
@@ -546,7 +773,7 @@ def Dashboard(initial: DashboardModel | None = None):
         with solara.Column():
             Status(current)
             with solara.Card():
-                RegionMap(current)
+                Map(current)
             with solara.Card("Service measures"):
                 Measures(current)
             with solara.Columns([5, 7]):

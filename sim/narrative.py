@@ -3,7 +3,8 @@
 "In March 2016 the councils voted on ...; X voted for it ...; the partners voted against it
 because ...; the process stopped because ...". Every sentence is read from the structured records
 (:class:`sim.records.Event`, :class:`sim.records.Vote`) and the vocabulary's labels; names come
-from the scenario. Used by the dashboard (:mod:`sim.app`) and the notebooks.
+from the scenario. A county run (many negotiations) is told one line per negotiation
+(:func:`county_narrative`). Used by the dashboard (:mod:`sim.app`) and the notebooks.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING
 from sim import plots
 from sim.records import Event, Vote, event_row
 from sim.scenario import Scenario
-from sim.vocab import EventKind, Stage
+from sim.vocab import EventKind, Phase, Stage
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
+    from sim.negotiation import ProjectOrganisation
 
 
 def when(month: int) -> str:
@@ -122,3 +124,68 @@ def _proposal(e: Event, sc: Scenario) -> str:
     sectors = _names(labels.get(s, s) for s in e.sectors)
     host = f", hosted by {e.host}" if e.host else ""
     return f"project proposed {_a(plots.form_label(sc, e.form))} for {sectors}{host}"
+
+
+#: What a running negotiation is doing, by phase (a county's one-line story).
+PHASE_WORDS = {
+    Phase.PRE_PROJECT: "in the pre-project",
+    Phase.FIRST_VOTE: "before the councils' first vote",
+    Phase.MAIN_PROJECT: "in the main project",
+    Phase.FINAL_VOTE: "before the councils' final decision",
+    Phase.REVISION: "revising its proposal",
+    Phase.IMPLEMENTATION: "setting up the joint office",
+    Phase.NETWORK: "running as a network",
+}
+
+
+def negotiation_title(project: ProjectOrganisation, scenario: Scenario) -> str:
+    """``Area, agriculture`` for a negotiation of the county's initiative; ``Region (pilot)`` for a pilot."""
+    if project.region.name in {r.name for r in scenario.regions}:
+        return f"{project.region.name} (pilot)"
+    sectors = scenario.params.vocab.sectors
+    chosen = scenario.initiative.sectors if scenario.initiative else ()
+    area = project.region.facts.area or project.region.name
+    return f"{area}, {_names(sectors[s].label for s in chosen)}" if chosen else area
+
+
+def negotiation_line(project: ProjectOrganisation, model: CooperationModel) -> str:
+    """One negotiation of a county run in one line, from its event records.
+
+    ``Area, agriculture: pre-project from January 2017; agreed on an administrative host (§28b)
+    for agriculture, hosted by X, in May 2018`` or ``...; stopped in August 2018: no proposal was
+    promising enough to put to a vote``; a negotiation still under way ends with what it is doing.
+    """
+    sc, name = model.scenario, project.region.name
+    labels = {s.name: s.label for s in sc.params.vocab.sectors}
+    parts: list[str] = []
+    started = False
+    for e in model.events:
+        if e.region != name:
+            continue
+        if e.kind == EventKind.PRE_PROJECT_START and not started:
+            started = True
+            parts.append(f"pre-project from {when(e.month)} ({len(e.members)} municipalities)")
+        elif e.kind in (EventKind.AGREEMENT, EventKind.STATE_DECISION):
+            sectors = _names(labels.get(s, s) for s in e.sectors)
+            host = f", hosted by {e.host}," if e.host else ""
+            what = "agreed on" if e.kind == EventKind.AGREEMENT else "the state required"
+            parts.append(f"{what} {_a(plots.form_label(sc, e.form))} for {sectors}{host} in {when(e.month)}")
+        elif e.kind == EventKind.STALL:
+            parts.append(f"stopped in {when(e.month)}: {plots.cause_label(e.cause)}")
+        elif e.kind == EventKind.REFORM and e.cause == "agreed":
+            parts.append(f"merger agreed in {when(e.month)} ({_names(e.members)})")
+        elif e.kind == EventKind.EXIT:
+            parts.append(f"{e.municipality} left in {when(e.month)}")
+    failed = sum(not v.passed for v in project.votes)
+    if failed:
+        parts.append(f"{failed} failed vote{'s' if failed > 1 else ''}")
+    if project.phase in PHASE_WORDS and model.running:
+        parts.append(f"now {PHASE_WORDS[project.phase]}")
+    return f"{negotiation_title(project, sc)}: {'; '.join(parts) or 'not started'}."
+
+
+def county_narrative(model: CooperationModel) -> list[str]:
+    """A county run so far: one line per negotiation (the pilots first), from the event and vote records."""
+    pilots = {r.name for r in model.scenario.regions}
+    ordered = sorted(model.negotiations, key=lambda p: p.region.name not in pilots)  # stable: pilots first
+    return [negotiation_line(p, model) for p in ordered]
