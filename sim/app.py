@@ -6,6 +6,13 @@ period marked, what happened and why the councils voted as they did (built from 
 records), and beside the one run the outcomes of :data:`REPLICATES` runs with the same settings
 (computed in the background through :mod:`sim.runner`), so the run is seen as one of many.
 
+A county scenario (``scenario.kind == "county"``: many negotiations in one model) gets its own
+view: the county map of the initiative's sectors (:class:`sim.maps.CountyMap`), the county mean
+and worst municipality of each measure, one line per negotiation (:func:`sim.narrative.county_narrative`),
+the negotiations running, stopped and agreed, and the county outcomes of the runs (``county_row``
+means with t intervals, per-area shares with a joint office); large scenarios get
+:data:`REPLICATES_LARGE` runs.
+
 Every control is generated from the parameter catalogue (:mod:`sim.params`): the levers
 (``Spec.lever``) first, each with its meaning, unit and report section; the behavioural
 parameters in a collapsed "advanced" panel. Step, Play and Reset are Mesa's ``ModelController``.
@@ -32,6 +39,7 @@ from sim.narrative import (  # noqa: F401 (the dashboard's API)
     county_narrative,
     describe_vote,
     narrative,
+    negotiation_title,
     vote_reasons,
     when,
 )
@@ -282,14 +290,15 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
     which = "at the end" if finished else "so far"
     out = [
         f'<div style="{CAPTION}">{html.escape(sc.name)} at the end of {when(sc.horizon)}: means over {n} runs with '
-        f"these settings (same levers and parameters, different chance events), with 95 % t intervals; "
+        f"these settings (same levers and parameters, different chance events), with 95 % t intervals "
+        "(counts: not below 0); "
         f"the last column is this run {which}.</div>",
         '<table style="font-size:13px;border-collapse:collapse;width:100%"><tr style="text-align:left">'
         "<th>Outcome</th><th>Mean (95 % interval)</th><th>This run</th></tr>",
     ]
     for key, label in county_outcome_keys(sc).items():
         mean, lo, hi = dist["means"][key]
-        interval = f" ({_number(key, lo)} to {_number(key, hi)})" if lo == lo else ""
+        interval = f" ({_number(key, max(lo, 0.0))} to {_number(key, hi)})" if lo == lo else ""  # counts: not < 0
         this = _number(key, float(mine[key])) if mine is not None else "–"
         out.append(
             f'<tr style="border-top:1px solid #eee"><td>{html.escape(label)}</td>'
@@ -298,13 +307,18 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
     out.append("</table>")
     labels = {s.name: s.label for s in sc.params.vocab.sectors}
     for sector, counts in dist["offices"].items():
+
+        def _has(area: str, sector: str = sector) -> bool:
+            return bool(areas_now.get(area, {}).get(f"covered_{sector}", 0))
+
         out.append(
             f'<div style="margin-top:8px;font-weight:bold">Areas with a joint {html.escape(labels[sector])} '
             f"office at the end (share of {n} runs, 95 % Wilson interval; ◀ this run has one {which})</div>"
         )
-        for name, k in counts:
+        shown = [(name, k) for name, k in counts if len(counts) <= maps.MAX_NUMBERED_AREAS or k or _has(name)]
+        for name, k in shown:
             lo, hi = wilson(k, n)
-            has = bool(areas_now.get(name, {}).get(f"covered_{sector}", 0))
+            has = _has(name)
             tip = f"{name}: {k} of {n} runs (95 % Wilson interval {lo:.0%} to {hi:.0%})"
             out.append(
                 f'<div title="{html.escape(tip)}" style="display:flex;align-items:center;gap:6px;font-size:12px">'
@@ -315,6 +329,11 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
                 f'border-top:1.5px solid #000"></div></div>'
                 f'<div style="width:21%;white-space:nowrap">{k / n:.0%} ({lo:.0%}–{hi:.0%}){" ◀" if has else ""}</div>'
                 "</div>"
+            )
+        if len(shown) < len(counts):
+            out.append(
+                f'<div style="{CAPTION}">The other {len(counts) - len(shown)} areas had no joint '
+                f"{html.escape(labels[sector])} office in any run.</div>"
             )
     if finished:
         out.append("<div style='margin-top:6px'>This run is one possible course, not a forecast.</div>")

@@ -139,13 +139,18 @@ PHASE_WORDS = {
 
 
 def negotiation_title(project: ProjectOrganisation, scenario: Scenario) -> str:
-    """``Area, agriculture`` for a negotiation of the county's initiative; ``Region (pilot)`` for a pilot."""
+    """A negotiation's name in the county narrative.
+
+    ``Area, agriculture`` for a negotiation of the county's initiative (``Area, agriculture
+    (Leader)`` when the area is split into several offices); ``Region (pilot)`` for a pilot.
+    """
+    facts = project.region.facts
     if project.region.name in {r.name for r in scenario.regions}:
         return f"{project.region.name} (pilot)"
-    sectors = scenario.params.vocab.sectors
-    chosen = scenario.initiative.sectors if scenario.initiative else ()
-    area = project.region.facts.area or project.region.name
-    return f"{area}, {_names(sectors[s].label for s in chosen)}" if chosen else area
+    area = facts.area or project.region.name
+    sectors = _names(scenario.params.vocab.sectors[s].label for s in facts.sectors)
+    split = f" ({facts.leader})" if project.region.name.endswith(f" ({facts.leader})") else ""
+    return f"{area}, {sectors}{split}" if sectors else area
 
 
 def negotiation_line(project: ProjectOrganisation, model: CooperationModel) -> str:

@@ -1,5 +1,6 @@
 """The dashboard as a user meets it: headless components, and a real browser on loopback."""
 
+import html
 import os
 import shutil
 import socket
@@ -17,7 +18,7 @@ import ipyvuetify as v  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
 
 from sim import app, plots  # noqa: E402
-from sim.app import DashboardModel, Measures, Narrative, RegionMap, Status, make_page  # noqa: E402
+from sim.app import DashboardModel, Map, Measures, Narrative, RegionMap, Status, make_page  # noqa: E402
 from sim.params import by_name  # noqa: E402
 from sim.records import month_label  # noqa: E402
 
@@ -227,6 +228,170 @@ def test_the_map_is_built_once_and_redrawn_only_when_an_arrangement_changes(monk
     assert len(drawn) <= len(states) + 1 < 40
 
 
+def county_harness(model, name, overrides):
+    """Controller, status, map, measures and narrative of a county model (no background runs)."""
+
+    @solara.component
+    def Harness():
+        ModelController(
+            model,
+            model_parameters={"scenario": name, "rng": "5", **overrides},
+            use_threads=solara.use_reactive(False),
+            play_interval=solara.use_reactive(100),
+            render_interval=solara.use_reactive(1),
+        )
+        Status(model.value)
+        Map(model.value)
+        Measures(model.value)
+        Narrative(model.value)
+
+    return Harness()
+
+
+def test_county_view_renders_for_trondelag_and_the_map_is_recoloured_only_on_change(monkeypatch):
+    from sim import maps
+
+    built, drawn = [], []
+    original_init, original_update = maps.CountyMap.__init__, maps.CountyMap.update
+
+    def init(self, *a, **k):
+        built.append(1)
+        original_init(self, *a, **k)
+
+    def update(self, *a, **k):
+        drawn.append(1)
+        return original_update(self, *a, **k)
+
+    monkeypatch.setattr(maps.CountyMap, "__init__", init)
+    monkeypatch.setattr(maps.CountyMap, "update", update)
+    monkeypatch.setattr(plots.RegionMap, "__init__", lambda *a, **k: pytest.fail("a county has no region map"))
+    model = solara.reactive(DashboardModel("trondelag", rng="5", county_initiative=True))
+    sc = model.value.scenario
+    box, rc = solara.render(county_harness(model, "trondelag", {"county_initiative": True}), handle_error=False)
+    text = rendered_text(rc)
+    assert f"Month: <strong>{month_label(sc.start)}</strong>" in text
+    assert f"{len(sc.names)} municipalities in {len(sc.areas)} areas" in text
+    assert "county mean" in text and "worst municipality" in text
+    step = rc.find(v.Btn, children=["Step"])
+    states, times = set(), []
+    for _ in range(sc.horizon + 1 - sc.start):
+        t0 = time.perf_counter()
+        step.widget.click()
+        times.append(time.perf_counter() - t0)
+        states.add(str(app.municipality_forms(model.value, ["agriculture"])))
+    assert not model.value.running
+    text = rendered_text(rc)
+    assert "end of the run" in text
+    c = app.negotiation_counts(model.value)
+    assert c["all"] == len(model.value.negotiations) > len(sc.regions), "the initiative opened negotiations"
+    assert (
+        f"Negotiations: <strong>{c['running']} running</strong>, {c['stopped']} stopped, {c['agreed']} agreed" in text
+    )
+    for line in app.county_narrative(model.value):
+        assert html.escape(line) in text
+    svg = app.measures_svg(model.value)
+    assert svg.count("<polyline") == 3 * 2, "two lines per measure, not one per municipality"
+    assert len(built) == 1, "the county map is built once per run"
+    assert 1 < len(drawn) <= len(states) + 1, "recoloured only when an arrangement changes"
+    print(f"\ntrondelag Step (components, no browser): median {1000 * statistics.median(times):.1f} ms")
+    assert statistics.median(times) < 0.1
+
+
+def test_the_county_map_shows_the_current_forms_and_hosts():
+    model = DashboardModel("trondelag", rng="5", county_initiative=True).run()
+    figure = app._county_map(model.scenario)
+    assert figure.sectors == ["agriculture"] == app.initiative_sectors(model.scenario)
+    forms, hosts = app.municipality_forms(model, figure.sectors)
+    figure.update(forms, hosts, "now")
+    faces = figure.nodes[0].get_facecolors()
+    edges = figure.nodes[0].get_edgecolors()
+    import matplotlib.colors as mc
+
+    for i, name in enumerate(figure.names):
+        arr = model.municipality(name).arrangement[model.p.vocab.sector_names.index("agriculture")]
+        form = arr.form.name if arr is not None and arr.live(model.month - 1) else "none"
+        assert forms["agriculture"][i] == form
+        colour = plots.form_colour(model.scenario, form) if form != "none" else plots.NONE_COLOUR
+        assert mc.to_hex(faces[i]) == mc.to_hex(colour), name
+        assert (mc.to_hex(edges[i]) == "#000000") == (name in hosts["agriculture"]), name
+    texts = [t.get_text() for t in figure.figure.legends[0].get_texts()]
+    assert [a.name for a in model.scenario.areas] == texts[-len(model.scenario.areas) :]
+
+
+def test_county_distribution_uses_county_rows_with_intervals_and_area_shares():
+    from sim.outcomes import area_rows, county_row
+    from sim.results import t_interval
+
+    model = DashboardModel("trondelag", rng="5", county_initiative=True)
+    assert app.replicates_for(model.scenario) == app.REPLICATES
+    rows = app.replicate_rows(model, replicates=12)
+    assert len(rows) == 12 and all(len(r["areas"]) == len(model.scenario.areas) for r in rows)
+    model.run()
+    assert {k: v for k, v in rows[0].items() if k != "areas"} == {
+        **{k: rows[0][k] for k in ("replicate", "seed")},
+        **county_row(model),
+    }, "the run on screen is replicate 0"
+    assert [{k: a[k] for k in a if k in area_rows(model)[0]} for a in rows[0]["areas"]] == area_rows(model)
+    dist = app.county_distribution(rows, model.scenario)
+    values = [float(r["covered_agriculture"]) for r in rows]
+    assert dist["means"]["covered_agriculture"] == t_interval(values)
+    assert sum(k for _, k in dist["offices"]["agriculture"]) == sum(
+        a["covered_agriculture"] > 0 for r in rows for a in r["areas"]
+    )
+    text = app.county_distribution_html(dist, model, rows)
+    assert "means over 12 runs" in text and "this run at the end" in text and "not a forecast" in text
+    for area in model.scenario.areas:
+        assert html.escape(area.name) in text
+    with_office = sum(a["covered_agriculture"] > 0 for a in rows[0]["areas"])
+    assert text.count(" ◀</div>") == with_office
+    mean, lo, hi = dist["means"]["stalls"]
+    assert f"<td>{app._number('stalls', mean)} (" in text and f"<b>{rows[0]['stalls']}</b>" in text
+
+
+def test_county_narrative_tells_each_negotiation_in_one_line_pilots_first():
+    model = DashboardModel("trondelag", rng="5", county_initiative=True).run()
+    sc = model.scenario
+    lines = app.county_narrative(model)
+    assert len(lines) == len(model.negotiations)
+    pilots = [r.name for r in sc.regions]
+    assert [line.split(" (pilot)")[0] for line in lines[: len(pilots)]] == [
+        n.region.name for n in model.negotiations if n.region.name in pilots
+    ]
+    assert all(", agriculture: pre-project from " in line for line in lines[len(pilots) :])
+    ordered = [n for n in model.negotiations if n.region.name in pilots]
+    ordered += [n for n in model.negotiations if n.region.name not in pilots]
+    for project, line in zip(ordered, lines, strict=True):
+        assert line.startswith(app.negotiation_title(project, sc) + ": ")
+        stall = next((e for e in model.events if e.region == project.region.name and e.kind == "stall"), None)
+        if stall is not None:
+            assert f"stopped in {app.when(stall.month)}: {plots.cause_label(stall.cause)}" in line
+        for e in model.events:
+            if e.region == project.region.name and e.kind == "agreement":
+                assert f"agreed on an {plots.form_label(sc, e.form)}" in line or (
+                    f"agreed on a {plots.form_label(sc, e.form)}" in line
+                )
+                assert e.host in line
+    for code in ("no_promising_option", "admin_host", "pre_project", "insufficient_support"):
+        assert code not in " ".join(lines)
+
+
+def test_norway_renders_and_gets_fewer_runs():
+    model = solara.reactive(DashboardModel("norway", rng="5", county_initiative=True))
+    sc = model.value.scenario
+    assert len(sc.names) > app.LARGE and app.replicates_for(sc) == app.REPLICATES_LARGE < app.REPLICATES
+    box, rc = solara.render(county_harness(model, "norway", {"county_initiative": True}), handle_error=False)
+    step = rc.find(v.Btn, children=["Step"])
+    for _ in range(50):  # into the initiative's years
+        step.widget.click()
+    text = rendered_text(rc)
+    assert f"Month: <strong>{month_label(sc.start + 50)}</strong>" in text
+    assert app.measures_svg(model.value).count("<polyline") == 6
+    assert len(app.county_narrative(model.value)) == len(model.value.negotiations)
+    rows = app.replicate_rows(model.value, replicates=2)
+    text = app.county_distribution_html(app.county_distribution(rows, sc), model.value, rows)
+    assert "means over 2 runs" in text and "this run so far" in text
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -325,11 +490,33 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("▶", exact=True).click()
             page.get_by_text("end of the run").wait_for(timeout=120000)
             shoot(page, "dashboard-fjellregionen-end.png")
+            # a county with the County Governor's initiative: 50 municipalities, a dozen negotiations
+            page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
+            page.get_by_role("option", name="trondelag").click()
+            page.get_by_label(by_name()["county_initiative"].meaning).check()
+            page.get_by_text("Reset", exact=True).click()
+            page.get_by_text("Negotiations:").wait_for(timeout=30000)
+            page.locator(".replicate-distribution", has_text="means over 100 runs").wait_for(timeout=90000)
+            county_start = 2013 * 12
+            page.get_by_text(f"Month: {month_label(county_start)}").wait_for(timeout=30000)
+            county_times = []
+            for i in range(1, 61):  # into the initiative's negotiations (from 2017)
+                t0 = time.perf_counter()
+                page.get_by_text("Step", exact=True).click()
+                page.get_by_text(f"Month: {month_label(county_start + i)}").wait_for(timeout=30000)
+                county_times.append(time.perf_counter() - t0)
+            county_ms = 1000 * statistics.median(county_times)
+            assert ", agriculture: pre-project from" in page.locator(".run-narrative").inner_text()
+            shoot(page, "dashboard-trondelag-step60.png")
             browser.close()
         print(
             f"\nStep in the browser: median {step_ms:.0f} ms (min {1000 * min(times):.0f}, max {1000 * max(times):.0f})"
         )
         print(f"Play to the horizon: {play_s:.1f} s")
+        print(
+            f"Step in the browser, trondelag with the county initiative: median {county_ms:.0f} ms "
+            f"(min {1000 * min(county_times):.0f}, max {1000 * max(county_times):.0f})"
+        )
         for shot in shots:
             assert shot.stat().st_size > 10000
             print(f"screenshot: {shot}")
@@ -338,6 +525,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
                 shutil.copy(shot, Path(os.environ["DASHBOARD_SCREENSHOTS"]) / shot.name)
         assert step_ms <= 200, f"a Step takes {step_ms:.0f} ms (median)"
         assert play_s < 30, f"Play to the horizon takes {play_s:.1f} s"
+        assert county_ms <= 200, f"a county Step takes {county_ms:.0f} ms (median)"
     finally:
         server.terminate()  # SIGTERM to run.py dashboard
         server.wait(timeout=20)
