@@ -25,6 +25,24 @@ from sim.records import month_label  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def close_pages(monkeypatch):
+    """Unmount every page a test renders: Mesa's update counter is shared, so a page left mounted
+    would re-render on every later test's Step (and its background runs would go on)."""
+    opened = []
+    render = solara.render
+
+    def tracked(*args, **kwargs):
+        box, rc = render(*args, **kwargs)
+        opened.append(rc)
+        return box, rc
+
+    monkeypatch.setattr(solara, "render", tracked)
+    yield
+    for rc in opened:
+        rc.close()
+
+
 def rendered_text(rc):
     """The text the page shows: markdown, HTML, plain text, alerts and checkbox labels."""
     import solara.widgets
@@ -493,7 +511,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             # a county with the County Governor's initiative: 50 municipalities, a dozen negotiations
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
             page.get_by_role("option", name="trondelag").click()
-            page.get_by_label(by_name()["county_initiative"].meaning).check()
+            page.get_by_label(by_name()["county_initiative"].meaning).check(force=True)  # the ripple covers the box
             page.get_by_text("Reset", exact=True).click()
             page.get_by_text("Negotiations:").wait_for(timeout=30000)
             page.locator(".replicate-distribution", has_text="means over 100 runs").wait_for(timeout=90000)
