@@ -230,15 +230,16 @@ def municipality_forms(model: CooperationModel, sectors: list[str]) -> tuple[dic
 
 
 def negotiation_counts(model: CooperationModel) -> dict[str, int]:
-    """Negotiations so far: ``running``, ``stopped`` and ``agreed`` (reached an agreement; may still run)."""
+    """Negotiations so far (``all``), split into ``running``, ``agreed`` and ``stopped``.
+
+    The three add up to ``all``: a negotiation still at work counts as running (even one that
+    already agreed on some sectors); one that is over counts as agreed if it reached an agreement
+    (or the state named a host), else as stopped.
+    """
     agreed = {e.region for e in model.events if e.kind in (EventKind.AGREEMENT, EventKind.STATE_DECISION)}
-    n = model.negotiations
-    return {
-        "all": len(n),
-        "running": sum(p.phase not in (Phase.STALLED, Phase.DONE) for p in n),
-        "stopped": sum(p.phase == Phase.STALLED for p in n),
-        "agreed": sum(p.region.name in agreed for p in n),
-    }
+    running = [p.phase not in (Phase.STALLED, Phase.DONE) for p in model.negotiations]
+    over = [p.region.name in agreed for p, r in zip(model.negotiations, running, strict=True) if not r]
+    return {"all": len(running), "running": sum(running), "agreed": sum(over), "stopped": len(over) - sum(over)}
 
 
 def county_outcome_keys(scenario: Scenario) -> dict[str, str]:
@@ -529,8 +530,9 @@ def Status(model: CooperationModel):
     if is_county(model):
         c = negotiation_counts(model)
         solara.Markdown(
-            head + f"Negotiations: **{c['running']} running**, {c['stopped']} stopped, {c['agreed']} agreed "
-            f"({c['all']} so far; {len(sc.names)} municipalities in {len(sc.areas)} areas)"
+            head + f"Negotiations: **{c['running']} running**, {c['stopped']} stopped, "
+            f"{c['agreed']} ended with an agreement ({c['all']} so far; "
+            f"{len(sc.names)} municipalities in {len(sc.areas)} areas)"
         )
         return
     project = model.project

@@ -302,8 +302,12 @@ def test_county_view_renders_for_trondelag_and_the_map_is_recoloured_only_on_cha
     assert "end of the run" in text
     c = app.negotiation_counts(model.value)
     assert c["all"] == len(model.value.negotiations) > len(sc.regions), "the initiative opened negotiations"
+    assert c["running"] + c["stopped"] + c["agreed"] == c["all"]
+    stalled = [n for n in model.value.negotiations if n.phase == "stalled"]
+    assert c["stopped"] <= len(stalled) and c["running"] == sum(n.active for n in model.value.negotiations)
     assert (
-        f"Negotiations: <strong>{c['running']} running</strong>, {c['stopped']} stopped, {c['agreed']} agreed" in text
+        f"Negotiations: <strong>{c['running']} running</strong>, {c['stopped']} stopped, "
+        f"{c['agreed']} ended with an agreement" in text
     )
     for line in app.county_narrative(model.value):
         assert html.escape(line) in text
