@@ -67,6 +67,16 @@ def _share(option: str):
     return parse
 
 
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError("--factor", text, "expected a number") from None
+    if not 1 < value <= 100:  # also refuses nan
+        raise InputError("--factor", text, "must be above 1 and at most 100")
+    return value
+
+
 def parse_set(items: list[str] | None, source: str = "--set") -> dict[str, str]:
     """Parse ``KEY=VALUE`` strings into a dict (values stay strings until the catalogue checks them).
 
@@ -344,21 +354,36 @@ def build_parser() -> argparse.ArgumentParser:
     k = _command(
         sub,
         "calibrate",
-        "search for the shared values under which the primary stories emerge",
-        "A local random search (sim.calibration) around the shared values (or --centre): POINTS parameter "
-        "sets, each run REPLICATES times on each primary story's case, scored by the stories only (hold-out "
-        "checks never enter). Writes calibration.json with every scored set.",
-        "python run.py calibrate --points 240 --replicates 16 --seed 6 --out results/calibration",
+        "ABC calibration of the shared values against the primary stories (resumable)",
+        "Approximate Bayesian computation (population Monte Carlo, sim.calibration) over the calibrated "
+        "parameters: a log-uniform prior from value/FACTOR to value*FACTOR around --centre (within the "
+        "catalogue's ranges), GENERATIONS generations of SETS parameter sets, each run REPLICATES times on "
+        "each primary story's case and scored by the primary stories only (hold-out checks never enter). "
+        "Writes accepted.csv (the posterior), scored.csv, generations.csv, identifiability.csv, summary.md "
+        "and metadata.json into --out. After Ctrl-C or a kill, the same command with --resume scores only "
+        "what is missing; the result is bit-identical.",
+        "python run.py calibrate --out results/calibration",
+        "python run.py calibrate --sets 300 --generations 6 --replicates 12 --out docs/calibration/posterior",
+        "python run.py calibrate --out results/calibration --resume",
     )
-    common(k, 16)
-    k.add_argument("--points", type=_whole("--points", 1, 100_000), default=240, help="parameter sets (default 240)")
+    common(k, 12)
     k.add_argument(
-        "--spread",
-        type=_share("--spread"),
-        default=0.2,
-        help="multiplicative spread: values times exp(U(-s, s)) (default 0.2)",
+        "--sets", type=_whole("--sets", 2, 100_000), default=300, help="parameter sets per generation (default 300)"
     )
-    k.add_argument("--centre", type=Path, help="JSON object of parameter values to search around")
+    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=6, help="generations (default 6)")
+    k.add_argument(
+        "--keep", type=_share("--keep"), default=0.25, help="share of each generation's sets accepted (default 0.25)"
+    )
+    k.add_argument(
+        "--factor",
+        type=_factor,
+        default=2.0,
+        help="prior box: centre/FACTOR to centre*FACTOR, log-uniform, within the catalogue (default 2)",
+    )
+    k.add_argument(
+        "--centre", type=Path, help="JSON object of every calibrated parameter (default docs/calibration/centre.json)"
+    )
+    k.add_argument("--resume", action="store_true", help="finish an interrupted calibration in --out")
     output(k, "calibration")
     return p
 
@@ -917,53 +942,48 @@ def cmd_show(args) -> None:
             print(f"#   {key} = {est.value:g} ({est.low:g}-{est.high:g}): {est.source}")
 
 
-def _check_centre(path: Path, centre: dict[str, Any]) -> None:
-    """Every key of a calibration centre is a calibrated parameter with an allowed value."""
-    from sim.calibration import CALIBRATED
-    from sim.params import by_name, suggest
-
-    for key, value in centre.items():
-        if key not in CALIBRATED:
-            raise InputError(path, key, "not a calibrated parameter" + suggest(key, CALIBRATED))
-        spec = by_name()[key]
-        problem = spec.check(float(value) if spec.kind == "float" and type(value) is int else value)
-        if problem:
-            raise InputError(path, key, problem)
-
-
 def cmd_calibrate(args) -> None:
-    """Search for the shared values under which the primary stories emerge (``sim.calibration``)."""
-    import json
+    """Run or resume the ABC calibration (``sim.calibration``) and print its summary and elapsed time."""
+    from sim.calibration import Budget, calibrate, load_centre
 
-    from sim.calibration import calibrate
-    from sim.output import OutputFolder
-
-    centre = None
-    if args.centre:
-        try:
-            centre = json.loads(args.centre.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(args.centre, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
-        if not isinstance(centre, dict):
-            raise InputError(args.centre, "--centre", "expected a JSON object of parameters")
-        _check_centre(args.centre, centre)
-    out = OutputFolder(args.out or Path("results") / f"calibration-{_stamp()}", args.force)
-    started = datetime.now()
-    from sim.scenario import load_scenario
-    from sim.validation import load_patterns
-
-    scenarios = [load_scenario(p.case) for p in load_patterns() if p.kind == "primary"]
-    with out as tmp:
-        best = calibrate(
-            tmp, centre, args.points, args.replicates, args.spread, args.seed, args.workers, _progress(args)
+    centre = load_centre(args.centre) if args.centre else None
+    if args.resume and not args.out:
+        raise InputError("--resume", "--out", "name the folder of the calibration to resume")
+    _check_scheduler(args)
+    out = Path(os.path.abspath(args.out or Path("results") / f"calibration-{_stamp()}"))
+    budget = Budget(args.sets, args.generations, args.replicates, args.keep)
+    try:
+        result = calibrate(
+            out,
+            budget,
+            args.seed,
+            centre,
+            args.factor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            resume=args.resume,
+            force=args.force,
+            command=["run.py", *args.argv],
         )
-        _write_metadata(
-            tmp, scenarios, args, started, {"workers": args.workers}, points=args.points, spread=args.spread
-        )
-    took = (datetime.now() - started).total_seconds()
-    print("best: " + ", ".join(f"{k} {v:.3f}" for k, v in best["stories"].items()) + f", joint {best['joint']:.3f}")
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"interrupted; the scored sets are kept in {out / 'progress.jsonl'}; "
+            f"resume with: {_resume_command(args.argv, out)}"
+        ) from None
+    if result["complete"]:
+        return
+    best = result["best"]
+    print("point estimate (best accepted set): " + ", ".join(f"{s} {best[s]:.3f}" for s in result["stories"]))
+    ident = result["identifiability"]
     print(
-        f"wrote {out.path}/calibration.json ({args.points} parameter sets x {args.replicates} replicates, {took:.0f} s)"
+        f"constrained (90 % interval < 0.7 of the prior's): {int(ident['constrained'].sum())} of {len(ident)} "
+        f"parameters; effective sample size {result['ess']:.1f} of {result['accepted']} accepted sets"
+    )
+    print(
+        f"wrote {out}/ (accepted.csv, scored.csv, generations.csv, identifiability.csv, summary.md, metadata.json); "
+        f"{budget.sets} sets x {budget.generations} generations x {budget.replicates} replicates x "
+        f"{len(result['stories'])} cases = {result['runs']:,} runs; elapsed {result['seconds']:.1f} s"
     )
 
 
