@@ -447,6 +447,10 @@ def _write_atomic(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 
 
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
 def _point(prior: Prior, unit_row: np.ndarray) -> dict[str, float]:
     return prior.values(unit_row)
 
@@ -460,13 +464,14 @@ def run_generations(
     scheduler: str | None = None,
     progress: bool = True,
     execution: dict[str, Any] | None = None,
-    say=print,
+    say=None,
 ) -> list[list[dict[str, Any]]]:
     """Score every generation (resuming from ``out/progress.jsonl``); return the entries per generation.
 
     Each entry: ``generation, index, point`` (values in ``prior.keys`` order), ``stories, clauses,
     joint, distance`` and, added here, ``unit`` (cube coordinates) and ``weight`` (importance weight).
     """
+    say = say or _say
     store = Progress(out / PROGRESS)
     previous, history, t0 = None, [], time.perf_counter()
     for g in range(budget.generations):
@@ -682,7 +687,7 @@ def calibrate(
     resume: bool = False,
     force: bool = False,
     command: list[str] | None = None,
-    say=print,
+    say=None,
 ) -> dict[str, Any]:
     """Run (or resume) the calibration into ``out`` and write its result files and ``metadata.json``.
 
@@ -707,6 +712,7 @@ def calibrate(
     from sim.results import metadata
     from sim.scenario import load_scenario
 
+    say = say or _say
     t0, started = time.perf_counter(), datetime.now()
     centre = centre if centre is not None else load_centre(CENTRE_FILE)
     prior = Prior.around(centre, factor)

@@ -158,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def posterior_option(sp) -> None:
+        sp.add_argument(
+            "--posterior",
+            type=Path,
+            metavar="FOLDER",
+            help="spread the replicates over a calibration's accepted sets (replicate r uses set r mod K), so "
+            "intervals carry parameter uncertainty too (e.g. docs/calibration/posterior)",
+        )
+
     def output(sp, what: str) -> None:
         sp.add_argument("--out", type=Path, help=f"output folder (default results/{what}-<time>)")
         sp.add_argument(
@@ -186,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove one mechanism (every primary story must then fail), or 'all' null models after the baseline",
     )
     v.add_argument("--clauses", action="store_true", help="also print each story clause's share")
+    posterior_option(v)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
     v.add_argument(
@@ -223,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output(r, "<scenario>")
     r.add_argument("--no-plots", action="store_true", help="skip the plots")
+    posterior_option(r)
 
     c = _command(
         sub,
@@ -243,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(c, 300)
     output(c, "compare-<scenario>")
+    posterior_option(c)
 
     w = _command(
         sub,
@@ -424,6 +436,39 @@ def print_summary(summary) -> None:
     print("\n95 % intervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(summary).items()))
 
 
+def _posterior(args):
+    """The ``--posterior`` calibration result, loaded and checked before any work (or None)."""
+    if getattr(args, "posterior", None) is None:
+        return None
+    from sim.posterior import load_posterior
+
+    return load_posterior(args.posterior)
+
+
+def _posterior_meta(post) -> dict[str, Any]:
+    if post is None:
+        return {}
+    return {"posterior": {"folder": str(post.folder), "sets": post.size, "note": post.note}}
+
+
+def _print_flags(table, post) -> None:
+    """Name the what-if answers that depend on parameters the calibration leaves unconstrained."""
+    from sim.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
+
+    flagged = table[table["depends_on"] != ""]
+    print(
+        f"\nunconstrained parameters (posterior 90 % interval >= {CONSTRAINED_BELOW} of the prior's): "
+        f"{len(post.unconstrained)} of {len(post.keys)}"
+    )
+    if min(post.size, int(table["n"].iloc[0])) < FLAG_MIN_SETS:
+        print(f"  (no flags: fewer than {FLAG_MIN_SETS} posterior sets in the comparison)")
+        return
+    if flagged.empty:
+        print(f"  no difference correlates with one of them beyond |r| = {FLAG_CORRELATION} across the sets")
+    for _, r in flagged.iterrows():
+        print(f"  depends on unconstrained parameters: {r['variant_name']} / {r['label']}: {r['depends_on']}")
+
+
 def _write_metadata(folder: Path, scenarios, args, started: datetime, execution, **extra: Any) -> None:
     from sim.output import write_json
     from sim.results import metadata
@@ -471,13 +516,14 @@ def cmd_validate(args) -> dict[str, Any]:
             if path == target or target in path.parents:
                 raise InputError(opt, str(path), "is --out or inside it; write it elsewhere")
     check_fits(args.replicates * len(pattern_cases(load_patterns())), ROW_BYTES, "--replicates", str(args.replicates))
+    post = _posterior(args)
     if robust:
         check_fits(args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
     _check_scheduler(args)
     out = OutputFolder(out_dir, args.force) if out_dir is not None else None  # checked before any work
     started = datetime.now()
     with out if out is not None else contextlib.nullcontext() as tmp:
-        run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args)}
+        run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args), "posterior": post}
         nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
         result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
         print(format_table(result, clauses=args.clauses))
@@ -488,26 +534,37 @@ def cmd_validate(args) -> dict[str, Any]:
             print()
             print(format_table(n, clauses=args.clauses))
         result["nulls"] = null_results
-        robust_result = _robustness(args, tmp, started) if robust else None
+        robust_result = _robustness(args, tmp, started, post) if robust else None
     if out is not None:
         print(f"wrote {out.path}/ (robustness.csv, tornado plots as PNG and SVG, metadata.json)")
     _write_validation_files(result, files, ["run.py", *args.argv], robust_result)
     return result
 
 
-def _robustness(args, folder: Path | None, started: datetime):
-    """Run the robustness corners, print them, and write them into ``folder`` if given."""
+def _robustness(args, folder: Path | None, started: datetime, post=None):
+    """Run the robustness corners, print them, and write them into ``folder`` if given.
+
+    The calibrated parameters' corners are the 5 % and 95 % quantiles of ``--posterior``, else of the
+    committed posterior (``docs/calibration/posterior``) when it exists, else ±25 %.
+    """
+    from sim.posterior import COMMITTED, load_posterior
     from sim.robustness import format_table, primary_patterns, robustness, save
     from sim.scenario import load_scenario
 
+    if post is None and (COMMITTED / "accepted.csv").is_file():
+        post = load_posterior(COMMITTED, str(COMMITTED))
     execution: dict[str, Any] = {}
-    result = robustness(args.replicates, args.seed, args.workers, args.scheduler, _progress(args), execution=execution)
+    result = robustness(
+        args.replicates, args.seed, args.workers, args.scheduler, _progress(args), execution=execution, posterior=post
+    )
     print()
     print(format_table(result))
     if folder is not None:
         save(result, folder)
         scenarios = [load_scenario(c) for c in dict.fromkeys(p.case for p in primary_patterns())]
-        _write_metadata(folder, scenarios, args, started, execution, robustness={"step": result.step})
+        _write_metadata(
+            folder, scenarios, args, started, execution, robustness={"step": result.step, "basis": result.corners_text}
+        )
     return result
 
 
@@ -550,6 +607,7 @@ def cmd_run(args) -> Path:
     if until is not None:
         check_until(scenarios, until, "--until", args.until)
     check_fits(len(scenarios) * args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
+    post = _posterior(args)
     _check_scheduler(args)
     out = OutputFolder(
         args.out or Path("results") / f"{'+'.join(sc.path.stem for sc in scenarios)}-{_stamp()}", args.force
@@ -564,9 +622,10 @@ def cmd_run(args) -> Path:
             scheduler=args.scheduler,
             progress=_progress(args),
             until=until,
+            posterior=post,
         )
         names = res.save(tmp, plots=not args.no_plots)
-        _write_metadata(tmp, res.scenarios, args, started, res.execution)
+        _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
     print_summary(res.summary())
     plots = sum(n.endswith(".png") for n in names)
     print(
@@ -592,6 +651,7 @@ def cmd_compare(args) -> Path:
     for overrides in variants.values():  # check every variant before running anything
         base.with_overrides(overrides, "--variant")
     check_fits((len(variants) + 1) * args.replicates, ROW_BYTES, "--replicates", str(args.replicates))
+    post = _posterior(args)
     _check_scheduler(args)
     out = OutputFolder(args.out or Path("results") / f"compare-{base.path.stem}-{_stamp()}", args.force)
     started = datetime.now()
@@ -605,11 +665,17 @@ def cmd_compare(args) -> Path:
             scheduler=args.scheduler,
             progress=_progress(args),
             source="--variant",
+            posterior=post,
         )
         save_comparison(table, tmp, f"{base.name}: variants against baseline")
-        _write_metadata(tmp, [base], args, started, table.attrs["execution"], variants=variants)
+        _write_metadata(
+            tmp, [base], args, started, table.attrs["execution"], variants=variants, **_posterior_meta(post)
+        )
     for name, g in table.groupby("variant_name", sort=False):
-        print(f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates")
+        over = f" over {post.size} posterior sets" if post is not None else ""
+        print(
+            f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates{over}"
+        )
         print(f"  {'outcome':42s} {'baseline':>8s} {'variant':>8s} {'diff':>8s}  95% CI")
         for _, r in g.iterrows():
             print(
@@ -617,6 +683,8 @@ def cmd_compare(args) -> Path:
                 f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
             )
     print("\nintervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(table).items()))
+    if post is not None:
+        _print_flags(table, post)
     print(f"\nwrote {out.path}/ (comparison.csv, comparison.png/.svg, metadata.json)")
     return out.path
 
