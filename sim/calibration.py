@@ -1,13 +1,15 @@
 """Calibration: approximate Bayesian computation over the calibrated parameters, scored by the stories.
 
-Method (docs/ODD.md III.vii): ABC population Monte Carlo (Beaumont et al. 2009, *Biometrika* 96:983)
-with a fixed budget per generation and an adaptive tolerance:
+Method (docs/ODD.md III.vii): ABC sequential Monte Carlo with an adaptive tolerance and one
+Metropolis-Hastings move per particle and generation -- the "replenishment" algorithm of Drovandi
+and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Doucet and Jasra (2012,
+*Statistics and Computing* 22:1009), with a fixed budget per generation:
 
-- **Prior.** Each calibrated parameter is log-uniform on a box: a factor ``factor`` (default 2)
-  below and above its value in the centre file (``docs/calibration/centre.json``, the earlier
-  hand calibration), clipped to the catalogue's range (``Spec.low``/``Spec.high``). The sampler
-  works in the unit cube of those log coordinates.
-- **Generation 0** is a space-filling Latin hypercube of ``sets`` points (SALib).
+- **Prior.** Each calibrated parameter is log-uniform on a box: a factor ``factor`` below and above
+  its value in the centre file (``docs/calibration/centre.json``, the earlier hand calibration),
+  clipped to the catalogue's range (``Spec.low``/``Spec.high``). The sampler works in the unit cube
+  of those log coordinates, where the prior is flat.
+- **Generation 0**: a space-filling Latin hypercube of ``sets`` points (SALib) is the population.
 - **Each set** runs ``replicates`` replicates of every primary story's case on common random
   numbers (replicate ``r`` has seed ``SeedSequence(seed, spawn_key=(r,))`` in every set and case)
   through the one runner (:func:`sim.runner.execute`; process pool or Dask), and gets the distance
@@ -17,14 +19,17 @@ with a fixed budget per generation and an adaptive tolerance:
   (0 when every story holds in every replicate; the clause term grades partial stories). Only
   the *primary stories* of ``scenarios/patterns.toml`` enter: secondary patterns and the report's
   reasoning (comparison levers) are hold-out checks and never do.
-- **Acceptance.** The ``keep`` share of a generation's sets with the smallest distance (ties by
-  index) is accepted; the tolerance is the largest accepted distance.
-- **Generation t > 0** proposes ``sets`` points: a parent drawn from generation ``t - 1``'s
-  accepted sets by weight, moved by a Gaussian kernel truncated to the cube with per-coordinate
-  variance twice the accepted sets' weighted variance; importance weight
-  ``1 / sum_k w_k K(theta | theta_k)`` (the prior is flat in the cube).
-- The **posterior** is the last generation's accepted sets with their weights (``accepted.csv``);
-  the **point estimate** is the accepted set with the smallest distance.
+- **Generation t > 0**: the ``keep`` share of the population with the smallest distance survives
+  (ties by position) and sets the tolerance (the largest surviving distance); the others are
+  replaced by survivors drawn uniformly; then every particle proposes one random-walk move
+  (Gaussian, per-coordinate scale ``2.38 / sqrt(d)`` times the survivors' standard deviation,
+  reflected at the cube's faces, so symmetric), the ``sets`` proposals are scored, and a move is
+  accepted when its distance is within the tolerance (the Metropolis-Hastings ratio of a flat prior
+  and a symmetric kernel). Weights stay equal, so nothing degenerates in 51 dimensions (importance
+  weights of a population Monte Carlo did: an effective sample size of 8 of 75 in a trial).
+- The **posterior** is the last population (``accepted.csv``, equal weights; a particle whose moves
+  were refused appears more than once); the **point estimate** is its particle with the smallest
+  distance (ties by position).
 
 Every random number of the sampler comes from ``SeedSequence(seed, spawn_key=(generation, 1))``
 drawn in this process, and the runs' seeds are fixed per replicate, so the result does not depend
@@ -136,21 +141,21 @@ class Budget:
     """How much a calibration runs.
 
     Attributes:
-        sets: Parameter sets scored per generation.
+        sets: Particles (and parameter sets scored) per generation.
         generations: Generations (the first is the Latin hypercube).
         replicates: Replicates of each primary story's case per set.
-        keep: Share of each generation's sets accepted.
+        keep: Share of the population that survives each generation (sets the tolerance).
     """
 
     sets: int = 300
-    generations: int = 6
+    generations: int = 10
     replicates: int = 12
-    keep: float = 0.25
+    keep: float = 0.5
 
     @property
-    def accepted(self) -> int:
-        """Sets accepted per generation (at least 2)."""
-        return max(2, math.ceil(self.keep * self.sets))
+    def survivors(self) -> int:
+        """Particles that survive each generation (at least 2)."""
+        return min(self.sets, max(2, math.ceil(self.keep * self.sets)))
 
     def runs(self, cases: int) -> int:
         """Simulated runs: sets x generations x replicates x cases."""
@@ -212,51 +217,29 @@ def first_generation(prior: Prior, n: int, seed: int) -> np.ndarray:
     return np.asarray(latin.sample(problem, n, seed=_rng(seed, 0)), float)
 
 
-def kernel_scale(parents: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per-coordinate kernel standard deviation: twice the weighted variance (Beaumont et al. 2009)."""
-    mean = weights @ parents
-    var = weights @ (parents - mean) ** 2
-    return np.sqrt(np.maximum(2 * var, 1e-8))
+def move_scale(survivors: np.ndarray) -> np.ndarray:
+    """Per-coordinate random-walk scale: ``2.38 / sqrt(d)`` times the survivors' standard deviation."""
+    d = survivors.shape[1]
+    return np.maximum(2.38 / math.sqrt(d) * survivors.std(axis=0), 1e-3)
 
 
-def propose(parents: np.ndarray, weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` points: a parent drawn by weight, moved by the truncated Gaussian kernel (redrawn until inside)."""
-    sigma = kernel_scale(parents, weights)
-    chosen = parents[rng.choice(len(parents), size=n, p=weights)]
-    x = chosen + sigma * rng.standard_normal(chosen.shape)
-    outside = (x < 0) | (x > 1)
-    while outside.any():
-        cols = np.nonzero(outside)[1]
-        x[outside] = chosen[outside] + sigma[cols] * rng.standard_normal(len(cols))
-        outside = (x < 0) | (x > 1)
-    return x
+def reflect(x: np.ndarray) -> np.ndarray:
+    """Fold points back into the unit cube at its faces (keeps a symmetric proposal symmetric)."""
+    x = np.abs(x) % 2.0
+    return np.where(x > 1, 2 - x, x)
 
 
-def importance_weights(points: np.ndarray, parents: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``1 / sum_k w_k K(x | parent_k)`` with the truncated kernel, normalised (computed in logs)."""
-    from scipy.special import logsumexp
-    from scipy.stats import norm
+def propose(units: np.ndarray, survivors: list[int], n: int, rng: np.random.Generator) -> tuple[list[int], np.ndarray]:
+    """Replenish the population from the survivors and move every particle once.
 
-    sigma = kernel_scale(parents, weights)
-    z = (points[:, None, :] - parents[None, :, :]) / sigma
-    mass = norm.cdf((1 - parents) / sigma) - norm.cdf(-parents / sigma)
-    log_k = (norm.logpdf(z) - np.log(sigma) - np.log(mass)[None, :, :]).sum(axis=2)
-    log_w = -logsumexp(log_k + np.log(weights)[None, :], axis=1)
-    return np.exp(log_w - logsumexp(log_w))
-
-
-def effective_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size of normalised weights."""
-    return float(1 / np.sum(np.asarray(weights) ** 2))
-
-
-def generation_points(
-    prior: Prior, budget: Budget, seed: int, generation: int, previous: tuple[np.ndarray, np.ndarray] | None
-) -> np.ndarray:
-    """The unit-cube points generation ``generation`` scores (a pure function of the previous acceptance)."""
-    if previous is None:
-        return first_generation(prior, budget.sets, seed)
-    return propose(*previous, budget.sets, _rng(seed, generation))
+    Returns:
+        ``(parents, proposals)``: the survivors in order then ``n - len(survivors)`` drawn uniformly
+        from them, and one reflected Gaussian step from each.
+    """
+    extra = rng.choice(len(survivors), size=n - len(survivors)) if n > len(survivors) else []
+    parents = list(survivors) + [survivors[int(i)] for i in extra]
+    sigma = move_scale(units[survivors])
+    return parents, reflect(units[parents] + sigma * rng.standard_normal((n, units.shape[1])))
 
 
 def select(entries: Sequence[dict[str, Any]], n: int) -> list[int]:
@@ -465,48 +448,68 @@ def run_generations(
     progress: bool = True,
     execution: dict[str, Any] | None = None,
     say=None,
-) -> list[list[dict[str, Any]]]:
-    """Score every generation (resuming from ``out/progress.jsonl``); return the entries per generation.
+) -> list[dict[str, Any]]:
+    """Score every generation (resuming from ``out/progress.jsonl``); return what each generation did.
 
-    Each entry: ``generation, index, point`` (values in ``prior.keys`` order), ``stories, clauses,
-    joint, distance`` and, added here, ``unit`` (cube coordinates) and ``weight`` (importance weight).
+    Returns:
+        Per generation: ``scored`` (the sets scored: ``generation, index, point, unit, stories,
+        clauses, joint, distance``), ``population`` (the particles after it, entries of ``scored``
+        lists), ``tolerance`` (None for generation 0) and ``moved`` (share of moves accepted).
     """
     say = say or _say
     store = Progress(out / PROGRESS)
-    previous, history, t0 = None, [], time.perf_counter()
+    units, population, history, t0 = None, None, [], time.perf_counter()
     for g in range(budget.generations):
-        unit = generation_points(prior, budget, seed, g, previous)
-        points = [_point(prior, u) for u in unit]
-        rows = [[p[k] for k in prior.keys] for p in points]
-        entries = store.kept(g, rows)
-        resumed = len(entries)
-        with open(out / PROGRESS, "a", encoding="utf-8") as fh:
-            todo = points[resumed:]
-            for i, scored in enumerate(
-                score_sets(todo, budget.replicates, seed, workers, scheduler, progress, execution)
-            ):
-                entry = {"generation": g, "index": resumed + i, "point": rows[resumed + i], **scored}
-                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                fh.flush()
-                entries.append(entry)
-        weights = np.full(len(unit), 1 / len(unit)) if previous is None else importance_weights(unit, *previous)
-        for e, u, w in zip(entries, unit, weights, strict=True):
-            e["unit"], e["weight"] = u, float(w)
-        accepted = select(entries, budget.accepted)
-        w = np.array([entries[i]["weight"] for i in accepted])
-        previous = (unit[accepted], w / w.sum())
-        history.append(entries)
-        best, tol = entries[accepted[0]]["distance"], entries[accepted[-1]]["distance"]
-        shares = " ".join(
-            f"{s} {np.median([entries[i]['stories'][s] for i in accepted]):.2f}" for s in entries[0]["stories"]
-        )
-        say(
-            f"generation {g + 1}/{budget.generations}: {len(entries)} sets"
-            + (f" ({resumed} kept from before)" if resumed else "")
-            + f", tolerance {tol:.3f}, best {best:.3f}, ESS {effective_size(previous[1]):.0f}; "
-            f"median over accepted: {shares}; {time.perf_counter() - t0:.0f} s",
-        )
+        tolerance, parents = None, None
+        if population is None:
+            unit = first_generation(prior, budget.sets, seed)
+        else:
+            survivors = select(population, budget.survivors)
+            tolerance = population[survivors[-1]]["distance"]
+            parents, unit = propose(units, survivors, budget.sets, _rng(seed, g))
+        entries = _score_generation(out, store, g, prior, unit, budget, seed, workers, scheduler, progress, execution)
+        resumed = sum(e.pop("kept", False) for e in entries)
+        if parents is None:
+            population, units, moved = entries, unit, None
+        else:
+            ok = [e["distance"] <= tolerance for e in entries]
+            population = [e if k else population[p] for e, k, p in zip(entries, ok, parents, strict=True)]
+            units = np.array([e["unit"] for e in population])
+            moved = sum(ok) / len(ok)
+        history.append({"scored": entries, "population": population, "tolerance": tolerance, "moved": moved})
+        say(_generation_line(g, budget, history[-1], resumed, time.perf_counter() - t0))
     return history
+
+
+def _score_generation(
+    out: Path, store: Progress, g: int, prior: Prior, unit: np.ndarray, budget: Budget, seed: int, *run: Any
+) -> list[dict[str, Any]]:
+    """The scored sets of generation ``g``: those kept in the progress file, then the rest, appended to it."""
+    points = [prior.values(u) for u in unit]
+    rows = [[p[k] for k in prior.keys] for p in points]
+    entries = [{**e, "kept": True} for e in store.kept(g, rows)]
+    start = len(entries)
+    with open(out / PROGRESS, "a", encoding="utf-8") as fh:
+        for i, scored in enumerate(score_sets(points[start:], budget.replicates, seed, *run)):
+            entry = {"generation": g, "index": start + i, "point": rows[start + i], **scored}
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            fh.flush()
+            entries.append(entry)
+    for e, u in zip(entries, unit, strict=True):
+        e["unit"] = u
+    return entries
+
+
+def _generation_line(g: int, budget: Budget, step: dict[str, Any], resumed: int, seconds: float) -> str:
+    pop = step["population"]
+    best = min(e["distance"] for e in pop)
+    shares = " ".join(f"{s} {np.median([e['stories'][s] for e in pop]):.2f}" for s in pop[0]["stories"])
+    text = f"generation {g + 1}/{budget.generations}: {len(step['scored'])} sets scored"
+    text += f" ({resumed} kept from before)" if resumed else ""
+    if step["tolerance"] is not None:
+        text += f", tolerance {step['tolerance']:.3f}, moves accepted {step['moved']:.0%}"
+    distinct = len({(e["generation"], e["index"]) for e in pop})
+    return text + f"; population: best {best:.3f}, {distinct} distinct, median {shares}; {seconds:.0f} s"
 
 
 # --- results ----------------------------------------------------------------------------------------------
@@ -514,7 +517,6 @@ def _flat(entry: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     return {
         "generation": entry["generation"],
         "index": entry["index"],
-        "weight": entry["weight"],
         "distance": entry["distance"],
         **entry["stories"],
         "joint": entry["joint"],
@@ -557,29 +559,33 @@ def identifiability(accepted, prior: Prior, centre: dict[str, float]):
 
 def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
     """``summary.md`` (docs/calibration/posterior-summary.md): the posterior per parameter and the budget."""
+    import pandas as pd
+
     b = meta["budget"]
     lines = [
         "# Posterior summary (generated by `python run.py calibrate`)",
         "",
         f"Command: `{' '.join(['python', *meta['command_line']])}`",
         "",
-        f"ABC population Monte Carlo: {b['generations']} generations x {b['sets']} parameter sets x "
-        f"{b['replicates']} replicates x {meta['cases']} cases = {meta['runs']:,} simulated runs; "
-        f"{meta['accepted']} sets accepted per generation (keep {b['keep']}); seed {meta['base_seed']}; "
+        f"ABC sequential Monte Carlo (replenishment, one Metropolis-Hastings move per particle and generation; "
+        f"`sim/calibration.py`): {b['generations']} generations x {b['sets']} parameter sets x "
+        f"{b['replicates']} replicates x {meta['cases']} cases = {meta['runs']:,} simulated runs; the best "
+        f"{b['keep']:.0%} of each population survive and set the tolerance; seed {meta['base_seed']}; "
         f"{meta['seconds']:.0f} s with {meta['workers']} workers. Prior: log-uniform from value/{meta['factor']:g} "
         f"to value x{meta['factor']:g} around `docs/calibration/centre.json`, within the catalogue's range. "
-        f"Effective sample size of the final weights: {meta['ess']:.1f}.",
+        f"The posterior is the last population: {meta['accepted']} particles, {meta['distinct']} distinct sets.",
         "",
-        "| generation | tolerance | best distance | ESS | "
+        "| generation | tolerance | moves accepted | best distance | distinct | "
         + " | ".join(f"`{s}` (median)" for s in meta["stories"])
         + " |",
-        "|---|---|---|---|" + "---|" * len(meta["stories"]),
+        "|---|---|---|---|---|" + "---|" * len(meta["stories"]),
     ]
-    for r in generations.itertuples(index=False):
-        d = r._asdict()
+    for r in generations.to_dict("records"):
+        tol = "" if pd.isna(r["tolerance"]) else f"{r['tolerance']:.3f}"
+        moved = "" if pd.isna(r["moves_accepted"]) else f"{r['moves_accepted']:.0%}"
         lines.append(
-            f"| {d['generation']} | {d['tolerance']:.3f} | {d['best']:.3f} | {d['ess']:.1f} | "
-            + " | ".join(f"{d[s.replace('.', '_')]:.2f}" for s in meta["stories"])
+            f"| {r['generation']} | {tol} | {moved} | {r['best']:.3f} | {r['distinct']} | "
+            + " | ".join(f"{r[s.replace('.', '_')]:.2f}" for s in meta["stories"])
             + " |"
         )
     lines += [
@@ -600,45 +606,40 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
 
 
 def write_results(
-    out: Path, history: list[list[dict[str, Any]]], prior: Prior, budget: Budget, centre: dict[str, float]
+    out: Path, history: list[dict[str, Any]], prior: Prior, budget: Budget, centre: dict[str, float]
 ) -> dict[str, Any]:
     """Write ``scored.csv``, ``accepted.csv``, ``generations.csv``, ``identifiability.csv``; return a summary."""
     import pandas as pd
 
     keys = prior.keys
-    scored = pd.DataFrame([_flat(e, keys) for g in history for e in g])
-    last = history[-1]
-    chosen = select(last, budget.accepted)
-    accepted = pd.DataFrame([_flat(last[i], keys) for i in chosen])
-    accepted["weight"] = accepted["weight"] / accepted["weight"].sum()
+    scored = pd.DataFrame([_flat(e, keys) for step in history for e in step["scored"]])
+    last = history[-1]["population"]
+    accepted = pd.DataFrame([_flat(last[i], keys) for i in select(last, len(last))])
     accepted.insert(0, "set", range(len(accepted)))
+    accepted.insert(3, "weight", 1 / len(accepted))
     stories = list(last[0]["stories"])
     gens = []
-    for g, entries in enumerate(history):
-        sel = select(entries, budget.accepted)
-        w = np.array([entries[i]["weight"] for i in sel])
+    for g, step in enumerate(history):
+        pop = step["population"]
         gens.append(
             {
                 "generation": g,
-                "sets": len(entries),
-                "tolerance": entries[sel[-1]]["distance"],
-                "best": entries[sel[0]]["distance"],
-                "ess": effective_size(w / w.sum()),
-                **{s.replace(".", "_"): float(np.median([entries[i]["stories"][s] for i in sel])) for s in stories},
+                "sets": len(step["scored"]),
+                "tolerance": step["tolerance"],
+                "moves_accepted": step["moved"],
+                "best": min(e["distance"] for e in pop),
+                "distinct": len({(e["generation"], e["index"]) for e in pop}),
+                **{s.replace(".", "_"): float(np.median([e["stories"][s] for e in pop])) for s in stories},
             }
         )
     generations = pd.DataFrame(gens)
     ident = identifiability(accepted, prior, centre)
-    for name, table in (
-        ("scored", scored),
-        ("accepted", accepted),
-        ("generations", generations),
-        ("identifiability", ident),
-    ):
-        _write_atomic(out / f"{name}.csv", table.to_csv(index=False, float_format=None))
+    tables = (("scored", scored), ("accepted", accepted), ("generations", generations), ("identifiability", ident))
+    for name, table in tables:
+        _write_atomic(out / f"{name}.csv", table.to_csv(index=False))
     return {
         "accepted": len(accepted),
-        "ess": effective_size(accepted["weight"].to_numpy()),
+        "distinct": int(gens[-1]["distinct"]),
         "stories": stories,
         "best": accepted.iloc[0].to_dict(),
         "identifiability": ident,
@@ -706,7 +707,8 @@ def calibrate(
         say: Where the one-line progress reports go.
 
     Returns:
-        ``{"accepted", "ess", "stories", "best", "identifiability", "generations", "seconds", "runs", "complete"}``.
+        ``{"accepted", "distinct", "stories", "best", "identifiability", "generations", "seconds", "runs",
+        "complete"}``.
     """
     from sim.output import write_json
     from sim.results import metadata
@@ -738,7 +740,7 @@ def calibrate(
         cases=len(cases),
         runs=budget.runs(len(cases)),
         accepted=result["accepted"],
-        ess=result["ess"],
+        distinct=result["distinct"],
         factor=factor,
         centre=the_spec["centre"],
         prior=the_spec["prior"],

@@ -367,13 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "calibrate",
         "ABC calibration of the shared values against the primary stories (resumable)",
-        "Approximate Bayesian computation (population Monte Carlo, sim.calibration) over the calibrated "
-        "parameters: a log-uniform prior from value/FACTOR to value*FACTOR around --centre (within the "
-        "catalogue's ranges), GENERATIONS generations of SETS parameter sets, each run REPLICATES times on "
-        "each primary story's case and scored by the primary stories only (hold-out checks never enter). "
-        "Writes accepted.csv (the posterior), scored.csv, generations.csv, identifiability.csv, summary.md "
-        "and metadata.json into --out. After Ctrl-C or a kill, the same command with --resume scores only "
-        "what is missing; the result is bit-identical.",
+        "Approximate Bayesian computation (sequential Monte Carlo with Metropolis-Hastings moves, "
+        "sim.calibration) over the calibrated parameters: a log-uniform prior from value/FACTOR to "
+        "value*FACTOR around --centre (within the catalogue's ranges), GENERATIONS generations of SETS "
+        "parameter sets, each run REPLICATES times on each primary story's case and scored by the primary "
+        "stories only (hold-out checks never enter). Writes accepted.csv (the posterior), scored.csv, "
+        "generations.csv, identifiability.csv, summary.md and metadata.json into --out. After Ctrl-C or a "
+        "kill, the same command with --resume scores only what is missing; the result is bit-identical.",
         "python run.py calibrate --out results/calibration",
         "python run.py calibrate --sets 300 --generations 6 --replicates 12 --out docs/calibration/posterior",
         "python run.py calibrate --out results/calibration --resume",
@@ -382,9 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--sets", type=_whole("--sets", 2, 100_000), default=300, help="parameter sets per generation (default 300)"
     )
-    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=6, help="generations (default 6)")
+    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=10, help="generations (default 10)")
     k.add_argument(
-        "--keep", type=_share("--keep"), default=0.25, help="share of each generation's sets accepted (default 0.25)"
+        "--keep",
+        type=_share("--keep"),
+        default=0.5,
+        help="share of each population that survives a generation and sets the tolerance (default 0.5)",
     )
     k.add_argument(
         "--factor",
@@ -1046,7 +1049,7 @@ def cmd_calibrate(args) -> None:
     ident = result["identifiability"]
     print(
         f"constrained (90 % interval < 0.7 of the prior's): {int(ident['constrained'].sum())} of {len(ident)} "
-        f"parameters; effective sample size {result['ess']:.1f} of {result['accepted']} accepted sets"
+        f"parameters; posterior: {result['accepted']} particles, {result['distinct']} distinct sets"
     )
     print(
         f"wrote {out}/ (accepted.csv, scored.csv, generations.csv, identifiability.csv, summary.md, metadata.json); "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import CALIBRATED, Budget, Prior, importance_weights, load_centre, propose
+from sim.calibration import CALIBRATED, Budget, Prior, load_centre, propose, reflect
 from sim.cli import main
 from sim.params import by_name, load_defaults
 from sim.posterior import (
@@ -76,16 +76,21 @@ def test_tiny_calibration_end_to_end_is_bit_identical_and_independent_of_workers
     assert not (out / "progress.jsonl").exists()
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["base_seed"] == 20161214 and meta["package_version"] and meta["runs"] == 72
-    assert meta["budget"] == {"sets": 6, "generations": 2, "replicates": 2, "keep": 0.25}
+    assert meta["budget"] == {"sets": 6, "generations": 2, "replicates": 2, "keep": 0.5}
     assert {s["name"] for s in meta["scenarios"]} and all(len(s["sha256"]) == 64 for s in meta["scenarios"])
     assert meta["command_line"][:2] == ["run.py", "calibrate"]
     accepted = pd.read_csv(out / "accepted.csv")
-    assert len(accepted) == Budget(6, 2, 2).accepted == 2
+    assert len(accepted) == 6 and Budget(6, 2, 2).survivors == 3  # the last population
     assert accepted["weight"].sum() == pytest.approx(1.0) and accepted["distance"].is_monotonic_increasing
     scored = pd.read_csv(out / "scored.csv")
     assert len(scored) == 12 and set(scored["generation"]) == {0, 1}
-    last = scored[scored["generation"] == 1].sort_values(["distance", "index"], kind="stable")
-    assert list(accepted["index"]) == list(last["index"][:2])  # the best of the last generation
+    tolerance = pd.read_csv(out / "generations.csv")["tolerance"].iloc[-1]
+    assert (accepted["distance"] <= tolerance).all()
+    # each particle is a scored set, with the values it was scored with
+    merged = accepted.merge(scored, on=["generation", "index"], suffixes=("", "_scored"))
+    assert len(merged) == len(accepted)
+    for k in (*CALIBRATED, "distance"):
+        assert (merged[k] == merged[f"{k}_scored"]).all()
     prior = json.loads((out / "calibration.json").read_text())["prior"]
     specs = by_name()
     for k in CALIBRATED:  # every scored value inside the prior box, inside the catalogue
@@ -97,7 +102,7 @@ def test_tiny_calibration_end_to_end_is_bit_identical_and_independent_of_workers
     assert (ident["constrained"] == (ident["ratio"] < CONSTRAINED_BELOW)).all()
     assert (out / "summary.md").read_text().startswith("# Posterior summary")
     post = load_posterior(out)
-    assert post.size == 2 and post.keys == CALIBRATED
+    assert post.size == 6 and post.keys == CALIBRATED
 
 
 def test_a_finished_calibration_is_not_redone_and_a_used_folder_is_refused(tmp_path, capsys):
@@ -153,16 +158,13 @@ def test_prior_box_and_kernel_stay_inside():
             min(centre[k] * 2, specs[k].high)
         )
     assert prior.unit(prior.values(np.full(len(prior.keys), 0.3))) == pytest.approx(np.full(len(prior.keys), 0.3))
-    rng = np.random.default_rng(1)
-    parents = rng.uniform(0.4, 0.6, (20, 5))
-    weights = np.full(20, 1 / 20)
-    x = propose(parents, weights, 200, np.random.default_rng(2))
+    units = np.random.default_rng(1).uniform(0.0, 1.0, (20, 5))
+    parents, x = propose(units, [3, 7, 1], 50, np.random.default_rng(2))
+    assert parents[:3] == [3, 7, 1] and set(parents) == {1, 3, 7} and len(parents) == 50
     assert ((x >= 0) & (x <= 1)).all()
-    assert (x == propose(parents, weights, 200, np.random.default_rng(2))).all()
-    w = importance_weights(x, parents, weights)
-    assert w.sum() == pytest.approx(1.0) and (w > 0).all()
-    far = np.argmax(np.abs(x - 0.5).sum(axis=1))
-    assert w[far] > np.median(w)  # points where the proposal is thin weigh more
+    again = propose(units, [3, 7, 1], 50, np.random.default_rng(2))
+    assert again[0] == parents and (again[1] == x).all()
+    assert reflect(np.array([-0.2, 1.3, 0.5, 2.4])) == pytest.approx([0.2, 0.7, 0.5, 0.4])
 
 
 def test_weighted_quantile_and_systematic_resampling():
