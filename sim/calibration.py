@@ -5,8 +5,8 @@ Metropolis-Hastings move per particle and generation -- the "replenishment" algo
 and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Doucet and Jasra (2012,
 *Statistics and Computing* 22:1009), with a fixed budget per generation:
 
-- **Prior.** Each calibrated parameter is log-uniform on a box: a factor ``factor`` below and above
-  its value in the centre file (``docs/calibration/centre.json``, the earlier hand calibration),
+- **Prior.** Each calibrated parameter is log-uniform on a box: a factor ``factor`` (1.25 by default) below and
+  above its value in the centre file (``docs/calibration/centre.json``, the earlier hand calibration),
   clipped to the catalogue's range (``Spec.low``/``Spec.high``). The sampler works in the unit cube
   of those log coordinates, where the prior is flat.
 - **Generation 0**: a space-filling Latin hypercube of ``sets`` points (SALib) is the population.
@@ -121,6 +121,8 @@ CALIBRATED = (
 CENTRE_FILE = ROOT / "docs" / "calibration" / "centre.json"
 PROGRESS = "progress.jsonl"
 SPEC = "calibration.json"
+#: The prior box: centre / FACTOR to centre * FACTOR (log-uniform), within the catalogue's range.
+FACTOR = 1.25
 #: Weight of the clause term in the distance (grades stories that hold only in part).
 CLAUSE_WEIGHT = 0.3
 #: Files a calibration folder holds (``--force`` replaces only such a folder).
@@ -147,8 +149,8 @@ class Budget:
         keep: Share of the population that survives each generation (sets the tolerance).
     """
 
-    sets: int = 300
-    generations: int = 10
+    sets: int = 200
+    generations: int = 15
     replicates: int = 12
     keep: float = 0.5
 
@@ -572,7 +574,8 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
         f"{b['replicates']} replicates x {meta['cases']} cases = {meta['runs']:,} simulated runs; the best "
         f"{b['keep']:.0%} of each population survive and set the tolerance; seed {meta['base_seed']}; "
         f"{meta['seconds']:.0f} s with {meta['workers']} workers. Prior: log-uniform from value/{meta['factor']:g} "
-        f"to value x{meta['factor']:g} around `docs/calibration/centre.json`, within the catalogue's range. "
+        f"to value x{meta['factor']:g} around the centre (`metadata.json`: `centre`; by default "
+        "`docs/calibration/centre.json`), within the catalogue's range. "
         f"The posterior is the last population: {meta['accepted']} particles, {meta['distinct']} distinct sets.",
         "",
         "| generation | tolerance | moves accepted | best distance | distinct | "
@@ -681,7 +684,7 @@ def calibrate(
     budget: Budget = Budget(),
     seed: int = 20161214,
     centre: dict[str, float] | None = None,
-    factor: float = 2.0,
+    factor: float = FACTOR,
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,

@@ -375,14 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
         "generations.csv, identifiability.csv, summary.md and metadata.json into --out. After Ctrl-C or a "
         "kill, the same command with --resume scores only what is missing; the result is bit-identical.",
         "python run.py calibrate --out results/calibration",
-        "python run.py calibrate --sets 300 --generations 6 --replicates 12 --out docs/calibration/posterior",
+        "python run.py calibrate --out docs/calibration/posterior   # the committed result (defaults)",
         "python run.py calibrate --out results/calibration --resume",
     )
     common(k, 12)
     k.add_argument(
-        "--sets", type=_whole("--sets", 2, 100_000), default=300, help="parameter sets per generation (default 300)"
+        "--sets",
+        type=_whole("--sets", 2, 100_000),
+        default=200,
+        help="parameter sets (particles) per generation (default 200)",
     )
-    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=10, help="generations (default 10)")
+    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=15, help="generations (default 15)")
     k.add_argument(
         "--keep",
         type=_share("--keep"),
@@ -392,8 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--factor",
         type=_factor,
-        default=2.0,
-        help="prior box: centre/FACTOR to centre*FACTOR, log-uniform, within the catalogue (default 2)",
+        default=1.25,
+        help="prior box: centre/FACTOR to centre*FACTOR, log-uniform, within the catalogue (default 1.25)",
     )
     k.add_argument(
         "--centre", type=Path, help="JSON object of every calibrated parameter (default docs/calibration/centre.json)"
