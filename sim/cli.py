@@ -180,11 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         "score the report's patterns over many replicates",
         "Run the three pilots N times each and print, per pattern, the share of replicates that "
-        "show it with a 95 % Wilson interval.\n\nWith --robustness, also run each primary story with one "
-        "input moved at a time (every estimated scenario input at its low and high value, every calibrated "
-        "parameter at +-25 %; no posterior yet) and print the corners that move a story by more than 0.1 or "
-        "below 0.5, then the knife-edges (below 0.5).",
+        "show it with a 95 % Wilson interval. With --posterior, replicate r runs with the calibration's "
+        "accepted set r mod K, so the shares carry parameter uncertainty.\n\nWith --robustness, also run "
+        "each primary story with one input moved at a time (every estimated scenario input at its low and "
+        "high value, every calibrated parameter at its posterior 5 % and 95 % quantiles -- of --posterior, "
+        "else of the committed docs/calibration/posterior, else +-25 %) and print the corners that move a "
+        "story by more than 0.1 or below 0.5, then the knife-edges (below 0.5).",
         "python run.py validate --replicates 1000 --json validation.json",
+        "python run.py validate --replicates 600 --posterior docs/calibration/posterior",
         "python run.py validate --robustness --replicates 200 --out results/robustness --markdown validation.md",
     )
     common(v, None, "1000; 200 per corner with --robustness")
@@ -201,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--robustness",
         action="store_true",
-        help="also move each estimated input (low/high) and calibrated parameter (+-25 %%) one at a time",
+        help="also move each estimated input (low/high) and calibrated parameter (posterior 5 %%/95 %% "
+        "quantiles, or +-25 %% without a posterior) one at a time",
     )
     v.add_argument("--out", type=Path, help="with --robustness: write robustness.csv and tornado plots to this folder")
     v.add_argument(

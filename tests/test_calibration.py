@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from sim.calibration import CALIBRATED, Budget, Prior, load_centre, propose, ref
 from sim.cli import main
 from sim.params import by_name, load_defaults
 from sim.posterior import (
+    COMMITTED,
     CONSTRAINED_BELOW,
     FLAG_MIN_SETS,
     flag_unconstrained,
@@ -264,3 +266,18 @@ def test_bad_posterior_is_one_line_exit_2(tmp_path, capsys, damage, needles, com
     for needle in needles:
         assert needle in err, err
     assert not out.exists()
+
+
+# --- the committed result ----------------------------------------------------------------------------------
+def test_defaults_hold_the_committed_point_estimate_made_with_the_default_command():
+    meta = json.loads((COMMITTED / "metadata.json").read_text())
+    assert meta["command_line"] == ["run.py", "calibrate", "--out", "docs/calibration/posterior"]
+    assert meta["budget"] == asdict(Budget()) and meta["runs"] == Budget().runs(3)
+    point = pd.read_csv(COMMITTED / "accepted.csv").iloc[0]
+    defaults = load_defaults().as_dict()
+    for key in CALIBRATED:
+        assert defaults[key] == float(f"{point[key]:.4g}"), key
+    post = load_posterior(COMMITTED)
+    assert post.size == Budget().sets and set(post.ratios) == set(CALIBRATED)
+    summary = (ROOT / "docs" / "calibration" / "posterior-summary.md").read_text(encoding="utf-8")
+    assert summary == (COMMITTED / "summary.md").read_text(encoding="utf-8")
