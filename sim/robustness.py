@@ -337,12 +337,21 @@ def robustness(
     from sim.posterior import posterior_argument
 
     post = posterior_argument(posterior)
-    basis = f"posterior 5 %/95 % quantiles of {post.folder.name}" if post else ""
+    where = _shown(post.folder) if post else ""
+    basis = f"posterior 5 %/95 % quantiles of {where}" if post else ""
     quantiles = posterior_quantiles(post) if post else None
-    corners = build_corners(step=step, quantiles=quantiles, basis=post.folder.name if post else "")
+    corners = build_corners(step=step, quantiles=quantiles, basis=where)
     return run_corners(
         corners, replicates, seed, workers, scheduler, progress, step=step, execution=execution, basis=basis
     )
+
+
+def _shown(folder: Path) -> str:
+    """A posterior folder as the reports name it: relative to the project when inside it."""
+    from sim.posterior import ROOT
+
+    folder = Path(folder).resolve()
+    return str(folder.relative_to(ROOT)) if folder.is_relative_to(ROOT) else str(folder)
 
 
 # --- reporting -------------------------------------------------------------------------------------

@@ -353,7 +353,8 @@ def format_table(result: dict[str, Any], clauses: bool = False) -> str:
     )
     lines.append(f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s")
     if "posterior" in result:
-        lines.append(f"95 % Wilson intervals over {result['posterior']['note']}: {result['posterior']['folder']}")
+        post = result["posterior"]
+        lines.append(f"95 % Wilson intervals; {post['note']}: {post['folder']}")
     return "\n".join(lines)
 
 
@@ -372,8 +373,8 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
         "Stories and their exact clauses: `scenarios/patterns.toml`, `sim/validation.py`, docs/ODD.md III.vi."
         + (
             f" Replicate r runs with posterior set r mod {result['posterior']['sets']} of "
-            f"`{result['posterior']['folder']}`: the shares and their intervals are over "
-            f"{result['posterior']['note']}."
+            f"`{result['posterior']['folder']}`, so the shares and their 95 % intervals carry parameter and "
+            "stochastic uncertainty."
             if "posterior" in result
             else ""
         ),
