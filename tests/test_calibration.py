@@ -281,3 +281,16 @@ def test_defaults_hold_the_committed_point_estimate_made_with_the_default_comman
     assert post.size == Budget().sets and set(post.ratios) == set(CALIBRATED)
     summary = (ROOT / "docs" / "calibration" / "posterior-summary.md").read_text(encoding="utf-8")
     assert summary == (COMMITTED / "summary.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_calibration_on_a_dask_cluster_is_bit_identical(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
+        assert calibrate_cli(tmp_path / "dask", "--scheduler", cluster.scheduler_address) == 0
+    assert calibrate_cli(tmp_path / "local", "--workers", "1") == 0
+    same_results(tmp_path / "dask", tmp_path / "local")
+    assert json.loads((tmp_path / "dask" / "metadata.json").read_text())["scheduler"].startswith("tcp://")
