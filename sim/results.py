@@ -392,7 +392,8 @@ def run_scenarios(
     ``until`` (a month index, see ``sim.scenario.month_index``) stops every run early; it must
     lie between the scenarios' start and horizon. ``posterior`` (a calibration result folder or
     :class:`sim.posterior.Posterior`) spreads the replicates over its accepted sets: replicate
-    ``r`` runs with set ``r mod K`` (explicit overrides still win), and the intervals say so.
+    ``r`` runs with set ``r mod K`` (explicit overrides still win; ``runs.csv`` names it in a
+    ``posterior_set`` column), and the intervals say so.
 
     Example:
         >>> res = run_scenarios(["fosen"], replicates=50, reform_intensity=0)
@@ -407,7 +408,7 @@ def run_scenarios(
         check_until(loaded, until)
         loaded = [sc.with_horizon(until) for sc in loaded]
     jobs = (
-        Job(i * replicates + r, str(sc.path), r, seed, _overrides(sc, r, post), (), detail, until)
+        Job(i * replicates + r, str(sc.path), r, seed, _overrides(sc, r, post), _tags(r, post), detail, until)
         for i, sc in enumerate(loaded)
         for r in range(replicates)
     )
@@ -433,6 +434,11 @@ def run_scenarios(
     events = pd.DataFrame([e for r in results for e in r.get("events", [])])
     votes = pd.DataFrame([v for r in results for v in r.get("votes", [])])
     return Results(loaded, rows, timeline, events, votes, execution, post.note if post else "")
+
+
+def _tags(replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:
+    """Under a posterior, each row names the accepted set it ran with (``posterior_set``, a row of accepted.csv)."""
+    return (("posterior_set", posterior.member(replicate)),) if posterior is not None else ()
 
 
 def _overrides(sc: Scenario, replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:

@@ -191,7 +191,8 @@ def test_posterior_runs_are_independent_of_workers_and_spread_over_the_sets(tmp_
     direct = run_scenarios(
         ["fosen"], replicates=4, detail=False, workers=1, progress=False, **post.values(0)
     ).rows.iloc[3]
-    assert direct.drop("scenario").equals(one.rows.iloc[3].drop("scenario"))
+    assert direct.drop("scenario").equals(one.rows.iloc[3].drop(["scenario", "posterior_set"]))
+    assert list(one.rows["posterior_set"]) == [0, 1, 2, 0, 1, 2]
 
 
 def test_compare_under_a_posterior_pairs_sets_and_seeds(tmp_path):
