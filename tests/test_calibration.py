@@ -295,3 +295,30 @@ def test_calibration_on_a_dask_cluster_is_bit_identical(tmp_path):
     assert calibrate_cli(tmp_path / "local", "--workers", "1") == 0
     same_results(tmp_path / "dask", tmp_path / "local")
     assert json.loads((tmp_path / "dask" / "metadata.json").read_text())["scheduler"].startswith("tcp://")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--factor", "1"], ("--factor", "above 1")),
+        (["--factor", "nan"], ("--factor",)),
+        (["--keep", "0"], ("--keep",)),
+        (["--sets", "1"], ("--sets", "2 to")),
+        (["--generations", "0"], ("--generations",)),
+        (["--resume"], ("--resume", "--out")),
+        (["--centre", "CENTRE"], ("c.json", "hosting_value", "missing")),
+        (["--scheduler", "http://x"], ("--scheduler", "tcp://")),
+    ],
+)
+def test_bad_calibrate_input_is_one_line_exit_2(tmp_path, capsys, args, needles):
+    centre = json.loads((ROOT / "docs" / "calibration" / "centre.json").read_text())
+    del centre["hosting_value"]
+    (tmp_path / "c.json").write_text(json.dumps(centre))
+    args = [str(tmp_path / "c.json") if a == "CENTRE" else a for a in args]
+    out = [] if "--resume" in args else ["--out", str(tmp_path / "k")]
+    assert main(["calibrate", *args, *out, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+    assert not (tmp_path / "k").exists()
