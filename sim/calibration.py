@@ -360,11 +360,6 @@ class Progress:
         os.truncate(self.path, offset)
         self.lines = [(o, e) for o, e in self.lines if o < offset]
 
-    @property
-    def count(self) -> int:
-        """Scored sets kept."""
-        return len(self.lines)
-
 
 # --- the procedure --------------------------------------------------------------------------------------
 def _sha256(path: Path) -> str:
@@ -434,10 +429,6 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _point(prior: Prior, unit_row: np.ndarray) -> dict[str, float]:
-    return prior.values(unit_row)
 
 
 def run_generations(
