@@ -67,6 +67,16 @@ def _share(option: str):
     return parse
 
 
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError("--factor", text, "expected a number") from None
+    if not 1 < value <= 100:  # also refuses nan
+        raise InputError("--factor", text, "must be above 1 and at most 100")
+    return value
+
+
 def parse_set(items: list[str] | None, source: str = "--set") -> dict[str, str]:
     """Parse ``KEY=VALUE`` strings into a dict (values stay strings until the catalogue checks them).
 
@@ -148,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def posterior_option(sp) -> None:
+        sp.add_argument(
+            "--posterior",
+            type=Path,
+            metavar="FOLDER",
+            help="spread the replicates over a calibration's accepted sets (replicate r uses set r mod K), so "
+            "intervals carry parameter uncertainty too (e.g. docs/calibration/posterior)",
+        )
+
     def output(sp, what: str) -> None:
         sp.add_argument("--out", type=Path, help=f"output folder (default results/{what}-<time>)")
         sp.add_argument(
@@ -161,11 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         "score the report's patterns over many replicates",
         "Run the three pilots N times each and print, per pattern, the share of replicates that "
-        "show it with a 95 % Wilson interval.\n\nWith --robustness, also run each primary story with one "
-        "input moved at a time (every estimated scenario input at its low and high value, every calibrated "
-        "parameter at +-25 %; no posterior yet) and print the corners that move a story by more than 0.1 or "
-        "below 0.5, then the knife-edges (below 0.5).",
+        "show it with a 95 % Wilson interval. With --posterior, replicate r runs with the calibration's "
+        "accepted set r mod K, so the shares carry parameter uncertainty.\n\nWith --robustness, also run "
+        "each primary story with one input moved at a time (every estimated scenario input at its low and "
+        "high value, every calibrated parameter at its posterior 5 % and 95 % quantiles -- of --posterior, "
+        "else of the committed docs/calibration/posterior, else +-25 %) and print the corners that move a "
+        "story by more than 0.1 or below 0.5, then the knife-edges (below 0.5).",
         "python run.py validate --replicates 1000 --json validation.json",
+        "python run.py validate --replicates 600 --posterior docs/calibration/posterior",
         "python run.py validate --robustness --replicates 200 --out results/robustness --markdown validation.md",
     )
     common(v, None, "1000; 200 per corner with --robustness")
@@ -176,12 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove one mechanism (every primary story must then fail), or 'all' null models after the baseline",
     )
     v.add_argument("--clauses", action="store_true", help="also print each story clause's share")
+    posterior_option(v)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
     v.add_argument(
         "--robustness",
         action="store_true",
-        help="also move each estimated input (low/high) and calibrated parameter (+-25 %%) one at a time",
+        help="also move each estimated input (low/high) and calibrated parameter (posterior 5 %%/95 %% "
+        "quantiles, or +-25 %% without a posterior) one at a time",
     )
     v.add_argument("--out", type=Path, help="with --robustness: write robustness.csv and tornado plots to this folder")
     v.add_argument(
@@ -213,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output(r, "<scenario>")
     r.add_argument("--no-plots", action="store_true", help="skip the plots")
+    posterior_option(r)
 
     c = _command(
         sub,
@@ -233,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(c, 300)
     output(c, "compare-<scenario>")
+    posterior_option(c)
 
     w = _command(
         sub,
@@ -345,21 +371,42 @@ def build_parser() -> argparse.ArgumentParser:
     k = _command(
         sub,
         "calibrate",
-        "search for the shared values under which the primary stories emerge",
-        "A local random search (sim.calibration) around the shared values (or --centre): POINTS parameter "
-        "sets, each run REPLICATES times on each primary story's case, scored by the stories only (hold-out "
-        "checks never enter). Writes calibration.json with every scored set.",
-        "python run.py calibrate --points 240 --replicates 16 --seed 6 --out results/calibration",
+        "ABC calibration of the shared values against the primary stories (resumable)",
+        "Approximate Bayesian computation (sequential Monte Carlo with Metropolis-Hastings moves, "
+        "sim.calibration) over the calibrated parameters: a log-uniform prior from value/FACTOR to "
+        "value*FACTOR around --centre (within the catalogue's ranges), GENERATIONS generations of SETS "
+        "parameter sets, each run REPLICATES times on each primary story's case and scored by the primary "
+        "stories only (hold-out checks never enter). Writes accepted.csv (the posterior), scored.csv, "
+        "generations.csv, identifiability.csv, summary.md and metadata.json into --out. After Ctrl-C or a "
+        "kill, the same command with --resume scores only what is missing; the result is bit-identical.",
+        "python run.py calibrate --out results/calibration",
+        "python run.py calibrate --out docs/calibration/posterior   # the committed result (defaults)",
+        "python run.py calibrate --out results/calibration --resume",
     )
-    common(k, 16)
-    k.add_argument("--points", type=_whole("--points", 1, 100_000), default=240, help="parameter sets (default 240)")
+    common(k, 12)
     k.add_argument(
-        "--spread",
-        type=_share("--spread"),
-        default=0.2,
-        help="multiplicative spread: values times exp(U(-s, s)) (default 0.2)",
+        "--sets",
+        type=_whole("--sets", 2, 100_000),
+        default=200,
+        help="parameter sets (particles) per generation (default 200)",
     )
-    k.add_argument("--centre", type=Path, help="JSON object of parameter values to search around")
+    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=15, help="generations (default 15)")
+    k.add_argument(
+        "--keep",
+        type=_share("--keep"),
+        default=0.5,
+        help="share of each population that survives a generation and sets the tolerance (default 0.5)",
+    )
+    k.add_argument(
+        "--factor",
+        type=_factor,
+        default=1.25,
+        help="prior box: centre/FACTOR to centre*FACTOR, log-uniform, within the catalogue (default 1.25)",
+    )
+    k.add_argument(
+        "--centre", type=Path, help="JSON object of every calibrated parameter (default docs/calibration/centre.json)"
+    )
+    k.add_argument("--resume", action="store_true", help="finish an interrupted calibration in --out")
     output(k, "calibration")
     return p
 
@@ -398,6 +445,39 @@ def print_summary(summary) -> None:
         for _, r in g.iterrows():
             print(f"  {r['label']:42s} {r['value']:7.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
     print("\n95 % intervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(summary).items()))
+
+
+def _posterior(args):
+    """The ``--posterior`` calibration result, loaded and checked before any work (or None)."""
+    if getattr(args, "posterior", None) is None:
+        return None
+    from sim.posterior import load_posterior
+
+    return load_posterior(args.posterior)
+
+
+def _posterior_meta(post) -> dict[str, Any]:
+    if post is None:
+        return {}
+    return {"posterior": {"folder": str(post.folder), "sets": post.size, "note": post.note}}
+
+
+def _print_flags(table, post) -> None:
+    """Name the what-if answers that depend on parameters the calibration leaves unconstrained."""
+    from sim.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
+
+    flagged = table[table["depends_on"] != ""]
+    print(
+        f"\nunconstrained parameters (posterior 90 % interval >= {CONSTRAINED_BELOW} of the prior's): "
+        f"{len(post.unconstrained)} of {len(post.keys)}"
+    )
+    if min(post.size, int(table["n"].iloc[0])) < FLAG_MIN_SETS:
+        print(f"  (no flags: fewer than {FLAG_MIN_SETS} posterior sets in the comparison)")
+        return
+    if flagged.empty:
+        print(f"  no difference correlates with one of them beyond |r| = {FLAG_CORRELATION} across the sets")
+    for _, r in flagged.iterrows():
+        print(f"  depends on unconstrained parameters: {r['variant_name']} / {r['label']}: {r['depends_on']}")
 
 
 def _write_metadata(folder: Path, scenarios, args, started: datetime, execution, **extra: Any) -> None:
@@ -447,13 +527,14 @@ def cmd_validate(args) -> dict[str, Any]:
             if path == target or target in path.parents:
                 raise InputError(opt, str(path), "is --out or inside it; write it elsewhere")
     check_fits(args.replicates * len(pattern_cases(load_patterns())), ROW_BYTES, "--replicates", str(args.replicates))
+    post = _posterior(args)
     if robust:
         check_fits(args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
     _check_scheduler(args)
     out = OutputFolder(out_dir, args.force) if out_dir is not None else None  # checked before any work
     started = datetime.now()
     with out if out is not None else contextlib.nullcontext() as tmp:
-        run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args)}
+        run = {"workers": args.workers, "scheduler": args.scheduler, "progress": _progress(args), "posterior": post}
         nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
         result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
         print(format_table(result, clauses=args.clauses))
@@ -464,26 +545,37 @@ def cmd_validate(args) -> dict[str, Any]:
             print()
             print(format_table(n, clauses=args.clauses))
         result["nulls"] = null_results
-        robust_result = _robustness(args, tmp, started) if robust else None
+        robust_result = _robustness(args, tmp, started, post) if robust else None
     if out is not None:
         print(f"wrote {out.path}/ (robustness.csv, tornado plots as PNG and SVG, metadata.json)")
     _write_validation_files(result, files, ["run.py", *args.argv], robust_result)
     return result
 
 
-def _robustness(args, folder: Path | None, started: datetime):
-    """Run the robustness corners, print them, and write them into ``folder`` if given."""
+def _robustness(args, folder: Path | None, started: datetime, post=None):
+    """Run the robustness corners, print them, and write them into ``folder`` if given.
+
+    The calibrated parameters' corners are the 5 % and 95 % quantiles of ``--posterior``, else of the
+    committed posterior (``docs/calibration/posterior``) when it exists, else ±25 %.
+    """
+    from sim.posterior import COMMITTED, load_posterior
     from sim.robustness import format_table, primary_patterns, robustness, save
     from sim.scenario import load_scenario
 
+    if post is None and (COMMITTED / "accepted.csv").is_file():
+        post = load_posterior(COMMITTED, str(COMMITTED))
     execution: dict[str, Any] = {}
-    result = robustness(args.replicates, args.seed, args.workers, args.scheduler, _progress(args), execution=execution)
+    result = robustness(
+        args.replicates, args.seed, args.workers, args.scheduler, _progress(args), execution=execution, posterior=post
+    )
     print()
     print(format_table(result))
     if folder is not None:
         save(result, folder)
         scenarios = [load_scenario(c) for c in dict.fromkeys(p.case for p in primary_patterns())]
-        _write_metadata(folder, scenarios, args, started, execution, robustness={"step": result.step})
+        _write_metadata(
+            folder, scenarios, args, started, execution, robustness={"step": result.step, "basis": result.corners_text}
+        )
     return result
 
 
@@ -526,6 +618,7 @@ def cmd_run(args) -> Path:
     if until is not None:
         check_until(scenarios, until, "--until", args.until)
     check_fits(len(scenarios) * args.replicates, DETAIL_BYTES, "--replicates", str(args.replicates))
+    post = _posterior(args)
     _check_scheduler(args)
     out = OutputFolder(
         args.out or Path("results") / f"{'+'.join(sc.path.stem for sc in scenarios)}-{_stamp()}", args.force
@@ -540,9 +633,10 @@ def cmd_run(args) -> Path:
             scheduler=args.scheduler,
             progress=_progress(args),
             until=until,
+            posterior=post,
         )
         names = res.save(tmp, plots=not args.no_plots)
-        _write_metadata(tmp, res.scenarios, args, started, res.execution)
+        _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
     print_summary(res.summary())
     plots = sum(n.endswith(".png") for n in names)
     print(
@@ -568,6 +662,7 @@ def cmd_compare(args) -> Path:
     for overrides in variants.values():  # check every variant before running anything
         base.with_overrides(overrides, "--variant")
     check_fits((len(variants) + 1) * args.replicates, ROW_BYTES, "--replicates", str(args.replicates))
+    post = _posterior(args)
     _check_scheduler(args)
     out = OutputFolder(args.out or Path("results") / f"compare-{base.path.stem}-{_stamp()}", args.force)
     started = datetime.now()
@@ -581,11 +676,17 @@ def cmd_compare(args) -> Path:
             scheduler=args.scheduler,
             progress=_progress(args),
             source="--variant",
+            posterior=post,
         )
         save_comparison(table, tmp, f"{base.name}: variants against baseline")
-        _write_metadata(tmp, [base], args, started, table.attrs["execution"], variants=variants)
+        _write_metadata(
+            tmp, [base], args, started, table.attrs["execution"], variants=variants, **_posterior_meta(post)
+        )
     for name, g in table.groupby("variant_name", sort=False):
-        print(f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates")
+        over = f" over {post.size} posterior sets" if post is not None else ""
+        print(
+            f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates{over}"
+        )
         print(f"  {'outcome':42s} {'baseline':>8s} {'variant':>8s} {'diff':>8s}  95% CI")
         for _, r in g.iterrows():
             print(
@@ -593,6 +694,8 @@ def cmd_compare(args) -> Path:
                 f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
             )
     print("\nintervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(table).items()))
+    if post is not None:
+        _print_flags(table, post)
     print(f"\nwrote {out.path}/ (comparison.csv, comparison.png/.svg, metadata.json)")
     return out.path
 
@@ -925,53 +1028,48 @@ def cmd_show(args) -> None:
             print(f"#   {key} = {est.value:g} ({est.low:g}-{est.high:g}): {est.source}")
 
 
-def _check_centre(path: Path, centre: dict[str, Any]) -> None:
-    """Every key of a calibration centre is a calibrated parameter with an allowed value."""
-    from sim.calibration import CALIBRATED
-    from sim.params import by_name, suggest
-
-    for key, value in centre.items():
-        if key not in CALIBRATED:
-            raise InputError(path, key, "not a calibrated parameter" + suggest(key, CALIBRATED))
-        spec = by_name()[key]
-        problem = spec.check(float(value) if spec.kind == "float" and type(value) is int else value)
-        if problem:
-            raise InputError(path, key, problem)
-
-
 def cmd_calibrate(args) -> None:
-    """Search for the shared values under which the primary stories emerge (``sim.calibration``)."""
-    import json
+    """Run or resume the ABC calibration (``sim.calibration``) and print its summary and elapsed time."""
+    from sim.calibration import Budget, calibrate, load_centre
 
-    from sim.calibration import calibrate
-    from sim.output import OutputFolder
-
-    centre = None
-    if args.centre:
-        try:
-            centre = json.loads(args.centre.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(args.centre, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
-        if not isinstance(centre, dict):
-            raise InputError(args.centre, "--centre", "expected a JSON object of parameters")
-        _check_centre(args.centre, centre)
-    out = OutputFolder(args.out or Path("results") / f"calibration-{_stamp()}", args.force)
-    started = datetime.now()
-    from sim.scenario import load_scenario
-    from sim.validation import load_patterns
-
-    scenarios = [load_scenario(p.case) for p in load_patterns() if p.kind == "primary"]
-    with out as tmp:
-        best = calibrate(
-            tmp, centre, args.points, args.replicates, args.spread, args.seed, args.workers, _progress(args)
+    centre = load_centre(args.centre) if args.centre else None
+    if args.resume and not args.out:
+        raise InputError("--resume", "--out", "name the folder of the calibration to resume")
+    _check_scheduler(args)
+    out = Path(os.path.abspath(args.out or Path("results") / f"calibration-{_stamp()}"))
+    budget = Budget(args.sets, args.generations, args.replicates, args.keep)
+    try:
+        result = calibrate(
+            out,
+            budget,
+            args.seed,
+            centre,
+            args.factor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=_progress(args),
+            resume=args.resume,
+            force=args.force,
+            command=["run.py", *args.argv],
         )
-        _write_metadata(
-            tmp, scenarios, args, started, {"workers": args.workers}, points=args.points, spread=args.spread
-        )
-    took = (datetime.now() - started).total_seconds()
-    print("best: " + ", ".join(f"{k} {v:.3f}" for k, v in best["stories"].items()) + f", joint {best['joint']:.3f}")
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"interrupted; the scored sets are kept in {out / 'progress.jsonl'}; "
+            f"resume with: {_resume_command(args.argv, out)}"
+        ) from None
+    if result["complete"]:
+        return
+    best = result["best"]
+    print("point estimate (best accepted set): " + ", ".join(f"{s} {best[s]:.3f}" for s in result["stories"]))
+    ident = result["identifiability"]
     print(
-        f"wrote {out.path}/calibration.json ({args.points} parameter sets x {args.replicates} replicates, {took:.0f} s)"
+        f"constrained (90 % interval < 0.7 of the prior's): {int(ident['constrained'].sum())} of {len(ident)} "
+        f"parameters; posterior: {result['accepted']} particles, {result['distinct']} distinct sets"
+    )
+    print(
+        f"wrote {out}/ (accepted.csv, scored.csv, generations.csv, identifiability.csv, summary.md, metadata.json); "
+        f"{budget.sets} sets x {budget.generations} generations x {budget.replicates} replicates x "
+        f"{len(result['stories'])} cases = {result['runs']:,} runs; elapsed {result['seconds']:.1f} s"
     )
 
 

@@ -293,6 +293,7 @@ class Results:
         areas: County runs: one row per area and replicate (``areas.csv``).
         municipalities: County runs with ``detail``: one row per municipality and replicate
             (``municipalities.csv``, the map's data).
+        note: Appended to every interval's ``method`` (e.g. "replicates over K posterior sets").
     """
 
     scenarios: list
@@ -303,18 +304,22 @@ class Results:
     execution: dict[str, Any] = field(default_factory=dict)
     areas: pd.DataFrame = field(default_factory=pd.DataFrame)
     municipalities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    note: str = ""
 
     def _rows_of(self, name: str) -> list[dict[str, Any]]:
         return self.rows[self.rows["scenario"] == name].to_dict("records")
 
     def summary(self) -> pd.DataFrame:
         """Outcome shares (Wilson) and means (Student t) with 95 % intervals, per scenario (see :func:`summarise`)."""
-        return pd.concat(
+        table = pd.concat(
             [
                 summarise(self._rows_of(sc.name), sc.params.vocab, sc.kind).assign(scenario=sc.name)
                 for sc in self.scenarios
             ]
         )
+        if self.note:
+            table["method"] = table["method"] + "; " + self.note
+        return table
 
     def representative(self, name: str) -> dict[str, Any]:
         """The outcome row of the representative replicate of a scenario (the most common outcome)."""
@@ -463,24 +468,31 @@ def run_scenarios(
     scheduler: str | None = None,
     progress: bool = True,
     until: int | None = None,
+    posterior: Any = None,
     **overrides: Any,
 ) -> Results:
     """Run replicates of scenarios (names, paths or loaded) through the experiment runner.
 
     ``until`` (a month index, see ``sim.scenario.month_index``) stops every run early; it must
-    lie between the scenarios' start and horizon.
+    lie between the scenarios' start and horizon. ``posterior`` (a calibration result folder or
+    :class:`sim.posterior.Posterior`) spreads the replicates over its accepted sets: replicate
+    ``r`` runs with set ``r mod K`` (explicit overrides still win; ``runs.csv`` names it in a
+    ``posterior_set`` column), and the intervals say so.
 
     Example:
         >>> res = run_scenarios(["fosen"], replicates=50, reform_intensity=0)
         >>> res.summary()
     """
+    from sim.posterior import posterior_argument
+
+    post = posterior_argument(posterior)
     loaded = load_unique(scenarios, overrides)
     check_fits(len(loaded) * replicates, DETAIL_BYTES if detail else ROW_BYTES, "keyword argument", "replicates")
     if until is not None:
         check_until(loaded, until)
         loaded = [sc.with_horizon(until) for sc in loaded]
     jobs = (
-        Job(i * replicates + r, str(sc.path), r, seed, tuple(sorted(sc.overrides.items())), (), detail, until)
+        Job(i * replicates + r, str(sc.path), r, seed, _overrides(sc, r, post), _tags(r, post), detail, until)
         for i, sc in enumerate(loaded)
         for r in range(replicates)
     )
@@ -504,7 +516,19 @@ def run_scenarios(
     votes = pd.DataFrame([v for r in results for v in r.get("votes", [])])
     areas = pd.DataFrame([a for r in results for a in r.get("areas", [])])
     municipalities = pd.DataFrame([m for r in results for m in r.get("municipalities", [])])
-    return Results(loaded, rows, timeline, events, votes, execution, areas, municipalities)
+    note = post.note if post else ""
+    return Results(loaded, rows, timeline, events, votes, execution, areas, municipalities, note)
+
+
+def _tags(replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:
+    """Under a posterior, each row names the accepted set it ran with (``posterior_set``, a row of accepted.csv)."""
+    return (("posterior_set", posterior.member(replicate)),) if posterior is not None else ()
+
+
+def _overrides(sc: Scenario, replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:
+    """A job's overrides: the posterior set of this replicate (if any), then the scenario's own."""
+    values = posterior.values(replicate) if posterior is not None else {}
+    return tuple(sorted({**values, **sc.overrides}.items()))
 
 
 def compare(
@@ -516,6 +540,7 @@ def compare(
     scheduler: str | None = None,
     progress: bool = True,
     source: str = "keyword argument",
+    posterior: Any = None,
 ) -> pd.DataFrame:
     """What-if: a baseline against named variants on the same replicate seeds (common random numbers).
 
@@ -528,6 +553,11 @@ def compare(
         scheduler: Dask scheduler address.
         progress: Show a progress bar.
         source: Named in errors about a variant's parameters.
+        posterior: A calibration result folder or :class:`sim.posterior.Posterior`: replicate ``r``
+            of every arm runs with posterior set ``r mod K`` (same set and seed in both arms of a
+            pair), so the differences carry parameter uncertainty; the ``method`` column says so, and
+            ``depends_on`` lists the unconstrained parameters the difference correlates with
+            (:func:`sim.posterior.flag_unconstrained`).
 
     Returns:
         One row per (variant, outcome): baseline, variant, difference and its 95 % interval
@@ -538,13 +568,16 @@ def compare(
     Example:
         >>> compare("vaernesregionen", {"admin_only": {"allow.board_host": False}}, replicates=100)
     """
+    from sim.posterior import posterior_argument
+
+    post = posterior_argument(posterior)
     base = load_unique([scenario])[0]
     if not variants:
         raise InputError(source, "variants", "give at least one variant")
     arms = [base, *(base.with_overrides(dict(ov), source) for ov in variants.values())]
     check_fits(len(arms) * replicates, ROW_BYTES, "keyword argument", "replicates")
     jobs = (
-        Job(a * replicates + r, str(sc.path), r, seed, tuple(sorted(sc.overrides.items())))
+        Job(a * replicates + r, str(sc.path), r, seed, _overrides(sc, r, post))
         for a, sc in enumerate(arms)
         for r in range(replicates)
     )
@@ -559,7 +592,50 @@ def compare(
         for a, (name, ov) in enumerate(variants.items(), start=1)
     ]
     table = pd.concat(tables, ignore_index=True)
+    if post is not None:
+        table = _posterior_columns(table, rows, replicates, list(variants), post, base.params.vocab, base.kind)
     table.attrs.update(scenario=base, execution=execution)
+    return table
+
+
+def _differences(
+    base: list[dict[str, Any]], variant: list[dict[str, Any]], vocab: Vocabulary, kind: str = "region"
+) -> dict[str, Any]:
+    """Per outcome, variant minus baseline in every replicate (shares as 0/1)."""
+    import numpy as np
+
+    binary, continuous = outcomes_of(kind, vocab)
+    out = {
+        name: np.array([float(bool(test(v))) - float(bool(test(b))) for b, v in zip(base, variant, strict=True)])
+        for name, (_, test) in binary.items()
+    }
+    for name in continuous:
+        out[name] = np.array([float(v[name]) - float(b[name]) for b, v in zip(base, variant, strict=True)])
+    return out
+
+
+def _posterior_columns(
+    table: pd.DataFrame,
+    rows: list[dict[str, Any]],
+    replicates: int,
+    names: list[str],
+    post: Any,
+    vocab: Vocabulary,
+    kind: str = "region",
+) -> pd.DataFrame:
+    """Say in ``method`` that the intervals span the posterior; add ``posterior_sets`` and ``depends_on``."""
+    from sim.posterior import flag_unconstrained
+
+    base = rows[:replicates]
+    flags = {}
+    for a, name in enumerate(names, start=1):
+        diffs = _differences(base, rows[a * replicates : (a + 1) * replicates], vocab, kind)
+        for outcome, d in diffs.items():
+            flags[(name, outcome)] = "; ".join(f"{k} (r={r:+.2f})" for k, r in flag_unconstrained(d, post))
+    table = table.copy()
+    table["method"] = table["method"] + "; " + post.note
+    table["posterior_sets"] = post.size
+    table["depends_on"] = [flags[(v, o)] for v, o in zip(table["variant_name"], table["outcome"], strict=True)]
     return table
 
 

@@ -6,9 +6,11 @@ A *corner* moves one input and leaves everything else as it is (one-at-a-time de
 - every **estimated scenario input** (``{ value, low, high, source }`` in a scenario file, listed
   in :attr:`sim.scenario.Scenario.estimates`) to its ``low`` and to its ``high`` value; it lives in
   one case's file, so only that case is re-run and the other stories keep their baseline share;
-- every **calibrated parameter** (:data:`sim.calibration.CALIBRATED`) to its value times
-  ``1 - step`` and ``1 + step`` (±25 % by default; there is no posterior yet), clipped to the
-  catalogue's range and rounded for whole-number parameters; it is shared, so every case is re-run.
+- every **calibrated parameter** (:data:`sim.calibration.CALIBRATED`) to its posterior 5 % and
+  95 % quantiles when a calibration result is given (:class:`sim.posterior.Posterior`; the CLI uses
+  the committed ``docs/calibration/posterior`` by default), else to its value times ``1 - step``
+  and ``1 + step`` (±25 %), clipped to the catalogue's range and rounded for whole-number
+  parameters; it is shared, so every case is re-run.
 
 Every corner runs the same replicates with the same seeds as the baseline (common random numbers),
 through the one runner (:func:`sim.runner.execute`), and is scored with the story patterns exactly
@@ -33,8 +35,10 @@ from sim.validation import Pattern, evaluate, load_patterns
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Relative step of a calibrated parameter's corners (no posterior quantiles exist yet).
+#: Relative step of a calibrated parameter's corners when no posterior is given.
 STEP = 0.25
+#: The posterior quantiles a calibrated parameter's corners go to.
+QUANTILES = (0.05, 0.95)
 #: A story whose share falls below this at a corner hinges on that input (a knife-edge).
 KNIFE_EDGE = 0.5
 #: A corner is reported when it moves a story's share by more than this.
@@ -102,6 +106,7 @@ class Robustness:
         baseline: Each primary story's share with nothing moved.
         replicates: Replicates per case and corner; ``seed`` the base seed; ``step`` the parameters' step.
         runs: Model runs done; ``seconds`` the wall time.
+        basis: How the parameters' corners were set (``±25 %`` or the posterior's quantiles and folder).
     """
 
     table: pd.DataFrame
@@ -111,6 +116,12 @@ class Robustness:
     step: float
     runs: int
     seconds: float
+    basis: str = ""
+
+    @property
+    def corners_text(self) -> str:
+        """Words for the parameters' corners, for titles and tables."""
+        return self.basis or f"±{self.step:.0%} (no posterior)"
 
     @property
     def knife_edges(self) -> list[KnifeEdge]:
@@ -124,6 +135,7 @@ class Robustness:
             "replicates": self.replicates,
             "seed": self.seed,
             "step": self.step,
+            "basis": self.corners_text,
             "runs": self.runs,
             "seconds": self.seconds,
             "baseline": self.baseline,
@@ -149,15 +161,22 @@ def _clip(value: float, low: float | None, high: float | None) -> float:
 
 
 def build_corners(
-    cases: Sequence[str] | None = None, keys: Sequence[str] = CALIBRATED, step: float = STEP
+    cases: Sequence[str] | None = None,
+    keys: Sequence[str] = CALIBRATED,
+    step: float = STEP,
+    quantiles: dict[str, tuple[float, float]] | None = None,
+    basis: str = "",
 ) -> list[Corner]:
-    """Every one-at-a-time corner: each estimate of each case at low and high, each parameter at ±``step``.
+    """Every one-at-a-time corner: each estimate of each case at low and high, each parameter at its two ends.
 
     Args:
         cases: Scenario names whose estimates to move (default: the cases of the primary stories).
         keys: Calibrated parameters to move (``--set`` keys).
-        step: Relative step of a parameter (0.25 = ±25 %), clipped to the catalogue's range;
-            whole-number parameters are rounded.
+        step: Relative step of a parameter (0.25 = ±25 %) where ``quantiles`` has none, clipped to
+            the catalogue's range; whole-number parameters are rounded.
+        quantiles: ``{key: (low, high)}``, e.g. the posterior's 5 % and 95 % quantiles; the corners
+            go there instead of ±``step``.
+        basis: Where ``quantiles`` come from (recorded in each corner's ``source``).
 
     Returns:
         The estimates' corners (case by case, in file order), then the parameters' (in ``keys`` order).
@@ -173,21 +192,23 @@ def build_corners(
     values, specs = load_defaults().as_dict(), by_name()
     for key in keys:
         spec, base = specs[key], values[key]
-        for side, factor in (("low", 1 - step), ("high", 1 + step)):
-            value = _clip(base * factor, spec.low, spec.high)
+        ends = (quantiles or {}).get(key)
+        for i, side in enumerate(("low", "high")):
+            if ends is not None:
+                value, source = ends[i], f"posterior {QUANTILES[i]:.0%} quantile ({basis})"
+            else:
+                value = base * (1 - step if side == "low" else 1 + step)
+                source = f"{'-' if side == 'low' else '+'}{step:.0%} (no posterior)"
+            value = _clip(value, spec.low, spec.high)
             value = int(round(value)) if spec.kind == "int" else float(value)
-            corners.append(
-                Corner(
-                    "parameter",
-                    key,
-                    side,
-                    base,
-                    value,
-                    None,
-                    f"{'-' if side == 'low' else '+'}{step:.0%} (no posterior yet)",
-                )
-            )
+            corners.append(Corner("parameter", key, side, base, value, None, source))
     return corners
+
+
+def posterior_quantiles(posterior: Any) -> dict[str, tuple[float, float]]:
+    """Each calibrated parameter's posterior 5 % and 95 % quantiles (:data:`QUANTILES`)."""
+    low, high = (posterior.quantiles(q) for q in QUANTILES)
+    return {k: (low[k], high[k]) for k in posterior.keys}
 
 
 def _groups(corners: Sequence[Corner], cases: Sequence[str]) -> list[tuple[Corner | None, str]]:
@@ -212,6 +233,7 @@ def run_corners(
     patterns: Sequence[Pattern] | None = None,
     step: float = STEP,
     execution: dict[str, Any] | None = None,
+    basis: str = "",
 ) -> Robustness:
     """Run the baseline and every corner on common random numbers and score the primary stories.
 
@@ -228,6 +250,7 @@ def run_corners(
         patterns: The stories to score (default: the primary stories).
         step: The parameters' relative step the corners were built with (recorded for the reports).
         execution: If given, filled with the scheduler, workers and chunk size used (``sim.runner.execute``).
+        basis: How the parameters' corners were set (for the reports; empty: ±``step``).
 
     Returns:
         A :class:`Robustness` with one row per (corner, story).
@@ -265,6 +288,7 @@ def run_corners(
         step,
         len(groups) * replicates,
         round(time.perf_counter() - t0, 2),
+        basis,
     )
 
 
@@ -299,15 +323,35 @@ def robustness(
     progress: bool = True,
     step: float = STEP,
     execution: dict[str, Any] | None = None,
+    posterior: Any = None,
 ) -> Robustness:
     """Build every corner (:func:`build_corners`) and run it (:func:`run_corners`); arguments as there.
 
+    ``posterior`` (a :class:`sim.posterior.Posterior` or its folder) sets each calibrated parameter's
+    corners to its posterior 5 % and 95 % quantiles; without one they are ±``step``.
+
     Example:
-        >>> result = robustness(replicates=200)
+        >>> result = robustness(replicates=200, posterior="docs/calibration/posterior")
         >>> result.knife_edges  # [KnifeEdge(story, corner, share), ...]
     """
-    corners = build_corners(step=step)
-    return run_corners(corners, replicates, seed, workers, scheduler, progress, step=step, execution=execution)
+    from sim.posterior import posterior_argument
+
+    post = posterior_argument(posterior)
+    where = _shown(post.folder) if post else ""
+    basis = f"posterior 5 %/95 % quantiles of {where}" if post else ""
+    quantiles = posterior_quantiles(post) if post else None
+    corners = build_corners(step=step, quantiles=quantiles, basis=where)
+    return run_corners(
+        corners, replicates, seed, workers, scheduler, progress, step=step, execution=execution, basis=basis
+    )
+
+
+def _shown(folder: Path) -> str:
+    """A posterior folder as the reports name it: relative to the project when inside it."""
+    from sim.posterior import ROOT
+
+    folder = Path(folder).resolve()
+    return str(folder.relative_to(ROOT)) if folder.is_relative_to(ROOT) else str(folder)
 
 
 # --- reporting -------------------------------------------------------------------------------------
@@ -320,7 +364,7 @@ def format_table(result: Robustness, change: float = NOTABLE_CHANGE) -> str:
     rows = result.notable(change)
     lines = [
         f"robustness: one input at a time; estimates at low/high, calibrated parameters at "
-        f"±{result.step:.0%} (no posterior yet); {result.replicates} replicates per corner, same seeds as the baseline",
+        f"{result.corners_text}; {result.replicates} replicates per corner, same seeds as the baseline",
         f"{'story':24s} {'corner':44s} {'value':>19s} {'share':>6s} {'base':>6s} {'change':>7s}",
     ]
     for r in rows.itertuples():
@@ -347,8 +391,9 @@ def markdown(result: Robustness) -> str:
         "## Robustness",
         "",
         "Each primary story with one input moved at a time: every estimated scenario input at its low and "
-        f"high value, every calibrated parameter at ±{result.step:.0%} of its value (no posterior yet; clipped "
-        f"to the catalogue's range). {result.replicates} replicates per corner with the baseline's seeds; an "
+        f"high value, every calibrated parameter at {result.corners_text} (one at a time, the others at their "
+        f"point estimates; clipped to the catalogue's range). {result.replicates} replicates per corner with the "
+        "baseline's seeds; an "
         "estimate is re-run only in its own case (the other stories keep the baseline share). "
         f"**Bold**: below {KNIFE_EDGE:g} (a knife-edge); *italic*: moved by more than {NOTABLE_CHANGE:g}. "
         f"{t['corner'].nunique()} corners, {result.runs:,} runs, {result.seconds:.0f} s.",
@@ -387,7 +432,7 @@ def tornado_plots(result: Robustness) -> dict[str, Any]:
         f"{case}-tornado": tornado(
             t[(t["story_case"] == case) & (t["case"].isin(["", case]))],
             f"{case}: share of {story} with one input moved "
-            f"({result.replicates} replicates; parameters ±{result.step:.0%}, no posterior yet)",
+            f"({result.replicates} replicates; parameters at {result.corners_text})",
         )
         for case, story in dict.fromkeys(zip(t["story_case"], t["story"], strict=True))
     }

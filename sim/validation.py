@@ -280,6 +280,7 @@ def validate(
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
     null: NullModel | str = NullModel.NONE,
+    posterior: Any = None,
 ) -> dict[str, Any]:
     """Run every case ``replicates`` times and score the patterns.
 
@@ -291,11 +292,18 @@ def validate(
         progress: Show a progress bar.
         overrides: Parameter overrides for every case.
         null: Remove one mechanism (a :class:`NullModel`); every primary pattern should fail.
+        posterior: A calibration result (:class:`sim.posterior.Posterior` or its folder): replicate
+            ``r`` of every case runs with the posterior set ``r mod K`` (``overrides`` still win),
+            so the shares carry parameter uncertainty as well as the stochastic one.
 
     Returns:
-        ``{"replicates", "seed", "null", "patterns": [...], "joint": {...}, "seconds"}``.
+        ``{"replicates", "seed", "null", "patterns": [...], "joint": {...}, "seconds"}`` and, under a
+        posterior, ``"posterior": {"folder", "sets", "note"}``.
     """
+    from sim.posterior import posterior_argument
+
     t0 = time.perf_counter()
+    post = posterior_argument(posterior)
     patterns = load_patterns()
     base = {**(overrides or {}), "null_model": str(NullModel(null))}
     groups = pattern_cases(patterns)
@@ -305,7 +313,7 @@ def validate(
             str(resolve_path(case)),
             r,
             seed,
-            tuple(sorted({**base, **dict(var)}.items())),
+            tuple(sorted({**(post.values(r) if post else {}), **base, **dict(var)}.items())),
             detail="records",
         )
         for g, (case, var) in enumerate(groups)
@@ -320,6 +328,8 @@ def validate(
         for i, g in enumerate(groups)
     }
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
+    if post:
+        result["posterior"] = {"folder": str(post.folder), "sets": post.size, "note": post.note}
     result["seconds"] = round(time.perf_counter() - t0, 2)
     return result
 
@@ -374,6 +384,9 @@ def format_table(result: dict[str, Any], clauses: bool = False) -> str:
         f"[{lo:.3f}, {hi:.3f}]"
     )
     lines.append(f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s")
+    if "posterior" in result:
+        post = result["posterior"]
+        lines.append(f"95 % Wilson intervals; {post['note']}: {post['folder']}")
     return "\n".join(lines)
 
 
@@ -389,7 +402,14 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
         "```",
         "",
         f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s. "
-        "Stories and their exact clauses: `scenarios/patterns.toml`, `sim/validation.py`, docs/ODD.md III.vi.",
+        "Stories and their exact clauses: `scenarios/patterns.toml`, `sim/validation.py`, docs/ODD.md III.vi."
+        + (
+            f" Replicate r runs with posterior set r mod {result['posterior']['sets']} of "
+            f"`{result['posterior']['folder']}`, so the shares and their 95 % intervals carry parameter and "
+            "stochastic uncertainty."
+            if "posterior" in result
+            else ""
+        ),
         "",
         "| pattern | kind | share | 95 % interval | threshold | result |",
         "|---|---|---|---|---|---|",
