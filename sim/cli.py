@@ -189,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "python run.py validate --replicates 1000 --json validation.json",
         "python run.py validate --replicates 600 --posterior docs/calibration/posterior",
         "python run.py validate --robustness --replicates 200 --out results/robustness --markdown validation.md",
+        "python run.py validate --county trondelag --replicates 200",
     )
     common(v, None, "1000; 200 per corner with --robustness")
     v.add_argument(
@@ -198,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove one mechanism (every primary story must then fail), or 'all' null models after the baseline",
     )
     v.add_argument("--clauses", action="store_true", help="also print each story clause's share")
+    v.add_argument(
+        "--county",
+        metavar="SCENARIO",
+        help="instead: score the pilots' primary stories inside a county scenario (bar 0.6; default 200 replicates)",
+    )
     posterior_option(v)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
@@ -499,6 +505,33 @@ def _write_metadata(folder: Path, scenarios, args, started: datetime, execution,
 
 
 # --- commands -------------------------------------------------------------------------------------
+def _validate_county(args) -> dict[str, Any]:
+    """``validate --county``: the pilots' primary stories inside a county scenario (each at least 0.6)."""
+    from sim.results import load_unique
+    from sim.validation import format_table, validate_county
+
+    for option in ("robustness", "json", "markdown", "out", "posterior"):
+        if getattr(args, option, None):
+            raise InputError("--county", args.county, f"cannot be combined with --{option}")
+    if args.null != "none":
+        raise InputError("--county", args.county, "cannot be combined with --null")
+    county = load_unique([args.county])[0]
+    if county.kind != "county" or not county.pilot_files:
+        raise InputError("--county", args.county, "is not a county scenario with pilots inside")
+    _check_scheduler(args)
+    result = validate_county(
+        str(county.path),
+        args.replicates or 200,
+        args.seed,
+        workers=args.workers,
+        progress=_progress(args),
+        scheduler=args.scheduler,
+    )
+    print(f"pilot stories inside {county.name} (bar 0.6)")
+    print(format_table(result, clauses=args.clauses))
+    return result
+
+
 def cmd_validate(args) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
     from sim.output import PROGRAM, OutputFolder, check_output_file
@@ -506,6 +539,8 @@ def cmd_validate(args) -> dict[str, Any]:
     from sim.validation import format_table, load_patterns, pattern_cases, validate
 
     robust, out_dir = getattr(args, "robustness", False), getattr(args, "out", None)
+    if getattr(args, "county", None):
+        return _validate_county(args)
     if args.replicates is None:
         args.replicates = 200 if robust else 1000
     if out_dir is not None and not robust:

@@ -342,6 +342,7 @@ def validate_county(
     workers: int | None = None,
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Score the pilots' primary stories inside a county run (the county model anchored where it can be checked).
 
@@ -357,7 +358,7 @@ def validate_county(
     path = resolve_path(county)
     items = tuple(sorted((overrides or {}).items()))
     jobs = [Job(r, str(path), r, seed, items, detail="pilots") for r in range(replicates)]
-    out = list(execute(jobs, workers=workers, progress=progress))
+    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
     stems = {stem for o in out for stem in o["pilots"]}
     patterns = [replace(p, threshold=threshold) for p in load_patterns() if p.kind == "primary" and p.case in stems]
     runs = {(stem, ()): [o["pilots"][stem] for o in out] for stem in stems}

@@ -271,3 +271,12 @@ def test_an_existing_arrangement_runs_until_its_end(county):
     first = model.history[0, [county.index[m] for m in ex.members], agri, 2]
     last = model.history[-1, [county.index[m] for m in ex.members], agri, 2]
     assert (last > first).all()  # back to their own office: more vulnerable
+
+
+def test_validate_county_from_the_command_line(capsys):
+    assert main(["validate", "--county", "trondelag", "--replicates", "4", "--workers", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "pilot stories inside Trøndelag" in out and "vaernesregionen.story" in out
+    assert main(["validate", "--county", "fosen", "--replicates", "2", "--quiet"]) == 2
+    assert main(["validate", "--county", "trondelag", "--null", "coin_votes", "--quiet"]) == 2
+    assert "cannot be combined with --null" in capsys.readouterr().err
