@@ -81,25 +81,31 @@ class Decisions:
     def impose(self) -> None:
         """The state requires an administrative host where the councils did not agree (§4, ``mandatory_host``).
 
-        The members below ``mandatory_size`` in a required sector without a formal arrangement
-        join an administrative host that the state names (:func:`mechanisms.state_host`, the most
-        populous eligible member); no council can veto or leave it.
+        The members below ``mandatory_size`` without a formal arrangement in a required sector
+        join an administrative host that the state names: the most populous eligible member
+        without one (:func:`mechanisms.state_host`). No council can veto or leave it. An office
+        already in force is never replaced: if every eligible host has one, nothing is imposed.
         """
         p, region = self.model.p, self.region
-        members = self.region.facts.members
-        sectors = tuple(
-            s
-            for s in region.facts.sectors
-            if p.mandatory_host[s]
-            and any((a := region.agents[m].arrangement[s]) is None or not a.form.formal for m in members)
-        )
-        required = [m for m in members if mech.mandated(p, sectors, region.population(m))] if sectors else []
+        members = region.facts.members
+
+        def lacks(m: str, s: int) -> bool:
+            return (a := region.agents[m].arrangement[s]) is None or not a.form.formal
+
+        sectors = tuple(s for s in region.facts.sectors if p.mandatory_host[s] and any(lacks(m, s) for m in members))
+
+        def lacking(m: str) -> bool:
+            return any(lacks(m, s) for s in sectors)
+
+        required = [m for m in members if lacking(m) and mech.mandated(p, sectors, region.population(m))]
         form = next((f for f in p.forms if f.formal and f.needs_host and not f.board), None)
-        hosts = [(h, region.population(h)) for h in region.eligible_hosts(members)]
-        if not required or form is None or not hosts:
+        hosts = [(h, region.population(h)) for h in region.eligible_hosts(members) if lacking(h)]
+        if not sectors or not required or form is None or not hosts:
             return
         host = mech.state_host(hosts)
         option = Option(sectors, form, host, tuple(m for m in members if m in required or m == host))
+        if len(option.members) < 2:
+            return
         self.log(EventKind.STATE_DECISION, f"the state requires {describe(p.vocab, option)}", option)
         self.option = option
         self.agree(option, by="the state decides on")

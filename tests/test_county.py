@@ -280,3 +280,15 @@ def test_validate_county_from_the_command_line(capsys):
     assert main(["validate", "--county", "fosen", "--replicates", "2", "--quiet"]) == 2
     assert main(["validate", "--county", "trondelag", "--null", "coin_votes", "--quiet"]) == 2
     assert "cannot be combined with --null" in capsys.readouterr().err
+
+
+def test_the_state_never_replaces_an_office_in_force():
+    """A state decision covers members without a formal arrangement; no office in force ends by it (§4)."""
+    sc = load_scenario("trondelag", {"mandatory_host.agriculture": True, "county_initiative": True})
+    for seed in range(6):
+        model = CooperationModel(sc, rng=seed).run()
+        decisions = [e for e in model.events if e.kind == "state_decision"]
+        assert decisions
+        for e in decisions:
+            ended = [a for a in model.arrangements if a.form.formal and a.ended == e.month]
+            assert not any(set(a.members) & set(e.members) for a in ended), (seed, e.text)
