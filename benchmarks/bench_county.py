@@ -1,10 +1,10 @@
 """County-scale benchmark (a script, not a timed test): python benchmarks/bench_county.py [--replicates N]
 
 Prints, on one core, seconds per replicate (2014-2020, every area negotiating: the county
-initiative is on) for regions of 5, 10, 20, 48, 100 and 428 municipalities, the fitted growth
-exponent of time in the number of municipalities (log-log least squares), peak traced memory
-per replicate, and a check that no outcome is NaN or infinite; then ``trondelag`` and ``norway``
-as shipped (with their pilots).
+initiative is on) for regions of 5, 10, 20, 48, 100 and 425 municipalities (all with a population
+in the data), the fitted growth exponent of time in the number of municipalities (log-log least
+squares), peak traced memory per replicate, and a check that no outcome is NaN or infinite;
+then ``trondelag`` and ``norway`` as shipped (with their pilots).
 
 Targets (issue 12): trondelag <= 0.5 s per replicate, norway <= 5 s, exponent <= 1.3.
 The regions of n municipalities are the n nearest to Trondheim's centre (by great circle) among

@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING
 
 from sim import mechanisms as mech
-from sim.records import Option
+from sim.records import Option, describe
 from sim.vocab import Agenda, NullModel
 
 if TYPE_CHECKING:
@@ -133,6 +133,31 @@ class AgendaSetter:
             value += bias * region.agents[self.leader].own_value(option, region, administration=True)
         lost = p.failure_cost * (1 + failures) + p.failure_stake * max(0.0, value)
         return prospect * value - (1 - prospect) * lost, prospect
+
+    def option_table(self, members: tuple[str, ...] | None = None) -> list[dict]:
+        """Why the agenda setter proposes what it does: every admissible option with its terms (for analysts).
+
+        One dict per option, best first: ``option`` (plain words), ``form``, ``host``, ``score``
+        (expected value of proposing it), ``believed_chance``, ``host_value`` (the host council's
+        own value with its regional perspective) and ``partners_value`` (the other councils' mean).
+        """
+        region, names = self.region, self.model.p.vocab
+        rows = []
+        for o in self.options(members or tuple(region.facts.members)):
+            score, chance = self.score(o)
+            partners = [region.agents[m].value(o, region) for m in o.members if m != o.host]
+            rows.append(
+                {
+                    "option": describe(names, o),
+                    "form": o.form.name,
+                    "host": o.host or "",
+                    "score": score,
+                    "believed_chance": chance,
+                    "host_value": region.agents[o.host].value(o, region) if o.host else float("nan"),
+                    "partners_value": sum(partners) / len(partners) if partners else float("nan"),
+                }
+            )
+        return sorted(rows, key=lambda r: -r["score"])
 
     def choose(self, members: tuple[str, ...], failures: int = 0) -> tuple[Option | None, float]:
         """The best option worth proposing (expected value above zero) and its believed chance.

@@ -93,17 +93,16 @@ class CountyGovernor(mesa.Agent):
     """The County Governor: pilot funds and follow-up (§1.1, §2.1), and the county-wide initiative (§4).
 
     Attributes:
-        funding: Funds flow this month for the pilots (the scenario's pilot period).
+        offered: Municipalities the initiative has been offered to.
     """
 
     def __init__(self, model: CooperationModel) -> None:
         super().__init__(model)
-        self.funding = model.p.pilot_funding > 0
+        self.offered: set[str] = set()
 
     def step(self) -> None:
-        """Funds flow while the pilot runs and the lever grants them; the initiative starts on time."""
+        """The initiative starts on time (funds are per negotiation: :meth:`funds`)."""
         model = self.model
-        self.funding = model.month <= model.scenario.pilot_end and model.p.pilot_funding > 0
         initiative = model.scenario.initiative
         if initiative is not None and model.month == initiative.start and self.initiative_on():
             self.launch_initiative()
@@ -125,29 +124,45 @@ class CountyGovernor(mesa.Agent):
     def initiative_on(self) -> bool:
         """A §4 lever opens negotiations in every area: the county initiative or a mandatory host."""
         p = self.model.p
-        mandatory = any(p.mandatory_host[s] for s in self.model.scenario.initiative.sectors)
-        return p.county_initiative or mandatory or mech.two_track(p)
+        return p.county_initiative or any(p.mandatory_host) or mech.two_track(p)
+
+    def reoffer(self, project) -> None:
+        """A negotiation that was running when the initiative began has ended: offer its members the initiative.
+
+        Only for negotiations the initiative did not open itself (a pilot's), once the initiative
+        has begun; members still lacking a formal arrangement in its sectors get a new pre-project.
+        """
+        initiative = self.model.scenario.initiative
+        if initiative is None or project.region.facts.offices_only or self.model.month <= initiative.start:
+            return
+        if self.initiative_on():
+            self.launch_initiative(where=set(project.region.facts.members))
 
     def launch_initiative(self, where: set[str] | None = None) -> None:
         """Open a pre-project for a joint office in every cooperation area (§4).
 
         The County Governor "takes the initiative" for joint offices across the county: each area
-        gets a negotiation on the initiative's sectors, among its members that have no formal
-        arrangement there and are not negotiating on them already; an area with fewer than two
-        such members gets none. Only joint offices are on its agenda (§4.4: "etablering av felles
+        gets a negotiation on the initiative's sectors (every sector under the kommuneblokk
+        two-track, where merger is on the agenda; the mandated sectors under a mandatory host,
+        §4.3), among its members that have no formal arrangement there and are not negotiating on
+        them already; an area with fewer than two such members gets none, and each municipality is
+        offered it once. Only joint offices are on its agenda (§4.4: "etablering av felles
         landbrukskontor"). With ``county_initiative`` the pre-projects are funded for the
-        initiative's months (catalyst, §2.1); under ``mandatory_host`` alone they are not. The
-        area's own facts apply; its leader leads if free, else its most populous free member.
-        With ``where`` (names), only the areas of those municipalities (an arrangement of theirs
-        ended after the initiative began).
+        initiative's months (catalyst, §2.1); otherwise they are not. The area's own facts apply;
+        its leader leads if free, else its most populous free member. With ``where`` (names),
+        only the areas of those municipalities (an arrangement or negotiation of theirs ended
+        after the initiative began).
         """
         model = self.model
         initiative, names = model.scenario.initiative, model.p.vocab.sector_names
-        # the kommuneblokk (§4.3): merger or binding cooperation on every task, so every sector
-        chosen = tuple(range(len(names))) if mech.two_track(model.p) else initiative.sectors
+        # the kommuneblokk (§4.3): merger or binding cooperation on every task, so every sector;
+        # a mandatory host (§4.3) covers its sectors too
+        p = model.p
+        mandated = [s for s in range(len(names)) if p.mandatory_host[s]]
+        chosen = tuple(range(len(names))) if mech.two_track(p) else tuple(sorted({*initiative.sectors, *mandated}))
         sectors = set(chosen)
         busy = {m for n in model.negotiations if n.active and sectors & set(n.region.facts.sectors) for m in n.members}
-        funded_until = model.month + initiative.months - 1 if model.p.county_initiative else model.month - 1
+        funded_until = model.month + initiative.months - 1 if p.county_initiative else model.month - 1
         label = "/".join(names[s] for s in chosen)
         for area in model.scenario.areas:
             if where is not None and not where & set(area.members):
@@ -156,6 +171,7 @@ class CountyGovernor(mesa.Agent):
                 m
                 for m in area.members
                 if m not in busy
+                and m not in self.offered
                 and not all((a := model.municipality(m).arrangement[s]) is not None and a.form.formal for s in sectors)
             )
             groups = self.office_groups(free) if len(free) >= 2 else []
@@ -164,9 +180,11 @@ class CountyGovernor(mesa.Agent):
                 if leader not in group:
                     leader = max(group, key=lambda m: (model.municipality(m).population, m))
                 suffix = f" ({leader})" if len(groups) > 1 else ""
+                name = f"{area.name}: {label}{suffix}"
+                rounds = sum(n == name or n.startswith(f"{name}, round ") for n in model.region_facts)
                 facts = replace(
                     area.facts,
-                    name=f"{area.name}: {label}{suffix}",
+                    name=f"{name}, round {rounds + 1}" if rounds else name,  # a negotiation's name is unique
                     members=group,
                     leader=leader,
                     sectors=chosen,
@@ -175,6 +193,7 @@ class CountyGovernor(mesa.Agent):
                     offices_only=True,
                 )
                 model.open_negotiation(facts)
+                self.offered.update(group)
 
     def office_groups(self, members: tuple[str, ...]) -> list[tuple[str, ...]]:
         """The groups one initiative office each would serve (§4.4: an office in every "delregion").

@@ -1042,15 +1042,24 @@ def cmd_show(args) -> None:
         }
         for m in sc.municipalities
     ]
-    distances = [[a, b, round(sc.distance(a, b), 1)] for i, a in enumerate(sc.names) for b in sc.names[i + 1 :]]
-    region = {k: v for k, v in sc.facts["region"].items()}
-    region.update(start=month_label(sc.start), pilot_end=month_label(sc.pilot_end), horizon=month_label(sc.horizon))
-    facts = {k: v for k, v in sc.facts.items() if k not in ("distances", "municipality", "region")}
+    top = "county" if sc.kind == "county" else "region"
+    header = {k: v for k, v in sc.facts[top].items()}
+    header.update(start=month_label(sc.start), pilot_end=month_label(sc.pilot_end), horizon=month_label(sc.horizon))
+    if sc.kind == "county":  # distances are computed from the data: the areas say more
+        where = {
+            "area": [
+                {"name": a.name, "members": list(a.members), "assumed": a.assumed, "source": a.source} for a in sc.areas
+            ]
+        }
+    else:
+        pairs = [(a, b) for i, a in enumerate(sc.names) for b in sc.names[i + 1 :]]
+        where = {"distances": [[a, b, round(sc.distance(a, b), 1)] for a, b in pairs]}
+    facts = {k: v for k, v in sc.facts.items() if k not in ("distances", "municipality", "region", "county", "area")}
     print(
         to_toml(
             {
-                "distances": distances,
-                "region": region,
+                **where,
+                top: header,
                 "municipality": munis,
                 **facts,
                 **{f"parameters.{g}": t for g, t in params.items()},
@@ -1110,12 +1119,12 @@ def cmd_calibrate(args) -> None:
 
 def cmd_default(args) -> None:
     """No arguments: validation table for a modest count, then results and plots."""
-    from sim.scenario import available_scenarios
+    from sim.scenario import available_scenarios, load_scenario
 
     validate_args = build_parser().parse_args(["validate", "--replicates", "200"])
     vars(args).update({k: v for k, v in vars(validate_args).items() if k not in ("seed", "workers", "quiet")})
     run_args = argparse.Namespace(
-        scenario=available_scenarios(),
+        scenario=[s for s in available_scenarios() if load_scenario(s).kind == "region"],  # the pilots
         replicates=100,
         seed=args.seed,
         workers=args.workers,

@@ -8,7 +8,8 @@ great circle times the road factor) and staff comes from the staff rule
 
 Rules (each documented in docs/ODD.md, "County scenarios"):
 
-* **Areas.** ``areas = "councils"``: the regional councils of ``data/regions-trondelag-2016.csv``
+* **Areas.** ``areas = "councils"``: the regional councils of the file ``councils`` names (e.g.
+  ``data/regions-trondelag-2016.csv``)
   with the overlap rule and the rule for municipalities of unknown membership of
   :func:`sim.geo.areas_trondelag`; ``areas = "rule"``: :func:`sim.geo.areas_by_rule` (neighbours
   within the county, at most ``area_max_size``). Members outside the counties are dropped unless
@@ -35,7 +36,7 @@ import numpy as np
 
 from sim import geo
 from sim.errors import InputError
-from sim.params import Params
+from sim.params import Params, read_toml
 from sim.region import AreaFacts, Initiative, RegionFacts
 
 _COUNTY_KEYS = (
@@ -48,6 +49,7 @@ _COUNTY_KEYS = (
     "reform_deadline",
     "counties",
     "areas",
+    "councils",
     "area_max_size",
     "pilots",
     "exclude",
@@ -75,7 +77,7 @@ def load_county(
             its file stem (``vaernesregionen.region.board_experience``).
         defaults: The shared parameter file.
     """
-    from sim.scenario import Scenario, _Reader, load_scenario, resolve_path
+    from sim.scenario import Scenario, _Reader, load_scenario
 
     found: dict = {}
     top = _Reader(path, raw, "", ("county", "area", "initiative", "arrangement"), found, moved)
@@ -88,21 +90,25 @@ def load_county(
     if not counties or not all(isinstance(x, str) and len(x) == 2 and x.isdigit() for x in counties):
         raise InputError(path, "county.counties", "expected a list of two-digit county numbers of 2016")
     places = geo.load_places()
-    exclude = set(c.get("exclude", list, []))
+    for number in counties:
+        if not any(k[:2] == number for k in places):
+            raise InputError(path, "county.counties", f"no municipality of 2016 has county number {number!r}")
+    excluded = c.get("exclude", list, [])
+    if not all(isinstance(k, str) for k in excluded):
+        raise InputError(path, "county.exclude", "expected a list of municipality numbers as text")
+    exclude = set(excluded)
     for knr in sorted(exclude - set(places)):
         raise InputError(path, "county.exclude", f"no municipality numbered {knr!r} in 2016")
 
     pilots = []
     for i, name in enumerate(c.get("pilots", list, [])):
-        try:
-            pilot_path = resolve_path(name)
-        except InputError:
-            raise InputError(path, f"county.pilots[{i}]", f"no scenario {name!r}") from None
+        key = f"county.pilots[{i}]"
+        pilot_path = _pilot_path(path, name, key)
+        if "county" in read_toml(pilot_path):
+            raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
         stem = pilot_path.stem
         sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
         pilot = load_scenario(pilot_path, overrides, "--set", sub, defaults)
-        if pilot.kind != "region":
-            raise InputError(path, f"county.pilots[{i}]", f"{name!r} is not a region file")
         found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
         pilots.append(pilot)
 
@@ -113,6 +119,8 @@ def load_county(
             knr = _knr_of(pilot, m.name)
             if knr in pilot_facts:
                 raise InputError(path, "county.pilots", f"{m.name} ({knr}) is a member of two pilots")
+            if knr in exclude:
+                raise InputError(path, "county.exclude", f"{knr} is a member of the pilot {pilot.name}")
             pilot_facts[knr] = m
     chosen = [p for p in places.values() if (p.knr[:2] in counties and p.knr not in exclude) or p.knr in pilot_facts]
     munis, knrs = [], []
@@ -125,15 +133,20 @@ def load_county(
             staff = _staff(path, p, sector_names)
             munis.append(_facts(p, staff))
         knrs.append(p.knr)
+    if len(munis) < 2:
+        raise InputError(path, "county.counties", "fewer than two municipalities in these counties (less exclude)")
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
     if len(set(name_of.values())) < len(name_of):
         raise InputError(path, "county.pilots", "two members have the same name")
 
     # --- areas ------------------------------------------------------------------------------------
     rule = c.get("areas", str)
-    size = int(c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
+    size = _whole(path, "county.area_max_size", c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
     if rule == "councils":
-        raw_areas = geo.areas_trondelag(county_numbers=counties, max_size=size)
+        councils = geo.DATA_DIR.parent / c.get("councils", str)
+        if not councils.is_file():
+            raise InputError(path, "county.councils", f"no such file {councils}")
+        raw_areas = geo.areas_trondelag(councils, county_numbers=counties, max_size=size)
     elif rule == "rule":
         raw_areas = geo.areas_by_rule([places[k] for k in knrs], max_size=size)
     else:
@@ -145,6 +158,9 @@ def load_county(
     for pilot in pilots:
         members = [_knr_of(pilot, n) for n in pilot.names]
         home = max(groups, key=lambda a: (sum(k in groups[a] for k in members), -len(groups[a])))
+        if home in home_of_pilot:
+            other = home_of_pilot[home].name
+            raise InputError(path, "county.pilots", f"{pilot.name} and {other} share the area {home}")
         for a in groups:
             groups[a] = [k for k in groups[a] if k not in members or a == home]
         groups[home] += [k for k in members if k not in groups[home]]
@@ -188,16 +204,17 @@ def load_county(
         replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in pilots
     )
     ini = _Reader(path, top.get("initiative", dict, {}), "initiative.", ("start", "months", "sectors"), found, moved)
-    sectors = ini.get("sectors", list, list(sector_names))
-    for s in sectors:
-        if s not in sector_names:
-            raise InputError(path, "initiative.sectors", f"unknown sector {s!r}")
-    initiative = Initiative(
-        ini.month("start") if "start" in ini.table else pilot_end + 1,
-        int(ini.number("months", 1, 240, default=24)),
-        tuple(sector_names.index(s) for s in sectors),
-    )
-    existing = _existing(path, top, name_of, params, found, moved)
+    sectors = _sectors(path, "initiative.sectors", ini.get("sectors", list, list(sector_names)), sector_names)
+    launch = ini.month("start") if "start" in ini.table else pilot_end + 1
+    if not start <= launch <= horizon:
+        raise InputError(path, "initiative.start", "must lie between county.start and county.horizon")
+    months = _whole(path, "initiative.months", ini.number("months", 1, 240, default=24))
+    initiative = Initiative(launch, months, tuple(sector_names.index(s) for s in sectors))
+    existing = _existing(path, top, name_of, params, found, moved, start)
+    area_of_member = {m: a.name for a in areas for m in a.members}
+    for i, ex in enumerate(existing):
+        if len({area_of_member[m] for m in ex.members}) > 1:
+            raise InputError(path, f"arrangement[{i}].members", "members of different cooperation areas")
     matrix = geo.distance_matrix([places[k] for k in knrs])
     unknown = sorted(set(moved) - set(found))
     if unknown:
@@ -231,27 +248,37 @@ def load_county(
     )
 
 
-def _existing(path: Path, top: Any, name_of: dict[str, str], params: Params, found: dict, moved: dict) -> tuple:
-    """The ``[[arrangement]]`` tables: arrangements in force at the start, members and host by ``knr``."""
+def _existing(
+    path: Path, top: Any, name_of: dict[str, str], params: Params, found: dict, moved: dict, start: int
+) -> tuple:
+    """The ``[[arrangement]]`` tables: arrangements in force at the start, members and host by ``knr``.
+
+    A municipality is in at most one of them per sector; a host, where given, is a member.
+    """
     from sim.scenario import Existing, _Reader
 
-    vocab, out = params.vocab, []
+    vocab, out, taken = params.vocab, [], set()
     for i, t in enumerate(top.table_list("arrangement")):
         keys = ("name", "form", "sectors", "members", "host", "until", "source")
         r = _Reader(path, t, f"arrangement[{i}].", keys, found, moved)
         form = r.get("form", str)
         if form not in vocab.form_names:
             raise InputError(path, r.key("form"), f"unknown form {form!r}")
-        sectors = r.get("sectors", list)
-        if not sectors or any(s not in vocab.sector_names for s in sectors):
-            raise InputError(path, r.key("sectors"), f"expected sector names of {', '.join(vocab.sector_names)}")
+        sectors = _sectors(path, r.key("sectors"), r.get("sectors", list), vocab.sector_names)
         members = [str(k) for k in r.get("members", list)]
         if len(members) < 2 or any(k not in name_of for k in members) or len(set(members)) < len(members):
             raise InputError(path, r.key("members"), "expected two or more distinct knr of this scenario")
         host = r.get("host", str, "")
-        if vocab.form(form).needs_host and host not in members:
-            raise InputError(path, r.key("host"), "the form needs a host: the knr of one of the members")
+        if host and host not in members or vocab.form(form).needs_host and not host:
+            raise InputError(path, r.key("host"), "expected the knr of one of the members (the form needs a host)")
         until = r.month("until") if "until" in t else None
+        if until is not None and until < start:
+            raise InputError(path, r.key("until"), "is before county.start")
+        for k in members:
+            for s in sectors:
+                if (k, s) in taken:
+                    raise InputError(path, r.key("members"), f"{k} is already in an arrangement for {s}")
+                taken.add((k, s))
         out.append(
             Existing(
                 r.get("name", str),
@@ -264,6 +291,38 @@ def _existing(path: Path, top: Any, name_of: dict[str, str], params: Params, fou
             )
         )
     return tuple(out)
+
+
+def _pilot_path(path: Path, name: Any, key: str) -> Path:
+    """A pilot named by scenario name, or by a path relative to the county file (or the working folder)."""
+    from sim.scenario import resolve_path
+
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(path, key, f"expected a scenario name or file, got {name!r}")
+    beside = path.parent / name
+    if beside.is_file():
+        return beside
+    try:
+        found = resolve_path(name)
+    except InputError:
+        raise InputError(path, key, f"no scenario {name!r}") from None
+    if not found.is_file():
+        raise InputError(path, key, f"no scenario {name!r}")
+    return found
+
+
+def _sectors(path: Path, key: str, values: list, names: tuple[str, ...]) -> list[str]:
+    """A non-empty list of distinct sector names."""
+    if not values or len(set(map(str, values))) < len(values) or any(v not in names for v in values):
+        raise InputError(path, key, f"expected distinct sector names of {', '.join(names)}")
+    return values
+
+
+def _whole(path: Path, key: str, value: float) -> int:
+    """A number that must be whole (a count of members or months)."""
+    if not float(value).is_integer():
+        raise InputError(path, key, f"expected a whole number, got {value:g}")
+    return int(value)
 
 
 def _knr_of(pilot: Any, name: str) -> str:

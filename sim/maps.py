@@ -215,16 +215,20 @@ def area_summary(areas: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
             row[f"covered_mean_{s}"] = float(g[f"covered_{s}"].mean())
             row[f"vulnerability_{s}"] = float(g[f"vulnerability_{s}"].mean())
         row["stall_share"] = float((g["stalls"] > 0).mean())
-        causes = pd.Series([c for cs in g["stall_causes"] for c in _json_list(cs)]).value_counts()
-        row["stall_causes"] = "; ".join(f"{c} ({n})" for c, n in causes.items())
+        causes: dict[str, int] = {}
+        for text in g["stall_causes"]:
+            for cause, n in _json_counts(text).items():
+                causes[cause] = causes.get(cause, 0) + n
+        row["stall_causes"] = "; ".join(f"{c} ({n})" for c, n in sorted(causes.items(), key=lambda x: -x[1]))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _json_list(text: Any) -> list[str]:
+def _json_counts(text: Any) -> dict[str, int]:
+    """A ``stall_causes`` cell (JSON ``{cause: count}``) as a dict; empty for an empty cell."""
     import json
 
-    return json.loads(text) if isinstance(text, str) and text else []
+    return json.loads(text) if isinstance(text, str) and text else {}
 
 
 def area_outcomes(summary: pd.DataFrame, sector: str, title: str):

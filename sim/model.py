@@ -7,6 +7,7 @@ one :class:`sim.negotiation.ProjectOrganisation` per negotiating area (the pilot
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import combinations, count
 from typing import Any
 
@@ -17,6 +18,7 @@ from sim import history
 from sim import mechanisms as mech
 from sim.agents import CountyGovernor, Municipality
 from sim.negotiation import ProjectOrganisation
+from sim.params import historical, load_defaults
 from sim.records import Arrangement, Event, RecordsMixin, month_label
 from sim.region import Region, RegionFacts
 from sim.scenario import Scenario, load_scenario
@@ -51,6 +53,10 @@ class CooperationModel(RecordsMixin, mesa.Model):
             self.scenario = load_scenario(scenario, kwargs, "keyword argument")
         sc = self.scenario
         self.p = p = sc.params
+        if sc.kind == "county" and sc.initiative is not None:  # §4 levers from the initiative's start
+            before = historical(sc.params, _defaults())
+            if before != sc.params:
+                self.p = p = before
         self.month: int = sc.start
         self.events: list[Event] = []
         self.arrangements: list[Arrangement] = []
@@ -151,14 +157,22 @@ class CooperationModel(RecordsMixin, mesa.Model):
         self.events.append(event)
 
     def add_arrangement(self, arr: Arrangement) -> None:
-        """Put a decided arrangement in force for its members (ending any they had in its sectors)."""
+        """Put a decided arrangement in force for its members in its sectors.
+
+        An arrangement a member had in those sectors goes on for its other members and sectors;
+        it ends when no member uses it for any sector any more.
+        """
+        replaced = []
         for name in arr.members:
             muni = self._munis[name]
             for s in arr.sectors:
                 old = muni.arrangement[s]
-                if old is not None and old.ended is None:
-                    old.ended = self.month
+                if old is not None and old.ended is None and old not in replaced:
+                    replaced.append(old)
                 muni.arrangement[s] = arr
+        for old in replaced:
+            if not any(self._munis[m].arrangement[s] is old for m in old.members for s in old.sectors):
+                old.ended = self.month
         self.arrangements.append(arr)
 
     # --- the clock ---------------------------------------------------------------------------
@@ -170,6 +184,9 @@ class CooperationModel(RecordsMixin, mesa.Model):
         for ev in sc.reform_events:
             if ev.month == self.month and p.reform_intensity > 0:
                 self.log(history.apply_reform_event(self.p, ev, self._munis, ev.region or sc.name))
+        if sc.initiative is not None and self.month == sc.initiative.start and self.p is not sc.params:
+            self.p = p = sc.params
+            self.log(Event(self.month, sc.name, EventKind.LEVERS, "the §4 levers take effect"))
         self._expire()
         for facts in [f for f in self._pending if f.start == self.month]:
             self._pending.remove(facts)
@@ -226,6 +243,12 @@ class CooperationModel(RecordsMixin, mesa.Model):
         while self.running:
             self.step()
         return self
+
+
+@lru_cache(maxsize=1)
+def _defaults():
+    """The shared parameter set as in ``scenarios/defaults.toml`` (read once)."""
+    return load_defaults()
 
 
 def _reporter(measure: str, index: int):

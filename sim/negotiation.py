@@ -77,6 +77,7 @@ class Decisions:
         )
         self._enter(Phase.STALLED, timed=False)
         self.impose()
+        self.model.governor.reoffer(self)
 
     def impose(self) -> None:
         """The state requires an administrative host where the councils did not agree (§4, ``mandatory_host``).
@@ -87,7 +88,8 @@ class Decisions:
         already in force is never replaced: if every eligible host has one, nothing is imposed.
         """
         p, region = self.model.p, self.region
-        members = region.facts.members
+        busy = {m for n in self.model.negotiations if n is not self and n.active for m in n.members}
+        members = tuple(m for m in self.members if m not in busy)  # those still in this project, and free
 
         def lacks(m: str, s: int) -> bool:
             return (a := region.agents[m].arrangement[s]) is None or not a.form.formal
@@ -207,6 +209,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
             )
         else:
             self._enter(Phase.DONE, timed=False)
+            self.model.governor.reoffer(self)
 
     def propose(self) -> None:
         """Choose a proposal and send it to the councils, or stop (§2.2 "Prosess")."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.model import MEASURES, CooperationModel
 from sim.records import Arrangement, month_label
-from sim.vocab import NONE, EventKind
+from sim.vocab import NONE, EventKind, Phase
 
 if TYPE_CHECKING:
     from sim.negotiation import ProjectOrganisation
@@ -109,8 +109,8 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
     ``residents_share_s``, ``network_members_s`` (municipalities in a network),
     ``vulnerability_s_mean`` (over every municipality) and ``vulnerability_s_worst`` (the most
     vulnerable municipality). Then ``mergers`` and ``merged`` (municipalities merged, §4.3),
-    ``negotiations``, ``stalls``, ``stall_causes`` (JSON ``{cause: count}``) and
-    ``state_decisions``.
+    ``negotiations``, ``stalls`` (negotiations stopped at the end, where the state did not
+    decide), ``stall_causes`` (JSON ``{cause: count}``) and ``state_decisions``.
     """
     sc, vocab = model.scenario, model.p.vocab
     population = {m.name: m.population for m in sc.municipalities}
@@ -135,10 +135,10 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
     mergers = [a for a in live if a.form.merges]
     row["mergers"] = len(mergers)
     row["merged"] = sum(len(a.members) for a in mergers)
-    stalls = [e for e in model.events if e.kind == EventKind.STALL]
+    stopped = [n for n in model.negotiations if n.phase == Phase.STALLED]  # stopped for good (the state did not decide)
     row["negotiations"] = len(model.negotiations)
-    row["stalls"] = len(stalls)
-    row["stall_causes"] = json.dumps(dict(Counter(e.cause for e in stalls)), sort_keys=True)
+    row["stalls"] = len(stopped)
+    row["stall_causes"] = json.dumps(dict(Counter(str(n.stall_cause) for n in stopped)), sort_keys=True)
     row["state_decisions"] = sum(e.kind == EventKind.STATE_DECISION for e in model.events)
     return row
 
@@ -175,11 +175,11 @@ def area_rows(model: CooperationModel) -> list[dict[str, Any]]:
                 {m for _, a in mine if a.form.formal and not a.form.merges for m in a.members} & members
             )
             row[f"vulnerability_{name}"] = float(np.mean(model.history[t, idx, s, MEASURES.index("vulnerability")]))
-        regions = {n.region.name for n in model.negotiations if n.region.facts.area == area.name}
-        stalls = [e for e in model.events if e.kind == EventKind.STALL and e.region in regions]
-        row["negotiations"] = len(regions)
-        row["stalls"] = len(stalls)
-        row["stall_causes"] = json.dumps(sorted({e.cause for e in stalls}))
+        talks = [n for n in model.negotiations if n.region.facts.area == area.name]
+        stopped = [n for n in talks if n.phase == Phase.STALLED]
+        row["negotiations"] = len(talks)
+        row["stalls"] = len(stopped)
+        row["stall_causes"] = json.dumps(dict(Counter(str(n.stall_cause) for n in stopped)), sort_keys=True)
         rows.append(row)
     return rows
 

@@ -202,7 +202,8 @@ class Params:
     initiative_office_size: int = _int(
         "levers",
         "municipalities",
-        "Largest number of members of one initiative office; larger areas split into neighbour groups (0 = whole area)",
+        "Largest number of members of one initiative office; larger areas split into neighbour groups "
+        "(0 = whole area; 1 = no joint office)",
         "§4.4",
         0,
         50,
@@ -796,6 +797,29 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     return Params(vocab=vocab, **values)
 
 
+#: The §4 levers. In a county scenario they take effect at the initiative's start: before it the
+#: pilots run as they did (``historical``); a region scenario has them from its start.
+COUNTY_LEVERS = (
+    "county_initiative",
+    "initiative_office_size",
+    "fixed_areas",
+    "area_grant",
+    "mandatory_host",
+    "mandatory_size",
+    "merger_size",
+    "merger_grant",
+    "allow.merger",
+    "allow.board_host",
+)
+
+
+def historical(params: Params, defaults: Params) -> Params:
+    """``params`` with every §4 lever (:data:`COUNTY_LEVERS`) at its value in ``defaults``."""
+    now, before = params.as_dict(), defaults.as_dict()
+    keys = [k for k in now if any(k == lever or k.startswith(f"{lever}.") for lever in COUNTY_LEVERS)]
+    return apply_overrides(params, {k: before[k] for k in keys if now[k] != before[k]}, "defaults")
+
+
 #: Other names of a key, as the report's recommendations name them (§4.3: "a general host model
 #: with or without a joint board in law" is whether the board form is allowed; the kommuneblokk's
 #: two tracks are merger allowed beside the host forms).
@@ -816,6 +840,10 @@ def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--
     specs = flat_specs(params.vocab)
     changes: dict[str, Any] = {}
     vectors: dict[str, list] = {}
+    targets = [ALIASES.get(k, k) for k in overrides]
+    for key in overrides:
+        if key in ALIASES and targets.count(ALIASES[key]) > 1:
+            raise InputError(source, key, f"given twice: it is another name of {ALIASES[key]}")
     for key, value in overrides.items():
         key = ALIASES.get(key, key)
         spec = specs.get(key)

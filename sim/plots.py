@@ -377,6 +377,7 @@ def describe_event(event: dict[str, Any] | pd.Series, scenario: Scenario, votes:
         EventKind.NETWORK_END: "the network ends",
         EventKind.ARRANGEMENT_END: f"the arrangement ends ({members})",
         EventKind.PILOT_END: "end of the pilot period (funds and follow-up end)",
+        EventKind.LEVERS: "the policy levers take effect",
         EventKind.STATE_DECISION: f"the state requires {option}" if option else "the state requires a host",
     }
     return plain.get(kind, kind.replace("_", " "))

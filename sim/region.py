@@ -97,8 +97,14 @@ class Region:
         self.name = facts.name
         self.agents = {m: agents[m] for m in facts.members}
         self._distance = distance
-        self._p = p
+        self._p0 = p
         self._pools: dict[tuple, tuple[float, float]] = {}
+
+    @property
+    def _p(self) -> Params:
+        """The model's parameters now (a county's §4 levers take effect at the initiative's start)."""
+        agent = next(iter(self.agents.values()), None)
+        return agent.model.p if agent is not None else self._p0
 
     def distance(self, a: str, b: str) -> float:
         """Distance in km between two members (0 for the same)."""

@@ -163,6 +163,7 @@ class EventKind(StrEnum):
     PILOT_END = "pilot_end"
     STALL = "stall"
     STATE_DECISION = "state_decision"
+    LEVERS = "levers"
     REFORM = "reform"
 
 
