@@ -76,8 +76,11 @@ def load_county(
         moved: Estimated inputs moved away from their value; a pilot's keys are prefixed with
             its file stem (``vaernesregionen.region.board_experience``).
         defaults: The shared parameter file.
+
+    Returns:
+        A :class:`sim.scenario.Scenario` of kind ``"county"``.
     """
-    from sim.scenario import Scenario, _Reader, load_scenario
+    from sim.scenario import Scenario, _Reader
 
     found: dict = {}
     top = _Reader(path, raw, "", ("county", "area", "initiative", "arrangement"), found, moved)
@@ -86,136 +89,21 @@ def load_county(
     start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
     if not start <= pilot_end <= horizon:
         raise InputError(path, "county.horizon", "needs start <= pilot_end <= horizon")
-    counties = tuple(c.get("counties", list))
-    if not counties or not all(isinstance(x, str) and len(x) == 2 and x.isdigit() for x in counties):
-        raise InputError(path, "county.counties", "expected a list of two-digit county numbers of 2016")
     places = geo.load_places()
-    for number in counties:
-        if not any(k[:2] == number for k in places):
-            raise InputError(path, "county.counties", f"no municipality of 2016 has county number {number!r}")
-    excluded = c.get("exclude", list, [])
-    if not all(isinstance(k, str) for k in excluded):
-        raise InputError(path, "county.exclude", "expected a list of municipality numbers as text")
-    exclude = set(excluded)
-    for knr in sorted(exclude - set(places)):
-        raise InputError(path, "county.exclude", f"no municipality numbered {knr!r} in 2016")
-
-    pilots = []
-    for i, name in enumerate(c.get("pilots", list, [])):
-        key = f"county.pilots[{i}]"
-        pilot_path = _pilot_path(path, name, key)
-        if "county" in read_toml(pilot_path):
-            raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
-        stem = pilot_path.stem
-        sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
-        pilot = load_scenario(pilot_path, overrides, "--set", sub, defaults)
-        found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
-        pilots.append(pilot)
-
-    # --- members: the counties' municipalities, plus pilot members from elsewhere ------------------
-    pilot_facts = {}
-    for pilot in pilots:
-        for m in pilot.municipalities:
-            knr = _knr_of(pilot, m.name)
-            if knr in pilot_facts:
-                raise InputError(path, "county.pilots", f"{m.name} ({knr}) is a member of two pilots")
-            if knr in exclude:
-                raise InputError(path, "county.exclude", f"{knr} is a member of the pilot {pilot.name}")
-            pilot_facts[knr] = m
-    chosen = [p for p in places.values() if (p.knr[:2] in counties and p.knr not in exclude) or p.knr in pilot_facts]
-    munis, knrs = [], []
-    for p in sorted(chosen, key=lambda p: p.knr):
-        if p.knr in pilot_facts:
-            munis.append(pilot_facts[p.knr])
-        else:
-            if np.isnan(p.population):
-                raise InputError(path, "county.exclude", f"{p.knr} {p.name} has no population in the data; exclude it")
-            staff = _staff(path, p, sector_names)
-            munis.append(_facts(p, staff))
-        knrs.append(p.knr)
-    if len(munis) < 2:
-        raise InputError(path, "county.counties", "fewer than two municipalities in these counties (less exclude)")
+    counties, exclude = _counties(path, c, places)
+    pilots = _pilots(path, c, overrides, moved, defaults, found)
+    munis, knrs = _members(path, places, counties, exclude, pilots, sector_names)
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
-    if len(set(name_of.values())) < len(name_of):
-        raise InputError(path, "county.pilots", "two members have the same name")
-
-    # --- areas ------------------------------------------------------------------------------------
-    rule = c.get("areas", str)
-    size = _whole(path, "county.area_max_size", c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
-    if rule == "councils":
-        councils = geo.DATA_DIR.parent / c.get("councils", str)
-        if not councils.is_file():
-            raise InputError(path, "county.councils", f"no such file {councils}")
-        raw_areas = geo.areas_trondelag(councils, county_numbers=counties, max_size=size)
-    elif rule == "rule":
-        raw_areas = geo.areas_by_rule([places[k] for k in knrs], max_size=size)
-    else:
-        raise InputError(path, "county.areas", f"expected 'councils' or 'rule', got {rule!r}")
-    groups = {a.name: [k for k in a.members if k in name_of] for a in raw_areas}
-    notes = {a.name: a.source for a in raw_areas}
-    assumed = {a.name: a.assumed for a in raw_areas}
-    home_of_pilot = {}
-    for pilot in pilots:
-        members = [_knr_of(pilot, n) for n in pilot.names]
-        home = max(groups, key=lambda a: (sum(k in groups[a] for k in members), -len(groups[a])))
-        if home in home_of_pilot:
-            other = home_of_pilot[home].name
-            raise InputError(path, "county.pilots", f"{pilot.name} and {other} share the area {home}")
-        for a in groups:
-            groups[a] = [k for k in groups[a] if k not in members or a == home]
-        groups[home] += [k for k in members if k not in groups[home]]
-        home_of_pilot[home] = pilot
-    placed = {k for ms in groups.values() for k in ms}
-    missing = [k for k in knrs if k not in placed]
-    if missing:
-        raise InputError(path, "county.areas", f"{missing[0]} is in no area")
-
-    a = _Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved)
-    template = dict(
-        consultant=a.get("consultant", bool, False),
-        politicians_in_steering_group=a.get("politicians_in_steering_group", bool, False),
-        council_stages=a.number("council_stages", 0.0, 20.0, default=1.0),
-        cooperation_history=a.number("cooperation_history", 0.0, 1.0, default=0.5),
-        board_experience=a.number("board_experience", 0.0, 1.0, default=0.0),
-    )
-    order = {k: i for i, k in enumerate(knrs)}
-    areas = []
-    population = {m.name: m.population for m in munis}
-    for area, ms in groups.items():
-        if not ms:
-            continue
-        members = tuple(name_of[k] for k in sorted(ms, key=order.get))
-        pilot = home_of_pilot.get(area)
-        if pilot is not None:
-            f = pilot.regions[0]
-            leader = f.leader if f.leader in members else max(members, key=lambda m: (population[m], m))
-            facts = replace(f, members=members, leader=leader, area=area, start=None, funded_until=None)
-        else:
-            leader = max(members, key=lambda m: (population[m], m))
-            facts = RegionFacts(
-                area, members, leader, failed_sectors=frozenset(), sectors=tuple(range(len(sector_names))),
-                area=area, **template,
-            )  # fmt: skip
-        areas.append(AreaFacts(area, members, assumed[area], notes[area], facts))
-
-    # --- the pilots' negotiations, posts and events; the initiative -------------------------------
-    area_of = {m: ar.name for ar in areas for m in ar.members}
+    areas = _areas(path, c, top, places, counties, knrs, munis, pilots, sector_names, found, moved)
+    area_of = {m: a.name for a in areas for m in a.members}
     regions = tuple(
         replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in pilots
     )
-    ini = _Reader(path, top.get("initiative", dict, {}), "initiative.", ("start", "months", "sectors"), found, moved)
-    sectors = _sectors(path, "initiative.sectors", ini.get("sectors", list, list(sector_names)), sector_names)
-    launch = ini.month("start") if "start" in ini.table else pilot_end + 1
-    if not start <= launch <= horizon:
-        raise InputError(path, "initiative.start", "must lie between county.start and county.horizon")
-    months = _whole(path, "initiative.months", ini.number("months", 1, 240, default=24))
-    initiative = Initiative(launch, months, tuple(sector_names.index(s) for s in sectors))
+    initiative = _initiative(path, top, sector_names, (start, pilot_end, horizon), found, moved)
     existing = _existing(path, top, name_of, params, found, moved, start)
-    area_of_member = {m: a.name for a in areas for m in a.members}
     for i, ex in enumerate(existing):
-        if len({area_of_member[m] for m in ex.members}) > 1:
+        if len({area_of[m] for m in ex.members}) > 1:
             raise InputError(path, f"arrangement[{i}].members", "members of different cooperation areas")
-    matrix = geo.distance_matrix([places[k] for k in knrs])
     unknown = sorted(set(moved) - set(found))
     if unknown:
         raise InputError(path, unknown[0], "not an estimated input of this scenario")
@@ -241,11 +129,173 @@ def load_county(
         kind="county",
         areas=tuple(areas),
         initiative=initiative,
-        matrix=matrix,
+        matrix=geo.distance_matrix([places[k] for k in knrs]),
         index={m.name: i for i, m in enumerate(munis)},
         pilot_files=tuple(p.path.stem for p in pilots),
         existing=existing,
     )
+
+
+def _counties(path: Path, c: Any, places: dict) -> tuple[tuple[str, ...], set[str]]:
+    """``county.counties`` (numbers that exist in 2016) and ``county.exclude`` (known numbers)."""
+    counties = tuple(c.get("counties", list))
+    if not counties or not all(isinstance(x, str) and len(x) == 2 and x.isdigit() for x in counties):
+        raise InputError(path, "county.counties", "expected a list of two-digit county numbers of 2016")
+    for number in counties:
+        if not any(k[:2] == number for k in places):
+            raise InputError(path, "county.counties", f"no municipality of 2016 has county number {number!r}")
+    excluded = c.get("exclude", list, [])
+    if not all(isinstance(k, str) for k in excluded):
+        raise InputError(path, "county.exclude", "expected a list of municipality numbers as text")
+    for knr in sorted(set(excluded) - set(places)):
+        raise InputError(path, "county.exclude", f"no municipality numbered {knr!r} in 2016")
+    return counties, set(excluded)
+
+
+def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, found: dict) -> list:
+    """The pilot (region) files of ``county.pilots``, loaded with their own facts and estimates."""
+    from sim.scenario import load_scenario
+
+    pilots = []
+    for i, name in enumerate(c.get("pilots", list, [])):
+        key = f"county.pilots[{i}]"
+        pilot_path = _pilot_path(path, name, key)
+        if "county" in read_toml(pilot_path):
+            raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
+        stem = pilot_path.stem
+        sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
+        pilot = load_scenario(pilot_path, overrides, "--set", sub, defaults)
+        found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
+        pilots.append(pilot)
+    return pilots
+
+
+def _members(
+    path: Path, places: dict, counties: tuple[str, ...], exclude: set[str], pilots: list, sector_names: tuple
+) -> tuple[list, list[str]]:
+    """The counties' municipalities (less ``exclude``) and the pilots' members from elsewhere, by knr.
+
+    A pilot's member keeps its facts from the pilot file; the others come from the data.
+    """
+    pilot_facts = {}
+    for pilot in pilots:
+        for m in pilot.municipalities:
+            knr = _knr_of(pilot, m.name)
+            if knr in pilot_facts:
+                raise InputError(path, "county.pilots", f"{m.name} ({knr}) is a member of two pilots")
+            if knr in exclude:
+                raise InputError(path, "county.exclude", f"{knr} is a member of the pilot {pilot.name}")
+            pilot_facts[knr] = m
+    chosen = [p for p in places.values() if (p.knr[:2] in counties and p.knr not in exclude) or p.knr in pilot_facts]
+    munis, knrs = [], []
+    for p in sorted(chosen, key=lambda p: p.knr):
+        if p.knr in pilot_facts:
+            munis.append(pilot_facts[p.knr])
+        else:
+            if np.isnan(p.population):
+                raise InputError(path, "county.exclude", f"{p.knr} {p.name} has no population in the data; exclude it")
+            munis.append(_facts(p, _staff(path, p, sector_names)))
+        knrs.append(p.knr)
+    if len(munis) < 2:
+        raise InputError(path, "county.counties", "fewer than two municipalities in these counties (less exclude)")
+    if len({m.name for m in munis}) < len(munis):
+        raise InputError(path, "county.pilots", "two members have the same name")
+    return munis, knrs
+
+
+def _areas(
+    path: Path,
+    c: Any,
+    top: Any,
+    places: dict,
+    counties: tuple[str, ...],
+    knrs: list[str],
+    munis: list,
+    pilots: list,
+    sector_names: tuple,
+    found: dict,
+    moved: dict,
+) -> list[AreaFacts]:
+    """The cooperation areas by ``county.areas``, each pilot's members moved into its home area.
+
+    An area with a pilot takes the pilot's facts; any other takes ``[area]``'s, and its most
+    populous member leads.
+    """
+    from sim.scenario import _Reader
+
+    name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
+    rule = c.get("areas", str)
+    size = _whole(path, "county.area_max_size", c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
+    if rule == "councils":
+        councils = geo.DATA_DIR.parent / c.get("councils", str)
+        if not councils.is_file():
+            raise InputError(path, "county.councils", f"no such file {councils}")
+        raw_areas = geo.areas_trondelag(councils, county_numbers=counties, max_size=size)
+    elif rule == "rule":
+        raw_areas = geo.areas_by_rule([places[k] for k in knrs], max_size=size)
+    else:
+        raise InputError(path, "county.areas", f"expected 'councils' or 'rule', got {rule!r}")
+    groups = {a.name: [k for k in a.members if k in name_of] for a in raw_areas}
+    home_of_pilot = {}
+    for pilot in pilots:
+        members = [_knr_of(pilot, n) for n in pilot.names]
+        home = max(groups, key=lambda a: (sum(k in groups[a] for k in members), -len(groups[a])))
+        if home in home_of_pilot:
+            other = home_of_pilot[home].name
+            raise InputError(path, "county.pilots", f"{pilot.name} and {other} share the area {home}")
+        for a in groups:
+            groups[a] = [k for k in groups[a] if k not in members or a == home]
+        groups[home] += [k for k in members if k not in groups[home]]
+        home_of_pilot[home] = pilot
+    missing = [k for k in knrs if k not in {k for ms in groups.values() for k in ms}]
+    if missing:
+        raise InputError(path, "county.areas", f"{missing[0]} is in no area")
+
+    a = _Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved)
+    template = dict(
+        consultant=a.get("consultant", bool, False),
+        politicians_in_steering_group=a.get("politicians_in_steering_group", bool, False),
+        council_stages=a.number("council_stages", 0.0, 20.0, default=1.0),
+        cooperation_history=a.number("cooperation_history", 0.0, 1.0, default=0.5),
+        board_experience=a.number("board_experience", 0.0, 1.0, default=0.0),
+    )
+    order = {k: i for i, k in enumerate(knrs)}
+    population = {m.name: m.population for m in munis}
+    info = {r.name: (r.assumed, r.source) for r in raw_areas}
+    areas = []
+    for area, ms in groups.items():
+        if not ms:
+            continue
+        members = tuple(name_of[k] for k in sorted(ms, key=order.get))
+        largest = max(members, key=lambda m: (population[m], m))
+        pilot = home_of_pilot.get(area)
+        if pilot is not None:
+            f = pilot.regions[0]
+            leader = f.leader if f.leader in members else largest
+            facts = replace(f, members=members, leader=leader, area=area, start=None, funded_until=None)
+        else:
+            facts = RegionFacts(
+                area, members, largest, failed_sectors=frozenset(), sectors=tuple(range(len(sector_names))),
+                area=area, **template,
+            )  # fmt: skip
+        areas.append(AreaFacts(area, members, *info[area], facts))
+    return areas
+
+
+def _initiative(
+    path: Path, top: Any, sector_names: tuple, months_of: tuple[int, int, int], found: dict, moved: dict
+) -> Initiative:
+    """The ``[initiative]`` table: its start within the run (default: after the pilot), funded months, sectors."""
+    from sim.scenario import _Reader
+
+    start, pilot_end, horizon = months_of
+    ini = _Reader(path, top.get("initiative", dict, {}), "initiative.", ("start", "months", "sectors"), found, moved)
+    sectors = _sectors(path, "initiative.sectors", ini.get("sectors", list, list(sector_names)), sector_names)
+    launch = ini.month("start") if "start" in ini.table else pilot_end + 1
+    if not start <= launch <= horizon:
+        raise InputError(path, "initiative.start", "must lie between county.start and county.horizon")
+    months = _whole(path, "initiative.months", ini.number("months", 1, 240, default=24))
+    return Initiative(launch, months, tuple(sector_names.index(s) for s in sectors))
 
 
 def _existing(
