@@ -50,11 +50,7 @@ class AgendaSetter:
     def open_sectors(self, members: tuple[str, ...]) -> list[int]:
         """The negotiation's sectors not yet under a formal arrangement for every member."""
         agents = self.region.agents
-        return [
-            s
-            for s in self.region.facts.sectors
-            if not all((a := agents[m].arrangement[s]) is not None and a.form.formal for m in members)
-        ]
+        return [s for s in self.region.facts.sectors if not all(agents[m].formal_in(s) for m in members)]
 
     def options(self, members: tuple[str, ...]) -> list[Option]:
         """Options the agenda lever and the allowed forms admit (§3.2: bundle or sector by sector)."""

@@ -61,6 +61,11 @@ class Municipality(Valuation, mesa.Agent):
         self.member_talks = False
         self.arrangement: list[Arrangement | None] = [None] * n
 
+    def formal_in(self, s: int) -> bool:
+        """A formal arrangement (a host form, §3.3) serves this municipality in sector ``s``."""
+        arr = self.arrangement[s]
+        return arr is not None and arr.form.formal
+
     # --- monthly dynamics ------------------------------------------------------------------------
     def step(self) -> None:
         """Political maturation and one month of each sector's service."""
@@ -172,7 +177,7 @@ class CountyGovernor(mesa.Agent):
                 for m in area.members
                 if m not in busy
                 and m not in self.offered
-                and not all((a := model.municipality(m).arrangement[s]) is not None and a.form.formal for s in sectors)
+                and not all(model.municipality(m).formal_in(s) for s in sectors)
             )
             groups = self.office_groups(free) if len(free) >= 2 else []
             for group in groups:

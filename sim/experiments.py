@@ -30,7 +30,7 @@ import numpy as np
 from sim.errors import InputError
 from sim.output import check_replaceable, clean_stale, make_parents, write_json
 from sim.params import BY_NAME, suggest
-from sim.runner import ROW_BYTES, Job, available_memory, check_fits, check_scheduler, execute, run_job
+from sim.runner import ROW_BYTES, Job, available_memory, check_fits, check_scheduler, execute, run_job, run_rows
 from sim.scenario import load_scenario, resolve_path
 
 
@@ -609,17 +609,14 @@ def sensitivity(
     jobs = sweep_jobs(str(resolve_path(scenario)), points, replicates, seed, overrides)
     execution: dict[str, Any] = {}
     rows = pd.DataFrame(
-        [
-            r["row"]
-            for r in execute(
-                jobs,
-                workers=workers,
-                scheduler=scheduler,
-                progress=progress,
-                total=len(points) * replicates,
-                execution=execution,
-            )
-        ]
+        run_rows(
+            jobs,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            total=len(points) * replicates,
+            execution=execution,
+        )
     )
     out = [
         entry for name, y in _outcomes(rows).items() for entry in _indices(problem, params, method, unit, name, y, seed)

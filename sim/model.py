@@ -119,7 +119,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
 
     def open_negotiation(self, facts: RegionFacts) -> ProjectOrganisation:
         """Start a negotiation (a project organisation) on an area's facts this month."""
-        project = ProjectOrganisation(self, Region(facts, self._munis, self.scenario.distance, self.p))
+        project = ProjectOrganisation(self, Region(facts, self._munis, self.scenario.distance, self))
         if hasattr(self, "_ids"):  # an agent made after __init__: see the note there
             mesa.Agent._ids.pop(self, None)
             project.unique_id = next(self._ids)

@@ -92,7 +92,7 @@ class Decisions:
         members = tuple(m for m in self.members if m not in busy)  # those still in this project, and free
 
         def lacks(m: str, s: int) -> bool:
-            return (a := region.agents[m].arrangement[s]) is None or not a.form.formal
+            return not region.agents[m].formal_in(s)
 
         sectors = tuple(s for s in region.facts.sectors if p.mandatory_host[s] and any(lacks(m, s) for m in members))
 
@@ -151,7 +151,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
     @property
     def involvement(self) -> float:
         """Political involvement while the project is active (§3.4)."""
-        return self.agenda.involvement if self.phase not in (Phase.STALLED, Phase.DONE) else 0.0
+        return self.agenda.involvement if self.active else 0.0
 
     def _duration(self, phase: Phase) -> float:
         p = self.model.p

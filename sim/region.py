@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim import mechanisms as mech
 from sim.params import Params
@@ -91,20 +91,19 @@ class Region:
     """Members (agents), distances, pooled staff and host eligibility of one negotiation."""
 
     def __init__(
-        self, facts: RegionFacts, agents: dict[str, Municipality], distance: Callable[[str, str], float], p: Params
+        self, facts: RegionFacts, agents: dict[str, Municipality], distance: Callable[[str, str], float], model: Any
     ) -> None:
         self.facts = facts
         self.name = facts.name
         self.agents = {m: agents[m] for m in facts.members}
         self._distance = distance
-        self._p0 = p
+        self._model = model
         self._pools: dict[tuple, tuple[float, float]] = {}
 
     @property
     def _p(self) -> Params:
         """The model's parameters now (a county's §4 levers take effect at the initiative's start)."""
-        agent = next(iter(self.agents.values()), None)
-        return agent.model.p if agent is not None else self._p0
+        return self._model.p
 
     def distance(self, a: str, b: str) -> float:
         """Distance in km between two members (0 for the same)."""

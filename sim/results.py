@@ -341,7 +341,7 @@ class Results:
                 frames.append(area_summary(mine, list(sc.params.vocab.sector_names)).assign(scenario=sc.name))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def _county_plots(self, sc, summary: pd.DataFrame) -> dict[str, Any]:
+    def _county_plots(self, sc) -> dict[str, Any]:
         from sim import maps
 
         stem, names = sc.path.stem, sc.params.vocab.sector_names
@@ -372,7 +372,7 @@ class Results:
         for sc in self.scenarios:
             stem = sc.path.stem
             if sc.kind == "county":
-                figs |= self._county_plots(sc, summary)
+                figs |= self._county_plots(sc)
                 continue
             figs[f"{stem}-outcomes"] = plots.outcome_shares(
                 summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes"

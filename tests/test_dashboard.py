@@ -66,20 +66,8 @@ def wait_for_text(rc, text, seconds=60):
 
 def test_every_step_changes_the_month_shown():
     model = solara.reactive(DashboardModel("vaernesregionen", rng="2"))
-
-    @solara.component
-    def Harness():
-        ModelController(
-            model,
-            model_parameters={"scenario": "vaernesregionen", "rng": "2"},
-            use_threads=solara.use_reactive(False),
-            play_interval=solara.use_reactive(100),
-            render_interval=solara.use_reactive(1),
-        )
-        Status(model.value)
-        Narrative(model.value)
-
-    box, rc = solara.render(Harness(), handle_error=False)
+    page = harness(model, {"scenario": "vaernesregionen", "rng": "2"}, Status, Narrative)
+    box, rc = solara.render(page, handle_error=False)
     assert "Month: <strong>2014-03</strong>" in rendered_text(rc)
     step = rc.find(v.Btn, children=["Step"])
     step.widget.click()
@@ -223,20 +211,7 @@ def test_the_map_is_built_once_and_redrawn_only_when_an_arrangement_changes(monk
     monkeypatch.setattr(plots.RegionMap, "__init__", init)
     monkeypatch.setattr(plots.RegionMap, "update", update)
     model = solara.reactive(DashboardModel("fosen", rng="4"))
-
-    @solara.component
-    def Harness():
-        ModelController(
-            model,
-            model_parameters={"scenario": "fosen", "rng": "4"},
-            use_threads=solara.use_reactive(False),
-            play_interval=solara.use_reactive(100),
-            render_interval=solara.use_reactive(1),
-        )
-        RegionMap(model.value)
-        Measures(model.value)
-
-    box, rc = solara.render(Harness(), handle_error=False)
+    box, rc = solara.render(harness(model, {"scenario": "fosen", "rng": "4"}, RegionMap, Measures), handle_error=False)
     step = rc.find(v.Btn, children=["Step"])
     states = set()
     for _ in range(40):
@@ -246,24 +221,27 @@ def test_the_map_is_built_once_and_redrawn_only_when_an_arrangement_changes(monk
     assert len(drawn) <= len(states) + 1 < 40
 
 
-def county_harness(model, name, overrides):
-    """Controller, status, map, measures and narrative of a county model (no background runs)."""
+def harness(model, parameters, *components):
+    """Mesa's controller (Step, Play, Reset; no threads) above the given components of the model."""
 
     @solara.component
     def Harness():
         ModelController(
             model,
-            model_parameters={"scenario": name, "rng": "5", **overrides},
+            model_parameters=parameters,
             use_threads=solara.use_reactive(False),
             play_interval=solara.use_reactive(100),
             render_interval=solara.use_reactive(1),
         )
-        Status(model.value)
-        Map(model.value)
-        Measures(model.value)
-        Narrative(model.value)
+        for component in components:
+            component(model.value)
 
     return Harness()
+
+
+def county_harness(model, name, overrides):
+    """Controller, status, map, measures and narrative of a county model (no background runs)."""
+    return harness(model, {"scenario": name, "rng": "5", **overrides}, Status, Map, Measures, Narrative)
 
 
 def test_county_view_renders_for_trondelag_and_the_map_is_recoloured_only_on_change(monkeypatch):
