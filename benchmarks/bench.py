@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.model import CooperationModel
-from sim.outcomes import outcome_row
-from sim.runner import Job, replicate_seed, run_rows
-from sim.scenario import load_scenario
-from sim.validation import validate
+from sim.analysis.validation import validate
+from sim.core.model import CooperationModel
+from sim.core.outcomes import outcome_row
+from sim.inputs.scenario import load_scenario
+from sim.run.runner import Job, replicate_seed, run_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,27 +146,27 @@ def against_batch_run(n: int) -> None:
     print(f"5. Mesa batch_run against the runner on equal work ({n} runs of one case, all cores)")
     code_batch = (
         "import mesa; "
-        "from sim.model import CooperationModel; "
+        "from sim.core.model import CooperationModel; "
         f"r = mesa.batch_run(CooperationModel, {{'scenario': 'vaernesregionen', 'rng': list(range({n}))}}, "
         "number_processes=None, iterations=1, data_collection_period=-1, max_steps=1000, "
         "display_progress=False); print(len(r))"
     )
     code_runner = (
-        "from sim.runner import Job, run_rows; "
+        "from sim.run.runner import Job, run_rows; "
         f"r = run_rows([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False); "
         "print(len(r))"
     )
     code_stream = (
         "import csv, tempfile; "
-        "from sim.runner import Job, execute; "
+        "from sim.run.runner import Job, execute; "
         "fh = tempfile.TemporaryFile('w+'); w = None\n"
         f"for res in execute([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False):\n"
         "    w = w or csv.DictWriter(fh, fieldnames=list(res['row'])); w.writerow(res['row'])"
     )
     for label, code in (
         ("batch_run", code_batch),
-        ("sim.runner, rows in memory", code_runner),
-        ("sim.runner, rows streamed to disk", code_stream),
+        ("sim.run.runner, rows in memory", code_runner),
+        ("sim.run.runner, rows streamed to disk", code_stream),
     ):
         seconds, peak = child_peak_mb([sys.executable, "-c", code])
         print(f"   {label:34s} {n / seconds:7.1f} runs/s, peak RSS {peak:6.0f} MB")

@@ -3,7 +3,7 @@
 Times one generation of ``N`` parameter sets (``score_sets``: every primary story's case, the default
 replicates, common random numbers) at 1 worker and at ``K`` workers (default: all cores), prints the
 time per scored set and per run, the parallel efficiency, and extrapolates the default budget of
-``python run.py calibrate`` (``sim.calibration.Budget()``). Target: the default budget within
+``python run.py calibrate`` (``sim.analysis.calibration.Budget()``). Target: the default budget within
 30 minutes on 2 cores. For a Dask cluster, pass ``--scheduler tcp://HOST:8786``: the same sets are
 timed there (the runner sends chunks sized by the cluster's worker threads).
 """
@@ -14,7 +14,7 @@ import argparse
 import os
 import time
 
-from sim.calibration import (
+from sim.analysis.calibration import (
     CENTRE_FILE,
     FACTOR,
     Budget,

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import geo
-from sim.model import CooperationModel
-from sim.outcomes import area_rows, county_row
-from sim.scenario import load_scenario
+from sim.core.model import CooperationModel
+from sim.core.outcomes import area_rows, county_row
+from sim.inputs import geo
+from sim.inputs.scenario import load_scenario
 
 SIZES = (5, 10, 20, 48, 100, 425)
 CENTRE = "1601"  # Trondheim, 2016

@@ -17,15 +17,15 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "CooperationModel": "sim.model",
-    "InputError": "sim.errors",
-    "Job": "sim.runner",
-    "available_scenarios": "sim.scenario",
-    "execute": "sim.runner",
-    "load_scenario": "sim.scenario",
-    "replicate_seed": "sim.runner",
-    "run_rows": "sim.runner",
-    "validate": "sim.validation",
+    "CooperationModel": "sim.core.model",
+    "InputError": "sim.inputs.errors",
+    "Job": "sim.run.runner",
+    "available_scenarios": "sim.inputs.scenario",
+    "execute": "sim.run.runner",
+    "load_scenario": "sim.inputs.scenario",
+    "replicate_seed": "sim.run.runner",
+    "run_rows": "sim.run.runner",
+    "validate": "sim.analysis.validation",
 }
 __all__ = sorted(_EXPORTS)
 

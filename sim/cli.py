@@ -22,8 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.errors import InputError
-from sim.vocab import NullModel
+from sim.inputs.errors import InputError
+from sim.inputs.vocab import NullModel
 
 NULL_MODELS = tuple(n.value for n in NullModel if n != NullModel.NONE)
 
@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate",
         "ABC calibration of the shared values against the primary stories (resumable)",
         "Approximate Bayesian computation (sequential Monte Carlo with Metropolis-Hastings moves, "
-        "sim.calibration) over the calibrated parameters: a log-uniform prior from value/FACTOR to "
+        "sim.analysis.calibration) over the calibrated parameters: a log-uniform prior from value/FACTOR to "
         "value*FACTOR around --centre (within the catalogue's ranges), GENERATIONS generations of SETS "
         "parameter sets, each run REPLICATES times on each primary story's case and scored by the primary "
         "stories only (hold-out checks never enter). Writes accepted.csv (the posterior), scored.csv, "
@@ -428,13 +428,13 @@ def _stamp() -> str:
 
 def _check_scheduler(args) -> None:
     if getattr(args, "scheduler", None):
-        from sim.runner import check_scheduler
+        from sim.run.runner import check_scheduler
 
         check_scheduler(args.scheduler)
 
 
 def _months(text: str) -> int:
-    from sim.scenario import month_index
+    from sim.inputs.scenario import month_index
 
     return month_index(text, "--until", text)
 
@@ -457,7 +457,7 @@ def _posterior(args):
     """The ``--posterior`` calibration result, loaded and checked before any work (or None)."""
     if getattr(args, "posterior", None) is None:
         return None
-    from sim.posterior import load_posterior
+    from sim.analysis.posterior import load_posterior
 
     return load_posterior(args.posterior)
 
@@ -470,7 +470,7 @@ def _posterior_meta(post) -> dict[str, Any]:
 
 def _print_flags(table, post) -> None:
     """Name the what-if answers that depend on parameters the calibration leaves unconstrained."""
-    from sim.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
+    from sim.analysis.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
 
     flagged = table[table["depends_on"] != ""]
     print(
@@ -487,8 +487,8 @@ def _print_flags(table, post) -> None:
 
 
 def _write_metadata(folder: Path, scenarios, args, started: datetime, execution, **extra: Any) -> None:
-    from sim.output import write_json
-    from sim.results import metadata
+    from sim.analysis.results import metadata
+    from sim.run.output import write_json
 
     write_json(
         folder / "metadata.json",
@@ -507,8 +507,8 @@ def _write_metadata(folder: Path, scenarios, args, started: datetime, execution,
 # --- commands -------------------------------------------------------------------------------------
 def _validate_county(args) -> dict[str, Any]:
     """``validate --county``: the pilots' primary stories inside a county scenario (each at least 0.6)."""
-    from sim.results import load_unique
-    from sim.validation import format_table, validate_county
+    from sim.analysis.results import load_unique
+    from sim.analysis.validation import format_table, validate_county
 
     for option in ("robustness", "json", "markdown", "out", "posterior"):
         if getattr(args, option, None):
@@ -534,9 +534,9 @@ def _validate_county(args) -> dict[str, Any]:
 
 def cmd_validate(args) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
-    from sim.output import PROGRAM, OutputFolder, check_output_file
-    from sim.runner import DETAIL_BYTES, ROW_BYTES, check_fits
-    from sim.validation import format_table, load_patterns, pattern_cases, validate
+    from sim.analysis.validation import format_table, load_patterns, pattern_cases, validate
+    from sim.run.output import PROGRAM, OutputFolder, check_output_file
+    from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
 
     robust, out_dir = getattr(args, "robustness", False), getattr(args, "out", None)
     if getattr(args, "county", None):
@@ -593,9 +593,9 @@ def _robustness(args, folder: Path | None, started: datetime, post=None):
     The calibrated parameters' corners are the 5 % and 95 % quantiles of ``--posterior``, else of the
     committed posterior (``docs/calibration/posterior``) when it exists, else ±25 %.
     """
-    from sim.posterior import COMMITTED, load_posterior
-    from sim.robustness import format_table, primary_patterns, robustness, save
-    from sim.scenario import load_scenario
+    from sim.analysis.posterior import COMMITTED, load_posterior
+    from sim.analysis.robustness import format_table, primary_patterns, robustness, save
+    from sim.inputs.scenario import load_scenario
 
     if post is None and (COMMITTED / "accepted.csv").is_file():
         post = load_posterior(COMMITTED, str(COMMITTED))
@@ -619,7 +619,7 @@ def _write_validation_files(
 ) -> None:
     import json
 
-    from sim.output import PROGRAM, write_text_atomic
+    from sim.run.output import PROGRAM, write_text_atomic
 
     if "--json" in files:
         data = {"program": PROGRAM, **{k: v for k, v in result.items() if k != "rows"}}
@@ -629,7 +629,7 @@ def _write_validation_files(
     if "--markdown" in files:
         text = validation_markdown(result, "python " + shlex.join(command))
         if robust is not None:
-            from sim.robustness import markdown
+            from sim.analysis.robustness import markdown
 
             text += markdown(robust)
         write_text_atomic(files["--markdown"], text)
@@ -637,16 +637,16 @@ def _write_validation_files(
 
 def validation_markdown(result: dict[str, Any], command: str) -> str:
     """docs/validation.md text."""
-    from sim.validation import markdown
+    from sim.analysis.validation import markdown
 
     return markdown(result, command, result.get("nulls"))
 
 
 def cmd_run(args) -> Path:
     """Run scenarios and write the result folder."""
-    from sim.output import OutputFolder
-    from sim.results import check_until, load_unique, run_scenarios
-    from sim.runner import DETAIL_BYTES, check_fits
+    from sim.analysis.results import check_until, load_unique, run_scenarios
+    from sim.run.output import OutputFolder
+    from sim.run.runner import DETAIL_BYTES, check_fits
 
     scenarios = load_unique(args.scenario, parse_set(args.set), "--set")
     until = _months(args.until) if args.until is not None else None
@@ -683,9 +683,9 @@ def cmd_run(args) -> Path:
 
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
-    from sim.output import OutputFolder
-    from sim.results import compare, load_unique, save_comparison
-    from sim.runner import ROW_BYTES, check_fits
+    from sim.analysis.results import compare, load_unique, save_comparison
+    from sim.run.output import OutputFolder
+    from sim.run.runner import ROW_BYTES, check_fits
 
     variants: dict[str, dict[str, str]] = {}
     for text in args.variant:
@@ -749,7 +749,7 @@ def cmd_sweep(args) -> Path:
     """Run (or resume) a sweep."""
     import time
 
-    from sim.experiments import parse_params, partial_rows, run_sweep
+    from sim.analysis.experiments import parse_params, partial_rows, run_sweep
 
     overrides = parse_set(args.set)
     params = parse_params(args.param, overrides)
@@ -790,10 +790,10 @@ def cmd_sweep(args) -> Path:
 
 def cmd_sensitivity(args) -> Path:
     """Sobol or Morris indices with a plot."""
-    from sim.experiments import parse_params, sensitivity
-    from sim.output import OutputFolder
-    from sim.results import load_unique
-    from sim.runner import ROW_BYTES, check_fits
+    from sim.analysis.experiments import parse_params, sensitivity
+    from sim.analysis.results import load_unique
+    from sim.run.output import OutputFolder
+    from sim.run.runner import ROW_BYTES, check_fits
 
     params = parse_params(args.param)
     fixed = parse_set(args.set)
@@ -807,7 +807,7 @@ def cmd_sensitivity(args) -> Path:
     out = OutputFolder(args.out or Path("results") / f"sensitivity-{base.path.stem}-{_stamp()}", args.force)
     started = datetime.now()
     with out as tmp:
-        from sim import plots
+        from sim.views import plots
 
         table = sensitivity(
             str(base.path),
@@ -845,9 +845,9 @@ def cmd_sensitivity(args) -> Path:
 
 def cmd_discover(args) -> None:
     """PRIM on a sweep folder: the box report (with resampling) and two figures."""
-    from sim import plots
-    from sim.experiments import box_report, box_summary, discover
-    from sim.output import check_output_file
+    from sim.analysis.experiments import box_report, box_summary, discover
+    from sim.run.output import check_output_file
+    from sim.views import plots
 
     if not args.sweep_dir.is_dir():
         raise InputError(args.sweep_dir, "-", "not a finished sweep folder (needs sweep.json and runs.csv)")
@@ -893,11 +893,11 @@ def _listening(host: str, port: int) -> bool:
 
 
 def cmd_dashboard(args) -> None:
-    """Start ``solara run sim/app.py`` and print its address once it answers; stop it on Ctrl-C or SIGTERM."""
+    """Start ``solara run sim/views/app.py`` and print its address once it answers; stop it on Ctrl-C or SIGTERM."""
     import subprocess
 
     _check_port(args.host, args.port)
-    app = Path(__file__).with_name("app.py")
+    app = Path(__file__).parent / "views" / "app.py"
     cmd = [
         sys.executable,
         "-m",
@@ -1003,8 +1003,8 @@ def _stop(server) -> None:
 
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
-    from sim.params import ALIASES, by_name, load_defaults
-    from sim.scenario import available_scenarios, load_scenario
+    from sim.inputs.params import ALIASES, by_name, load_defaults
+    from sim.inputs.scenario import available_scenarios, load_scenario
 
     print("scenarios:")
     for name in available_scenarios():
@@ -1021,9 +1021,9 @@ def cmd_list(_args) -> None:
 
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
-    from sim.params import by_name
-    from sim.results import scenario_parameters
-    from sim.scenario import load_scenario, month_label, to_toml
+    from sim.analysis.results import scenario_parameters
+    from sim.inputs.params import by_name
+    from sim.inputs.scenario import load_scenario, month_label, to_toml
 
     sc = load_scenario(args.scenario, parse_set(args.set))
     params: dict[str, dict] = {}
@@ -1073,8 +1073,8 @@ def cmd_show(args) -> None:
 
 
 def cmd_calibrate(args) -> None:
-    """Run or resume the ABC calibration (``sim.calibration``) and print its summary and elapsed time."""
-    from sim.calibration import Budget, calibrate, load_centre
+    """Run or resume the ABC calibration (``sim.analysis.calibration``) and print its summary and elapsed time."""
+    from sim.analysis.calibration import Budget, calibrate, load_centre
 
     centre = load_centre(args.centre) if args.centre else None
     if args.resume and not args.out:
@@ -1119,7 +1119,7 @@ def cmd_calibrate(args) -> None:
 
 def cmd_default(args) -> None:
     """No arguments: validation table for a modest count, then results and plots."""
-    from sim.scenario import available_scenarios, load_scenario
+    from sim.inputs.scenario import available_scenarios, load_scenario
 
     validate_args = build_parser().parse_args(["validate", "--replicates", "200"])
     vars(args).update({k: v for k, v in vars(validate_args).items() if k not in ("seed", "workers", "quiet")})
@@ -1159,7 +1159,7 @@ def _one_line_warnings() -> None:
     """Doubtful inputs (``ScenarioWarning``) are reported as one line on stderr; the run goes on."""
     import warnings
 
-    from sim.errors import ScenarioWarning
+    from sim.inputs.errors import ScenarioWarning
 
     shown, seen = warnings.showwarning, set()
 

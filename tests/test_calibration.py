@@ -14,10 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import CALIBRATED, Budget, Prior, load_centre, propose, reflect
-from sim.cli import main
-from sim.params import by_name, load_defaults
-from sim.posterior import (
+from sim.analysis.calibration import CALIBRATED, Budget, Prior, load_centre, propose, reflect
+from sim.analysis.posterior import (
     COMMITTED,
     CONSTRAINED_BELOW,
     FLAG_MIN_SETS,
@@ -26,8 +24,10 @@ from sim.posterior import (
     systematic_resample,
     weighted_quantile,
 )
-from sim.results import compare, run_scenarios
-from sim.robustness import build_corners, posterior_quantiles
+from sim.analysis.results import compare, run_scenarios
+from sim.analysis.robustness import build_corners, posterior_quantiles
+from sim.cli import main
+from sim.inputs.params import by_name, load_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--sets", "6", "--generations", "2", "--replicates", "2", "--quiet"]

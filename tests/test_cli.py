@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import InputError
-from sim.output import MARKER, STALE_SECONDS, OutputFolder, clean_stale
+from sim.inputs.errors import InputError
+from sim.run.output import MARKER, STALE_SECONDS, OutputFolder, clean_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 FJELL = (ROOT / "tests" / "data" / "explicit-region.toml").read_text(encoding="utf-8")
@@ -267,7 +267,7 @@ def test_concurrent_runs_with_the_same_out_lose_nothing(tmp_path):
 
 
 def test_python_api_names_the_keyword():
-    from sim.results import compare, run_scenarios
+    from sim.analysis.results import compare, run_scenarios
 
     with pytest.raises(InputError) as info:
         run_scenarios(["fosen"], replicates=2, reform_intensty=0)

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import mechanisms as mech
+from sim.analysis.validation import validate_county
 from sim.cli import main
-from sim.model import CooperationModel
-from sim.outcomes import area_rows, county_row, municipality_rows
-from sim.params import apply_overrides, load_defaults
-from sim.runner import Job, run_rows
-from sim.scenario import load_scenario
-from sim.validation import validate_county
+from sim.core import mechanisms as mech
+from sim.core.model import CooperationModel
+from sim.core.outcomes import area_rows, county_row, municipality_rows
+from sim.inputs.params import apply_overrides, load_defaults
+from sim.inputs.scenario import load_scenario
+from sim.run.runner import Job, run_rows
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def test_pilot_stories_hold_inside_the_county():
     ],
 )
 def test_bad_county_files(tmp_path, capsys, change, key):
-    from sim.scenario import SCENARIO_DIR
+    from sim.inputs.scenario import SCENARIO_DIR
 
     text = (SCENARIO_DIR / "trondelag.toml").read_text(encoding="utf-8")
     assert change[0] in text
@@ -317,7 +317,7 @@ def test_validate_county_from_the_command_line(capsys):
 
 def test_the_state_never_replaces_an_office_in_force():
     """A state decision covers members without a formal arrangement; an office in force stays (§4)."""
-    from sim.records import Arrangement
+    from sim.core.records import Arrangement
 
     sc = load_scenario("trondelag", {"mandatory_host.agriculture": True})
     model = CooperationModel(sc, rng=1)
@@ -338,7 +338,7 @@ def test_the_state_never_replaces_an_office_in_force():
 
 
 def test_a_county_cannot_be_its_own_pilot_nor_overlap_arrangements(tmp_path, capsys):
-    from sim.scenario import SCENARIO_DIR
+    from sim.inputs.scenario import SCENARIO_DIR
 
     text = (SCENARIO_DIR / "trondelag.toml").read_text(encoding="utf-8")
     own = tmp_path / "own.toml"

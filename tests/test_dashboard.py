@@ -17,10 +17,10 @@ solara = pytest.importorskip("solara")
 import ipyvuetify as v  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
 
-from sim import app, plots  # noqa: E402
-from sim.app import DashboardModel, Map, Measures, Narrative, RegionMap, Status, make_page  # noqa: E402
-from sim.params import by_name  # noqa: E402
-from sim.records import month_label  # noqa: E402
+from sim.core.records import month_label  # noqa: E402
+from sim.inputs.params import by_name  # noqa: E402
+from sim.views import app, plots  # noqa: E402
+from sim.views.app import DashboardModel, Map, Measures, Narrative, RegionMap, Status, make_page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,7 +116,7 @@ def test_a_change_is_announced_and_applied_by_reset():
 
 
 def test_the_run_is_replicate_zero_of_the_distribution():
-    from sim.outcomes import outcome_row
+    from sim.core.outcomes import outcome_row
 
     model = DashboardModel("vaernesregionen", rng="7", **{"allow.board_host": False})
     assert model.overrides == {"allow.board_host": False}
@@ -160,8 +160,8 @@ def test_narrative_tells_the_votes_and_the_stop_in_words():
 
 
 def test_the_vote_reasons_come_from_the_record():
-    from sim.records import Option, Vote
-    from sim.scenario import load_scenario
+    from sim.core.records import Option, Vote
+    from sim.inputs.scenario import load_scenario
 
     sc = load_scenario("fosen")
     form = sc.params.vocab.form("board_host")
@@ -245,7 +245,7 @@ def county_harness(model, name, overrides):
 
 
 def test_county_view_renders_for_trondelag_and_the_map_is_recoloured_only_on_change(monkeypatch):
-    from sim import maps
+    from sim.views import maps
 
     built, drawn = [], []
     original_init, original_update = maps.CountyMap.__init__, maps.CountyMap.update
@@ -319,8 +319,8 @@ def test_the_county_map_shows_the_current_forms_and_hosts():
 
 
 def test_county_distribution_uses_county_rows_with_intervals_and_area_shares():
-    from sim.outcomes import area_rows, county_row
-    from sim.results import t_interval
+    from sim.analysis.results import t_interval
+    from sim.core.outcomes import area_rows, county_row
 
     model = DashboardModel("trondelag", rng="5", county_initiative=True)
     assert app.replicates_for(model.scenario) == app.REPLICATES

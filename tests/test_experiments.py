@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import InputError
-from sim.experiments import Uncertainty, design
-from sim.runner import Job, run_rows
+from sim.analysis.experiments import Uncertainty, design
+from sim.inputs.errors import InputError
+from sim.run.runner import Job, run_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = [
@@ -143,8 +143,8 @@ SMALL = dict(scenario="fosen", samples=5, replicates=3, method="lhs", seed=7, wo
 
 
 def small_sweep(out, monkeypatch=None, **kw):
-    from sim import runner
-    from sim.experiments import Uncertainty, run_sweep
+    from sim.analysis.experiments import Uncertainty, run_sweep
+    from sim.run import runner
 
     calls = []
     if monkeypatch is not None:
@@ -236,7 +236,7 @@ def test_resume_refuses_a_second_writer(tmp_path):
 
 
 def test_a_failed_sweep_start_leaves_nothing(tmp_path, monkeypatch):
-    from sim import runner
+    from sim.run import runner
 
     def broken(*a, **k):
         raise InputError("--scheduler", "x", "gone")
@@ -251,7 +251,7 @@ def test_a_failed_sweep_start_leaves_nothing(tmp_path, monkeypatch):
 def test_execute_takes_jobs_lazily_and_caps_workers():
     from itertools import count, islice
 
-    from sim.runner import execute
+    from sim.run.runner import execute
 
     taken = []
 
@@ -273,7 +273,7 @@ def test_execute_takes_jobs_lazily_and_caps_workers():
 def test_a_huge_grid_is_computed_point_by_point():
     from itertools import product
 
-    from sim.experiments import Design
+    from sim.analysis.experiments import Design
 
     params = [Uncertainty.parse(t) for t in ("pilot_funding=0:2", "max_revisions=0:4", "steering_value=0:1")]
     big = Design(params, 100_000, "grid", 1)
@@ -326,7 +326,7 @@ def runs_table():
     ],
 )
 def test_outcome_expressions(runs_table, expr, expected):
-    from sim.experiments import evaluate_outcome
+    from sim.analysis.experiments import evaluate_outcome
 
     assert evaluate_outcome(runs_table, expr).astype(int).tolist() == expected
 
@@ -358,7 +358,7 @@ def test_outcome_expressions(runs_table, expr, expected):
     ],
 )
 def test_outcome_expressions_refused(runs_table, expr, tmp_path, monkeypatch):
-    from sim.experiments import evaluate_outcome
+    from sim.analysis.experiments import evaluate_outcome
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="^--outcome"):
@@ -464,7 +464,7 @@ def test_ctrl_c_says_what_was_kept_and_how_to_resume(tmp_path):
 
 
 def test_sweep_force_replaces_a_previous_sweep_and_restores_it_on_failure(tmp_path, monkeypatch):
-    from sim import runner
+    from sim.run import runner
 
     out = tmp_path / "s"
     first = small_sweep(out)[0].read_bytes()

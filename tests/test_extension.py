@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from sim.model import CooperationModel
-from sim.outcomes import outcome_row
-from sim.params import load_defaults
-from sim.records import Option
-from sim.scenario import load_scenario
-from sim.validation import Clause, Pattern, evaluate
+from sim.analysis.validation import Clause, Pattern, evaluate
+from sim.core.model import CooperationModel
+from sim.core.outcomes import outcome_row
+from sim.core.records import Option
+from sim.inputs.params import load_defaults
+from sim.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_the_vocabulary_grows_from_data(extended):
 
 
 def test_model_outcomes_records_validation_and_plots_run(extended, tmp_path):
-    plots = pytest.importorskip("sim.plots")
+    plots = pytest.importorskip("sim.views.plots")
     rows, runs = [], []
     purchase = extended.params.vocab.form("purchase")
     for seed in range(8):
@@ -101,7 +101,7 @@ def test_model_outcomes_records_validation_and_plots_run(extended, tmp_path):
 
 
 def test_a_missing_value_for_the_new_sector_is_one_clear_error(tmp_path):
-    from sim.errors import InputError
+    from sim.inputs.errors import InputError
 
     text = (ROOT / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
     first_param = text.index("[levers]")

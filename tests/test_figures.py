@@ -16,11 +16,11 @@ import itertools
 import matplotlib
 import pytest
 
-matplotlib.use("Agg")  # the test process only; sim.plots itself changes no global setting
+matplotlib.use("Agg")  # the test process only; sim.views.plots itself changes no global setting
 
 import matplotlib.text as mtext  # noqa: E402
 
-from sim import plots  # noqa: E402
+from sim.views import plots  # noqa: E402
 
 PILOTS = ["fjellregionen", "vaernesregionen", "fosen"]
 WIDTH = 1600  # px
@@ -89,8 +89,8 @@ def figures(tmp_path_factory):
     """Every figure the CLI writes, keyed by file stem."""
     import warnings
 
-    from sim.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
-    from sim.results import compare, run_scenarios
+    from sim.analysis.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
+    from sim.analysis.results import compare, run_scenarios
 
     figs = dict(run_scenarios(PILOTS, replicates=4, workers=1, progress=False).plots())
     figs |= run_scenarios(["trondelag"], replicates=3, workers=1, progress=False, county_initiative=True).plots()
@@ -158,7 +158,7 @@ def test_text_is_readable_at_1600_px(figures, name):
 
 @pytest.mark.slow
 def test_labels_are_plain_language(figures):
-    from sim.vocab import Cause
+    from sim.inputs.vocab import Cause
 
     codes = {"admin_host", "board_host", "governance_dispute", *(str(c) for c in Cause)}
     for name, fig in figures.items():
@@ -171,14 +171,14 @@ def test_importing_plots_changes_no_global_setting():
     import sys
 
     code = (
-        "import matplotlib; before = matplotlib.get_backend(); rc = dict(matplotlib.rcParams); import sim.plots; "
+        "import matplotlib; before = matplotlib.get_backend(); rc = dict(matplotlib.rcParams); import sim.views.plots; "
         "assert matplotlib.get_backend() == before; assert dict(matplotlib.rcParams) == rc"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_every_cause_has_a_plain_label():
-    from sim.vocab import Cause
+    from sim.inputs.vocab import Cause
 
     assert set(plots.CAUSES) == set(Cause)
     assert all("_" not in label for label in plots.CAUSES.values())
@@ -187,7 +187,7 @@ def test_every_cause_has_a_plain_label():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["indices-sobol", "indices-morris"])
 def test_sensitivity_ticks_name_parameters_in_words(figures, name):
-    from sim.params import by_name
+    from sim.inputs.params import by_name
 
     ticks = [t.get_text() for ax in figures[name].axes if ax.axison for t in ax.get_yticklabels()]
     assert not any(t in ("steering_value", "extra_political_involvement") for t in ticks)

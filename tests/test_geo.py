@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from sim import geo
-from sim.errors import InputError
+from sim.inputs import geo
+from sim.inputs.errors import InputError
 
 TRONDELAG = ("16", "17")  # county numbers of Sør- and Nord-Trøndelag in 2016
 
@@ -45,7 +45,7 @@ def test_data_files_match_their_recorded_sha256():
 
 
 def test_geo_module_names_no_place_and_imports_no_pandas(places):
-    source = (geo.DATA_DIR.parent / "sim" / "geo.py").read_text(encoding="utf-8")
+    source = (geo.DATA_DIR.parent / "sim" / "inputs" / "geo.py").read_text(encoding="utf-8")
     imported = {
         alias.name.split(".")[0]
         for node in ast.walk(ast.parse(source))
@@ -56,7 +56,7 @@ def test_geo_module_names_no_place_and_imports_no_pandas(places):
     names = {p.name for p in places.values()} | {p.county for p in places.values()}
     names |= {row.split(",")[0] for row in geo.REGIONS_CSV.read_text(encoding="utf-8").splitlines()[1:]}
     found = [n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", source)]
-    assert not found, f"names in sim/geo.py: {found}"
+    assert not found, f"names in sim/inputs/geo.py: {found}"
 
 
 # --- loading ---

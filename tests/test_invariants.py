@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from sim.model import CooperationModel
-from sim.outcomes import outcome_row
-from sim.records import EVENT_COLUMNS, VOTE_COLUMNS
-from sim.runner import Job, replicate_seed, run_rows
+from sim.core.model import CooperationModel
+from sim.core.outcomes import outcome_row
+from sim.core.records import EVENT_COLUMNS, VOTE_COLUMNS
+from sim.run.runner import Job, replicate_seed, run_rows
 
 CASES = ["fjellregionen", "vaernesregionen", "fosen"]
 

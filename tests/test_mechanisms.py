@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import pytest
 
-from sim import mechanisms as mech
-from sim.model import CooperationModel
-from sim.params import load_defaults
-from sim.records import Option
+from sim.core import mechanisms as mech
+from sim.core.model import CooperationModel
+from sim.core.records import Option
+from sim.inputs.params import load_defaults
 
 P = load_defaults()
 V = P.vocab
@@ -85,7 +85,7 @@ def test_side_payment_is_real_for_both_sides():
 
 
 def test_side_payment_is_offered_only_when_the_givers_still_gain():
-    from sim.ballot import offer_side_payment
+    from sim.core.ballot import offer_side_payment
 
     m = model("fjellregionen", political_readiness_start=0.9)
     region = m.project.region

@@ -14,10 +14,10 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from sim.model import CooperationModel  # noqa: E402
-from sim.outcomes import outcome_row  # noqa: E402
-from sim.params import by_name  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.core.model import CooperationModel  # noqa: E402
+from sim.core.outcomes import outcome_row  # noqa: E402
+from sim.inputs.params import by_name  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 
 SPECS = {k: s for k, s in by_name().items() if k != "null_model"}
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.results import compare_rows, newcombe_paired, summarise, t_interval
+from sim.analysis.results import compare_rows, newcombe_paired, summarise, t_interval
 
 
 # --- Newcombe's hybrid score interval for paired proportions -----------------------------------------
@@ -71,7 +71,7 @@ def _rows(vocab, stalled: list[bool], competence: list[float]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def vocab():
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     return load_scenario("fosen").params.vocab
 
@@ -100,7 +100,7 @@ def test_summarise_names_its_methods(vocab):
 
 # --- Sobol warnings ------------------------------------------------------------------------------------
 def test_sobol_warnings_flag_small_n_negative_and_wide_indices():
-    from sim.experiments import MIN_SOBOL_SAMPLES, sobol_warnings
+    from sim.analysis.experiments import MIN_SOBOL_SAMPLES, sobol_warnings
 
     table = pd.DataFrame(
         [
@@ -121,7 +121,7 @@ def test_sobol_warnings_flag_small_n_negative_and_wide_indices():
 
 
 def test_sensitivity_carries_its_warnings():
-    from sim.experiments import Uncertainty, sensitivity
+    from sim.analysis.experiments import Uncertainty, sensitivity
 
     params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
     table = sensitivity("vaernesregionen", params, "sobol", 8, 2, workers=1, progress=False)
@@ -132,7 +132,7 @@ def test_sensitivity_carries_its_warnings():
 # --- PRIM report -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def prim_box(tmp_path_factory):
-    from sim.experiments import Uncertainty, discover, run_sweep
+    from sim.analysis.experiments import Uncertainty, discover, run_sweep
 
     params = [
         Uncertainty.parse("steering_value=0:1.5"),
@@ -148,7 +148,7 @@ def prim_box(tmp_path_factory):
 
 
 def test_prim_report_has_base_rate_coverage_density_and_only_restricted_dimensions(prim_box):
-    from sim.experiments import box_report, box_summary
+    from sim.analysis.experiments import box_report, box_summary
 
     box, x, y = prim_box
     stats, limits = box_summary(box)
@@ -165,7 +165,7 @@ def test_prim_report_has_base_rate_coverage_density_and_only_restricted_dimensio
 
 
 def test_prim_resampling_is_seeded_and_leaves_the_global_generator_alone(prim_box):
-    from sim.experiments import box_summary
+    from sim.analysis.experiments import box_summary
 
     box = prim_box[0]
     np.random.seed(5)
@@ -177,7 +177,7 @@ def test_prim_resampling_is_seeded_and_leaves_the_global_generator_alone(prim_bo
 
 
 def test_sobol_warnings_flag_an_index_above_one():
-    from sim.experiments import sobol_warnings
+    from sim.analysis.experiments import sobol_warnings
 
     table = pd.DataFrame([{"outcome": "p", "parameter": "a", "S1": 0.2, "S1_conf": 0.1, "ST": 1.6, "ST_conf": 0.3}])
     table["warning"] = ""

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.runner import Job, run_rows
-from sim.validation import load_patterns, validate, wilson
-from sim.vocab import NullModel
+from sim.analysis.validation import load_patterns, validate, wilson
+from sim.inputs.vocab import NullModel
+from sim.run.runner import Job, run_rows
 
 BASELINE = Path(__file__).parent / "data" / "baseline.json"
 KEYS = [

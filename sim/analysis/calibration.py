@@ -1,0 +1,751 @@
+"""Calibration: approximate Bayesian computation over the calibrated parameters, scored by the stories.
+
+Method (docs/ODD.md III.vii): ABC sequential Monte Carlo with an adaptive tolerance and one
+Metropolis-Hastings move per particle and generation -- the "replenishment" algorithm of Drovandi
+and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Doucet and Jasra (2012,
+*Statistics and Computing* 22:1009), with a fixed budget per generation:
+
+- **Prior.** Each calibrated parameter is log-uniform on a box: a factor ``factor`` (1.25 by default) below and
+  above its value in the centre file (``docs/calibration/centre.json``, the earlier hand calibration),
+  clipped to the catalogue's range (``Spec.low``/``Spec.high``). The sampler works in the unit cube
+  of those log coordinates, where the prior is flat.
+- **Generation 0**: a space-filling Latin hypercube of ``sets`` points (SALib) is the population.
+- **Each set** runs ``replicates`` replicates of every primary story's case on common random
+  numbers (replicate ``r`` has seed ``SeedSequence(seed, spawn_key=(r,))`` in every set and case)
+  through the one runner (:func:`sim.run.runner.execute`; process pool or Dask), and gets the distance
+
+      sum over stories of (1 - share) + (1 - joint share) + 0.3 * sum over stories of (1 - mean clause share)
+
+  (0 when every story holds in every replicate; the clause term grades partial stories). Only
+  the *primary stories* of ``scenarios/patterns.toml`` enter: secondary patterns and the report's
+  reasoning (comparison levers) are hold-out checks and never do.
+- **Generation t > 0**: the ``keep`` share of the population with the smallest distance survives
+  (ties by position) and sets the tolerance (the largest surviving distance); the others are
+  replaced by survivors drawn uniformly; then every particle proposes one random-walk move
+  (Gaussian, per-coordinate scale ``2.38 / sqrt(d)`` times the survivors' standard deviation,
+  reflected at the cube's faces, so symmetric), the ``sets`` proposals are scored, and a move is
+  accepted when its distance is within the tolerance (the Metropolis-Hastings ratio of a flat prior
+  and a symmetric kernel). Weights stay equal, so nothing degenerates in 51 dimensions (importance
+  weights of a population Monte Carlo did: an effective sample size of 8 of 75 in a trial).
+- The **posterior** is the last population (``accepted.csv``, equal weights; a particle whose moves
+  were refused appears more than once); the **point estimate** is its particle with the smallest
+  distance (ties by position).
+
+Every random number of the sampler comes from ``SeedSequence(seed, spawn_key=(generation, 1))``
+drawn in this process, and the runs' seeds are fixed per replicate, so the result does not depend
+on the number of workers or the scheduler. Progress is one JSON line per scored set in
+``progress.jsonl`` (flushed as it is written); ``resume`` keeps the longest prefix of lines that
+parse and match the sets this seed proposes, truncates the rest, and scores only what is missing,
+so an interrupted run (Ctrl-C, SIGTERM or SIGKILL) resumed ends bit-identical to one that was not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.posterior import CONSTRAINED_BELOW, ROOT, weighted_quantile
+from sim.analysis.validation import PATTERNS_FILE, Pattern, _score, load_patterns
+from sim.inputs.errors import InputError
+from sim.inputs.params import by_name
+from sim.inputs.scenario import resolve_path
+from sim.run.runner import Job, execute
+
+#: Parameters the calibration moves (the rest are facts, levers or documented estimates).
+CALIBRATED = (
+    "hosting_value",
+    "coordination_cost",
+    "steering_value",
+    "control_share.admin_host",
+    "control_share.board_host",
+    "sensitivity.planning",
+    "sensitivity.environment",
+    "board_experience_weight",
+    "leader_weight",
+    "consultant_neutrality",
+    "failure_cost",
+    "failure_stake",
+    "complexity",
+    "belief_uncertainty",
+    "w_capacity",
+    "w_competence",
+    "w_robustness",
+    "loss_aversion",
+    "distance_cost",
+    "job_loss_fear",
+    "solidarity_weight",
+    "pre_project_months",
+    "main_project_months",
+    "vote_noise",
+    "trust_weight",
+    "merger_trust_damage",
+    "min_prospect",
+    "admin_control_weight",
+    "bundle_synergy",
+    "involvement_per_stage",
+    "involvement_steering_group",
+    "network_competence_gain",
+    "running_cost.network",
+    "vote_trust_damage",
+    "decision_attention",
+    "attention_drain",
+    "maturation_rate",
+    "council_control_value",
+    "cohesion.planning",
+    "failed_attempt_penalty",
+    "trust_need.network",
+    "shared_post_trust",
+    "history_trust",
+    "base_trust",
+    "reform_afterglow_months",
+    "political_readiness_start",
+    "duration_noise",
+    "council_months",
+    "funding_speedup",
+    "sensitivity_noise",
+    "political_readiness_noise",
+)
+
+
+CENTRE_FILE = ROOT / "docs" / "calibration" / "centre.json"
+PROGRESS = "progress.jsonl"
+SPEC = "calibration.json"
+#: The prior box: centre / FACTOR to centre * FACTOR (log-uniform), within the catalogue's range.
+FACTOR = 1.25
+#: Weight of the clause term in the distance (grades stories that hold only in part).
+CLAUSE_WEIGHT = 0.3
+#: Files a calibration folder holds (``--force`` replaces only such a folder).
+OUTPUTS = (
+    SPEC,
+    PROGRESS,
+    "scored.csv",
+    "accepted.csv",
+    "generations.csv",
+    "identifiability.csv",
+    "summary.md",
+    "metadata.json",
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a calibration runs.
+
+    Attributes:
+        sets: Particles (and parameter sets scored) per generation.
+        generations: Generations (the first is the Latin hypercube).
+        replicates: Replicates of each primary story's case per set.
+        keep: Share of the population that survives each generation (sets the tolerance).
+    """
+
+    sets: int = 200
+    generations: int = 15
+    replicates: int = 12
+    keep: float = 0.5
+
+    @property
+    def survivors(self) -> int:
+        """Particles that survive each generation (at least 2)."""
+        return min(self.sets, max(2, math.ceil(self.keep * self.sets)))
+
+    def runs(self, cases: int) -> int:
+        """Simulated runs: sets x generations x replicates x cases."""
+        return self.sets * self.generations * self.replicates * cases
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Log-uniform box per calibrated parameter; the sampler works in its unit cube.
+
+    Attributes:
+        keys: Calibrated parameters (``--set`` keys).
+        low, high: The box, within the catalogue's range (both above 0).
+    """
+
+    keys: tuple[str, ...]
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+
+    @classmethod
+    def around(cls, centre: dict[str, float], factor: float, keys: Sequence[str] = ()) -> Prior:
+        """``centre / factor`` to ``centre * factor`` for each key, clipped to the catalogue's range."""
+        specs, keys = by_name(), tuple(keys or CALIBRATED)
+        low, high = [], []
+        for k in keys:
+            spec, c = specs[k], float(centre[k])
+            if c <= 0:
+                raise InputError("--centre", k, "a log-uniform prior needs a value above 0")
+            low.append(max(c / factor, spec.low if spec.low is not None else -math.inf, 1e-9))
+            high.append(min(c * factor, spec.high if spec.high is not None else math.inf))
+        return cls(keys, tuple(low), tuple(high))
+
+    def values(self, unit: np.ndarray) -> dict[str, float]:
+        """Parameter values at a point of the unit cube (whole numbers rounded)."""
+        lo, hi = np.log(self.low), np.log(self.high)
+        x = np.exp(lo + np.asarray(unit, float) * (hi - lo))
+        specs = by_name()
+        return {
+            k: int(round(v)) if specs[k].kind == "int" else float(min(max(v, a), b))
+            for k, v, a, b in zip(self.keys, x, self.low, self.high, strict=True)
+        }
+
+    def unit(self, values: dict[str, float]) -> np.ndarray:
+        """The unit-cube coordinates of parameter values."""
+        lo, hi = np.log(self.low), np.log(self.high)
+        return (np.log([values[k] for k in self.keys]) - lo) / (hi - lo)
+
+
+# --- the sampler --------------------------------------------------------------------------------
+def _rng(seed: int, generation: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(generation, 1)))
+
+
+def first_generation(prior: Prior, n: int, seed: int) -> np.ndarray:
+    """Generation 0: a Latin hypercube of ``n`` points in the unit cube (SALib)."""
+    from SALib.sample import latin
+
+    problem = {"num_vars": len(prior.keys), "names": list(prior.keys), "bounds": [[0.0, 1.0]] * len(prior.keys)}
+    return np.asarray(latin.sample(problem, n, seed=_rng(seed, 0)), float)
+
+
+def move_scale(survivors: np.ndarray) -> np.ndarray:
+    """Per-coordinate random-walk scale: ``2.38 / sqrt(d)`` times the survivors' standard deviation."""
+    d = survivors.shape[1]
+    return np.maximum(2.38 / math.sqrt(d) * survivors.std(axis=0), 1e-3)
+
+
+def reflect(x: np.ndarray) -> np.ndarray:
+    """Fold points back into the unit cube at its faces (keeps a symmetric proposal symmetric)."""
+    x = np.abs(x) % 2.0
+    return np.where(x > 1, 2 - x, x)
+
+
+def propose(units: np.ndarray, survivors: list[int], n: int, rng: np.random.Generator) -> tuple[list[int], np.ndarray]:
+    """Replenish the population from the survivors and move every particle once.
+
+    Returns:
+        ``(parents, proposals)``: the survivors in order then ``n - len(survivors)`` drawn uniformly
+        from them, and one reflected Gaussian step from each.
+    """
+    extra = rng.choice(len(survivors), size=n - len(survivors)) if n > len(survivors) else []
+    parents = list(survivors) + [survivors[int(i)] for i in extra]
+    sigma = move_scale(units[survivors])
+    return parents, reflect(units[parents] + sigma * rng.standard_normal((n, units.shape[1])))
+
+
+def select(entries: Sequence[dict[str, Any]], n: int) -> list[int]:
+    """Positions of the ``n`` entries with the smallest distance (ties by position)."""
+    return sorted(range(len(entries)), key=lambda i: (entries[i]["distance"], i))[:n]
+
+
+# --- scoring ------------------------------------------------------------------------------------------
+def primary_patterns() -> list[Pattern]:
+    """The stories the calibration is scored by (``kind = "primary"``)."""
+    return [p for p in load_patterns() if p.kind == "primary"]
+
+
+def distance(stories: dict[str, float], joint: float, clauses: dict[str, dict[str, float]]) -> float:
+    """The ABC distance (module docstring): 0 when every story holds in every replicate."""
+    partial = sum(1 - sum(c.values()) / len(c) for c in clauses.values())
+    return sum(1 - s for s in stories.values()) + (1 - joint) + CLAUSE_WEIGHT * partial
+
+
+def score_sets(
+    points: Sequence[dict[str, Any]],
+    replicates: int,
+    seed: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    execution: dict[str, Any] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run every set on the primary stories' cases; yield ``{"stories", "clauses", "joint", "distance"}`` per set.
+
+    Sets are yielded in order as their runs finish (results stream from the runner).
+    """
+    patterns = primary_patterns()
+    cases = [str(resolve_path(p.case)) for p in patterns]
+    per_set = len(cases) * replicates
+
+    def jobs() -> Iterator[Job]:
+        for i, pt in enumerate(points):
+            overrides = tuple(sorted(pt.items()))
+            for c, case in enumerate(cases):
+                for r in range(replicates):
+                    yield Job((i * len(cases) + c) * replicates + r, case, r, seed, overrides, detail="records")
+
+    results = execute(
+        jobs(),
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        total=len(points) * per_set,
+        execution=execution,
+    )
+    for _ in points:
+        out = [next(results) for _ in range(per_set)]
+        stories, clauses, hits_all = {}, {}, []
+        for c, p in enumerate(patterns):
+            chunk = out[c * replicates : (c + 1) * replicates]
+            hits, per = _score(p, [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in chunk], None)
+            stories[p.id], clauses[p.id] = sum(hits) / replicates, per
+            hits_all.append(hits)
+        joint = sum(all(h[r] for h in hits_all) for r in range(replicates)) / replicates
+        yield {"stories": stories, "clauses": clauses, "joint": joint, "distance": distance(stories, joint, clauses)}
+    results.close()
+
+
+# --- progress file: one JSON line per scored set ------------------------------------------------------
+def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Every complete, parseable line of ``path`` as ``(byte offset of its start, entry)``, up to the first bad one.
+
+    The file is truncated after the last good line (a line cut by a kill is dropped).
+    """
+    if not path.exists():
+        return []
+    kept, offset = [], 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+                ok = (
+                    line.endswith(b"\n")
+                    and isinstance(entry, dict)
+                    and {"generation", "index", "point", "distance"} <= set(entry)
+                )
+            except (ValueError, UnicodeDecodeError):
+                ok = False
+            if not ok:
+                break
+            kept.append((offset, entry))
+            offset += len(line)
+    if offset != path.stat().st_size:
+        os.truncate(path, offset)
+    return kept
+
+
+class Progress:
+    """The scored sets kept in ``progress.jsonl``, checked generation by generation against the proposals."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines = _read_progress(path)
+
+    def kept(self, generation: int, points: Sequence[list[float]]) -> list[dict[str, Any]]:
+        """The kept entries of ``generation`` that match ``points`` in order; anything after a mismatch is cut."""
+        mine = [(o, e) for o, e in self.lines if e["generation"] == generation]
+        good = []
+        for (offset, e), i in zip(mine, range(len(points)), strict=False):
+            if e["index"] != i or e["point"] != points[i]:
+                self._cut(offset)
+                break
+            good.append(e)
+        else:
+            if len(mine) > len(points):
+                self._cut(mine[len(points)][0])
+        return good
+
+    def _cut(self, offset: int) -> None:
+        os.truncate(self.path, offset)
+        self.lines = [(o, e) for o, e in self.lines if o < offset]
+
+
+# --- the procedure --------------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], factor: float) -> dict[str, Any]:
+    """What defines a calibration (``calibration.json``); a resume must match it exactly."""
+    from sim.inputs.scenario import load_scenario
+    from sim.run.output import PROGRAM
+
+    cases = list(dict.fromkeys(p.case for p in primary_patterns()))
+    return {
+        "program": PROGRAM,
+        "procedure": (
+            "sim.analysis.calibration: ABC population Monte Carlo, fixed budget per generation, adaptive tolerance"
+        ),
+        "seed": seed,
+        "budget": asdict(budget),
+        "factor": factor,
+        "centre": {k: centre[k] for k in prior.keys},
+        "prior": {k: [lo, hi] for k, lo, hi in zip(prior.keys, prior.low, prior.high, strict=True)},
+        "patterns_sha256": _sha256(PATTERNS_FILE),
+        "scenarios_sha256": {c: load_scenario(c).sha256 for c in cases},
+    }
+
+
+def _prepare(out: Path, the_spec: dict[str, Any], resume: bool, force: bool) -> bool:
+    """Check ``out`` for a new run or a resume; return True when it already holds a finished calibration."""
+    spec_file = out / SPEC
+    if resume:
+        if force:
+            raise InputError("--resume", "--force", "give one of them")
+        try:
+            found = json.loads(spec_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise InputError(out, "--resume", f"no calibration to resume here ({SPEC} missing or unreadable)") from None
+        if found != the_spec:
+            raise InputError(spec_file, "--resume", "the calibration here was started with other arguments or inputs")
+        return (out / "metadata.json").is_file()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not force:
+            raise InputError(out, "--out", "exists and is not empty (use --resume to finish it, or --force)")
+        _check_ours(out)
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_atomic(spec_file, json.dumps(the_spec, indent=1) + "\n")
+    return False
+
+
+def _check_ours(out: Path) -> None:
+    """Refuse to replace anything but a calibration folder of this program."""
+    from sim.run.output import PROGRAM
+
+    try:
+        ours = json.loads((out / SPEC).read_text(encoding="utf-8")).get("program") == PROGRAM
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    names = {p.name for p in out.iterdir()} if out.is_dir() and not out.is_symlink() else {None}
+    if not ours or not names <= set(OUTPUTS) or any((out / n).is_dir() for n in names if n):
+        raise InputError(out, "--out", "is not a calibration folder of this program; refusing to replace it")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    from sim.run.output import write_text_atomic
+
+    write_text_atomic(path, text)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_generations(
+    out: Path,
+    prior: Prior,
+    budget: Budget,
+    seed: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    execution: dict[str, Any] | None = None,
+    say=None,
+) -> list[dict[str, Any]]:
+    """Score every generation (resuming from ``out/progress.jsonl``); return what each generation did.
+
+    Returns:
+        Per generation: ``scored`` (the sets scored: ``generation, index, point, unit, stories,
+        clauses, joint, distance``), ``population`` (the particles after it, entries of ``scored``
+        lists), ``tolerance`` (None for generation 0) and ``moved`` (share of moves accepted).
+    """
+    say = say or _say
+    store = Progress(out / PROGRESS)
+    units, population, history, t0 = None, None, [], time.perf_counter()
+    for g in range(budget.generations):
+        tolerance, parents = None, None
+        if population is None:
+            unit = first_generation(prior, budget.sets, seed)
+        else:
+            survivors = select(population, budget.survivors)
+            tolerance = population[survivors[-1]]["distance"]
+            parents, unit = propose(units, survivors, budget.sets, _rng(seed, g))
+        entries = _score_generation(out, store, g, prior, unit, budget, seed, workers, scheduler, progress, execution)
+        resumed = sum(e.pop("kept", False) for e in entries)
+        if parents is None:
+            population, units, moved = entries, unit, None
+        else:
+            ok = [e["distance"] <= tolerance for e in entries]
+            population = [e if k else population[p] for e, k, p in zip(entries, ok, parents, strict=True)]
+            units = np.array([e["unit"] for e in population])
+            moved = sum(ok) / len(ok)
+        history.append({"scored": entries, "population": population, "tolerance": tolerance, "moved": moved})
+        say(_generation_line(g, budget, history[-1], resumed, time.perf_counter() - t0))
+    return history
+
+
+def _score_generation(
+    out: Path, store: Progress, g: int, prior: Prior, unit: np.ndarray, budget: Budget, seed: int, *run: Any
+) -> list[dict[str, Any]]:
+    """The scored sets of generation ``g``: those kept in the progress file, then the rest, appended to it."""
+    points = [prior.values(u) for u in unit]
+    rows = [[p[k] for k in prior.keys] for p in points]
+    entries = [{**e, "kept": True} for e in store.kept(g, rows)]
+    start = len(entries)
+    with open(out / PROGRESS, "a", encoding="utf-8") as fh:
+        for i, scored in enumerate(score_sets(points[start:], budget.replicates, seed, *run)):
+            entry = {"generation": g, "index": start + i, "point": rows[start + i], **scored}
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            fh.flush()
+            entries.append(entry)
+    for e, u in zip(entries, unit, strict=True):
+        e["unit"] = u
+    return entries
+
+
+def _generation_line(g: int, budget: Budget, step: dict[str, Any], resumed: int, seconds: float) -> str:
+    pop = step["population"]
+    best = min(e["distance"] for e in pop)
+    shares = " ".join(f"{s} {np.median([e['stories'][s] for e in pop]):.2f}" for s in pop[0]["stories"])
+    text = f"generation {g + 1}/{budget.generations}: {len(step['scored'])} sets scored"
+    text += f" ({resumed} kept from before)" if resumed else ""
+    if step["tolerance"] is not None:
+        text += f", tolerance {step['tolerance']:.3f}, moves accepted {step['moved']:.0%}"
+    distinct = len({(e["generation"], e["index"]) for e in pop})
+    return text + f"; population: best {best:.3f}, {distinct} distinct, median {shares}; {seconds:.0f} s"
+
+
+# --- results ----------------------------------------------------------------------------------------------
+def _flat(entry: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {
+        "generation": entry["generation"],
+        "index": entry["index"],
+        "distance": entry["distance"],
+        **entry["stories"],
+        "joint": entry["joint"],
+        **dict(zip(keys, entry["point"], strict=True)),
+    }
+
+
+def identifiability(accepted, prior: Prior, centre: dict[str, float]):
+    """Per parameter: posterior median and 90 % interval, and its width over the prior's (in log coordinates).
+
+    ``ratio`` = (log q95 - log q05) / (0.9 (log high - log low)): about 1 when the cases leave the
+    parameter where the prior had it, small when they pin it down; ``constrained`` when below
+    :data:`sim.analysis.posterior.CONSTRAINED_BELOW`.
+    """
+    import pandas as pd
+
+    specs, w, rows = by_name(), accepted["weight"].to_numpy(float), []
+    for k, lo, hi in zip(prior.keys, prior.low, prior.high, strict=True):
+        v = accepted[k].to_numpy(float)
+        q05, q50, q95 = (weighted_quantile(v, w, q) for q in (0.05, 0.5, 0.95))
+        ratio = (math.log(q95) - math.log(q05)) / (0.9 * (math.log(hi) - math.log(lo)))
+        rows.append(
+            {
+                "parameter": k,
+                "catalogue_low": specs[k].low,
+                "catalogue_high": specs[k].high,
+                "prior_low": lo,
+                "prior_high": hi,
+                "centre": centre[k],
+                "point": float(accepted[k].iloc[0]),
+                "median": q50,
+                "q05": q05,
+                "q95": q95,
+                "ratio": round(ratio, 6),
+                "constrained": bool(ratio < CONSTRAINED_BELOW),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
+    """``summary.md`` (docs/calibration/posterior-summary.md): the posterior per parameter and the budget."""
+    import pandas as pd
+
+    b = meta["budget"]
+    lines = [
+        "# Posterior summary (generated by `python run.py calibrate`)",
+        "",
+        f"Command: `{' '.join(['python', *meta['command_line']])}`",
+        "",
+        f"ABC sequential Monte Carlo (replenishment, one Metropolis-Hastings move per particle and generation; "
+        f"`sim/analysis/calibration.py`): {b['generations']} generations x {b['sets']} parameter sets x "
+        f"{b['replicates']} replicates x {meta['cases']} cases = {meta['runs']:,} simulated runs; the best "
+        f"{b['keep']:.0%} of each population survive and set the tolerance; seed {meta['base_seed']}; "
+        f"{meta['seconds']:.0f} s with {meta['workers']} workers. Prior: log-uniform from value/{meta['factor']:g} "
+        f"to value x{meta['factor']:g} around the centre (`metadata.json`: `centre`; by default "
+        "`docs/calibration/centre.json`), within the catalogue's range. "
+        f"The posterior is the last population: {meta['accepted']} particles, {meta['distinct']} distinct sets.",
+        "",
+        "| generation | tolerance | moves accepted | best distance | distinct | "
+        + " | ".join(f"`{s}` (median)" for s in meta["stories"])
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(meta["stories"]),
+    ]
+    for r in generations.to_dict("records"):
+        tol = "" if pd.isna(r["tolerance"]) else f"{r['tolerance']:.3f}"
+        moved = "" if pd.isna(r["moves_accepted"]) else f"{r['moves_accepted']:.0%}"
+        lines.append(
+            f"| {r['generation']} | {tol} | {moved} | {r['best']:.3f} | {r['distinct']} | "
+            + " | ".join(f"{r[s.replace('.', '_')]:.2f}" for s in meta["stories"])
+            + " |"
+        )
+    lines += [
+        "",
+        f"Per parameter: point estimate (the accepted set with the smallest distance, now in "
+        f"`scenarios/defaults.toml`), weighted posterior median and 90 % interval, and the interval's width "
+        f"over the prior's in log coordinates (`ratio`; below {CONSTRAINED_BELOW} = constrained by the three cases).",
+        "",
+        "| parameter | prior | point | median | 90 % interval | ratio | constrained |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in ident.itertuples(index=False):
+        lines.append(
+            f"| `{r.parameter}` | {r.prior_low:.4g}–{r.prior_high:.4g} | {r.point:.4g} | {r.median:.4g} | "
+            f"[{r.q05:.4g}, {r.q95:.4g}] | {r.ratio:.2f} | {'yes' if r.constrained else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_results(
+    out: Path, history: list[dict[str, Any]], prior: Prior, budget: Budget, centre: dict[str, float]
+) -> dict[str, Any]:
+    """Write ``scored.csv``, ``accepted.csv``, ``generations.csv``, ``identifiability.csv``; return a summary."""
+    import pandas as pd
+
+    keys = prior.keys
+    scored = pd.DataFrame([_flat(e, keys) for step in history for e in step["scored"]])
+    last = history[-1]["population"]
+    accepted = pd.DataFrame([_flat(last[i], keys) for i in select(last, len(last))])
+    accepted.insert(0, "set", range(len(accepted)))
+    accepted.insert(3, "weight", 1 / len(accepted))
+    stories = list(last[0]["stories"])
+    gens = []
+    for g, step in enumerate(history):
+        pop = step["population"]
+        gens.append(
+            {
+                "generation": g,
+                "sets": len(step["scored"]),
+                "tolerance": step["tolerance"],
+                "moves_accepted": step["moved"],
+                "best": min(e["distance"] for e in pop),
+                "distinct": len({(e["generation"], e["index"]) for e in pop}),
+                **{s.replace(".", "_"): float(np.median([e["stories"][s] for e in pop])) for s in stories},
+            }
+        )
+    generations = pd.DataFrame(gens)
+    ident = identifiability(accepted, prior, centre)
+    tables = (("scored", scored), ("accepted", accepted), ("generations", generations), ("identifiability", ident))
+    for name, table in tables:
+        _write_atomic(out / f"{name}.csv", table.to_csv(index=False))
+    return {
+        "accepted": len(accepted),
+        "distinct": int(gens[-1]["distinct"]),
+        "stories": stories,
+        "best": accepted.iloc[0].to_dict(),
+        "identifiability": ident,
+        "generations": generations,
+    }
+
+
+def load_centre(path: Path) -> dict[str, float]:
+    """Read a centre file (JSON object of calibrated parameter values) and check every value.
+
+    Raises:
+        InputError: unreadable, not an object, an unknown key, a value outside the catalogue's range,
+            or a calibrated parameter missing.
+    """
+    from sim.inputs.params import suggest
+
+    try:
+        centre = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(path, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
+    if not isinstance(centre, dict):
+        raise InputError(path, "--centre", "expected a JSON object of parameters")
+    specs = by_name()
+    for key, value in centre.items():
+        if key not in CALIBRATED:
+            raise InputError(path, key, "not a calibrated parameter" + suggest(key, CALIBRATED))
+        spec = specs[key]
+        problem = spec.check(float(value) if spec.kind == "float" and type(value) is int else value)
+        if problem:
+            raise InputError(path, key, problem)
+    missing = [k for k in CALIBRATED if k not in centre]
+    if missing:
+        raise InputError(path, missing[0], "missing: the centre needs every calibrated parameter")
+    return centre
+
+
+def calibrate(
+    out: Path,
+    budget: Budget = Budget(),
+    seed: int = 20161214,
+    centre: dict[str, float] | None = None,
+    factor: float = FACTOR,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    resume: bool = False,
+    force: bool = False,
+    command: list[str] | None = None,
+    say=None,
+) -> dict[str, Any]:
+    """Run (or resume) the calibration into ``out`` and write its result files and ``metadata.json``.
+
+    Args:
+        out: Result folder (worked in place so that it can be resumed).
+        budget: Sets per generation, generations, replicates, keep share.
+        seed: Base seed of the runs and of the sampler.
+        centre: Centre of the prior box (default: ``docs/calibration/centre.json``).
+        factor: The prior box spans ``centre / factor`` to ``centre * factor`` (within the catalogue).
+        workers: Worker processes (default: all cores; 1 = in this process).
+        scheduler: Dask scheduler address.
+        progress: Show a progress bar.
+        resume: Finish an interrupted calibration in ``out`` (its arguments must match).
+        force: Replace ``out`` if it is a calibration folder of this program.
+        command: The command line recorded in ``metadata.json``.
+        say: Where the one-line progress reports go.
+
+    Returns:
+        ``{"accepted", "distinct", "stories", "best", "identifiability", "generations", "seconds", "runs",
+        "complete"}``.
+    """
+    from sim.analysis.results import metadata
+    from sim.inputs.scenario import load_scenario
+    from sim.run.output import write_json
+
+    say = say or _say
+    t0, started = time.perf_counter(), datetime.now()
+    centre = centre if centre is not None else load_centre(CENTRE_FILE)
+    prior = Prior.around(centre, factor)
+    the_spec = spec(prior, budget, seed, centre, factor)
+    out = Path(os.path.abspath(out))
+    cases = list(the_spec["scenarios_sha256"])
+    if _prepare(out, the_spec, resume, force):
+        say(f"{out} holds a finished calibration; nothing to do")
+        return {"complete": True, "seconds": 0.0, "runs": 0}
+    execution: dict[str, Any] = {}
+    history = run_generations(out, prior, budget, seed, workers, scheduler, progress, execution, say)
+    result = write_results(out, history, prior, budget, centre)
+    seconds = round(time.perf_counter() - t0, 1)
+    meta = metadata(
+        [load_scenario(c) for c in cases],
+        seed=seed,
+        replicates=budget.replicates,
+        started=started,
+        execution=execution,
+        command=command,
+        procedure=the_spec["procedure"],
+        budget=asdict(budget),
+        cases=len(cases),
+        runs=budget.runs(len(cases)),
+        accepted=result["accepted"],
+        distinct=result["distinct"],
+        factor=factor,
+        centre=the_spec["centre"],
+        prior=the_spec["prior"],
+        patterns_sha256=the_spec["patterns_sha256"],
+        stories=result["stories"],
+        elapsed_seconds=seconds,
+    )
+    meta["seconds"] = seconds
+    _write_atomic(out / "summary.md", summary_markdown(result["identifiability"], result["generations"], meta))
+    write_json(out / "metadata.json", meta)
+    (out / PROGRESS).unlink(missing_ok=True)
+    return {**result, "seconds": seconds, "runs": budget.runs(len(cases)), "complete": False}

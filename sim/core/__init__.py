@@ -1,0 +1,10 @@
+"""Core: the model itself, as the report describes it.
+
+``model`` (the Mesa model and its monthly clock), ``agents`` (municipalities and the County
+Governor), ``negotiation``/``agenda``/``ballot`` (the project organisation: phases, proposals,
+votes), ``valuation`` and ``mechanisms`` (every behavioural rule of the report, one named function
+each, with its section), ``region`` (what a negotiation is about), ``history`` (what happened
+before the start), ``records`` (events and votes as data) and ``outcomes`` (what a finished run
+yields). It imports only ``sim.inputs``: a new mechanism goes in ``mechanisms`` and is called
+from the agent or the project organisation that acts on it.
+"""

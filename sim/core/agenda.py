@@ -1,0 +1,172 @@
+"""The agenda setter's view: which options exist, what it believes of them, which it proposes.
+
+The project organisation weighs every admissible option by its believed chance of leaving a
+viable arrangement, the members' expected service gains and, for an internal leader, the home
+municipality's own interest (§2.1, §2.2). Its beliefs are the administrations' positions moved
+towards the councils' own as far as political anchoring reaches (§3.4); a vote reveals a
+council's position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import TYPE_CHECKING
+
+from sim.core import mechanisms as mech
+from sim.core.records import Option, describe
+from sim.inputs.vocab import Agenda, NullModel
+
+if TYPE_CHECKING:
+    from sim.core.model import CooperationModel
+    from sim.core.region import Region
+
+
+def quorum(n_members: int) -> int:
+    """Yes votes an arrangement needs to go on without the members who say no (a majority, at least 2)."""
+    return max(2, n_members // 2 + 1)
+
+
+@dataclass
+class AgendaSetter:
+    """Options, beliefs and the choice of a proposal for one negotiation.
+
+    Attributes:
+        region: The negotiation's region.
+        leader: The member leading the project, or ``"external"``.
+        involvement: Political involvement of the project (§3.4).
+        revealed: Councils whose position a vote has revealed.
+        tried: Options already put to a vote in this round.
+    """
+
+    model: CooperationModel
+    region: Region
+    leader: str
+    involvement: float
+    revealed: set[str] = field(default_factory=set)
+    tried: set[Option] = field(default_factory=set)
+
+    def open_sectors(self, members: tuple[str, ...]) -> list[int]:
+        """The negotiation's sectors not yet under a formal arrangement for every member."""
+        agents = self.region.agents
+        return [s for s in self.region.facts.sectors if not all(agents[m].formal_in(s) for m in members)]
+
+    def options(self, members: tuple[str, ...]) -> list[Option]:
+        """Options the agenda lever and the allowed forms admit (§3.2: bundle or sector by sector)."""
+        p, agents = self.model.p, self.region.agents
+        open_sectors = self.open_sectors(members)
+        if not open_sectors or len(members) < 2:
+            return []
+        if p.agenda == Agenda.BUNDLE:
+            subsets = [tuple(open_sectors)]
+        elif p.agenda == Agenda.SECTOR_BY_SECTOR:
+            subsets = [(min(open_sectors, key=lambda s: (p.sensitivity[s], s)),)]
+        else:
+            subsets = [c for k in range(1, len(open_sectors) + 1) for c in combinations(open_sectors, k)]
+        hosts = self.region.eligible_hosts(members)
+        out = []
+        for sectors in subsets:
+            for form in p.forms:
+                if not p.allowed(form) or self.region.facts.offices_only and not form.formal:
+                    continue
+                if form.merges and len(sectors) < len(p.sectors):
+                    continue  # a merger takes every sector at once (§4.3)
+                if not form.formal and any(
+                    (a := agents[m].arrangement[s]) is not None and a.form == form for m in members for s in sectors
+                ):
+                    continue  # already networking in these sectors
+                out += [Option(sectors, form, h, members) for h in (hosts if form.needs_host else [None])]
+        return [o for o in out if o not in self.tried]
+
+    def believed_yes(self, option: Option, name: str) -> float:
+        """Believed chance that a council says yes (§3.4, with host claims, §2.1)."""
+        muni, region = self.region.agents[name], self.region
+        if name in region.compelled(option):
+            return 1.0
+        anchoring = 1.0 if name in self.revealed else self.involvement
+        admin = muni.value(option, region, administration=True)
+        u = mech.believed_utility(admin, muni.value(option, region), anchoring)
+        if option.form.needs_host:
+            hosts = region.willing_hosts(option)
+            u -= muni.disappointment(option, region, muni.preferred_host(option, region, hosts))
+        unseen = (1.0 - anchoring) * muni.parts(option, region)[1]
+        return mech.yes_chance(self.model.p, u, unseen)
+
+    def viable_chance(self, option: Option) -> float:
+        """Believed chance that the vote leaves a viable arrangement.
+
+        The host and the leader must say yes; of the others, enough for a quorum (members decide
+        independently: a Poisson-binomial sum over the count of yes votes).
+        """
+        key_members = [m for m in option.members if m in (option.host, self.leader)]
+        chance = math.prod(self.believed_yes(option, m) for m in key_members)
+        dist = [1.0]  # dist[k]: chance that k of the other members say yes
+        for m in option.members:
+            if m in key_members:
+                continue
+            q = self.believed_yes(option, m)
+            dist = [a * (1 - q) + b * q for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
+        need = quorum(len(option.members)) - len(key_members)
+        return chance * sum(dist[max(0, need) :])
+
+    def score(self, option: Option, failures: int = 0) -> tuple[float, float]:
+        """The agenda setter's value of proposing an option, and its believed chance of passing.
+
+        Value: the members' mean service gains, discounted for a complex pooled bundle, plus an
+        internal leader's weight on the home municipality's own interest (§2.2).
+        Expected value: the chance of passing times the option's value, less, on failure, the
+        fixed cost of a failed round (growing with the rounds already failed) and the share of
+        the value that a failure loses for good (§2.1: the fear that planning "could sink
+        agriculture"; §3.2).
+        """
+        p, region = self.model.p, self.region
+        prospect = self.viable_chance(option)
+        gains = sum(region.agents[m].parts(option, region)[0] for m in option.members) / len(option.members)
+        value = gains * mech.complexity_discount(p, option.form, len(option.sectors))
+        if self.leader in option.members:
+            bias = p.leader_weight * (1 - p.consultant_neutrality * region.facts.consultant)
+            value += bias * region.agents[self.leader].own_value(option, region, administration=True)
+        lost = p.failure_cost * (1 + failures) + p.failure_stake * max(0.0, value)
+        return prospect * value - (1 - prospect) * lost, prospect
+
+    def option_table(self, members: tuple[str, ...] | None = None) -> list[dict]:
+        """Why the agenda setter proposes what it does: every admissible option with its terms (for analysts).
+
+        One dict per option, best first: ``option`` (plain words), ``form``, ``host``, ``score``
+        (expected value of proposing it), ``believed_chance``, ``host_value`` (the host council's
+        own value with its regional perspective) and ``partners_value`` (the other councils' mean).
+        """
+        region, names = self.region, self.model.p.vocab
+        rows = []
+        for o in self.options(members or tuple(region.facts.members)):
+            score, chance = self.score(o)
+            partners = [region.agents[m].value(o, region) for m in o.members if m != o.host]
+            rows.append(
+                {
+                    "option": describe(names, o),
+                    "form": o.form.name,
+                    "host": o.host or "",
+                    "score": score,
+                    "believed_chance": chance,
+                    "host_value": region.agents[o.host].value(o, region) if o.host else float("nan"),
+                    "partners_value": sum(partners) / len(partners) if partners else float("nan"),
+                }
+            )
+        return sorted(rows, key=lambda r: -r["score"])
+
+    def choose(self, members: tuple[str, ...], failures: int = 0) -> tuple[Option | None, float]:
+        """The best option worth proposing (expected value above zero) and its believed chance.
+
+        Ties are broken by the model's generator; ``(None, 0.0)`` when no option is worth it.
+        """
+        options = self.options(members)
+        if not options:
+            return None, 0.0
+        rng = self.model.rng
+        if self.model.p.null_model == NullModel.RANDOM_AGENDA:
+            option = options[int(rng.integers(len(options)))]
+            return option, self.viable_chance(option)
+        scored = [(self.score(o, failures), rng.random(), o) for o in options]
+        (best, prospect), _, option = max(scored, key=lambda t: (t[0][0], t[1]))
+        return (option, prospect) if best > 0 else (None, 0.0)

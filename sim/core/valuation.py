@@ -1,0 +1,153 @@
+"""How a municipality values an option: its council's and its administration's view (§2, §3.4).
+
+:class:`Valuation` is the part of :class:`sim.core.agents.Municipality` that judges proposals; every
+rule it applies is a named function of ``sim.core.mechanisms``. It reads only the municipality's own
+state and the :class:`sim.core.region.Region` it is given.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.core import mechanisms as mech
+from sim.core.records import Option
+from sim.inputs.vocab import NullModel
+
+if TYPE_CHECKING:
+    from sim.core.region import Region
+
+
+class Valuation:
+    """Valuation of options: service gains, control, access and the rest, with a regional perspective.
+
+    Used as a base of :class:`sim.core.agents.Municipality`, whose attributes (staff, need,
+    competence, capacity, vulnerability, sensitivity, readiness, trust, merger talks, model) it
+    reads.
+    """
+
+    def gains(self, option: Option, region: Region) -> float:
+        """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3)."""
+        p = self.model.p
+        if p.null_model == NullModel.NO_GAINS:
+            return 0.0
+        total = 0.0
+        for s in option.sectors:
+            own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
+            pool_fte, pool_need = region.pool(option.members, s)
+            if option.form.pools_staff:
+                comp2 = max(comp, mech.team_competence(p, pool_fte))
+                cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
+                vul2 = mech.vulnerability(p, pool_fte, comp2)
+                weight = p.cohesion[s]
+            else:
+                pooled = mech.team_competence(p, pool_fte)
+                comp2 = max(comp, mech.network_ceiling(p, self.competence_start[s], pooled))
+                left = own - mech.running_time(p, option.form, own)
+                cap2 = mech.capacity(left, self.need[s])
+                vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
+                weight = 1.0
+            total += weight * (
+                p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
+            )
+        return total * mech.bundle_synergy(p, len(option.sectors)) if option.form.pools_staff else total
+
+    def costs(self, option: Option, region: Region) -> tuple[float, float, float]:
+        """Costs and benefits of an option other than service gains.
+
+        Returns:
+            ``(control, access, other)``: ``control`` is the control and job loss that an
+            administration discounts (§3.4); ``access`` the cost of the office's distance to
+            users, or for a host of serving partners on office days (§2.1, §3.2); ``other`` the
+            rest (hosting, steering, coordination, trust, history, reform, the network's
+            coordinator), seen alike by administration and council.
+        """
+        p = self.model.p
+        others = [m for m in option.members if m != self.name]
+        trust = sum(self.trust[o] for o in others) / len(others)
+        other = p.trust_weight * p.trust_need[option.form.index] * (trust - 0.5)
+        if p.fixed_areas:
+            whole = set(option.members) == set(region.facts.members)
+            other += mech.area_grant(p, whole, self.model.governor.funds(region.facts))
+        if not option.form.needs_host:
+            funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
+            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded)
+        other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
+        other += mech.reform_track(p, self.outside_talks, self.member_talks and not mech.two_track(p))
+        if option.form.merges:
+            other += mech.merger_terms(p, sum(region.population(m) for m in option.members))
+        n = len(option.sectors)
+        at_stake = mech.control_at_stake(p, self.sensitivity, option.sectors)
+        contact = sum(p.user_contact[s] for s in option.sectors)
+        if option.host == self.name:
+            gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors)
+            other += mech.hosting_gain(p, gained * p.centralisation, self.population)
+            other -= mech.coordination_burden(p, option.form, len(others), n)
+            share = self.population / sum(region.population(m) for m in option.members)
+            other += mech.regional_steering(p, option.form, share, at_stake)
+            km = sum(region.distance(self.name, o) for o in others) * contact / n * (1 - p.centralisation)
+            return 0.0, mech.office_days(p, km), other
+        control = mech.partner_control_loss(p, option.form, at_stake)
+        control += mech.board_aversion(p, option.form, region.facts.board_experience)
+        moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
+        control += mech.centralisation_fear(p, moved, self.population, 0.0)
+        user_km = contact * region.distance(self.name, option.host) * p.centralisation
+        return control, mech.centralisation_fear(p, 0.0, self.population, user_km), other
+
+    def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
+        """``(gains, control, access, other)`` of an option, cached for the current month."""
+        cache, key = self.model.cache, ("parts", self.name, option)
+        if key not in cache:
+            cache[key] = (self.gains(option, region), *self.costs(option, region))
+        return cache[key]
+
+    def own_value(self, option: Option, region: Region, administration: bool = False) -> float:
+        """Own value of an option against keeping the own service (0), as council or administration.
+
+        The council sees the service gains only as far as it has matured (``readiness``) and
+        weighs control and jobs fully; the administration sees the gains fully and discounts
+        control and jobs (§3.4: administrative and political anchoring differ).
+        """
+        gains, control, access, other = self.parts(option, region)
+        if administration:
+            return gains - self.model.p.admin_control_weight * control - access + other
+        return self.readiness * gains - control - access + other
+
+    def value(self, option: Option, region: Region, administration: bool = False) -> float:
+        """Value of an option with the municipality's regional perspective (§2.1).
+
+        Own value (as council, or as administration) plus the service its partners get,
+        weighted by trust: a member with a regional perspective counts what the partners gain
+        from the service and how far it is from their users; their control and jobs are theirs
+        to guard (§2.2: host and partners "had fundamentally different ambitions").
+        """
+        cache, key = self.model.cache, ("value", self.name, option, administration)
+        if key not in cache:
+            partners = []
+            for o in option.members:
+                if o != self.name:
+                    gains, _, access, _ = region.agents[o].parts(option, region)
+                    seen = 1.0 if administration else self.readiness
+                    partners.append((self.trust[o], seen * gains - access))
+            perspective = mech.regional_perspective(self.model.p, partners)
+            cache[key] = self.own_value(option, region, administration) + perspective
+        return cache[key]
+
+    def preferred_host(self, option: Option, region: Region, hosts: list[str]) -> str | None:
+        """The host this council would name: the best for it, partners' interests included (§2.1)."""
+        if not option.form.needs_host or not hosts:
+            return None
+        cache, key = self.model.cache, ("host", self.name, option.sectors, option.form, option.members, tuple(hosts))
+        if key not in cache:
+            cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
+        return cache[key]
+
+    def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
+        """Loss from a lost own claim to host: the posts it hoped to gain and those it loses (§2.1)."""
+        if preferred_host != self.name or option.host in (None, self.name):
+            return 0.0
+        p = self.model.p
+        gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors) * p.centralisation
+        moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
+        return mech.lost_claim(
+            p, mech.hosting_gain(p, gained, self.population), mech.centralisation_fear(p, moved, self.population, 0.0)
+        )

@@ -1,0 +1,857 @@
+"""Plots for reports: every figure the CLI writes.
+
+Outcome shares, fan charts, a negotiation timeline, a region map, comparisons, sensitivity
+indices and PRIM boxes. Every function returns a matplotlib Figure built inside a style context, so importing this
+module changes no global setting (a notebook's own plots keep working); :func:`save` writes PNG
+and SVG. Plots read records (vote and event rows), never sentences, and show the vocabulary's
+plain-language labels, never its codes. Each figure is laid out to be read at 1600 px width with
+no overlapping text (``tests/test_figures.py`` checks every figure the CLI writes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.inputs.scenario import Scenario
+from sim.inputs.vocab import NONE, Cause, EventKind
+
+PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d")
+NONE_COLOUR = "#bbbbbb"
+#: Units of the service measures, for axis and tick labels.
+MEASURE_UNITS = {"competence": "0-1", "capacity": "FTE per FTE needed", "vulnerability": "chance a task goes unserved"}
+STYLE = {"font.size": 10, "axes.titlesize": 11, "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
+
+
+@contextmanager
+def _style() -> Iterator[Any]:
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(STYLE):
+        yield plt
+
+
+def form_colour(scenario: Scenario, form: str) -> str:
+    """Colour of a form (by its place in the vocabulary); grey for no arrangement."""
+    names = scenario.params.vocab.form_names
+    return PALETTE[names.index(form) % len(PALETTE)] if form in names else NONE_COLOUR
+
+
+def form_label(scenario: Scenario, form: str) -> str:
+    """Plain-language name of a form."""
+    return scenario.params.vocab.form(form).label if form in scenario.params.vocab.form_names else "own service"
+
+
+#: Why a process stopped, in plain words (one entry per :class:`sim.inputs.vocab.Cause`).
+CAUSES: dict[str, str] = {
+    Cause.GOVERNANCE_DISPUTE: "the host and the partners wanted different forms of governance",
+    Cause.SECTOR_SENSITIVITY: "the most politically sensitive sector sank the package",
+    Cause.HOST_LOCATION: "the councils voting no wanted another host",
+    Cause.COMPETING_TRACK: "the councils voting no were in merger talks elsewhere",
+    Cause.LEADER_LEFT: "the leading municipality voted no",
+    Cause.INSUFFICIENT_SUPPORT: "the expected gains did not outweigh the costs",
+    Cause.NO_PROMISING_OPTION: "no proposal was promising enough to put to a vote",
+}
+
+#: Municipal-reform events (the ``cause`` of a ``reform`` event), in plain words.
+REFORM_EVENTS: dict[str, str] = {"talks": "merger talks", "failed": "merger talks fail", "agreed": "merger agreed"}
+
+
+def cause_label(cause: str) -> str:
+    """Plain-language reason for a stop (the cause code itself if it is not a known cause)."""
+    return CAUSES.get(cause, str(cause).replace("_", " "))
+
+
+def _month_date(month: str | int) -> pd.Timestamp:
+    """First day of a month given as ``YYYY-MM`` or as a month index (year * 12 + month - 1)."""
+    if isinstance(month, str):
+        return pd.Period(month, "M").to_timestamp()
+    return pd.Timestamp(year=int(month) // 12, month=int(month) % 12 + 1, day=1)
+
+
+def _date_axis(ax, max_ticks: int = 6) -> None:
+    """Readable month ticks: at most ``max_ticks``, concise labels (``2015``, ``Apr``, ...)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=max_ticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def _names(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _list(value: Any) -> list[str]:
+    """A record's list field (a list, or a JSON array as in the CSV files); [] when empty."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if not isinstance(value, str) or not value.strip():
+        return []
+    try:
+        out = json.loads(value)
+    except json.JSONDecodeError:
+        return [value]
+    return [str(v) for v in out] if isinstance(out, list) else [str(out)]
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
+
+
+def save(fig, path_stem: Path) -> list[Path]:
+    """Save a figure as PNG and SVG; return the paths."""
+    import matplotlib.pyplot as plt
+
+    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
+    for p in paths:
+        fig.savefig(p, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def outcome_shares(summary: pd.DataFrame, title: str):
+    """Bar chart of outcome shares with 95 % intervals."""
+    s = summary[summary["kind"] == "share"]
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(s) + 1.4), layout="constrained")
+        y = np.arange(len(s))
+        err = np.clip(np.vstack([s["value"] - s["ci_low"], s["ci_high"] - s["value"]]), 0, None)
+        ax.barh(y, s["value"], xerr=err, color=PALETTE[1], capsize=3)
+        ax.set_yticks(y, s["label"])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        n = int(s["n"].iloc[0]) if len(s) else 0
+        ax.set_xlabel(f"Share of {n} replicates (95 % Wilson score interval)")
+        ax.set_title(title)
+    return fig
+
+
+def _lever_note(overrides: Any) -> str:
+    """A variant's overrides in plain words: ``{'allow.board_host': 'false'}`` -> ``The form may be proposed: ... no``.
+
+    Switches read as their catalogue meaning with yes/no; other levers as their key in words
+    with the value and unit (``pilot funding = 0 (x historical)``).
+    """
+    from sim.inputs.params import BY_NAME
+
+    if isinstance(overrides, str):
+        import ast
+
+        try:
+            overrides = ast.literal_eval(overrides)
+        except (ValueError, SyntaxError):
+            return overrides
+    if not isinstance(overrides, dict):
+        return str(overrides)
+    parts = []
+    for key, value in overrides.items():
+        spec = BY_NAME.get(key)
+        if spec is not None and spec.kind == "bool":
+            yes = value is True or str(value).strip().lower() in ("true", "1", "yes")
+            parts.append(f"{spec.meaning}: {'yes' if yes else 'no'}")
+            continue
+        unit = f" ({spec.unit})" if spec is not None and spec.unit not in ("", "-") else ""
+        parts.append(f"{key.replace('_', ' ')} = {str(value).replace('_', ' ')}{unit}")
+    return "; ".join(parts) or "no change"
+
+
+def comparison(table: pd.DataFrame, title: str):
+    """Variant minus baseline with 95 % intervals: shares (top row) and means (bottom row), one column per variant.
+
+    Each panel has a zero line (no difference); the panel titles give each variant's lever values
+    and the figure title the number of paired replicates and the interval methods.
+    """
+    variants = list(dict.fromkeys(table["variant_name"]))
+    kinds = [k for k in ("share", "mean") if (table["kind"] == k).any()]
+    per_kind = {k: table[table["kind"] == k]["outcome"].nunique() for k in kinds}
+    heights = [max(2, per_kind[k]) * (0.3 if k == "share" else 0.45) + 0.9 for k in kinds]
+    axis_labels = {
+        "share": "Difference in share of replicates\n(variant minus baseline, 95 % interval)",
+        "mean": "Difference in mean (units of the measure;\nvariant minus baseline, 95 % interval)",
+    }
+    with _style() as plt:
+        fig, axes = plt.subplots(
+            len(kinds),
+            len(variants),
+            figsize=(4.2 * len(variants) + 3.6, sum(heights) + 1.4),
+            sharey="row",
+            squeeze=False,
+            layout="constrained",
+            gridspec_kw={"height_ratios": heights},
+        )
+        for j, name in enumerate(variants):
+            for i, kind in enumerate(kinds):
+                ax = axes[i][j]
+                t = table[(table["variant_name"] == name) & (table["kind"] == kind)]
+                y = np.arange(len(t))
+                err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
+                ax.axvline(0, color="black", lw=0.8, zorder=1)
+                ax.errorbar(t["difference"], y, xerr=err, fmt="o", color=PALETTE[2], capsize=3, zorder=2)
+                units = [MEASURE_UNITS.get(o.split("_")[0]) if kind == "mean" else None for o in t["outcome"]]
+                labels = [
+                    _wrap(label, 40) + (f"\n({unit})" if unit else "")
+                    for label, unit in zip(t["label"], units, strict=True)
+                ]
+                ax.set_yticks(y, labels)
+                ax.set_ylim(len(t) - 0.5, -0.5)
+                ax.grid(axis="x", color="#dddddd", lw=0.6)
+                ax.set_axisbelow(True)
+                if kind == "share":
+                    ax.set_xlim(-1.05, 1.05)
+                ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+                ax.set_xlabel(axis_labels[kind], fontsize=9)
+                if i == 0:
+                    note = _lever_note(t["overrides"].iloc[0]) if "overrides" in t else ""
+                    ax.set_title(f"{name}\n{_wrap(note, 52)}" if note else name, fontsize=10)
+        methods = "; ".join(f"{k}s: {m}" for k, m in dict(zip(table["kind"], table["method"], strict=True)).items())
+        fig.suptitle(
+            _wrap(f"{title} ({int(table['n'].iloc[0])} paired replicates, same seeds)", 110)
+            + "\n"
+            + _wrap(f"Intervals: {methods}", 130),
+        )
+    return fig
+
+
+def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: str):
+    """Several levers in several cases on one figure: variant minus baseline with 95 % intervals.
+
+    One panel per outcome (shares: paired Newcombe intervals; means: paired t), one row per
+    variant (named by its variant name), one colour and marker per case, a zero line for "no
+    difference". ``tables`` maps a case's name to its :func:`sim.analysis.results.compare` table.
+    """
+    cases = list(tables)
+    variants = list(dict.fromkeys(v for t in tables.values() for v in t["variant_name"]))
+    markers = ("o", "s", "D", "^", "v")
+    first = next(iter(tables.values()))
+    labels = {o: first.loc[first["outcome"] == o, "label"].iloc[0] for o in outcomes}
+    kinds = {o: first.loc[first["outcome"] == o, "kind"].iloc[0] for o in outcomes}
+    with _style() as plt:
+        fig, axes = plt.subplots(
+            1,
+            len(outcomes),
+            figsize=(4.2 * len(outcomes) + 2.6, 0.55 * len(variants) * max(1, len(cases) / 2) + 2.2),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
+        offsets = np.linspace(-0.25, 0.25, len(cases)) if len(cases) > 1 else [0.0]
+        for ax, outcome in zip(axes[0], outcomes, strict=True):
+            ax.axvline(0, color="black", lw=0.8, zorder=1)
+            for c, case in enumerate(cases):
+                t = tables[case]
+                t = t[t["outcome"] == outcome].set_index("variant_name").reindex(variants)
+                y = np.arange(len(variants)) + offsets[c]
+                err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
+                ax.errorbar(
+                    t["difference"],
+                    y,
+                    xerr=err,
+                    fmt=markers[c % len(markers)],
+                    color=PALETTE[c % len(PALETTE)],
+                    capsize=3,
+                    zorder=2,
+                    label=case,
+                )
+            if kinds[outcome] == "share":
+                ax.set_xlim(-1.05, 1.05)
+                ax.set_xlabel("Difference in share of runs\n(variant minus baseline, 95 % interval)", fontsize=9)
+            else:
+                ax.set_xlabel("Difference in mean\n(variant minus baseline, 95 % interval)", fontsize=9)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+            ax.grid(axis="x", color="#dddddd", lw=0.6)
+            ax.set_axisbelow(True)
+            ax.set_title(_wrap(labels[outcome], 34), fontsize=10)
+            ax.set_yticks(range(len(variants)), [_wrap(v, 28) for v in variants])
+            ax.set_ylim(len(variants) - 0.5, -0.5)
+        handles, names = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncol=len(cases), frameon=False)
+        n = int(first["n"].iloc[0])
+        fig.suptitle(_wrap(f"{title} ({n} paired runs per arm, same seeds)", 90))
+    return fig
+
+
+def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
+    """Median and 10-90 % band over replicates per municipality: measures x sectors, shared y per row.
+
+    Municipalities differ in colour and line style, so a line that lies on another stays visible.
+    """
+    measures = [
+        ("competence", "Competence\n(0-1)"),
+        ("capacity", "Capacity (FTE per\nFTE needed)"),
+        ("vulnerability", "Vulnerability (chance\na task goes unserved)"),
+    ]
+    styles = ("-", "--", "-.", ":")
+    sectors = scenario.params.vocab.sectors
+    with _style() as plt:
+        fig, axes = plt.subplots(
+            3,
+            len(sectors),
+            figsize=(4 * len(sectors) + 1.5, 9),
+            sharex=True,
+            sharey="row",
+            squeeze=False,
+            layout="constrained",
+        )
+        months = pd.PeriodIndex(sorted(timeline["month"].unique()), freq="M").to_timestamp()
+        colours = plt.cm.tab10.colors
+        for i, (measure, label) in enumerate(measures):
+            for j, sector in enumerate(sectors):
+                ax = axes[i][j]
+                sub = timeline[timeline["sector"] == sector.name]
+                for k, (name, g) in enumerate(sub.groupby("municipality", sort=False)):
+                    q = g.groupby("month")[measure].quantile([0.1, 0.5, 0.9]).unstack()
+                    ax.fill_between(months, q[0.1], q[0.9], color=colours[k % 10], alpha=0.15, lw=0)
+                    ax.plot(months, q[0.5], color=colours[k % 10], lw=1.6, ls=styles[k % len(styles)], label=name)
+                ax.axvline(_month_date(scenario.pilot_end + 1), color="grey", lw=0.8, ls=":")
+                _date_axis(ax, max_ticks=5)
+                if i == 0:
+                    ax.set_title(sector.label.capitalize())
+                if j == 0:
+                    ax.set_ylabel(label)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(6, len(labels)), frameon=False)
+        fig.suptitle(_wrap(f"{title}: median and 10-90 % band over replicates (dotted line: end of the pilot)", 120))
+    return fig
+
+
+#: Event kinds drawn as vertical lines in the timeline: legend label and colour (others: grey).
+TIMELINE_MARKS: dict[str, tuple[str, str]] = {
+    EventKind.PROPOSAL: ("proposal", PALETTE[1]),
+    EventKind.AGREEMENT: ("agreement", PALETTE[0]),
+    EventKind.STALL: ("process stops", PALETTE[2]),
+    EventKind.REFORM: ("municipal reform", PALETTE[3]),
+}
+OTHER_STEP = ("other step (see the list)", "#9a9a9a")
+
+
+def describe_event(event: dict[str, Any] | pd.Series, scenario: Scenario, votes: pd.DataFrame | None = None) -> str:
+    """One event record in plain words, built from its fields (never from its ``text``).
+
+    Args:
+        event: A row of ``events.csv`` (``kind, sectors, form, host, members, municipality, cause, value``).
+        scenario: The scenario (for the vocabulary's labels).
+        votes: The replicate's votes; a ``vote`` event is described with its stage and each side.
+    """
+    kind, form, host = str(event["kind"]), str(event.get("form") or ""), str(event.get("host") or "")
+    labels = {s.name: s.label for s in scenario.params.vocab.sectors}
+    sectors = _names([labels.get(s, s) for s in _list(event.get("sectors"))])
+    members = _names(_list(event.get("members")))
+    option = f"{form_label(scenario, form)} for {sectors}" + (f", hosted by {host}" if host else "") if form else ""
+    who = str(event.get("municipality") or "")
+    if kind == EventKind.PROPOSAL:
+        return f"proposal: {option}"
+    if kind == EventKind.VOTE:
+        stage, yes, no = "", [], []
+        if votes is not None and len(votes):
+            mine = votes[votes["month"] == event["month"]]
+            stage = f"{mine['stage'].iloc[0]} " if len(mine) else ""
+            yes = list(mine.loc[mine["vote"] == "yes", "municipality"])
+            no = list(mine.loc[mine["vote"] != "yes", "municipality"])
+        sides = f"yes: {_names(yes) or 'none'}; no: {_names(no)}" if no else f"all yes: {_names(yes)}" if yes else ""
+        return f"{stage}vote" + (f" ({sides})" if sides else "")
+    if kind == EventKind.REFORM:
+        return f"{REFORM_EVENTS.get(str(event.get('cause')), 'municipal reform')}: {members}"
+    if kind == EventKind.STALL:
+        return f"the process stops: {cause_label(str(event.get('cause')))}"
+    plain = {
+        EventKind.PRE_PROJECT_START: f"pre-project starts ({members})" if members else "pre-project starts",
+        EventKind.EXIT: f"{who} leaves the project",
+        EventKind.SIDE_PAYMENT: f"{who} is offered to host another joint function",
+        EventKind.POSTPONED: "decision postponed (the municipal reform takes the councils' attention)",
+        EventKind.REVISION: "the proposal is revised",
+        EventKind.MAIN_PROJECT_START: "main project starts",
+        EventKind.AGREEMENT: f"the councils agree on {option}" if option else "the councils agree",
+        EventKind.SERVICE_START: f"the joint office opens: {option}" if option else "the joint office opens",
+        EventKind.NETWORK_START: "the network starts",
+        EventKind.NETWORK_END: "the network ends",
+        EventKind.ARRANGEMENT_END: f"the arrangement ends ({members})",
+        EventKind.PILOT_END: "end of the pilot period (funds and follow-up end)",
+        EventKind.LEVERS: "the policy levers take effect",
+        EventKind.STATE_DECISION: f"the state requires {option}" if option else "the state requires a host",
+    }
+    return plain.get(kind, kind.replace("_", " "))
+
+
+def _levels(positions: list[float], gap: float) -> list[int]:
+    """Stack labels at sorted ``positions`` on the lowest level where they keep ``gap`` from the previous one."""
+    last: list[float] = []
+    out = []
+    for x in positions:
+        for level, prev in enumerate(last):
+            if x - prev >= gap:
+                last[level] = x
+                out.append(level)
+                break
+        else:
+            last.append(x)
+            out.append(len(last) - 1)
+    return out
+
+
+def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario, title: str):
+    """One replicate's negotiation: each council's votes (yes/no) and exits, and the numbered steps.
+
+    Top: a strip of numbered steps (one number per month with events; lines coloured by kind).
+    Middle: one row per municipality with its votes (yes: green dot, no: orange cross) and its
+    exit (black triangle above the vote). Bottom: the numbered list of what happened, in plain
+    words. The legend sits outside the data, on the right.
+    """
+    names = scenario.names
+    entries, lines = _timeline_entries(events, votes, scenario)
+    months = [month for _, month, _ in entries]
+    n_lines = sum(line.count("\n") + 1 for line in lines)
+    span = (scenario.horizon - scenario.start + 1) or 1
+    gap = max(1.0, math.ceil(span * 0.42 / 8.0))  # a number badge is ~0.4 in wide on ~8 in of axis
+    levels = _levels([_month_index(m) for m in months], gap)
+    n_levels = max(levels, default=0) + 1
+    heights = [0.32 * n_levels + 0.25, 0.42 * len(names) + 0.6, 0.165 * n_lines + 0.1]
+    with _style() as plt:
+        fig, (strip, ax, notes) = plt.subplots(
+            3, 1, figsize=(12.0, sum(heights) + 1.3), layout="constrained", gridspec_kw={"height_ratios": heights}
+        )
+        strip.sharex(ax)
+        pad = pd.Timedelta(days=30.4 * gap / 2)  # room for a number badge at either end
+        ax.set_xlim(_month_date(scenario.start) - pad, _month_date(scenario.horizon + 1) + pad)
+        for a in (strip, ax):
+            a.axvline(_month_date(scenario.pilot_end + 1), color="black", lw=1.0, ls=":", zorder=1)
+        _draw_steps(strip, ax, events, entries, levels, n_levels)
+        _draw_votes(ax, votes, events, {n: i for i, n in enumerate(names)})
+        ax.plot([], [], color="black", lw=1.0, ls=":", label="end of the pilot")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_ylim(len(names) - 0.5, -0.75)
+        _date_axis(ax, max_ticks=8)
+        ax.set_xlabel("Month")
+        strip.set_ylim(n_levels - 0.5, -0.6)
+        strip.set_yticks([])
+        strip.tick_params(axis="x", labelbottom=False, bottom=False)
+        for side in ("left", "right", "top"):
+            strip.spines[side].set_visible(False)
+        strip.set_title(_wrap(title, 110), loc="left")
+        notes.axis("off")
+        text = notes.text(0, 1, "\n".join(lines), va="top", ha="left", fontsize=9, transform=notes.transAxes)
+        text.set_in_layout(False)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        order = ["votes yes", "votes no", "leaves the project", *(m[0] for m in TIMELINE_MARKS.values()), OTHER_STEP[0]]
+        keys = sorted(unique, key=lambda k: order.index(k) if k in order else len(order))
+        fig.legend([unique[k] for k in keys], keys, loc="outside right upper", frameon=False)
+    return fig
+
+
+def _timeline_entries(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario):
+    """Numbered steps (one per month with events) and their wrapped plain-language lines."""
+    months = sorted(set(events["month"])) if len(events) else []
+    entries = []
+    for number, month in enumerate(months, start=1):
+        mine = events[events["month"] == month]
+        text = "; ".join(dict.fromkeys(describe_event(e, scenario, votes) for _, e in mine.iterrows()))
+        entries.append((number, month, text))
+    lines = [
+        textwrap.fill(
+            f"{number:>2d}. {pd.Period(month, 'M').strftime('%b %Y')}: {text}",
+            118,
+            subsequent_indent="      ",
+            break_on_hyphens=False,
+        )
+        for number, month, text in entries
+    ]
+    return entries, lines
+
+
+def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int) -> None:
+    """The numbered step badges on the strip and a line per step through the vote rows."""
+    for (number, month, _), level in zip(entries, levels, strict=True):
+        kinds = set(events.loc[events["month"] == month, "kind"])
+        label, colour = next((TIMELINE_MARKS[k] for k in TIMELINE_MARKS if k in kinds), OTHER_STEP)
+        when = _month_date(month)
+        ax.axvline(when, color=colour, lw=1.2, alpha=0.8, zorder=1, label=label)
+        strip.vlines(when, level - 0.3, n_levels, color=colour, lw=1.2, alpha=0.8)
+        strip.text(
+            when,
+            level,
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour},
+        )
+
+
+def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, int]) -> None:
+    """Each council's votes (yes dot, no cross) and its exit (a triangle above the vote)."""
+    for _, v in votes.iterrows():
+        yes = v["vote"] == "yes"
+        ax.scatter(
+            _month_date(v["month"]),
+            rows[v["municipality"]],
+            marker="o" if yes else "X",
+            s=70,
+            zorder=3,
+            color=PALETTE[0] if yes else PALETTE[2],
+            label="votes yes" if yes else "votes no",
+        )
+    exits = events[events["kind"] == EventKind.EXIT] if len(events) else pd.DataFrame()
+    for _, e in exits.iterrows():
+        ax.scatter(
+            _month_date(e["month"]),
+            rows[e["municipality"]] - 0.36,
+            marker="v",
+            s=45,
+            color="black",
+            zorder=4,
+            label="leaves the project",
+        )
+
+
+def _month_index(month: str) -> int:
+    period = pd.Period(month, "M")
+    return period.year * 12 + period.month - 1
+
+
+def _positions(scenario: Scenario) -> tuple[np.ndarray, bool]:
+    """Map positions: real coordinates (km east/north of the centre) when known, else a layout from distances."""
+    munis = scenario.municipalities
+    if all(m.lat is not None for m in munis):
+        lat0 = np.mean([m.lat for m in munis])
+        x = np.array([m.lon for m in munis]) * 111.32 * np.cos(np.radians(lat0))
+        y = np.array([m.lat for m in munis]) * 110.57
+        return np.column_stack([x - x.mean(), y - y.mean()]), True
+    names = scenario.names
+    n = len(names)
+    d = np.array([[scenario.distance(a, b) for b in names] for a in names])
+    j = np.eye(n) - np.ones((n, n)) / n
+    vals, vecs = np.linalg.eigh(-0.5 * j @ (d**2) @ j)
+    order = np.argsort(vals)[::-1][:2]
+    return vecs[:, order] * np.sqrt(np.maximum(vals[order], 0)), False
+
+
+class RegionMap:
+    """The region map as a figure built once, whose arrangements can be redrawn cheaply.
+
+    One panel per sector: members sized by population, ties coloured by form, host ringed; north
+    up. The layout, the names, the scale bar and the legend are drawn once; :meth:`update` only
+    recolours the ties, the host rings and the titles (the dashboard calls it when an
+    arrangement changes).
+    """
+
+    def __init__(self, scenario: Scenario, title: str) -> None:
+        self.scenario, self.title = scenario, title
+        names, sectors = scenario.names, scenario.params.vocab.sectors
+        pos, self.real = _positions(scenario)
+        pops = np.array([m.population for m in scenario.municipalities])
+        self.pairs = [(a, b) for a in range(len(names)) for b in range(a + 1, len(names))]
+        self.ties: list[list[Any]] = []
+        self.nodes: list[Any] = []
+        self.labels: list[list[Any]] = []
+        with _style() as plt:
+            self.figure, axes = plt.subplots(
+                1, len(sectors), figsize=(4.3 * len(sectors), 4.8), squeeze=False, layout="constrained"
+            )
+            self.axes = list(axes[0])
+            sizes = 40 + 400 * pops / pops.max()  # marker area in points^2
+            middle = (pos[:, 0].min() + pos[:, 0].max()) / 2
+            for ax in self.axes:
+                self.ties.append(
+                    [
+                        ax.plot(*zip(pos[a], pos[b], strict=True), color=NONE_COLOUR, lw=0.6, zorder=1)[0]
+                        for a, b in self.pairs
+                    ]
+                )
+                self.nodes.append(
+                    ax.scatter(
+                        pos[:, 0], pos[:, 1], s=sizes, color="#f0f0f0", zorder=2, edgecolor="#555555", linewidth=1
+                    )
+                )
+                texts = []
+                for (x, y), n, size in zip(pos, names, sizes, strict=True):
+                    inward = 1 if x <= middle else -1  # labels point towards the middle, so none runs off the map
+                    texts.append(
+                        ax.annotate(
+                            n,
+                            (x, y),
+                            xytext=(inward * (np.sqrt(size) / 2 + 3), 4),
+                            textcoords="offset points",
+                            ha="left" if inward > 0 else "right",
+                            fontsize=9,
+                        )
+                    )
+                self.labels.append(texts)
+                ax.set_aspect("equal")
+                ax.margins(0.2)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for spine in ax.spines.values():
+                    spine.set_visible(False)
+                if self.real:
+                    x0, y0 = pos[:, 0].min(), pos[:, 1].min() - 0.08 * np.ptp(pos[:, 1])
+                    ax.plot([x0, x0 + 20], [y0, y0], color="black", lw=2)
+                    ax.annotate(
+                        "20 km", (x0 + 10, y0), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8
+                    )
+            forms = [NONE, *scenario.params.vocab.form_names]
+            handles = [
+                plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f)) for f in forms
+            ]
+            self.figure.legend(handles=handles, loc="outside lower center", ncol=len(forms), frameon=False)
+
+    def update(self, row: dict[str, Any], when: str = "at the end of the pilot") -> RegionMap:
+        """Show the arrangements of an outcome row (``form_s``, ``members_s``, ``host_s`` per sector)."""
+        sc, names = self.scenario, self.scenario.names
+        for k, sector in enumerate(sc.params.vocab.sectors):
+            form = row[f"form_{sector.name}"]
+            members = json.loads(row[f"members_{sector.name}"]) if row[f"members_{sector.name}"] else []
+            host = row[f"host_{sector.name}"] or ""
+            for line, (a, b) in zip(self.ties[k], self.pairs, strict=True):
+                inside = names[a] in members and names[b] in members
+                line.set(
+                    color=form_colour(sc, form if inside else NONE),
+                    lw=3 if inside else 0.6,
+                    alpha=0.9 if inside else 0.4,
+                )
+            self.nodes[k].set_edgecolor(["black" if n == host else "#555555" for n in names])
+            self.nodes[k].set_linewidth([3 if n == host else 1 for n in names])
+            for text, n in zip(self.labels[k], names, strict=True):
+                text.set_text(n + (" (host)" if n == host else ""))
+            self.axes[k].set_title(f"{sector.label.capitalize()}: {form_label(sc, form)}")
+        how = "north up" if self.real else "layout from distances"
+        self.figure.suptitle(f"{self.title}: arrangements {when} (node size = population; {how})")
+        return self
+
+
+def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = "at the end of the pilot"):
+    """One panel per sector: members sized by population, ties coloured by form, host ringed; north up."""
+    return RegionMap(scenario, title).update(row, when).figure
+
+
+def _sensitivity_outcome_label(name: str) -> str:
+    from sim.analysis.experiments import SENSITIVITY_OUTCOMES
+
+    return SENSITIVITY_OUTCOMES.get(name, name.replace("_", " "))
+
+
+def parameter_label(key: str, width: int = 36) -> str:
+    """A parameter's plain-language label from the catalogue, wrapped to ``width`` characters.
+
+    The catalogue's meaning without its parenthetical asides (``"Value of a lower vulnerability"``
+    for ``w_robustness``); a key the catalogue does not know is shown in words.
+    """
+    import re
+
+    from sim.inputs.params import by_name
+
+    spec = by_name().get(key)
+    if spec is None:
+        return _wrap(key.replace("_", " ").replace(".", ": "), width)
+    text = re.sub(r"\s*\([^)]*\)", "", spec.meaning).strip() or spec.meaning
+    return _wrap(text[0].upper() + text[1:], width)
+
+
+def sensitivity(table: pd.DataFrame, title: str):
+    """Sobol first-order and total indices (or Morris mu*) with 95 % intervals, one panel per outcome.
+
+    An outcome that is constant in every sample has no panel; it is named in the note under the
+    figure, with the table's warnings (``table.attrs["warnings"]``, see
+    :func:`sim.analysis.experiments.sobol_warnings`).
+    """
+    index_cols = [c for c in ("S1", "ST", "mu_star") if c in table]
+    has_index = table[index_cols].notna().any(axis=1) if index_cols else pd.Series(False, index=table.index)
+    outcomes = list(dict.fromkeys(table.loc[has_index, "outcome"]))
+    constant = [o for o in dict.fromkeys(table["outcome"]) if o not in outcomes]
+    notes = list(table.attrs.get("warnings", []))
+    if constant and not any(n.startswith("constant") for n in notes):
+        notes.append("constant outcome, no indices: " + ", ".join(constant))
+    for name in constant:  # outcomes named in words, not by their column
+        notes = [n.replace(name, f"'{_sensitivity_outcome_label(name).lower()}'") for n in notes]
+    params = list(dict.fromkeys(table["parameter"]))
+    labels = [parameter_label(p) for p in params]
+    row_height = 0.17 * max((label.count("\n") + 1 for label in labels), default=1) + 0.2
+    cols = max(1, len(outcomes))
+    with _style() as plt:
+        fig, axes = plt.subplots(
+            1,
+            cols,
+            figsize=(3.6 * cols + 4.0, max(0.5, row_height) * len(params) + 2.6 + 0.2 * len(notes)),
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
+        for ax, name in zip(axes[0], outcomes, strict=False):
+            t = table[table["outcome"] == name].set_index("parameter").reindex(params)
+            y = np.arange(len(t))
+            if "S1" in t:
+                ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order (S1)", color=PALETTE[1], capsize=2)
+                ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="total (ST)", color=PALETTE[2], capsize=2)
+                ax.set_xlabel("Sobol index\n(share of variance, 95 % interval)", fontsize=9)
+            else:
+                ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], color=PALETTE[1], capsize=2, label="mu*")
+                ax.set_xlabel("Morris mu* (mean absolute\nelementary effect, 95 % interval)", fontsize=9)
+            ax.axvline(0, color="black", lw=0.8)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+            ax.set_yticks(y, labels, fontsize=9)
+            ax.set_ylim(len(params) - 0.5, -0.5)
+            ax.set_title(_wrap(_sensitivity_outcome_label(name), 26), fontsize=10)
+        if not outcomes:
+            axes[0][0].axis("off")
+            axes[0][0].text(0.5, 0.5, "every outcome is constant: nothing to apportion", ha="center", va="center")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="outside right upper", frameon=False)
+        fig.suptitle(_wrap(title, 100))
+        if notes:
+            note = "\n".join(_wrap("Note: " + n, int(13 * (3.6 * cols + 4.0))) for n in notes)
+            fig.supxlabel(note, fontsize=8.5, ha="left", x=0.01)
+    return fig
+
+
+def prim_tradeoff(box, title: str):
+    """PRIM's peeling trajectory: density against coverage, coloured by restricted dimensions; the chosen box ringed.
+
+    Args:
+        box: An EMA Workbench ``PrimBox`` (as returned by :func:`sim.analysis.experiments.discover`).
+        title: Figure title.
+    """
+    trajectory = box.peeling_trajectory
+    base_rate = float(np.asarray(box.prim.y).mean())
+    chosen = trajectory.iloc[int(box._cur_box)]
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
+        dims = trajectory["res_dim"].astype(int)
+        cmap = plt.get_cmap("viridis", dims.max() + 1)
+        points = ax.scatter(trajectory["coverage"], trajectory["density"], c=dims, cmap=cmap, s=30, zorder=2)
+        points.set_clim(-0.5, dims.max() + 0.5)
+        ax.scatter(
+            [chosen["coverage"]], [chosen["density"]], s=160, facecolor="none", edgecolor="black", lw=1.5, zorder=3
+        )
+        ax.axhline(base_rate, color="grey", lw=0.8, ls="--", zorder=1)
+        ax.annotate(
+            f"base rate {base_rate:.2f}",
+            (0.02, base_rate),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, -4),
+            textcoords="offset points",
+            va="top",
+            fontsize=9,
+            color="grey",
+        )
+        high = chosen["density"] > 0.8  # label below the ring near the top, above it elsewhere
+        ax.annotate(
+            f"chosen box: coverage {chosen['coverage']:.2f}, density {chosen['density']:.2f}",
+            (chosen["coverage"], chosen["density"]),
+            xytext=(-12, -12 if high else 12),
+            textcoords="offset points",
+            ha="right",
+            va="top" if high else "bottom",
+            fontsize=9,
+        )
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("Coverage (share of the runs of interest inside the box)")
+        ax.set_ylabel("Density (share of the box's runs\nthat are of interest)")
+        bar = fig.colorbar(points, ax=ax, ticks=range(int(dims.max()) + 1))
+        bar.set_label("Restricted dimensions")
+        ax.set_title(_wrap(title, 80))
+    return fig
+
+
+def prim_box(stats: dict[str, Any], limits: pd.DataFrame, title: str):
+    """The chosen PRIM box: for each restricted dimension, its limits within the sampled range.
+
+    Args:
+        stats: Box statistics (see :func:`sim.analysis.experiments.box_summary`).
+        limits: The restricted dimensions with ``lower``, ``upper``, ``sampled_low``,
+            ``sampled_high``, ``qp_lower`` and ``qp_upper``.
+        title: Figure title.
+    """
+
+    def fmt(v: float) -> str:
+        return f"{v:.3g}"
+
+    def qp(v: float) -> str:
+        return f"{v:.2g}" if np.isfinite(v) else "-"
+
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(9, 0.75 * len(limits) + 2.4), layout="constrained")
+        for y, (_, r) in enumerate(limits.iterrows()):
+            span = (r["sampled_high"] - r["sampled_low"]) or 1.0
+            lo, hi = (r["lower"] - r["sampled_low"]) / span, (r["upper"] - r["sampled_low"]) / span
+            ax.plot([0, 1], [y, y], color="#cccccc", lw=6, solid_capstyle="butt", zorder=1)
+            ax.plot([lo, hi], [y, y], color=PALETTE[1], lw=6, solid_capstyle="butt", zorder=2)
+            close = hi - lo < 0.15  # put the upper limit above the bar, so the two numbers cannot collide
+            ax.annotate(fmt(r["lower"]), (lo, y), xytext=(0, -9), textcoords="offset points", ha="center", va="top")
+            ax.annotate(
+                fmt(r["upper"]),
+                (hi, y),
+                xytext=(0, 9 if close else -9),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if close else "top",
+            )
+        labels = [
+            f"{name}\nsampled {fmt(r['sampled_low'])} to {fmt(r['sampled_high'])}; "
+            f"quasi-p {qp(r['qp_lower'])} / {qp(r['qp_upper'])}"
+            for name, r in limits.iterrows()
+        ]
+        ax.set_yticks(range(len(limits)), labels, fontsize=9)
+        ax.set_ylim(len(limits) - 0.4, -0.6)
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_xticks([0, 1], ["lowest sampled", "highest sampled"])
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        fig.suptitle(
+            _wrap(
+                f"{title}: coverage {stats['coverage']:.2f}, density {stats['density']:.2f} "
+                f"(base rate {stats['base_rate']:.2f}); {stats['restricted']} restricted dimensions "
+                "(quasi-p for the lower / upper limit)",
+                90,
+            )
+        )
+    return fig
+
+
+def tornado(table: pd.DataFrame, title: str):
+    """One story's share at each one-at-a-time corner: low and high bars around the baseline share.
+
+    ``table`` holds one story's rows of ``sim.analysis.robustness.Robustness.table`` (a low and a high row per
+    input; a missing side draws no bar). Inputs are sorted by their swing (largest on top): the span
+    of the low share, the high share and the baseline.
+    """
+    base = float(table["baseline_share"].iloc[0])
+    inputs = []
+    for (case, key), g in table.groupby(["case", "key"], sort=False):
+        side = {r["side"]: r for _, r in g.iterrows()}
+        shares = [side[s]["share"] if s in side else base for s in ("low", "high")]
+        values = " | ".join(f"{side[s]['value']:.3g}" if s in side else "-" for s in ("low", "high"))
+        label = f"{key} (estimate): {values}" if case else f"{key}: {values}"
+        inputs.append((max(*shares, base) - min(*shares, base), label, *shares))
+    inputs.sort(key=lambda i: -i[0])
+    with _style() as plt:
+        fig, ax = plt.subplots(figsize=(8.5, 0.24 * len(inputs) + 1.8), layout="constrained")
+        y = np.arange(len(inputs))
+        lows, highs = np.array([i[2] for i in inputs]), np.array([i[3] for i in inputs])
+        ax.barh(
+            y - 0.2, lows - base, 0.4, left=base, color=PALETTE[1], label="low value (estimate) / -step (parameter)"
+        )
+        ax.barh(
+            y + 0.2, highs - base, 0.4, left=base, color=PALETTE[2], label="high value (estimate) / +step (parameter)"
+        )
+        ax.axvline(base, color="black", lw=0.9, label=f"baseline share {base:.3f}")
+        ax.axvline(0.5, color="#b2182b", lw=0.9, ls="--", label="knife-edge: share 0.5")
+        ax.set_yticks(y, [i[1] for i in inputs], fontsize=8)
+        ax.set_ylim(len(inputs) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("Share of replicates in which the story holds (input: low | high value)")
+        ax.set_title(title, fontsize=10, wrap=True)
+        fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=8)
+    return fig
