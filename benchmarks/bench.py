@@ -27,7 +27,7 @@ from pathlib import Path
 from sim.analysis.validation import validate
 from sim.core.model import CooperationModel
 from sim.core.outcomes import outcome_row
-from sim.inputs.scenario import load_scenario
+from sim.inputs.loader import load_scenario
 from sim.run.runner import Job, replicate_seed, run_rows
 
 ROOT = Path(__file__).resolve().parent.parent

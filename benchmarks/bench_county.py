@@ -25,7 +25,7 @@ import numpy as np
 from sim.core.model import CooperationModel
 from sim.core.outcomes import area_rows, county_row
 from sim.inputs import geo
-from sim.inputs.scenario import load_scenario
+from sim.inputs.loader import load_scenario
 
 SIZES = (5, 10, 20, 48, 100, 425)
 CENTRE = "1601"  # Trondheim, 2016

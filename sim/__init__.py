@@ -22,7 +22,7 @@ _EXPORTS = {
     "Job": "sim.run.runner",
     "available_scenarios": "sim.inputs.scenario",
     "execute": "sim.run.runner",
-    "load_scenario": "sim.inputs.scenario",
+    "load_scenario": "sim.inputs.loader",
     "replicate_seed": "sim.run.runner",
     "run_rows": "sim.run.runner",
     "validate": "sim.analysis.validation",

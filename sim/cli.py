@@ -434,7 +434,7 @@ def _check_scheduler(args) -> None:
 
 
 def _months(text: str) -> int:
-    from sim.inputs.scenario import month_index
+    from sim.inputs.calendar import month_index
 
     return month_index(text, "--until", text)
 
@@ -487,8 +487,7 @@ def _print_flags(table, post) -> None:
 
 
 def _write_metadata(folder: Path, scenarios, args, started: datetime, execution, **extra: Any) -> None:
-    from sim.analysis.results import metadata
-    from sim.run.output import write_json
+    from sim.run.output import metadata, write_json
 
     write_json(
         folder / "metadata.json",
@@ -595,7 +594,8 @@ def _robustness(args, folder: Path | None, started: datetime, post=None):
     """
     from sim.analysis.posterior import COMMITTED, load_posterior
     from sim.analysis.robustness import format_table, primary_patterns, robustness, save
-    from sim.inputs.scenario import load_scenario
+    from sim.inputs.loader import load_scenario
+    from sim.views.figures import save_robustness_figures
 
     if post is None and (COMMITTED / "accepted.csv").is_file():
         post = load_posterior(COMMITTED, str(COMMITTED))
@@ -607,6 +607,7 @@ def _robustness(args, folder: Path | None, started: datetime, post=None):
     print(format_table(result))
     if folder is not None:
         save(result, folder)
+        save_robustness_figures(result, folder)
         scenarios = [load_scenario(c) for c in dict.fromkeys(p.case for p in primary_patterns())]
         _write_metadata(
             folder, scenarios, args, started, execution, robustness={"step": result.step, "basis": result.corners_text}
@@ -670,7 +671,11 @@ def cmd_run(args) -> Path:
             until=until,
             posterior=post,
         )
-        names = res.save(tmp, plots=not args.no_plots)
+        names = res.save(tmp)
+        if not args.no_plots:
+            from sim.views.figures import save_figures
+
+            names += save_figures(res, tmp)
         _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
     print_summary(res.summary())
     plots = sum(n.endswith(".png") for n in names)
@@ -683,9 +688,10 @@ def cmd_run(args) -> Path:
 
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
-    from sim.analysis.results import compare, load_unique, save_comparison
+    from sim.analysis.results import compare, load_unique
     from sim.run.output import OutputFolder
     from sim.run.runner import ROW_BYTES, check_fits
+    from sim.views.figures import save_comparison
 
     variants: dict[str, dict[str, str]] = {}
     for text in args.variant:
@@ -1003,8 +1009,9 @@ def _stop(server) -> None:
 
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
+    from sim.inputs.loader import load_scenario
     from sim.inputs.params import ALIASES, by_name, load_defaults
-    from sim.inputs.scenario import available_scenarios, load_scenario
+    from sim.inputs.scenario import available_scenarios
 
     print("scenarios:")
     for name in available_scenarios():
@@ -1022,8 +1029,10 @@ def cmd_list(_args) -> None:
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
     from sim.analysis.results import scenario_parameters
+    from sim.inputs.calendar import month_label
+    from sim.inputs.loader import load_scenario
     from sim.inputs.params import by_name
-    from sim.inputs.scenario import load_scenario, month_label, to_toml
+    from sim.inputs.scenario import to_toml
 
     sc = load_scenario(args.scenario, parse_set(args.set))
     params: dict[str, dict] = {}
@@ -1119,7 +1128,8 @@ def cmd_calibrate(args) -> None:
 
 def cmd_default(args) -> None:
     """No arguments: validation table for a modest count, then results and plots."""
-    from sim.inputs.scenario import available_scenarios, load_scenario
+    from sim.inputs.loader import load_scenario
+    from sim.inputs.scenario import available_scenarios
 
     validate_args = build_parser().parse_args(["validate", "--replicates", "200"])
     vars(args).update({k: v for k, v in vars(validate_args).items() if k not in ("seed", "workers", "quiet")})

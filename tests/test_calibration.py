@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.calibration import CALIBRATED, Budget, Prior, load_centre, propose, reflect
+from sim.analysis.calibration import Budget, Prior, load_centre, propose, reflect
 from sim.analysis.posterior import (
+    CALIBRATED,
     COMMITTED,
     CONSTRAINED_BELOW,
     FLAG_MIN_SETS,

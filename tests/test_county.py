@@ -14,8 +14,8 @@ from sim.cli import main
 from sim.core import mechanisms as mech
 from sim.core.model import CooperationModel
 from sim.core.outcomes import area_rows, county_row, municipality_rows
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import apply_overrides, load_defaults
-from sim.inputs.scenario import load_scenario
 from sim.run.runner import Job, run_rows
 
 

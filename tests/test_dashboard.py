@@ -17,7 +17,7 @@ solara = pytest.importorskip("solara")
 import ipyvuetify as v  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
 
-from sim.core.records import month_label  # noqa: E402
+from sim.inputs.calendar import month_label  # noqa: E402
 from sim.inputs.params import by_name  # noqa: E402
 from sim.views import app, plots  # noqa: E402
 from sim.views.app import DashboardModel, Map, Measures, Narrative, RegionMap, Status, make_page  # noqa: E402
@@ -161,7 +161,7 @@ def test_narrative_tells_the_votes_and_the_stop_in_words():
 
 def test_the_vote_reasons_come_from_the_record():
     from sim.core.records import Option, Vote
-    from sim.inputs.scenario import load_scenario
+    from sim.inputs.loader import load_scenario
 
     sc = load_scenario("fosen")
     form = sc.params.vocab.form("board_host")
@@ -319,7 +319,7 @@ def test_the_county_map_shows_the_current_forms_and_hosts():
 
 
 def test_county_distribution_uses_county_rows_with_intervals_and_area_shares():
-    from sim.analysis.results import t_interval
+    from sim.analysis.stats import t_interval
     from sim.core.outcomes import area_rows, county_row
 
     model = DashboardModel("trondelag", rng="5", county_initiative=True)

@@ -15,8 +15,8 @@ from sim.analysis.validation import Clause, Pattern, evaluate
 from sim.core.model import CooperationModel
 from sim.core.outcomes import outcome_row
 from sim.core.records import Option
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import load_defaults
-from sim.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

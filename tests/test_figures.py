@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # the test process only; sim.views.plots itself changes n
 import matplotlib.text as mtext  # noqa: E402
 
 from sim.views import plots  # noqa: E402
+from sim.views.figures import figures as result_figures  # noqa: E402
 
 PILOTS = ["fjellregionen", "vaernesregionen", "fosen"]
 WIDTH = 1600  # px
@@ -92,8 +93,10 @@ def figures(tmp_path_factory):
     from sim.analysis.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
     from sim.analysis.results import compare, run_scenarios
 
-    figs = dict(run_scenarios(PILOTS, replicates=4, workers=1, progress=False).plots())
-    figs |= run_scenarios(["trondelag"], replicates=3, workers=1, progress=False, county_initiative=True).plots()
+    figs = dict(result_figures(run_scenarios(PILOTS, replicates=4, workers=1, progress=False)))
+    figs |= result_figures(
+        run_scenarios(["trondelag"], replicates=3, workers=1, progress=False, county_initiative=True)
+    )
     table = compare(
         "vaernesregionen",
         {"admin_only": {"allow.board_host": False}, "one_sector": {"agenda": "sector_by_sector"}},

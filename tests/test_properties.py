@@ -16,8 +16,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from sim.core.model import CooperationModel  # noqa: E402
 from sim.core.outcomes import outcome_row  # noqa: E402
+from sim.inputs.loader import load_scenario  # noqa: E402
 from sim.inputs.params import by_name  # noqa: E402
-from sim.inputs.scenario import load_scenario  # noqa: E402
 
 SPECS = {k: s for k, s in by_name().items() if k != "null_model"}
 

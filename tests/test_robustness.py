@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis.calibration import CALIBRATED
+from sim.analysis.posterior import CALIBRATED
 from sim.analysis.robustness import KNIFE_EDGE, build_corners, markdown, primary_patterns, run_corners, save
 from sim.analysis.validation import validate
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults
-from sim.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("fjellregionen", "vaernesregionen", "fosen")

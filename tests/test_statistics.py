@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.results import compare_rows, newcombe_paired, summarise, t_interval
-
+from sim.analysis.results import compare_rows, newcombe_paired, summarise
 
 # --- Newcombe's hybrid score interval for paired proportions -----------------------------------------
+from sim.analysis.stats import t_interval
+
+
 def test_newcombe_matches_the_published_example():
     # Cavo et al. (2012), complete response before and after consolidation therapy, as worked in
     # Fagerland, Lydersen and Laake (2017), Statistical Analysis of Contingency Tables, ch. 8:
@@ -71,7 +73,7 @@ def _rows(vocab, stalled: list[bool], competence: list[float]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def vocab():
-    from sim.inputs.scenario import load_scenario
+    from sim.inputs.loader import load_scenario
 
     return load_scenario("fosen").params.vocab
 

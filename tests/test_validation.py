@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.validation import load_patterns, validate, wilson
+from sim.analysis.stats import wilson
+from sim.analysis.validation import load_patterns, validate
 from sim.inputs.vocab import NullModel
 from sim.run.runner import Job, run_rows
 

@@ -55,68 +55,14 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.posterior import CONSTRAINED_BELOW, ROOT, weighted_quantile
-from sim.analysis.validation import PATTERNS_FILE, Pattern, _score, load_patterns
+from sim.analysis.posterior import CALIBRATED, CONSTRAINED_BELOW, ROOT, weighted_quantile
+from sim.analysis.validation import PATTERNS_FILE, Pattern, load_patterns, score
 from sim.inputs.errors import InputError
-from sim.inputs.params import by_name
+from sim.inputs.loader import load_scenario
+from sim.inputs.params import by_name, suggest
 from sim.inputs.scenario import resolve_path
+from sim.run.output import PROGRAM, metadata, write_json, write_text_atomic
 from sim.run.runner import Job, execute
-
-#: Parameters the calibration moves (the rest are facts, levers or documented estimates).
-CALIBRATED = (
-    "hosting_value",
-    "coordination_cost",
-    "steering_value",
-    "control_share.admin_host",
-    "control_share.board_host",
-    "sensitivity.planning",
-    "sensitivity.environment",
-    "board_experience_weight",
-    "leader_weight",
-    "consultant_neutrality",
-    "failure_cost",
-    "failure_stake",
-    "complexity",
-    "belief_uncertainty",
-    "w_capacity",
-    "w_competence",
-    "w_robustness",
-    "loss_aversion",
-    "distance_cost",
-    "job_loss_fear",
-    "solidarity_weight",
-    "pre_project_months",
-    "main_project_months",
-    "vote_noise",
-    "trust_weight",
-    "merger_trust_damage",
-    "min_prospect",
-    "admin_control_weight",
-    "bundle_synergy",
-    "involvement_per_stage",
-    "involvement_steering_group",
-    "network_competence_gain",
-    "running_cost.network",
-    "vote_trust_damage",
-    "decision_attention",
-    "attention_drain",
-    "maturation_rate",
-    "council_control_value",
-    "cohesion.planning",
-    "failed_attempt_penalty",
-    "trust_need.network",
-    "shared_post_trust",
-    "history_trust",
-    "base_trust",
-    "reform_afterglow_months",
-    "political_readiness_start",
-    "duration_noise",
-    "council_months",
-    "funding_speedup",
-    "sensitivity_noise",
-    "political_readiness_noise",
-)
-
 
 CENTRE_FILE = ROOT / "docs" / "calibration" / "centre.json"
 PROGRESS = "progress.jsonl"
@@ -298,7 +244,7 @@ def score_sets(
         stories, clauses, hits_all = {}, {}, []
         for c, p in enumerate(patterns):
             chunk = out[c * replicates : (c + 1) * replicates]
-            hits, per = _score(p, [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in chunk], None)
+            hits, per = score(p, [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in chunk], None)
             stories[p.id], clauses[p.id] = sum(hits) / replicates, per
             hits_all.append(hits)
         joint = sum(all(h[r] for h in hits_all) for r in range(replicates)) / replicates
@@ -368,9 +314,6 @@ def _sha256(path: Path) -> str:
 
 def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], factor: float) -> dict[str, Any]:
     """What defines a calibration (``calibration.json``); a resume must match it exactly."""
-    from sim.inputs.scenario import load_scenario
-    from sim.run.output import PROGRAM
-
     cases = list(dict.fromkeys(p.case for p in primary_patterns()))
     return {
         "program": PROGRAM,
@@ -412,8 +355,6 @@ def _prepare(out: Path, the_spec: dict[str, Any], resume: bool, force: bool) -> 
 
 def _check_ours(out: Path) -> None:
     """Refuse to replace anything but a calibration folder of this program."""
-    from sim.run.output import PROGRAM
-
     try:
         ours = json.loads((out / SPEC).read_text(encoding="utf-8")).get("program") == PROGRAM
     except (OSError, ValueError, AttributeError):
@@ -424,8 +365,6 @@ def _check_ours(out: Path) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    from sim.run.output import write_text_atomic
-
     write_text_atomic(path, text)
 
 
@@ -650,8 +589,6 @@ def load_centre(path: Path) -> dict[str, float]:
         InputError: unreadable, not an object, an unknown key, a value outside the catalogue's range,
             or a calibrated parameter missing.
     """
-    from sim.inputs.params import suggest
-
     try:
         centre = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -706,10 +643,6 @@ def calibrate(
         ``{"accepted", "distinct", "stories", "best", "identifiability", "generations", "seconds", "runs",
         "complete"}``.
     """
-    from sim.analysis.results import metadata
-    from sim.inputs.scenario import load_scenario
-    from sim.run.output import write_json
-
     say = say or _say
     t0, started = time.perf_counter(), datetime.now()
     centre = centre if centre is not None else load_centre(CENTRE_FILE)

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.errors import InputError
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import BY_NAME, suggest
-from sim.inputs.scenario import load_scenario, resolve_path
-from sim.run.output import check_replaceable, clean_stale, make_parents, write_json
+from sim.inputs.scenario import resolve_path
+from sim.run.output import check_replaceable, clean_stale, make_parents, metadata, write_json
 from sim.run.runner import ROW_BYTES, Job, available_memory, check_fits, check_scheduler, execute, run_job, run_rows
 
 
@@ -405,8 +406,6 @@ def run_sweep(
     Raises:
         InputError: bad input, a folder in use, or a sweep that would not fit on disk.
     """
-    from sim.analysis.results import metadata
-
     started = datetime.now()
     path, overrides = resolve_path(scenario), dict(overrides or {})
     base = load_scenario(path, overrides)

@@ -1,28 +1,31 @@
 """Results of many runs: the workflows behind ``run`` and ``compare``, shared by the CLI and notebooks.
 
-``run_scenarios`` and ``compare`` run experiments and return tables; ``Results.save`` and
-``save_comparison`` write them; ``metadata`` builds ``metadata.json``. Errors name the keyword
+``run_scenarios`` and ``compare`` run experiments and return tables; ``Results.save`` writes them
+(figures: :mod:`sim.views.figures`). Errors name the keyword
 argument at fault (source ``keyword argument``); the CLI passes its own option names.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.analysis.validation import wilson
+from sim.analysis.posterior import flag_unconstrained, posterior_argument
+from sim.analysis.stats import METHODS, newcombe_paired, t_interval, wilson
+from sim.core.records import EVENT_COLUMNS, VOTE_COLUMNS
+from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
-from sim.inputs.scenario import Scenario, load_scenario, month_label
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import Vocabulary
-from sim.run.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, run_rows
+from sim.run.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, execute, run_rows
 
 #: Continuous outcomes (means over municipalities and sectors).
 CONTINUOUS: dict[str, str] = {
@@ -81,94 +84,6 @@ def outcomes_of(kind: str, vocab: Vocabulary) -> tuple[dict[str, tuple[str, Call
 
 def _true(value: Any) -> bool:
     return value is True or value == "True" or value == 1
-
-
-#: Two-sided 95 %: the standard normal quantile used by the score intervals.
-Z95 = 1.959964
-
-#: How each interval is computed (the ``method`` column of ``summary.csv`` and ``comparison.csv``).
-METHODS = {
-    "share": "Wilson score",
-    "mean": "Student t",
-    "paired share": "Newcombe hybrid score, paired (1998, method 10)",
-    "paired mean": "paired Student t",
-}
-
-
-def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``values`` and its Student t interval (``n - 1`` degrees of freedom).
-
-    The interval is ``mean ± t(1 - (1 - level)/2, n - 1) · sd / sqrt(n)``. With fewer than two
-    values there is no interval (NaN limits); with identical values it has zero width, which is
-    then exact (every replicate gave the same number).
-
-    Args:
-        values: The sample (e.g. one value per replicate, or paired differences).
-        level: Confidence level.
-
-    Returns:
-        ``(mean, low, high)``.
-    """
-    n = len(values)
-    mean = math.fsum(values) / n
-    if n < 2:
-        return mean, math.nan, math.nan
-    from scipy.stats import t
-
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
-def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, z: float = Z95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for a difference of paired proportions (1998, method 10).
-
-    Each of ``n`` pairs is a (first, second) pair of yes/no outcomes, counted in the four cells of
-    the paired 2x2 table. The difference is ``p1 - p2`` with ``p1 = (both + first_only) / n`` and
-    ``p2 = (both + second_only) / n``. The interval combines the Wilson score intervals
-    ``(l1, u1)`` and ``(l2, u2)`` of the two marginal shares ("square and add"), corrected for
-    their correlation ``phi``::
-
-        low  = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
-        high = d + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
-
-    where ``phi = (A - n/2) / sqrt(r1 r2 c1 c2)`` if ``A = both·neither - first_only·second_only``
-    exceeds ``n/2``, 0 if ``0 <= A <= n/2``, ``A / sqrt(r1 r2 c1 c2)`` if ``A < 0`` (continuity-corrected
-    phi; 0 when a margin is empty). Unlike the normal (Wald) interval it never has zero width: if
-    every pair moves the same way, or none moves, the Wilson limits of the margins still leave room.
-
-    References: R. G. Newcombe (1998), Improved confidence intervals for the difference between
-    binomial proportions based on paired data, Statistics in Medicine 17, 2635-2650; worked
-    examples in Fagerland, Lydersen and Laake (2017), Statistical Analysis of Contingency Tables,
-    chapter 8.
-
-    Args:
-        both: Pairs with yes in both.
-        first_only: Pairs with yes in the first only.
-        second_only: Pairs with yes in the second only.
-        neither: Pairs with no in both.
-        z: Standard normal quantile (1.96 for 95 %).
-
-    Returns:
-        ``(low, high)`` for ``p1 - p2``.
-    """
-    n = both + first_only + second_only + neither
-    if n == 0:
-        return (-1.0, 1.0)
-    k1, k2 = both + first_only, both + second_only
-    p1, p2 = k1 / n, k2 / n
-    l1, u1 = wilson(k1, n, z)
-    l2, u2 = wilson(k2, n, z)
-    margins = k1 * (n - k1) * k2 * (n - k2)
-    a = both * neither - first_only * second_only
-    if margins == 0 or 0 <= a <= n / 2:
-        phi = 0.0
-    else:
-        phi = (a - n / 2 if a > n / 2 else a) / math.sqrt(margins)
-    d = p1 - p2
-    low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
-    high = d + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
-    return max(-1.0, low), min(1.0, high)
 
 
 def summarise(rows: list[dict[str, Any]], vocab: Vocabulary, kind: str = "region") -> pd.DataFrame:
@@ -332,73 +247,15 @@ class Results:
 
     def area_summary(self) -> pd.DataFrame:
         """County runs: per area, the share of replicates with a joint office per sector, coverage and stalls."""
-        from sim.views.maps import area_summary
-
         frames = []
         for sc in self.scenarios:
             if sc.kind == "county" and len(self.areas):
                 mine = self.areas[self.areas["scenario"] == sc.name]
-                frames.append(area_summary(mine, list(sc.params.vocab.sector_names)).assign(scenario=sc.name))
+                frames.append(area_table(mine, list(sc.params.vocab.sector_names)).assign(scenario=sc.name))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def _county_plots(self, sc) -> dict[str, Any]:
-        from sim.views import maps
-
-        stem, names = sc.path.stem, sc.params.vocab.sector_names
-        sectors = [names[s] for s in sc.initiative.sectors] if sc.initiative else list(names)
-        figs = {}
-        areas = self.area_summary()
-        if len(areas):
-            mine = areas[areas["scenario"] == sc.name]
-            for sector in sectors:
-                figs[f"{stem}-areas-{sector}"] = maps.area_outcomes(mine, sector, f"{sc.name}: {sector}, by area")
-        rep = self.representative(sc.name)
-        if len(self.municipalities):
-            mine = self.municipalities[
-                (self.municipalities["scenario"] == sc.name) & (self.municipalities["replicate"] == rep["replicate"])
-            ]
-            for sector in sectors:
-                figs[f"{stem}-map-{sector}"] = maps.county_map(
-                    sc, mine, sector, f"{sc.name}: one representative replicate (the most common number of offices)"
-                )
-        return figs
-
-    def plots(self) -> dict[str, Any]:
-        """Every plot for every scenario: ``{"<file stem>-<kind>": Figure}``."""
-        from sim.views import plots
-
-        figs = {}
-        summary = self.summary()
-        for sc in self.scenarios:
-            stem = sc.path.stem
-            if sc.kind == "county":
-                figs |= self._county_plots(sc)
-                continue
-            figs[f"{stem}-outcomes"] = plots.outcome_shares(
-                summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes"
-            )
-            if len(self.timeline):
-                figs[f"{stem}-fan-charts"] = plots.fan_charts(
-                    self.timeline[self.timeline["scenario"] == sc.name], sc, sc.name
-                )
-            rep = self.representative(sc.name)
-            if len(self.events):
-                mine = (self.events["scenario"] == sc.name) & (self.events["replicate"] == rep["replicate"])
-                votes = (
-                    self.votes[(self.votes["scenario"] == sc.name) & (self.votes["replicate"] == rep["replicate"])]
-                    if len(self.votes)
-                    else self.votes
-                )
-                figs[f"{stem}-timeline"] = plots.negotiation_timeline(
-                    self.events[mine], votes, sc, f"{sc.name}: one representative replicate (the most common outcome)"
-                )
-            figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
-        return figs
-
-    def save(self, folder: Path, plots: bool = True) -> list[str]:
-        """Write the CSV tables (and every plot as PNG and SVG) into ``folder``; return the file names."""
-        from sim.core.records import EVENT_COLUMNS, VOTE_COLUMNS
-
+    def save(self, folder: Path) -> list[str]:
+        """Write the CSV tables into ``folder``; return the file names (figures: :mod:`sim.views.figures`)."""
         self.rows.to_csv(folder / "runs.csv", index=False)
         self.timeline.to_csv(folder / "timeline.csv", index=False)
         self.events.reindex(columns=list(EVENT_COLUMNS)).to_csv(folder / "events.csv", index=False)
@@ -412,11 +269,6 @@ class Results:
         if len(self.municipalities):
             self.municipalities.to_csv(folder / "municipalities.csv", index=False)
             names.append("municipalities.csv")
-        if plots:
-            from sim.views import plots as plotting
-
-            for stem, fig in self.plots().items():
-                names += [p.name for p in plotting.save(fig, folder / stem)]
         return names
 
 
@@ -483,8 +335,6 @@ def run_scenarios(
         >>> res = run_scenarios(["fosen"], replicates=50, reform_intensity=0)
         >>> res.summary()
     """
-    from sim.analysis.posterior import posterior_argument
-
     post = posterior_argument(posterior)
     loaded = load_unique(scenarios, overrides)
     check_fits(len(loaded) * replicates, DETAIL_BYTES if detail else ROW_BYTES, "keyword argument", "replicates")
@@ -496,7 +346,6 @@ def run_scenarios(
         for i, sc in enumerate(loaded)
         for r in range(replicates)
     )
-    from sim.run.runner import execute
 
     execution: dict[str, Any] = {}
     results = list(
@@ -568,8 +417,6 @@ def compare(
     Example:
         >>> compare("vaernesregionen", {"admin_only": {"allow.board_host": False}}, replicates=100)
     """
-    from sim.analysis.posterior import posterior_argument
-
     post = posterior_argument(posterior)
     base = load_unique([scenario])[0]
     if not variants:
@@ -624,8 +471,6 @@ def _posterior_columns(
     kind: str = "region",
 ) -> pd.DataFrame:
     """Say in ``method`` that the intervals span the posterior; add ``posterior_sets`` and ``depends_on``."""
-    from sim.analysis.posterior import flag_unconstrained
-
     base = rows[:replicates]
     flags = {}
     for a, name in enumerate(names, start=1):
@@ -639,70 +484,36 @@ def _posterior_columns(
     return table
 
 
-def save_comparison(table: pd.DataFrame, folder: Path, title: str) -> list[str]:
-    """Write ``comparison.csv`` and the comparison plot (PNG and SVG) into ``folder``."""
-    from sim.views import plots
-
-    table.to_csv(folder / "comparison.csv", index=False)
-    return ["comparison.csv", *(p.name for p in plots.save(plots.comparison(table, title), folder / "comparison"))]
-
-
-def scenario_parameters(sc: Scenario) -> dict[str, Any]:
-    """A scenario's resolved parameters as a flat JSON-ready dict (the one place that reads them)."""
-    return sc.params.as_dict()
-
-
-def metadata(
-    scenarios: Iterable[Scenario],
-    *,
-    seed: int,
-    replicates: int,
-    started: datetime,
-    execution: Mapping[str, Any] | None = None,
-    command: list[str] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """The content of ``metadata.json``.
-
-    Version, command, scenarios (file, SHA-256, parameters), seeds, how the runs were executed
-    (scheduler, workers, chunk size) and times.
+def area_table(areas: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
+    """Per area over replicates: share with a formal office per sector, mean members covered, stalls.
 
     Args:
-        scenarios: The resolved scenarios that were run.
-        seed: Base seed.
-        replicates: Replicates per scenario (or per sample).
-        started: When the work started.
-        execution: ``scheduler``, ``workers`` and ``chunk_size`` (as filled in by ``sim.run.runner.execute``).
-        command: The command line (default: this process's).
-        **extra: More keys (variants, sweep design...).
+        areas: ``areas.csv`` rows (one per area and replicate).
+        sectors: Sector names.
     """
-    from importlib.metadata import PackageNotFoundError, version
+    rows: list[dict[str, Any]] = []
+    for (name, assumed), g in areas.groupby(["area", "assumed"], sort=False):
+        row: dict[str, Any] = {
+            "area": name,
+            "assumed": bool(assumed),
+            "n_members": int(g["n_members"].iloc[0]),
+            "residents": int(g["residents"].iloc[0]),
+            "replicates": len(g),
+        }
+        for s in sectors:
+            row[f"office_share_{s}"] = float((g[f"covered_{s}"] > 0).mean())
+            row[f"covered_mean_{s}"] = float(g[f"covered_{s}"].mean())
+            row[f"vulnerability_{s}"] = float(g[f"vulnerability_{s}"].mean())
+        row["stall_share"] = float((g["stalls"] > 0).mean())
+        causes: dict[str, int] = {}
+        for text in g["stall_causes"]:
+            for cause, n in _json_counts(text).items():
+                causes[cause] = causes.get(cause, 0) + n
+        row["stall_causes"] = "; ".join(f"{c} ({n})" for c, n in sorted(causes.items(), key=lambda x: -x[1]))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
-    from sim.run.output import PROGRAM
 
-    try:
-        pkg = version("imc-sim")
-    except PackageNotFoundError:
-        pkg = "0.1.0 (not installed)"
-    execution = dict(execution or {})
-    finished = datetime.now()
-    return {
-        "program": PROGRAM,
-        "package_version": pkg,
-        "command_line": command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]],
-        "scenarios": [
-            {"name": sc.name, "file": str(sc.path), "sha256": sc.sha256, "parameters": scenario_parameters(sc)}
-            for sc in scenarios
-        ],
-        "base_seed": seed,
-        "replicate_seeds": "numpy.random.SeedSequence(base_seed, spawn_key=(replicate,)) for "
-        f"replicate in 0..{replicates - 1}",
-        "replicates": replicates,
-        "scheduler": execution.get("scheduler"),
-        "workers": execution.get("workers"),
-        "chunk_size": execution.get("chunk_size"),
-        "started": started.isoformat(timespec="seconds"),
-        "finished": finished.isoformat(timespec="seconds"),
-        "seconds": round((finished - started).total_seconds(), 2),
-        **extra,
-    }
+def _json_counts(text: Any) -> dict[str, int]:
+    """A ``stall_causes`` cell (JSON ``{cause: count}``) as a dict; empty for an empty cell."""
+    return json.loads(text) if isinstance(text, str) and text else {}

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from sim.analysis.calibration import CALIBRATED
+from sim.analysis.posterior import CALIBRATED, ROOT, posterior_argument
 from sim.analysis.validation import Pattern, evaluate, load_patterns
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults
-from sim.inputs.scenario import load_scenario, resolve_path
+from sim.inputs.scenario import resolve_path
 from sim.run.runner import Job, execute
 
 if TYPE_CHECKING:
@@ -334,8 +335,6 @@ def robustness(
         >>> result = robustness(replicates=200, posterior="docs/calibration/posterior")
         >>> result.knife_edges  # [KnifeEdge(story, corner, share), ...]
     """
-    from sim.analysis.posterior import posterior_argument
-
     post = posterior_argument(posterior)
     where = _shown(post.folder) if post else ""
     basis = f"posterior 5 %/95 % quantiles of {where}" if post else ""
@@ -348,8 +347,6 @@ def robustness(
 
 def _shown(folder: Path) -> str:
     """A posterior folder as the reports name it: relative to the project when inside it."""
-    from sim.analysis.posterior import ROOT
-
     folder = Path(folder).resolve()
     return str(folder.relative_to(ROOT)) if folder.is_relative_to(ROOT) else str(folder)
 
@@ -423,27 +420,7 @@ def markdown(result: Robustness) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tornado_plots(result: Robustness) -> dict[str, Any]:
-    """One tornado plot per case (its primary story's share at each corner); ``{name: Figure}``."""
-    from sim.views.plots import tornado
-
-    t = result.table
-    return {
-        f"{case}-tornado": tornado(
-            t[(t["story_case"] == case) & (t["case"].isin(["", case]))],
-            f"{case}: share of {story} with one input moved "
-            f"({result.replicates} replicates; parameters at {result.corners_text})",
-        )
-        for case, story in dict.fromkeys(zip(t["story_case"], t["story"], strict=True))
-    }
-
-
 def save(result: Robustness, folder: Path) -> list[str]:
-    """Write ``robustness.csv`` and the tornado plots (PNG and SVG) into ``folder``; return the file names."""
-    from sim.views.plots import save as save_figure
-
+    """Write ``robustness.csv`` into ``folder``; return the file names (figures: :mod:`sim.views.figures`)."""
     result.table.to_csv(folder / "robustness.csv", index=False)
-    names = ["robustness.csv"]
-    for name, fig in tornado_plots(result).items():
-        names += [p.name for p in save_figure(fig, folder / name)]
-    return names
+    return ["robustness.csv"]

@@ -11,13 +11,14 @@ evidence only if it fails there.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.posterior import posterior_argument
+from sim.analysis.stats import wilson
 from sim.inputs.errors import InputError
 from sim.inputs.params import read_toml
 from sim.inputs.scenario import SCENARIO_DIR, resolve_path
@@ -52,17 +53,6 @@ class Pattern:
     description: str
     clauses: tuple[Clause, ...]
     variant: tuple[tuple[str, Any], ...] = ()  # overrides of the comparison run, for ``contrast``
-
-
-def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval for a binomial share."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 # --- generic clauses ------------------------------------------------------------------------------
@@ -230,7 +220,14 @@ def pattern_cases(patterns: list[Pattern]) -> list[tuple[str, tuple]]:
     return groups + [g for g in dict.fromkeys((p.case, p.variant) for p in patterns if p.variant) if g not in groups]
 
 
-def _score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[bool], dict[str, float]]:
+def score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[bool], dict[str, float]]:
+    """Which runs tell the pattern's story, and the share of runs meeting each clause.
+
+    Args:
+        p: The pattern.
+        runs: One record per replicate of the pattern's case.
+        others: The paired runs of the pattern's comparison variant (``contrast`` clauses), or None.
+    """
     per_clause = {}
     hits = [True] * len(runs)
     for c in p.clauses:
@@ -250,7 +247,7 @@ def evaluate(patterns: list[Pattern], runs: dict[tuple[str, tuple], list[Run]]) 
     results, hits_by_id = [], {}
     for p in patterns:
         others = runs[(p.case, p.variant)] if p.variant else None
-        hits, per_clause = _score(p, runs[(p.case, ())], others)
+        hits, per_clause = score(p, runs[(p.case, ())], others)
         hits_by_id[p.id] = hits
         k, n = sum(hits), len(hits)
         results.append(
@@ -300,8 +297,6 @@ def validate(
         ``{"replicates", "seed", "null", "patterns": [...], "joint": {...}, "seconds"}`` and, under a
         posterior, ``"posterior": {"folder", "sets", "note"}``.
     """
-    from sim.analysis.posterior import posterior_argument
-
     t0 = time.perf_counter()
     post = posterior_argument(posterior)
     patterns = load_patterns()

@@ -15,10 +15,11 @@ import mesa
 from sim.core import mechanisms as mech
 from sim.core.records import Arrangement
 from sim.core.valuation import Valuation
+from sim.inputs import geo
 
 if TYPE_CHECKING:
     from sim.core.model import CooperationModel
-    from sim.core.region import RegionFacts
+    from sim.inputs.facts import RegionFacts
     from sim.inputs.scenario import MunicipalityFacts
 
 
@@ -210,7 +211,6 @@ class CountyGovernor(mesa.Agent):
         size = self.model.p.initiative_office_size
         if not size or len(members) <= size:
             return [members]
-        from sim.inputs import geo
 
         facts = {m.name: m for m in self.model.scenario.municipalities}
         munis = [facts[m] for m in members]

@@ -18,10 +18,13 @@ from sim.core import history
 from sim.core import mechanisms as mech
 from sim.core.agents import CountyGovernor, Municipality
 from sim.core.negotiation import ProjectOrganisation
-from sim.core.records import Arrangement, Event, RecordsMixin, month_label
-from sim.core.region import Region, RegionFacts
+from sim.core.records import Arrangement, Event, RecordsMixin
+from sim.core.region import Region
+from sim.inputs.calendar import month_label
+from sim.inputs.facts import RegionFacts
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import historical, load_defaults
-from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import MEASURES, EventKind
 
 

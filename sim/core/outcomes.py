@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.core.model import MEASURES, CooperationModel
-from sim.core.records import Arrangement, month_label
+from sim.core.records import Arrangement
+from sim.inputs.calendar import month_label
 from sim.inputs.vocab import NONE, EventKind, Phase
 
 if TYPE_CHECKING:

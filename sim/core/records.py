@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from sim.inputs.calendar import month_label
 from sim.inputs.vocab import MEASURES, NONE, EventKind, Form, Stage
 
 EVENT_COLUMNS = (
@@ -146,11 +147,6 @@ def describe(vocab, option: Option) -> str:
     names = vocab.sector_names
     host = f" hosted by {option.host}" if option.host else ""
     return f"{option.form.label} for {' + '.join(names[s] for s in option.sectors)}{host}"
-
-
-def month_label(index: int) -> str:
-    """Format a month count (year * 12 + month - 1) as ``YYYY-MM``."""
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def event_row(event: Event, scenario: str, replicate: int | None) -> dict[str, Any]:

@@ -34,10 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.region import AreaFacts, Initiative, RegionFacts
 from sim.inputs import geo
 from sim.inputs.errors import InputError
-from sim.inputs.params import Params, read_toml
+from sim.inputs.facts import AreaFacts, Initiative, RegionFacts
+from sim.inputs.params import Params, apply_overrides, load_defaults, read_toml
+from sim.inputs.scenario import Existing, MunicipalityFacts, Reader, Scenario, load_region, resolve_path, staff_rule
 
 _COUNTY_KEYS = (
     "name",
@@ -65,7 +66,7 @@ _AREA_KEYS = (
 
 def load_county(
     path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float], defaults: Path
-) -> Any:
+) -> Scenario:
     """Build a county scenario (see the module docstring); every error names the file and key.
 
     Args:
@@ -80,11 +81,9 @@ def load_county(
     Returns:
         A :class:`sim.inputs.scenario.Scenario` of kind ``"county"``.
     """
-    from sim.inputs.scenario import Scenario, _Reader
-
     found: dict = {}
-    top = _Reader(path, raw, "", ("county", "area", "initiative", "arrangement"), found, moved)
-    c = _Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
+    top = Reader(path, raw, "", ("county", "area", "initiative", "arrangement"), found, moved)
+    c = Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
     sector_names = params.vocab.sector_names
     start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
     if not start <= pilot_end <= horizon:
@@ -154,17 +153,17 @@ def _counties(path: Path, c: Any, places: dict) -> tuple[tuple[str, ...], set[st
 
 def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, found: dict) -> list:
     """The pilot (region) files of ``county.pilots``, loaded with their own facts and estimates."""
-    from sim.inputs.scenario import load_scenario
-
     pilots = []
     for i, name in enumerate(c.get("pilots", list, [])):
         key = f"county.pilots[{i}]"
         pilot_path = _pilot_path(path, name, key)
-        if "county" in read_toml(pilot_path):
+        raw = read_toml(pilot_path)
+        if "county" in raw:
             raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
         stem = pilot_path.stem
         sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
-        pilot = load_scenario(pilot_path, overrides, "--set", sub, defaults)
+        params = apply_overrides(load_defaults(defaults), overrides, "--set")
+        pilot = load_region(pilot_path, raw, params, overrides, sub)
         found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
         pilots.append(pilot)
     return pilots
@@ -221,8 +220,6 @@ def _areas(
     An area with a pilot takes the pilot's facts; any other takes ``[area]``'s, and its most
     populous member leads.
     """
-    from sim.inputs.scenario import _Reader
-
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
     rule = c.get("areas", str)
     size = _whole(path, "county.area_max_size", c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
@@ -251,7 +248,7 @@ def _areas(
     if missing:
         raise InputError(path, "county.areas", f"{missing[0]} is in no area")
 
-    a = _Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved)
+    a = Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved)
     template = dict(
         consultant=a.get("consultant", bool, False),
         politicians_in_steering_group=a.get("politicians_in_steering_group", bool, False),
@@ -286,10 +283,8 @@ def _initiative(
     path: Path, top: Any, sector_names: tuple, months_of: tuple[int, int, int], found: dict, moved: dict
 ) -> Initiative:
     """The ``[initiative]`` table: its start within the run (default: after the pilot), funded months, sectors."""
-    from sim.inputs.scenario import _Reader
-
     start, pilot_end, horizon = months_of
-    ini = _Reader(path, top.get("initiative", dict, {}), "initiative.", ("start", "months", "sectors"), found, moved)
+    ini = Reader(path, top.get("initiative", dict, {}), "initiative.", ("start", "months", "sectors"), found, moved)
     sectors = _sectors(path, "initiative.sectors", ini.get("sectors", list, list(sector_names)), sector_names)
     launch = ini.month("start") if "start" in ini.table else pilot_end + 1
     if not start <= launch <= horizon:
@@ -305,12 +300,10 @@ def _existing(
 
     A municipality is in at most one of them per sector; a host, where given, is a member.
     """
-    from sim.inputs.scenario import Existing, _Reader
-
     vocab, out, taken = params.vocab, [], set()
     for i, t in enumerate(top.table_list("arrangement")):
         keys = ("name", "form", "sectors", "members", "host", "until", "source")
-        r = _Reader(path, t, f"arrangement[{i}].", keys, found, moved)
+        r = Reader(path, t, f"arrangement[{i}].", keys, found, moved)
         form = r.get("form", str)
         if form not in vocab.form_names:
             raise InputError(path, r.key("form"), f"unknown form {form!r}")
@@ -345,8 +338,6 @@ def _existing(
 
 def _pilot_path(path: Path, name: Any, key: str) -> Path:
     """A pilot named by scenario name, or by a path relative to the county file (or the working folder)."""
-    from sim.inputs.scenario import resolve_path
-
     if not isinstance(name, str) or not name.strip():
         raise InputError(path, key, f"expected a scenario name or file, got {name!r}")
     beside = path.parent / name
@@ -384,12 +375,8 @@ def _knr_of(pilot: Any, name: str) -> str:
 
 
 def _staff(path: Path, place: geo.Place, sector_names: tuple[str, ...]) -> tuple[float, ...]:
-    from sim.inputs.scenario import _staff_rule
-
-    return _staff_rule(path, f"municipality {place.knr}", place.population, sector_names)
+    return staff_rule(path, f"municipality {place.knr}", place.population, sector_names)
 
 
-def _facts(place: geo.Place, staff: tuple[float, ...]) -> Any:
-    from sim.inputs.scenario import MunicipalityFacts
-
+def _facts(place: geo.Place, staff: tuple[float, ...]) -> MunicipalityFacts:
     return MunicipalityFacts(place.name, place.county, place.population, staff, place.lat, place.lon)

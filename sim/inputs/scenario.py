@@ -19,11 +19,11 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
-from sim.core.records import month_label
-from sim.core.region import AreaFacts, Initiative, RegionFacts
 from sim.inputs import geo
+from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError, ScenarioWarning
-from sim.inputs.params import DEFAULTS, Params, apply_overrides, load_defaults, read_toml, suggest
+from sim.inputs.facts import AreaFacts, Initiative, RegionFacts
+from sim.inputs.params import DEFAULTS, Params, apply_overrides, suggest
 
 SCENARIO_DIR = DEFAULTS.parent
 NOT_SCENARIOS = ("defaults", "patterns")
@@ -34,31 +34,9 @@ __all__ = [
     "ReformEvent",
     "Scenario",
     "available_scenarios",
-    "load_scenario",
-    "month_index",
-    "month_label",
+    "load_region",
     "resolve_path",
 ]
-
-
-def month_index(text: Any, source: str | Path, key: str) -> int:
-    """Parse ``YYYY-MM`` (ASCII digits, years 1900-2200) to a month count (year * 12 + month - 1)."""
-    ok = (
-        isinstance(text, str)
-        and len(text) == 7
-        and text[4] == "-"
-        and text.replace("-", "").isascii()
-        and text[:4].isdigit()
-        and text[5:].isdigit()
-    )
-    if not ok:
-        raise InputError(source, key, f"expected a date YYYY-MM, got {text!r}")
-    year, month = int(text[:4]), int(text[5:])
-    if not 1900 <= year <= 2200:
-        raise InputError(source, key, f"year must be 1900-2200, got {text!r}")
-    if not 1 <= month <= 12:
-        raise InputError(source, key, f"month must be 01-12, got {text!r}")
-    return year * 12 + month - 1
 
 
 @dataclass(frozen=True)
@@ -181,8 +159,13 @@ class Scenario:
         return self.distances[frozenset((a, b))]
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "keyword argument") -> Scenario:
-        """A copy with more parameter overrides (checked)."""
-        return load_scenario(self.path, {**self.overrides, **overrides}, source, self.estimate_overrides)
+        """A copy with more parameter overrides (checked); the file is not read again.
+
+        Overrides change parameters only, never the facts read from the file (the vocabulary, which
+        the facts depend on, is not a parameter that can be overridden).
+        """
+        params = apply_overrides(self.params, dict(overrides), source)
+        return replace(self, params=params, overrides={**self.overrides, **overrides})
 
     def with_horizon(self, until: int) -> Scenario:
         """A copy that stops at ``until`` (the pilot ends no later)."""
@@ -210,7 +193,7 @@ def resolve_path(name_or_path: str | Path) -> Path:
     raise InputError(name_or_path, "-", "no such scenario file or name" + hint)
 
 
-class _Reader:
+class Reader:
     """Checks keys and types of one table and names the file and key in every error."""
 
     def __init__(
@@ -248,7 +231,7 @@ class _Reader:
             raise InputError(self.path, self.key(name), "missing key")
         key = self.key(name)
         if isinstance(raw, dict):
-            er = _Reader(self.path, raw, f"{key}.", ("value", "low", "high", "source"), {}, {})
+            er = Reader(self.path, raw, f"{key}.", ("value", "low", "high", "source"), {}, {})
             for k in ("value", "low", "high"):
                 if k not in raw:
                     raise InputError(self.path, er.key(k), "missing key")
@@ -304,32 +287,25 @@ _REGION_KEYS = (
 )
 
 
-def load_scenario(
-    name_or_path: str | Path,
+def load_region(
+    path: Path,
+    raw: dict,
+    params: Params,
     overrides: dict[str, Any] | None = None,
-    source: str = "--set",
     estimates: dict[str, float] | None = None,
-    defaults: Path = DEFAULTS,
 ) -> Scenario:
-    """Load, check and resolve a scenario.
+    """Build a region (pilot) scenario from its parsed file; every error names the file and key.
 
     Args:
-        name_or_path: A name in ``scenarios/`` (``"fosen"``) or a path to a TOML file.
-        overrides: Parameter overrides (``--set`` strings or typed values).
-        source: Name of the override source for error messages.
+        path: The scenario file.
+        raw: Its parsed tables.
+        params: The parameter set (defaults with overrides applied).
+        overrides: The overrides, recorded in the scenario.
         estimates: Estimated inputs moved to another value, by key (robustness checks).
-        defaults: The shared parameter file (tests pass a fixture with another vocabulary).
 
     Raises:
         InputError: on any problem, naming the file, the key and the problem.
     """
-    path = resolve_path(name_or_path)
-    raw = read_toml(path)
-    params = apply_overrides(load_defaults(defaults), dict(overrides or {}), source)
-    if "county" in raw:
-        from sim.inputs.county import load_county
-
-        return load_county(path, raw, params, dict(overrides or {}), dict(estimates or {}), defaults)
     f = _ScenarioFile(path, raw, params.vocab.sector_names, dict(estimates or {}))
     munis, places = f.municipalities()
     r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
@@ -376,8 +352,8 @@ class _ScenarioFile:
         )
         self.names: list[str] = []
 
-    def reader(self, table: Any, prefix: str, allowed: tuple[str, ...]) -> _Reader:
-        return _Reader(self.path, table, prefix, allowed, self.found, self.moved)
+    def reader(self, table: Any, prefix: str, allowed: tuple[str, ...]) -> Reader:
+        return Reader(self.path, table, prefix, allowed, self.found, self.moved)
 
     def municipalities(self) -> tuple[list[MunicipalityFacts], dict[str, Any]]:
         """Members (at least two), with population and coordinates from the data file where a ``knr`` is given."""
@@ -400,7 +376,7 @@ class _ScenarioFile:
                 sr = self.reader(mr.get("staff", dict), f"{mr.prefix}staff.", self.sector_names)
                 staff = tuple(sr.number(s, 0.0, 1e5) for s in self.sector_names)
             else:
-                staff = _staff_rule(self.path, mr.key("staff"), population, self.sector_names)
+                staff = staff_rule(self.path, mr.key("staff"), population, self.sector_names)
             mr.get("source", str)
             lat, lon = (place.lat, place.lon) if place else (None, None)
             munis.append(MunicipalityFacts(name, county, population, staff, lat, lon))
@@ -409,7 +385,7 @@ class _ScenarioFile:
             raise InputError(self.path, "municipality", "a region needs at least two municipalities")
         return munis, places
 
-    def place(self, mr: _Reader, has_population: bool) -> Any:
+    def place(self, mr: Reader, has_population: bool) -> Any:
         """The data file's municipality with this 2016 number (a population in the file overrides the data's)."""
         knr = mr.get("knr", str).strip()
         places = geo.load_places()
@@ -421,7 +397,7 @@ class _ScenarioFile:
             raise InputError(self.path, mr.key("knr"), f"the data file has no population for {knr}; give population")
         return places[knr]
 
-    def dates(self, r: _Reader) -> tuple[int, int, int, int, int]:
+    def dates(self, r: Reader) -> tuple[int, int, int, int, int]:
         """Start, pilot end, horizon, reform start and deadline, in order."""
         start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
         reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
@@ -449,7 +425,7 @@ class _ScenarioFile:
             if i < j
         }
 
-    def region(self, r: _Reader, leader: str) -> RegionFacts:
+    def region(self, r: Reader, leader: str) -> RegionFacts:
         """The negotiating area's facts (one negotiation per scenario file)."""
         return RegionFacts(
             name=r.get("name", str),
@@ -529,7 +505,7 @@ class _ScenarioFile:
             raise InputError(self.path, unknown[0], "not an estimated input of this scenario" + hint)
 
 
-def _staff_rule(path: Path, key: str, population: float, sector_names: tuple[str, ...]) -> tuple[float, ...]:
+def staff_rule(path: Path, key: str, population: float, sector_names: tuple[str, ...]) -> tuple[float, ...]:
     """Staff per sector from the documented rule of ``sim.inputs.geo`` (sectors it knows only)."""
     unknown = [s for s in sector_names if s not in geo.SECTORS]
     if unknown:

@@ -9,6 +9,14 @@ temporary folders left by a killed run are removed by the next run into the same
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.inputs.scenario import Scenario
+
 import contextlib
 import errno
 import json
@@ -340,3 +348,62 @@ def write_text_atomic(path: Path, text: str) -> None:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON with stable formatting."""
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+def scenario_parameters(sc: Scenario) -> dict[str, Any]:
+    """A scenario's resolved parameters as a flat JSON-ready dict (the one place that reads them)."""
+    return sc.params.as_dict()
+
+
+def metadata(
+    scenarios: Iterable[Scenario],
+    *,
+    seed: int,
+    replicates: int,
+    started: datetime,
+    execution: Mapping[str, Any] | None = None,
+    command: list[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The content of ``metadata.json``.
+
+    Version, command, scenarios (file, SHA-256, parameters), seeds, how the runs were executed
+    (scheduler, workers, chunk size) and times.
+
+    Args:
+        scenarios: The resolved scenarios that were run.
+        seed: Base seed.
+        replicates: Replicates per scenario (or per sample).
+        started: When the work started.
+        execution: ``scheduler``, ``workers`` and ``chunk_size`` (as filled in by ``sim.run.runner.execute``).
+        command: The command line (default: this process's).
+        **extra: More keys (variants, sweep design...).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pkg = version("imc-sim")
+    except PackageNotFoundError:
+        pkg = "0.1.0 (not installed)"
+    execution = dict(execution or {})
+    finished = datetime.now()
+    return {
+        "program": PROGRAM,
+        "package_version": pkg,
+        "command_line": command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "scenarios": [
+            {"name": sc.name, "file": str(sc.path), "sha256": sc.sha256, "parameters": scenario_parameters(sc)}
+            for sc in scenarios
+        ],
+        "base_seed": seed,
+        "replicate_seeds": "numpy.random.SeedSequence(base_seed, spawn_key=(replicate,)) for "
+        f"replicate in 0..{replicates - 1}",
+        "replicates": replicates,
+        "scheduler": execution.get("scheduler"),
+        "workers": execution.get("workers"),
+        "chunk_size": execution.get("chunk_size"),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 2),
+        **extra,
+    }

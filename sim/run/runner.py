@@ -27,8 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.model import CooperationModel
+from sim.core.outcomes import area_rows, county_row, municipality_rows, outcome_row
 from sim.inputs.errors import InputError
-from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,6 @@ def _scenario(
 
 def run_job(job: Job) -> dict[str, Any]:
     """Run one job and return ``{"index", "row"}`` (plus ``"events"``, ``"timeline"``)."""
-    from sim.core.model import CooperationModel
-    from sim.core.outcomes import area_rows, county_row, municipality_rows, outcome_row
-
     model = CooperationModel(
         _scenario(job.scenario, job.overrides, job.until, job.estimates),
         rng=replicate_seed(job.base_seed, job.replicate),
@@ -116,8 +116,6 @@ def pilot_runs(model, replicate: int) -> dict[str, dict[str, Any]]:
     (:func:`sim.core.outcomes.outcome_row` with ``project``) and its own vote and event records, so the
     pilot's story patterns can be scored inside the county (``sim.analysis.validation.validate_county``).
     """
-    from sim.core.outcomes import outcome_row
-
     sc = model.scenario
     out = {}
     for stem, facts in zip(sc.pilot_files, sc.regions, strict=True):

@@ -33,11 +33,11 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sim.analysis.results import county_outcomes, t_interval
-from sim.analysis.validation import wilson
+from sim.analysis.results import county_outcomes
+from sim.analysis.stats import t_interval, wilson
 from sim.core.model import MEASURES, CooperationModel
 from sim.core.outcomes import area_rows, county_row
-from sim.core.records import month_label
+from sim.inputs.calendar import month_label
 from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
 from sim.inputs.vocab import NONE, EventKind, Phase

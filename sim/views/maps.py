@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import wilson
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE
 from sim.views.plots import NONE_COLOUR, _style, form_colour, form_label
@@ -194,47 +195,8 @@ def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, ti
     return drawn.update({sector: list(rows[f"form_{sector}"])}, {sector: hosts}).figure
 
 
-def area_summary(areas: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
-    """Per area over replicates: share with a formal office per sector, mean members covered, stalls.
-
-    Args:
-        areas: ``areas.csv`` rows (one per area and replicate).
-        sectors: Sector names.
-    """
-    rows: list[dict[str, Any]] = []
-    for (name, assumed), g in areas.groupby(["area", "assumed"], sort=False):
-        row: dict[str, Any] = {
-            "area": name,
-            "assumed": bool(assumed),
-            "n_members": int(g["n_members"].iloc[0]),
-            "residents": int(g["residents"].iloc[0]),
-            "replicates": len(g),
-        }
-        for s in sectors:
-            row[f"office_share_{s}"] = float((g[f"covered_{s}"] > 0).mean())
-            row[f"covered_mean_{s}"] = float(g[f"covered_{s}"].mean())
-            row[f"vulnerability_{s}"] = float(g[f"vulnerability_{s}"].mean())
-        row["stall_share"] = float((g["stalls"] > 0).mean())
-        causes: dict[str, int] = {}
-        for text in g["stall_causes"]:
-            for cause, n in _json_counts(text).items():
-                causes[cause] = causes.get(cause, 0) + n
-        row["stall_causes"] = "; ".join(f"{c} ({n})" for c, n in sorted(causes.items(), key=lambda x: -x[1]))
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _json_counts(text: Any) -> dict[str, int]:
-    """A ``stall_causes`` cell (JSON ``{cause: count}``) as a dict; empty for an empty cell."""
-    import json
-
-    return json.loads(text) if isinstance(text, str) and text else {}
-
-
 def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
     """Per area: share of replicates with a joint office for ``sector`` and with a stopped negotiation (95 % Wilson)."""
-    from sim.analysis.validation import wilson
-
     panels = ((f"office_share_{sector}", f"a joint {sector} office at the horizon"), ("stall_share", "a stop"))
     names = [f"{a}{' (assumed)' if assumed else ''} ({n})" for a, assumed, n in zip(
         summary["area"], summary["assumed"], summary["n_members"], strict=True)]  # fmt: skip

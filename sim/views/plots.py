@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.experiments import SENSITIVITY_OUTCOMES
+from sim.inputs.params import BY_NAME, by_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE, Cause, EventKind
 
@@ -143,8 +145,6 @@ def _lever_note(overrides: Any) -> str:
     Switches read as their catalogue meaning with yes/no; other levers as their key in words
     with the value and unit (``pilot funding = 0 (x historical)``).
     """
-    from sim.inputs.params import BY_NAME
-
     if isinstance(overrides, str):
         import ast
 
@@ -635,8 +635,6 @@ def region_map(scenario: Scenario, row: dict[str, Any], title: str, when: str = 
 
 
 def _sensitivity_outcome_label(name: str) -> str:
-    from sim.analysis.experiments import SENSITIVITY_OUTCOMES
-
     return SENSITIVITY_OUTCOMES.get(name, name.replace("_", " "))
 
 
@@ -647,8 +645,6 @@ def parameter_label(key: str, width: int = 36) -> str:
     for ``w_robustness``); a key the catalogue does not know is shown in words.
     """
     import re
-
-    from sim.inputs.params import by_name
 
     spec = by_name().get(key)
     if spec is None:
