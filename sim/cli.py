@@ -1028,7 +1028,7 @@ def cmd_list(_args) -> None:
 
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
-    from sim.analysis.results import scenario_parameters
+    from sim.run.output import scenario_parameters
     from sim.inputs.calendar import month_label
     from sim.inputs.loader import load_scenario
     from sim.inputs.params import by_name

@@ -13,6 +13,7 @@ from sim.analysis.robustness import KNIFE_EDGE, build_corners, markdown, primary
 from sim.analysis.validation import validate
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults
+from sim.views.figures import save_robustness_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("fjellregionen", "vaernesregionen", "fosen")
@@ -81,7 +82,7 @@ def test_tiny_run_is_reproducible_and_independent_of_workers(tmp_path):
     assert [e.corner for e in one.knife_edges] == list(t.index[t["share"] < KNIFE_EDGE])
     assert "## Robustness" in markdown(one) and "coordination_cost high" in markdown(one)
     before = dict(mpl.rcParams)
-    names = save(one, tmp_path)
+    names = save(one, tmp_path) + save_robustness_figures(one, tmp_path)
     assert dict(mpl.rcParams) == before
     assert {"robustness.csv", "fosen-tornado.png", "fosen-tornado.svg"} <= set(names)
     assert len(pd.read_csv(tmp_path / "robustness.csv")) == len(corners)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.results import compare_rows, newcombe_paired, summarise
+from sim.analysis.results import compare_rows, summarise
 
 # --- Newcombe's hybrid score interval for paired proportions -----------------------------------------
-from sim.analysis.stats import t_interval
+from sim.analysis.stats import newcombe_paired, t_interval
 
 
 def test_newcombe_matches_the_published_example():
