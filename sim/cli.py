@@ -1028,11 +1028,11 @@ def cmd_list(_args) -> None:
 
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
-    from sim.run.output import scenario_parameters
     from sim.inputs.calendar import month_label
     from sim.inputs.loader import load_scenario
     from sim.inputs.params import by_name
     from sim.inputs.scenario import to_toml
+    from sim.run.output import scenario_parameters
 
     sc = load_scenario(args.scenario, parse_set(args.set))
     params: dict[str, dict] = {}

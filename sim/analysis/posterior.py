@@ -89,7 +89,6 @@ CONSTRAINED_BELOW = 0.7
 FLAG_CORRELATION = 0.3
 #: ... and only when the comparison spans at least this many posterior sets.
 FLAG_MIN_SETS = 20
-SCORE_COLUMNS = ("set", "generation", "index", "weight", "distance")
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

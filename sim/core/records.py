@@ -54,11 +54,6 @@ class Option(NamedTuple):
     host: str | None
     members: tuple[str, ...]
 
-    @property
-    def formal(self) -> bool:
-        """True for forms that can carry statutory duties (§3.3)."""
-        return self.form.formal
-
 
 @dataclass
 class Arrangement:
