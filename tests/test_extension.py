@@ -20,7 +20,7 @@ from sim.inputs.params import load_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NEW_SECTOR = '\n[[sector]]\nname = "geodata"\nlabel = "geodata and mapping"\n'
+NEW_SECTOR = '\n[[sector]]\nname = "geodata"\nlabel = "geodata and mapping"\nstaff_per_1000 = 0.4\n'
 NEW_FORM = (
     '\n[[form]]\nname = "purchase"\nlabel = "purchase of services"\nsection = "§1.3"\n'
     "statutory = false\npools_staff = true\nneeds_host = true\nboard = false\nmerges = false\n"

@@ -9,6 +9,7 @@ import pytest
 
 from sim.inputs import geo
 from sim.inputs.errors import InputError
+from sim.inputs.params import load_defaults
 
 TRONDELAG = ("16", "17")  # county numbers of Sør- and Nord-Trøndelag in 2016
 
@@ -186,8 +187,12 @@ def test_great_circle_is_close_to_the_domain_straight_lines(places):
 # --- staff ---
 
 
+STAFF = {s.name: s.staff_per_1000 for s in load_defaults().vocab.sectors}
+C = tuple(STAFF.values())
+
+
 def test_staff_rule_matches_the_pilots():
-    checks = {c.case: c for c in geo.check_staff_rule()}
+    checks = {c.case: c for c in geo.check_staff_rule(STAFF)}
     assert set(checks) == {"Fjellregionen", "Værnesregionen", "Fosen"}
     assert abs(checks["Fjellregionen"].rel_error) <= 0.05  # 6.55 agriculture posts (§2.1)
     assert 0 <= checks["Værnesregionen"].rel_error <= 0.10  # "drøyt 45" FTE, a little over 45 (§2.2)
@@ -196,26 +201,27 @@ def test_staff_rule_matches_the_pilots():
 
 
 def test_staff_rule_puts_about_half_the_vaernes_staff_in_the_centre(places):
-    totals = {k: sum(geo.staff_from_population(places[k].population)) for k in ("1714", "1664", "1665", "1711", "1717")}
+    members = ("1714", "1664", "1665", "1711", "1717")
+    totals = {k: sum(geo.staff_from_population(places[k].population, C)) for k in members}
     assert totals["1714"] / sum(totals.values()) == pytest.approx(0.5, abs=0.05)  # §2.2
 
 
 def test_staff_rule_is_increasing_and_small_places_have_one_to_three_posts():
     pops = [0, 500, 850, 2000, 5000, 23_500, 190_000]
-    staff = np.array([geo.staff_from_population(p) for p in pops])
+    staff = np.array([geo.staff_from_population(p, C) for p in pops])
     assert np.all(np.diff(staff, axis=0) > 0)
-    planning, environment, agriculture = geo.staff_from_population(2000)
+    planning, environment, agriculture = geo.staff_from_population(2000, C)
     assert all(0.9 <= s <= 3 for s in (planning, environment, agriculture))  # §1.1: 1-3 posts per field
     for bad in (-1, math.nan, math.inf):
         with pytest.raises(ValueError):
-            geo.staff_from_population(bad)
+            geo.staff_from_population(bad, C)
 
 
 def test_bad_staff_file_gives_input_error(tmp_path):
     path = tmp_path / "staff.csv"
     path.write_text(geo.STAFF_CSV.read_text(encoding="utf-8").replace(",agriculture,", ",farming,", 1), "utf-8")
     with pytest.raises(InputError, match="farming"):
-        geo.check_staff_rule(path)
+        geo.check_staff_rule(STAFF, path)
 
 
 # --- areas ---

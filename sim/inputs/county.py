@@ -91,7 +91,7 @@ def load_county(
     places = geo.load_places()
     counties, exclude = _counties(path, c, places)
     pilots = _pilots(path, c, overrides, moved, defaults, found)
-    munis, knrs = _members(path, places, counties, exclude, pilots, sector_names)
+    munis, knrs = _members(path, places, counties, exclude, pilots, params.vocab.staff_per_1000)
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
     areas = _areas(path, c, top, places, counties, knrs, munis, pilots, sector_names, found, moved)
     area_of = {m: a.name for a in areas for m in a.members}
@@ -170,7 +170,7 @@ def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, fo
 
 
 def _members(
-    path: Path, places: dict, counties: tuple[str, ...], exclude: set[str], pilots: list, sector_names: tuple
+    path: Path, places: dict, counties: tuple[str, ...], exclude: set[str], pilots: list, per_1000: tuple
 ) -> tuple[list, list[str]]:
     """The counties' municipalities (less ``exclude``) and the pilots' members from elsewhere, by knr.
 
@@ -193,7 +193,7 @@ def _members(
         else:
             if np.isnan(p.population):
                 raise InputError(path, "county.exclude", f"{p.knr} {p.name} has no population in the data; exclude it")
-            munis.append(_facts(p, _staff(path, p, sector_names)))
+            munis.append(_facts(p, _staff(path, p, per_1000)))
         knrs.append(p.knr)
     if len(munis) < 2:
         raise InputError(path, "county.counties", "fewer than two municipalities in these counties (less exclude)")
@@ -374,8 +374,8 @@ def _knr_of(pilot: Any, name: str) -> str:
     raise InputError(pilot.path, f"municipality.{name}.knr", "a pilot in a county scenario needs each member's knr")
 
 
-def _staff(path: Path, place: geo.Place, sector_names: tuple[str, ...]) -> tuple[float, ...]:
-    return staff_rule(path, f"municipality {place.knr}", place.population, sector_names)
+def _staff(path: Path, place: geo.Place, per_1000: tuple[float, ...]) -> tuple[float, ...]:
+    return staff_rule(path, f"municipality {place.knr}", place.population, per_1000)
 
 
 def _facts(place: geo.Place, staff: tuple[float, ...]) -> MunicipalityFacts:

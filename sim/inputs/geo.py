@@ -12,7 +12,7 @@ Example::
     places = geo.load_places()
     region = geo.select_places(["1640", "1644", "0441"])
     km = geo.distance_matrix(region)                       # road km, ROAD_FACTOR x great circle
-    planning, environment, agriculture = geo.staff_from_population(region[0].population)
+    planning, environment, agriculture = geo.staff_from_population(region[0].population, (1.60, 0.70, 1.12))
     areas = geo.areas_trondelag()                          # 48 municipalities of 2016 in areas
 """
 
@@ -53,29 +53,12 @@ fjords; a fjord crossing by ferry can exceed it, which a single factor cannot re
 ROAD_FACTOR_RANGE = (1.2, 1.6)
 """Plausible low and high :data:`ROAD_FACTOR` for sensitivity analysis (see its docstring)."""
 
-SECTORS = ("planning", "environment", "agriculture")
-
 STAFF_EXPONENT = 0.6
 """Exponent ``b`` of :func:`staff_from_population` (economies of scale: staff ~ population**b).
 
 Calibrated so that the regional centre of the §2.2 pilot holds about half its staff: "Om lag
 halvparten av de ansatte ville ha kontorplass på [regionsenteret]" (NIVI 2016 §2.2); b = 0.61 gives
 exactly one half with the 2016 populations, rounded to 0.6 (share 0.49).
-"""
-
-STAFF_PER_SECTOR = {"planning": 1.60, "environment": 0.70, "agriculture": 1.12}
-"""FTE of a municipality of 1,000 inhabitants per sector (coefficient ``c`` of the staff rule).
-
-- agriculture 1.12: the three members of the joint agriculture office had 6.55 posts together
-  (NIVI 2016 §2.1); 6.55 / sum((pop/1000)**0.6) = 1.12.
-- sum of the three, 3.42: the five members of the §2.2 pilot would put "drøyt 45 årsverk"
-  (a little over 45 FTE) into a service centre for all three sectors (§2.2); 45.5 / 13.40 = 3.40,
-  i.e. planning + environment = 2.30.
-- planning 1.60 vs environment 0.70: the report gives no split by sector. Planning here includes
-  building cases, mapping/surveying and geodata (the scope of the §2.2 proposal), the
-  largest unit; environment is the thinnest and least organised field (§3.2). A municipality of
-  2,000 inhabitants then has planning 2.4, environment 1.1 and agriculture 1.7 FTE, each within
-  the "1-3 posts per municipality per field" of the 2012 survey (§1.1).
 """
 
 
@@ -291,20 +274,21 @@ def distance_matrix(places: Sequence[Place], road_factor: float = ROAD_FACTOR) -
 # --- staff -----------------------------------------------------------------------------------------
 
 
-def staff_from_population(population: float) -> tuple[float, float, float]:
+def staff_from_population(population: float, per_1000: Sequence[float]) -> tuple[float, ...]:
     """Staff (FTE) per sector of a municipality: ``c_s * (population / 1000) ** b``.
 
-    Constants: :data:`STAFF_PER_SECTOR` (c_s) and :data:`STAFF_EXPONENT` (b = 0.6), calibrated on
+    Constants: ``c_s`` is each sector's ``staff_per_1000`` (``[[sector]]`` in
+    ``scenarios/defaults.toml``) and :data:`STAFF_EXPONENT` is b = 0.6, both calibrated on
     the three pilots (NIVI 2016 §2.1-2.3; see :func:`check_staff_rule`) for municipalities of 850
     to 23,500 inhabitants. Beyond that it is an extrapolation; in cities it overstates agriculture,
     whose work follows farms rather than residents.
 
     Args:
         population: Residents (>= 0, finite).
+        per_1000: ``c_s`` of each sector, in sector order (``Vocabulary.staff_per_1000``).
 
     Returns:
-        (planning, environment, agriculture) in FTE; planning includes building cases, mapping and
-        geodata.
+        FTE per sector, in the order of ``per_1000``.
 
     Raises:
         ValueError: A negative or non-finite population.
@@ -312,13 +296,16 @@ def staff_from_population(population: float) -> tuple[float, float, float]:
     if not (math.isfinite(population) and population >= 0):
         raise ValueError(f"population must be a finite number >= 0, got {population!r}")
     scale = (population / 1000.0) ** STAFF_EXPONENT
-    return tuple(STAFF_PER_SECTOR[s] * scale for s in SECTORS)  # type: ignore[return-value]
+    return tuple(c * scale for c in per_1000)
 
 
-def check_staff_rule(path: str | Path = STAFF_CSV, places_path: str | Path = PLACES_CSV) -> list[StaffCheck]:
+def check_staff_rule(
+    per_1000: Mapping[str, float], path: str | Path = STAFF_CSV, places_path: str | Path = PLACES_CSV
+) -> list[StaffCheck]:
     """Compare :func:`staff_from_population` with the pilots' known staff.
 
     Args:
+        per_1000: The staff rule's coefficient by sector name (from the vocabulary).
         path: ``data/pilot-staff-2016.csv`` (case, knr2016 space-separated, sectors, fte, kind,
             source), with the figures of NIVI 2016 §2.1-2.3.
         places_path: The places file; populations are those of 2016 by knr.
@@ -335,8 +322,8 @@ def check_staff_rule(path: str | Path = STAFF_CSV, places_path: str | Path = PLA
         case = row["case"].strip()
         members = tuple(row["knr2016"].split())
         sectors = tuple(row["sectors"].split())
-        if unknown := [s for s in sectors if s not in SECTORS]:
-            raise InputError(path, f"{case}: sectors", f"unknown sector(s) {unknown}; known: {list(SECTORS)}")
+        if unknown := [s for s in sectors if s not in per_1000]:
+            raise InputError(path, f"{case}: sectors", f"unknown sector(s) {unknown}; known: {list(per_1000)}")
         if row["kind"] not in ("target", "upper"):
             raise InputError(path, f"{case}: kind", f"must be 'target' or 'upper', got {row['kind']!r}")
         observed = _number(path, f"{case}: fte", row["fte"], 1e-9, 1e6)
@@ -344,7 +331,7 @@ def check_staff_rule(path: str | Path = STAFF_CSV, places_path: str | Path = PLA
             raise InputError(path, f"{case}: fte", "empty")
         predicted = 0.0
         for place in select_places(members, places_path):
-            staff = dict(zip(SECTORS, staff_from_population(place.population), strict=True))
+            staff = dict(zip(per_1000, staff_from_population(place.population, tuple(per_1000.values())), strict=True))
             predicted += sum(staff[s] for s in sectors)
         checks.append(StaffCheck(case, members, sectors, row["kind"], observed, predicted))
     return checks

@@ -712,11 +712,15 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
     out_s: list[Sector] = []
     for i, t in enumerate(sectors):
         key = f"sector[{i}]"
-        if not isinstance(t, dict) or set(t) != {"name", "label"}:
-            raise InputError(path, key, "expected a table with exactly: name, label")
+        if not isinstance(t, dict) or set(t) != {"name", "label", "staff_per_1000"}:
+            raise InputError(path, key, "expected a table with exactly: name, label, staff_per_1000")
         if not _is_key(t["name"]) or t["name"] in (s.name for s in out_s):
             raise InputError(path, f"{key}.name", f"expected a new lower-case name, got {t['name']!r}")
-        out_s.append(Sector(t["name"], str(t["label"]), i))
+        staff = t["staff_per_1000"]
+        if isinstance(staff, bool) or not isinstance(staff, int | float) or not 0 < staff < 100:
+            problem = f"expected FTE per 1,000 inhabitants in (0, 100), got {staff!r}"
+            raise InputError(path, f"{key}.staff_per_1000", problem)
+        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff)))
     out_f: list[Form] = []
     for i, t in enumerate(forms):
         key = f"form[{i}]"

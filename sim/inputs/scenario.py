@@ -24,6 +24,7 @@ from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError, ScenarioWarning
 from sim.inputs.facts import AreaFacts, Initiative, RegionFacts
 from sim.inputs.params import DEFAULTS, Params, apply_overrides, suggest
+from sim.inputs.vocab import Vocabulary
 
 SCENARIO_DIR = DEFAULTS.parent
 NOT_SCENARIOS = ("defaults", "patterns")
@@ -306,7 +307,7 @@ def load_region(
     Raises:
         InputError: on any problem, naming the file, the key and the problem.
     """
-    f = _ScenarioFile(path, raw, params.vocab.sector_names, dict(estimates or {}))
+    f = _ScenarioFile(path, raw, params.vocab, dict(estimates or {}))
     munis, places = f.municipalities()
     r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
     start, pilot_end, horizon, reform_start, reform_deadline = f.dates(r)
@@ -344,8 +345,9 @@ def load_region(
 class _ScenarioFile:
     """The tables of one scenario file, read and checked (every error names the file and key)."""
 
-    def __init__(self, path: Path, raw: dict, sector_names: tuple[str, ...], moved: dict[str, float]) -> None:
-        self.path, self.sector_names, self.moved = path, sector_names, moved
+    def __init__(self, path: Path, raw: dict, vocab: Vocabulary, moved: dict[str, float]) -> None:
+        self.path, self.sector_names, self.moved = path, vocab.sector_names, moved
+        self.staff_per_1000 = vocab.staff_per_1000
         self.found: dict[str, Estimate] = {}
         self.top = self.reader(
             raw, "", ("region", "municipality", "distances", "shared_post", "failed_attempt", "reform_event")
@@ -376,7 +378,7 @@ class _ScenarioFile:
                 sr = self.reader(mr.get("staff", dict), f"{mr.prefix}staff.", self.sector_names)
                 staff = tuple(sr.number(s, 0.0, 1e5) for s in self.sector_names)
             else:
-                staff = staff_rule(self.path, mr.key("staff"), population, self.sector_names)
+                staff = staff_rule(self.path, mr.key("staff"), population, self.staff_per_1000)
             mr.get("source", str)
             lat, lon = (place.lat, place.lon) if place else (None, None)
             munis.append(MunicipalityFacts(name, county, population, staff, lat, lon))
@@ -505,13 +507,12 @@ class _ScenarioFile:
             raise InputError(self.path, unknown[0], "not an estimated input of this scenario" + hint)
 
 
-def staff_rule(path: Path, key: str, population: float, sector_names: tuple[str, ...]) -> tuple[float, ...]:
-    """Staff per sector from the documented rule of ``sim.inputs.geo`` (sectors it knows only)."""
-    unknown = [s for s in sector_names if s not in geo.SECTORS]
-    if unknown:
-        raise InputError(path, key, f"give staff for {unknown[0]!r}: the staff rule knows {', '.join(geo.SECTORS)}")
-    rule = dict(zip(geo.SECTORS, geo.staff_from_population(population), strict=True))
-    return tuple(rule[s] for s in sector_names)
+def staff_rule(path: Path, key: str, population: float, per_1000: tuple[float, ...]) -> tuple[float, ...]:
+    """Staff per sector from the documented rule of ``sim.inputs.geo`` and each sector's coefficient."""
+    try:
+        return geo.staff_from_population(population, per_1000)
+    except ValueError as exc:
+        raise InputError(path, key, str(exc)) from None
 
 
 def _distances(path: Path, rows: list, names: list[str], member) -> dict[frozenset, float]:

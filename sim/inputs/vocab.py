@@ -28,11 +28,15 @@ class Sector:
         name: Key used in files and ``--set`` (``planning``).
         label: Plain-language name for tables and plots.
         index: Position in every per-sector vector.
+        staff_per_1000: FTE of a municipality of 1,000 inhabitants in this sector: the coefficient
+            ``c`` of the staff rule ``c * (population / 1000) ** b`` (:func:`sim.inputs.geo.staff_from_population`;
+            values and their justification in ``scenarios/defaults.toml``).
     """
 
     name: str
     label: str
     index: int
+    staff_per_1000: float
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,11 @@ class Vocabulary:
             if item.name == name:
                 return item
         raise KeyError(name)
+
+    @property
+    def staff_per_1000(self) -> tuple[float, ...]:
+        """The staff rule's coefficient of each sector, in sector order."""
+        return tuple(s.staff_per_1000 for s in self.sectors)
 
     @property
     def sector_names(self) -> tuple[str, ...]:
