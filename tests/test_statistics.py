@@ -61,7 +61,7 @@ def test_t_interval():
 def _rows(vocab, stalled: list[bool], competence: list[float]) -> list[dict]:
     row = {"formal_by_pilot_end": False, "stall_cause": ""}
     for s in vocab.sector_names:
-        row |= {f"formal_{s}": False, f"form_{s}": "none"}
+        row |= {f"formal_{s}": False, f"network_{s}": False, f"form_{s}": "none"}
     rows = []
     for st, c in zip(stalled, competence, strict=True):
         r = dict(row, stalled=st, stall_cause="governance_dispute" if st else "")

@@ -38,7 +38,8 @@ CONTINUOUS: dict[str, str] = {
 def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], bool]]]:
     """Binary outcomes of a vocabulary: name -> (plain-English label, test on a ``runs.csv`` row).
 
-    "Formal" and "stalled" are the outcome row's own columns (defined once, in ``sim.core.outcomes``).
+    "Formal", "network" and "stalled" are the outcome row's own columns (defined once, in
+    ``sim.core.outcomes`` from :class:`sim.inputs.vocab.Form`).
     """
     return {
         "any_formal": ("Any formal agreement by pilot end", lambda r: _true(r["formal_by_pilot_end"])),
@@ -47,9 +48,9 @@ def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], 
             for s in vocab.sector_names
         },
         **{
-            f"network_{s}": (f"Network for {s}", lambda r, s=s: r[f"form_{s}"] == "network")
+            f"network_{s}": (f"Network for {s}", lambda r, s=s: _true(r[f"network_{s}"]))
             for s in vocab.sector_names
-            if "network" in vocab.form_names
+            if any(f.network for f in vocab.forms)
         },
         "stalled": ("Process stopped", lambda r: _true(r["stalled"])),
         "governance_dispute": ("Stopped over the governance form", lambda r: r["stall_cause"] == "governance_dispute"),

@@ -150,7 +150,7 @@ def network(run: Run, sectors: list[str], label: str = "") -> bool:
     """An informal network of all members covers ``sectors`` at the end of the pilot, and nothing is formal."""
     row = run["row"]
     return not row["formal_by_pilot_end"] and all(
-        row[f"form_{s}"] == "network" and len(json.loads(row[f"members_{s}"])) == row["n_members"] for s in sectors
+        row[f"network_{s}"] and len(json.loads(row[f"members_{s}"])) == row["n_members"] for s in sectors
     )
 
 

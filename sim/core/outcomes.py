@@ -71,8 +71,9 @@ def outcome_row(model: CooperationModel, project: ProjectOrganisation | None = N
         row[f"host_{name}"] = (arr.host or "") if arr else ""
         row[f"decided_{name}"] = month_label(arr.decided) if arr else ""
         row[f"formal_{name}"] = bool(arr and arr.form.formal)
-        formal_end |= bool(arr and arr.form.formal)
-        network_end |= bool(arr and not arr.form.formal)
+        row[f"network_{name}"] = bool(arr and arr.form.network)
+        formal_end |= row[f"formal_{name}"]
+        network_end |= row[f"network_{name}"]
         last = _in_force(arrangements, s, sc.horizon)
         row[f"form_{name}_horizon"] = last.form.name if last else NONE
         group = list(last.members) if last else names
@@ -127,9 +128,7 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
         row[f"covered_{name}"] = len(covered)
         row[f"residents_{name}"] = sum(population[m] for m in covered)
         row[f"residents_share_{name}"] = row[f"residents_{name}"] / total
-        row[f"network_members_{name}"] = len(
-            {m for a in live if s in a.sectors and not a.form.formal for m in a.members}
-        )
+        row[f"network_members_{name}"] = len({m for a in live if s in a.sectors and a.form.network for m in a.members})
         vul = model.history[t, :, s, MEASURES.index("vulnerability")]
         row[f"vulnerability_{name}_mean"] = float(np.mean(vul))
         row[f"vulnerability_{name}_worst"] = float(np.max(vul))

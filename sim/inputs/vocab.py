@@ -72,6 +72,15 @@ class Form:
         """True for forms that can carry statutory duties (the host forms, §3.3)."""
         return self.statutory
 
+    @property
+    def network(self) -> bool:
+        """True for an informal network: no statutory duties and no pooled posts, knowledge shared only (§2.3, §3.3).
+
+        The one definition of "network" in records, outcomes, validation and tables; a form that
+        pools staff without statutory duties (e.g. a purchase of services) is neither formal nor a network.
+        """
+        return not self.statutory and not self.pools_staff
+
     def __hash__(self) -> int:  # options are hashed in every cache lookup: keep it cheap
         return hash((self.index, self.name))
 
