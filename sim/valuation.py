@@ -7,7 +7,7 @@ state and the :class:`sim.region.Region` it is given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sim import mechanisms as mech
 from sim.records import Option
@@ -26,7 +26,16 @@ class Valuation:
     """
 
     def gains(self, option: Option, region: Region) -> float:
-        """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3)."""
+        """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3).
+
+        The gains do not depend on the host: computed once a month per sectors, form and members.
+        """
+        cache, key = self.model.cache, ("gains", self.name, option.sectors, option.form.index, option.members)
+        if key not in cache:
+            cache[key] = self._gains(option, region)
+        return cache[key]
+
+    def _gains(self, option: Option, region: Region) -> float:
         p = self.model.p
         if p.null_model == NullModel.NO_GAINS:
             return 0.0
@@ -60,7 +69,23 @@ class Valuation:
             users, or for a host of serving partners on office days (§2.1, §3.2); ``other`` the
             rest (hosting, steering, coordination, trust, history, reform, the network's
             coordinator), seen alike by administration and council.
+
+        Only a partner's access depends on which other member hosts; the rest is computed once
+        a month per sectors, form, members and whether this municipality hosts.
         """
+        hosting = option.host == self.name
+        cache, key = self.model.cache, ("costs", self.name, option.sectors, option.form.index, option.members, hosting)
+        if key not in cache:
+            cache[key] = self._costs(option, region)
+        control, access, other, contact = cache[key]
+        if contact:
+            p = self.model.p
+            user_km = contact * region.distance(self.name, option.host) * p.centralisation
+            access = mech.centralisation_fear(p, 0.0, self.population, user_km)
+        return control, access, other
+
+    def _costs(self, option: Option, region: Region) -> tuple[float, float, float, float]:
+        """:meth:`costs` with, for a partner, the sectors' user contact in place of the access cost."""
         p = self.model.p
         others = [m for m in option.members if m != self.name]
         trust = sum(self.trust[o] for o in others) / len(others)
@@ -70,7 +95,7 @@ class Valuation:
             other += mech.area_grant(p, whole, self.model.governor.funds(region.facts))
         if not option.form.needs_host:
             funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
-            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded)
+            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded), 0.0
         other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
         other += mech.reform_track(p, self.outside_talks, self.member_talks and not mech.two_track(p))
         if option.form.merges:
@@ -85,20 +110,16 @@ class Valuation:
             share = self.population / sum(region.population(m) for m in option.members)
             other += mech.regional_steering(p, option.form, share, at_stake)
             km = sum(region.distance(self.name, o) for o in others) * contact / n * (1 - p.centralisation)
-            return 0.0, mech.office_days(p, km), other
+            return 0.0, mech.office_days(p, km), other, 0.0
         control = mech.partner_control_loss(p, option.form, at_stake)
         control += mech.board_aversion(p, option.form, region.facts.board_experience)
         moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
         control += mech.centralisation_fear(p, moved, self.population, 0.0)
-        user_km = contact * region.distance(self.name, option.host) * p.centralisation
-        return control, mech.centralisation_fear(p, 0.0, self.population, user_km), other
+        return control, 0.0, other, contact
 
     def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """``(gains, control, access, other)`` of an option, cached for the current month."""
-        cache, key = self.model.cache, ("parts", self.name, option)
-        if key not in cache:
-            cache[key] = (self.gains(option, region), *self.costs(option, region))
-        return cache[key]
+        """``(gains, control, access, other)`` of an option, from its appraisal this month."""
+        return appraise(self.model, region, option).parts[self.name]
 
     def own_value(self, option: Option, region: Region, administration: bool = False) -> float:
         """Own value of an option against keeping the own service (0), as council or administration.
@@ -107,10 +128,7 @@ class Valuation:
         weighs control and jobs fully; the administration sees the gains fully and discounts
         control and jobs (§3.4: administrative and political anchoring differ).
         """
-        gains, control, access, other = self.parts(option, region)
-        if administration:
-            return gains - self.model.p.admin_control_weight * control - access + other
-        return self.readiness * gains - control - access + other
+        return own_value(self.model.p, self.readiness, self.parts(option, region), administration)
 
     def value(self, option: Option, region: Region, administration: bool = False) -> float:
         """Value of an option with the municipality's regional perspective (§2.1).
@@ -118,25 +136,18 @@ class Valuation:
         Own value (as council, or as administration) plus the service its partners get,
         weighted by trust: a member with a regional perspective counts what the partners gain
         from the service and how far it is from their users; their control and jobs are theirs
-        to guard (§2.2: host and partners "had fundamentally different ambitions").
+        to guard (§2.2: host and partners "had fundamentally different ambitions"). Every
+        member's value is computed at once (:func:`appraise`).
         """
-        cache, key = self.model.cache, ("value", self.name, option, administration)
-        if key not in cache:
-            partners = []
-            for o in option.members:
-                if o != self.name:
-                    gains, _, access, _ = region.agents[o].parts(option, region)
-                    seen = 1.0 if administration else self.readiness
-                    partners.append((self.trust[o], seen * gains - access))
-            perspective = mech.regional_perspective(self.model.p, partners)
-            cache[key] = self.own_value(option, region, administration) + perspective
-        return cache[key]
+        a = appraise(self.model, region, option)
+        return (a.administration if administration else a.council)[self.name]
 
     def preferred_host(self, option: Option, region: Region, hosts: list[str]) -> str | None:
         """The host this council would name: the best for it, partners' interests included (§2.1)."""
         if not option.form.needs_host or not hosts:
             return None
-        cache, key = self.model.cache, ("host", self.name, option.sectors, option.form, option.members, tuple(hosts))
+        key = ("host", self.name, option.sectors, option.form.index, option.members, tuple(hosts))
+        cache = self.model.cache
         if key not in cache:
             cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
         return cache[key]
@@ -151,3 +162,54 @@ class Valuation:
         return mech.lost_claim(
             p, mech.hosting_gain(p, gained, self.population), mech.centralisation_fear(p, moved, self.population, 0.0)
         )
+
+
+class Appraisal(NamedTuple):
+    """Every member's view of one option this month (read by :class:`Valuation`).
+
+    Attributes:
+        parts: ``(gains, control, access, other)`` per member.
+        council: Value with the regional perspective, as the council sees it, per member.
+        administration: The same as the administration sees it, per member.
+    """
+
+    parts: dict[str, tuple[float, float, float, float]]
+    council: dict[str, float]
+    administration: dict[str, float]
+
+
+def option_key(option: Option) -> tuple:
+    """A cache key for an option from integers and names only (no object hashing)."""
+    return (option.sectors, option.form.index, option.host, option.members)
+
+
+def own_value(p, readiness: float, parts: tuple[float, float, float, float], administration: bool) -> float:
+    """Own value from an option's parts, as council or administration (§3.4); see :meth:`Valuation.own_value`."""
+    gains, control, access, other = parts
+    if administration:
+        return gains - p.admin_control_weight * control - access + other
+    return readiness * gains - control - access + other
+
+
+def appraise(model, region: Region, option: Option) -> Appraisal:
+    """Every member's parts and values of an option, computed once per month (§2.1, §3.4).
+
+    The members' values depend on each other's parts (the regional perspective), so one pass
+    over the members computes them all; the model's month cache holds the result. Anything that
+    changes a member's trust within a month clears that cache (``sim.ballot.strain_trust``).
+    """
+    cache, key = model.cache, option_key(option)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    p, agents = model.p, region.agents
+    members = [(m, agents[m]) for m in option.members]
+    parts = {m: (a.gains(option, region), *a.costs(option, region)) for m, a in members}
+    council, administration = {}, {}
+    for m, a in members:
+        for admin, out in ((True, administration), (False, council)):
+            seen = 1.0 if admin else a.readiness
+            partners = [(a.trust[o], seen * parts[o][0] - parts[o][2]) for o, _ in members if o != m]
+            out[m] = own_value(p, a.readiness, parts[m], admin) + mech.regional_perspective(p, partners)
+    found = cache[key] = Appraisal(parts, council, administration)
+    return found
