@@ -213,3 +213,20 @@ def appraise(model, region: Region, option: Option) -> Appraisal:
             out[m] = own_value(p, a.readiness, parts[m], admin) + mech.regional_perspective(p, partners)
     found = cache[key] = Appraisal(parts, council, administration)
     return found
+
+
+def host_losses(model, region: Region, option: Option) -> dict[str, float]:
+    """Each member's disappointment over the option's host against the one it would name (§2.1).
+
+    Computed once a month per option: the willing hosts, each council's preferred host and its
+    :meth:`Valuation.disappointment`.
+    """
+    cache, key = model.cache, ("losses", *option_key(option))
+    found = cache.get(key)
+    if found is None:
+        hosts = region.willing_hosts(option)
+        found = cache[key] = {}
+        for m in option.members:
+            muni = region.agents[m]
+            found[m] = muni.disappointment(option, region, muni.preferred_host(option, region, hosts))
+    return found
