@@ -151,7 +151,7 @@ class Budget:
 
     sets: int = 200
     generations: int = 15
-    replicates: int = 12
+    replicates: int = 50
     keep: float = 0.5
 
     @property

@@ -36,29 +36,41 @@ class Valuation:
         return cache[key]
 
     def _gains(self, option: Option, region: Region) -> float:
-        p = self.model.p
-        if p.null_model == NullModel.NO_GAINS:
+        if self.model.p.null_model == NullModel.NO_GAINS:
             return 0.0
         total = 0.0
         for s in option.sectors:
-            own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
-            pool_fte, pool_need = region.pool(option.members, s)
-            if option.form.pools_staff:
-                comp2 = max(comp, mech.team_competence(p, pool_fte))
-                cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
-                vul2 = mech.vulnerability(p, pool_fte, comp2)
-                weight = p.cohesion[s]
-            else:
-                pooled = mech.team_competence(p, pool_fte)
-                comp2 = max(comp, mech.network_ceiling(p, self.competence_start[s], pooled))
-                left = own - mech.running_time(p, option.form, own)
-                cap2 = mech.capacity(left, self.need[s])
-                vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
-                weight = 1.0
-            total += weight * (
-                p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
-            )
-        return total * mech.bundle_synergy(p, len(option.sectors)) if option.form.pools_staff else total
+            total += self.sector_gain(s, option.form, option.members, region)
+        return total * mech.bundle_synergy(self.model.p, len(option.sectors)) if option.form.pools_staff else total
+
+    def sector_gain(self, s: int, form, members: tuple[str, ...], region: Region) -> float:
+        """One sector's weighted gain in capacity, competence and robustness under a form (§1.1, §3.3).
+
+        Cached for the month: every bundle that holds the sector adds the same term.
+        """
+        cache, key = self.model.cache, ("sector gain", self.name, s, form.index, members)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        p = self.model.p
+        own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
+        pool_fte, pool_need = region.pool(members, s)
+        if form.pools_staff:
+            comp2 = max(comp, mech.team_competence(p, pool_fte))
+            cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
+            vul2 = mech.vulnerability(p, pool_fte, comp2)
+            weight = p.cohesion[s]
+        else:
+            pooled = mech.team_competence(p, pool_fte)
+            comp2 = max(comp, mech.network_ceiling(p, self.competence_start[s], pooled))
+            left = own - mech.running_time(p, form, own)
+            cap2 = mech.capacity(left, self.need[s])
+            vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
+            weight = 1.0
+        found = cache[key] = weight * (
+            p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
+        )
+        return found
 
     def costs(self, option: Option, region: Region) -> tuple[float, float, float]:
         """Costs and benefits of an option other than service gains.
