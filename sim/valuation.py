@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from sim import mechanisms as mech
 from sim.records import Option
 from sim.vocab import NullModel
@@ -26,16 +28,7 @@ class Valuation:
     """
 
     def gains(self, option: Option, region: Region) -> float:
-        """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3).
-
-        The gains do not depend on the host: computed once a month per sectors, form and members.
-        """
-        cache, key = self.model.cache, ("gains", self.name, option.sectors, option.form.index, option.members)
-        if key not in cache:
-            cache[key] = self._gains(option, region)
-        return cache[key]
-
-    def _gains(self, option: Option, region: Region) -> float:
+        """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3)."""
         if self.model.p.null_model == NullModel.NO_GAINS:
             return 0.0
         total = 0.0
@@ -72,32 +65,18 @@ class Valuation:
         )
         return found
 
-    def costs(self, option: Option, region: Region) -> tuple[float, float, float]:
+    def costs(self, option: Option, region: Region) -> tuple[float, float, float, float]:
         """Costs and benefits of an option other than service gains.
 
         Returns:
-            ``(control, access, other)``: ``control`` is the control and job loss that an
-            administration discounts (§3.4); ``access`` the cost of the office's distance to
-            users, or for a host of serving partners on office days (§2.1, §3.2); ``other`` the
-            rest (hosting, steering, coordination, trust, history, reform, the network's
-            coordinator), seen alike by administration and council.
-
-        Only a partner's access depends on which other member hosts; the rest is computed once
-        a month per sectors, form, members and whether this municipality hosts.
+            ``(control, access, other, contact)``: ``control`` is the control and job loss that
+            an administration discounts (§3.4); ``access`` the cost for a host of serving
+            partners on office days (§2.1, §2.2); ``other`` the rest (hosting, steering,
+            coordination, trust, history, reform, the network's coordinator), seen alike by
+            administration and council. For a partner, ``access`` is 0 and ``contact`` the
+            sectors' user contact: its cost of the office's distance to users (§2.1, §3.2)
+            depends on the host and is computed for every host at once (:func:`appraise_group`).
         """
-        hosting = option.host == self.name
-        cache, key = self.model.cache, ("costs", self.name, option.sectors, option.form.index, option.members, hosting)
-        if key not in cache:
-            cache[key] = self._costs(option, region)
-        control, access, other, contact = cache[key]
-        if contact:
-            p = self.model.p
-            user_km = contact * region.distance(self.name, option.host) * p.centralisation
-            access = mech.centralisation_fear(p, 0.0, self.population, user_km)
-        return control, access, other
-
-    def _costs(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """:meth:`costs` with, for a partner, the sectors' user contact in place of the access cost."""
         p = self.model.p
         others = [m for m in option.members if m != self.name]
         trust = sum(self.trust[o] for o in others) / len(others)
@@ -204,26 +183,89 @@ def own_value(p, readiness: float, parts: tuple[float, float, float, float], adm
 
 
 def appraise(model, region: Region, option: Option) -> Appraisal:
-    """Every member's parts and values of an option, computed once per month (§2.1, §3.4).
+    """Every member's parts and values of an option, from its group's appraisal (§2.1, §3.4).
 
-    The members' values depend on each other's parts (the regional perspective), so one pass
-    over the members computes them all; the model's month cache holds the result. Anything that
-    changes a member's trust within a month clears that cache (``sim.ballot.strain_trust``).
+    Cached for the month per option; anything that changes a member's trust within a month clears
+    that cache (``sim.ballot.strain_trust``).
     """
     cache, key = model.cache, option_key(option)
     found = cache.get(key)
+    if found is None:
+        group = appraise_group(model, region, option)
+        h = 0 if option.host is None else option.members.index(option.host)
+        members = option.members
+        found = cache[key] = Appraisal(
+            dict(zip(members, group.parts[h], strict=True)),
+            dict(zip(members, group.council[h], strict=True)),
+            dict(zip(members, group.administration[h], strict=True)),
+        )
+    return found
+
+
+def _km(model, region: Region, names: tuple[str, ...]) -> np.ndarray:
+    """Distances between the members, ``[h, m]`` (cached for the month)."""
+    cache, key = model.cache, ("km", names)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = np.array([[region.distance(m, h) for m in names] for h in names])
+    return found
+
+
+class GroupAppraisal(NamedTuple):
+    """Every member's parts and values of one sectors-form-members group, for each host (lists by host, member).
+
+    Row ``h`` is the option hosted by member ``h`` (one row, host None, for a form without host).
+    """
+
+    parts: list[list[tuple[float, float, float, float]]]
+    council: list[list[float]]
+    administration: list[list[float]]
+
+
+def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
+    """Parts and values of an option for every member and every member as host, at once (§2.1, §2.2, §3.4).
+
+    The options of a group (same sectors, form and members) differ only in the host, and only
+    through the host's own costs and each partner's distance to it; so each member's gains and its
+    costs as host and as partner are computed once (:meth:`Valuation.gains`,
+    :meth:`Valuation.costs`), and the values of all hosts and members follow as arrays: own value
+    (:func:`own_value`) plus the regional perspective (``mechanisms.regional_perspective``).
+    """
+    cache, key = model.cache, ("group", option.sectors, option.form.index, option.members)
+    found = cache.get(key)
     if found is not None:
         return found
-    p, agents = model.p, region.agents
-    members = [(m, agents[m]) for m in option.members]
-    parts = {m: (a.gains(option, region), *a.costs(option, region)) for m, a in members}
-    council, administration = {}, {}
-    for m, a in members:
-        for admin, out in ((True, administration), (False, council)):
-            seen = 1.0 if admin else a.readiness
-            partners = [(a.trust[o], seen * parts[o][0] - parts[o][2]) for o, _ in members if o != m]
-            out[m] = own_value(p, a.readiness, parts[m], admin) + mech.regional_perspective(p, partners)
-    found = cache[key] = Appraisal(parts, council, administration)
+    p, names = model.p, option.members
+    agents = [region.agents[m] for m in names]
+    n = len(names)
+    gains = np.array([a.gains(option, region) for a in agents])
+    readiness = np.array([a.readiness for a in agents])
+    trust = np.array([[0.0 if o == m else a.trust[o] for o in names] for m, a in zip(names, agents, strict=True)])
+    if option.form.needs_host:
+        partner = np.array([a.costs(option._replace(host=None), region) for a in agents])  # (n, 4)
+        host = np.array([a.costs(option._replace(host=m), region) for m, a in zip(names, agents, strict=True)])
+        own = np.eye(n, dtype=bool)  # [h, m]: m hosts
+        km = _km(model, region, names)  # [h, m]
+        population = np.array([a.population for a in agents])
+        partner_access = mech.centralisation_fear(p, 0.0, population, partner[:, 3] * km * p.centralisation)
+        control = np.where(own, host[:, 0], partner[:, 0])
+        access = np.where(own, host[:, 1], partner_access)
+        other = np.where(own, host[:, 2], partner[:, 2])
+    else:
+        flat = np.array([a.costs(option, region) for a in agents])
+        control, access, other = flat[None, :, 0], flat[None, :, 1], flat[None, :, 2]
+    gains_h = np.broadcast_to(gains, control.shape)
+    council = readiness * gains_h - control - access + other
+    administration = gains_h - p.admin_control_weight * control - access + other
+    # service[h, m, o]: partner o's service as m sees it (m's readiness for the council, fully for the administration)
+    council = council + mech.regional_perspective(p, trust, readiness[:, None] * gains - access[:, None, :])
+    administration = administration + mech.regional_perspective(p, trust, 1.0 * gains - access[:, None, :])
+    g = gains.tolist()
+    parts = [
+        list(zip(g, c, a, o, strict=True))
+        for c, a, o in zip(control.tolist(), access.tolist(), other.tolist(), strict=True)
+    ]
+    found = cache[key] = GroupAppraisal(parts, council.tolist(), administration.tolist())
     return found
 
 
