@@ -42,9 +42,10 @@ def _use(root: str) -> None:
 
 
 def time_batch(root: str, scenario: str, replicates: list[int]) -> tuple[float, list[int]]:
-    """Seconds to run ``replicates`` of ``scenario`` with the package at ``root``, and a hash of each outcome row.
+    """CPU seconds to run ``replicates`` of ``scenario`` with the package at ``root``, and a hash of each outcome row.
 
-    The scenario is loaded (and a first replicate run) before the clock starts, as the runner
+    CPU time of the worker process, not wall time: on a shared machine it counts only the time
+    this process ran (cache and frequency effects of the other load remain). The scenario is loaded (and a first replicate run) before the clock starts, as the runner
     caches scenarios per worker.
     """
     _use(root)
@@ -57,15 +58,15 @@ def time_batch(root: str, scenario: str, replicates: list[int]) -> tuple[float, 
     sc = _scenario(scenario, ())
     row = county_row if sc.kind == "county" else outcome_row
     CooperationModel(sc, rng=replicate_seed(1, 10**6)).run()
-    t = time.perf_counter()
+    t = time.process_time()
     models = [CooperationModel(sc, rng=replicate_seed(1, r)).run() for r in replicates]
-    seconds = time.perf_counter() - t
+    seconds = time.process_time() - t
     return seconds, [hash(repr(sorted(row(m).items()))) for m in models]
 
 
 def compare(roots: dict[str, str], cases: dict[str, int], workers: int, rounds: int) -> None:
     """Time each case with each tree, batches interleaved in one pool; print rates and ratios."""
-    print(f"1. replicates per second, {workers} worker(s), same replicates, batches interleaved ({rounds} rounds)")
+    print(f"1. replicates per CPU second, {workers} worker(s), same replicates, batches interleaved ({rounds} rounds)")
     jobs = []
     for k in range(rounds):
         for case, n in cases.items():

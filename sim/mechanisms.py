@@ -105,15 +105,12 @@ def regional_perspective(p: Params, trust: np.ndarray, service: np.ndarray) -> n
     ``service[..., m, o]`` is partner ``o``'s service value as ``m`` sees it. A member with a
     regional perspective (the largest member in §2.1) counts the average partner's gains next to
     its own: the result, per ``m``, is ``solidarity_weight`` times the trust-weighted mean over the
-    partners (summed in member order).
+    partners.
     """
     n = trust.shape[-1]
     if n < 2:
         return np.zeros(service.shape[:-1])
-    total = trust[:, 0] * service[..., 0]
-    for o in range(1, n):
-        total = total + trust[:, o] * service[..., o]
-    return p.solidarity_weight * total / (n - 1)
+    return p.solidarity_weight * (trust * service).sum(axis=-1) / (n - 1)
 
 
 # --- Centralisation, jobs and hosting (§2.1, §2.2, §2.3) ------------------------------------------

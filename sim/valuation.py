@@ -192,7 +192,7 @@ def appraise(model, region: Region, option: Option) -> Appraisal:
     found = cache.get(key)
     if found is None:
         group = appraise_group(model, region, option)
-        h = 0 if option.host is None else option.members.index(option.host)
+        h = group.hosts.index(option.host)
         members = option.members
         found = cache[key] = Appraisal(
             dict(zip(members, group.parts[h], strict=True)),
@@ -214,44 +214,50 @@ def _km(model, region: Region, names: tuple[str, ...]) -> np.ndarray:
 class GroupAppraisal(NamedTuple):
     """Every member's parts and values of one sectors-form-members group, for each host (lists by host, member).
 
-    Row ``h`` is the option hosted by member ``h`` (one row, host None, for a form without host).
+    Row ``h`` is the option hosted by ``hosts[h]`` (one row, host None, for a form without host).
     """
 
+    hosts: tuple[str | None, ...]
     parts: list[list[tuple[float, float, float, float]]]
     council: list[list[float]]
     administration: list[list[float]]
 
 
 def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
-    """Parts and values of an option for every member and every member as host, at once (§2.1, §2.2, §3.4).
+    """Parts and values of an option for every member and every eligible host, at once (§2.1, §2.2, §3.4).
 
     The options of a group (same sectors, form and members) differ only in the host, and only
     through the host's own costs and each partner's distance to it; so each member's gains and its
-    costs as host and as partner are computed once (:meth:`Valuation.gains`,
+    costs as partner, and each host's costs as host, are computed once (:meth:`Valuation.gains`,
     :meth:`Valuation.costs`), and the values of all hosts and members follow as arrays: own value
-    (:func:`own_value`) plus the regional perspective (``mechanisms.regional_perspective``).
+    (:func:`own_value`) plus the regional perspective (``mechanisms.regional_perspective``). The
+    hosts are the members eligible to host (``Region.eligible_hosts``) and the option's own.
     """
     cache, key = model.cache, ("group", option.sectors, option.form.index, option.members)
     found = cache.get(key)
-    if found is not None:
+    if found is not None and option.host in found.hosts:
         return found
     p, names = model.p, option.members
     agents = [region.agents[m] for m in names]
-    n = len(names)
     gains = np.array([a.gains(option, region) for a in agents])
     readiness = np.array([a.readiness for a in agents])
     trust = np.array([[0.0 if o == m else a.trust[o] for o in names] for m, a in zip(names, agents, strict=True)])
     if option.form.needs_host:
-        partner = np.array([a.costs(option._replace(host=None), region) for a in agents])  # (n, 4)
-        host = np.array([a.costs(option._replace(host=m), region) for m, a in zip(names, agents, strict=True)])
-        own = np.eye(n, dtype=bool)  # [h, m]: m hosts
-        km = _km(model, region, names)  # [h, m]
+        hosts = tuple(region.eligible_hosts(names))
+        hosts += tuple(h for h in (option.host, *(found.hosts if found else ())) if h not in hosts)
+        at = [names.index(h) for h in hosts]
+        partner = np.array([a.costs(option._replace(host=None), region) for a in agents])  # [m, part]
+        host = np.array([agents[i].costs(option._replace(host=names[i]), region) for i in at])  # [h, part]
+        own = np.zeros((len(hosts), len(names)), dtype=bool)  # [h, m]: m is the host
+        own[range(len(hosts)), at] = True
+        km = _km(model, region, names)[at]  # [h, m]
         population = np.array([a.population for a in agents])
         partner_access = mech.centralisation_fear(p, 0.0, population, partner[:, 3] * km * p.centralisation)
-        control = np.where(own, host[:, 0], partner[:, 0])
-        access = np.where(own, host[:, 1], partner_access)
-        other = np.where(own, host[:, 2], partner[:, 2])
+        control = np.where(own, host[:, 0:1], partner[:, 0])
+        access = np.where(own, host[:, 1:2], partner_access)
+        other = np.where(own, host[:, 2:3], partner[:, 2])
     else:
+        hosts = (None,)
         flat = np.array([a.costs(option, region) for a in agents])
         control, access, other = flat[None, :, 0], flat[None, :, 1], flat[None, :, 2]
     gains_h = np.broadcast_to(gains, control.shape)
@@ -265,7 +271,7 @@ def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
         list(zip(g, c, a, o, strict=True))
         for c, a, o in zip(control.tolist(), access.tolist(), other.tolist(), strict=True)
     ]
-    found = cache[key] = GroupAppraisal(parts, council.tolist(), administration.tolist())
+    found = cache[key] = GroupAppraisal(hosts, parts, council.tolist(), administration.tolist())
     return found
 
 
