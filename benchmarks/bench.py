@@ -45,8 +45,8 @@ def time_batch(root: str, scenario: str, replicates: list[int]) -> tuple[float, 
     """CPU seconds to run ``replicates`` of ``scenario`` with the package at ``root``, and a hash of each outcome row.
 
     CPU time of the worker process, not wall time: on a shared machine it counts only the time
-    this process ran (cache and frequency effects of the other load remain). The scenario is loaded (and a first replicate run) before the clock starts, as the runner
-    caches scenarios per worker.
+    this process ran (cache and frequency effects of the other load remain). The scenario is
+    loaded (and a first replicate run) before the clock starts, as the runner caches scenarios.
     """
     _use(root)
     import sim
