@@ -220,11 +220,8 @@ class CooperationModel(RecordsMixin, mesa.Model):
                 self._munis[a].trust[b] = self._munis[b].trust[a] = t
 
     def _record(self) -> None:
-        t = self.month - self.scenario.start
-        for i, muni in enumerate(self._munis.values()):
-            self.history[t, i, :, 0] = muni.competence
-            self.history[t, i, :, 1] = muni.capacity
-            self.history[t, i, :, 2] = muni.vulnerability
+        values = [(m.competence, m.capacity, m.vulnerability) for m in self._munis.values()]  # [muni, measure, sector]
+        self.history[self.month - self.scenario.start] = np.array(values).transpose(0, 2, 1)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
