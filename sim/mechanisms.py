@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 from sim.params import Params
 from sim.vocab import Form
 
@@ -98,19 +96,15 @@ def regional_steering(p: Params, form: Form, population_share: float, at_stake: 
     return p.steering_value * population_share * at_stake if form.board else 0.0
 
 
-def regional_perspective(p: Params, trust: np.ndarray, service: np.ndarray) -> np.ndarray:
+def regional_perspective(p: Params, partners: Sequence[tuple[float, float]]) -> float:
     """Weight a council gives its partners' service: trust times what they get from it (§2.1).
 
-    ``trust[m, o]`` is member ``m``'s trust in partner ``o`` (0 where ``m == o``);
-    ``service[..., m, o]`` is partner ``o``'s service value as ``m`` sees it. A member with a
-    regional perspective (the largest member in §2.1) counts the average partner's gains next to
-    its own: the result, per ``m``, is ``solidarity_weight`` times the trust-weighted mean over the
-    partners.
+    ``partners`` holds ``(trust, partner's service value)`` pairs. A member with a regional
+    perspective (the largest member in §2.1) counts the average partner's gains next to its own.
     """
-    n = trust.shape[-1]
-    if n < 2:
-        return np.zeros(service.shape[:-1])
-    return p.solidarity_weight * (trust * service).sum(axis=-1) / (n - 1)
+    if not partners:
+        return 0.0
+    return p.solidarity_weight * sum([t * u for t, u in partners]) / len(partners)
 
 
 # --- Centralisation, jobs and hosting (§2.1, §2.2, §2.3) ------------------------------------------

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-
 from sim import mechanisms as mech
 from sim.records import Option
 from sim.vocab import NullModel
@@ -140,7 +138,13 @@ class Valuation:
         key = ("host", self.name, option.sectors, option.form.index, option.members, tuple(hosts))
         cache = self.model.cache
         if key not in cache:
-            cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
+            group = appraise_group(self.model, region, option._replace(host=None))
+            council = dict(zip(group.hosts, group.council, strict=True))  # host -> every member's value
+            if all(h in council for h in hosts):
+                me = option.members.index(self.name)
+                cache[key] = max(hosts, key=lambda h: (council[h][me], -hosts.index(h)))
+            else:
+                cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
         return cache[key]
 
     def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
@@ -202,15 +206,6 @@ def appraise(model, region: Region, option: Option) -> Appraisal:
     return found
 
 
-def _km(model, region: Region, names: tuple[str, ...]) -> np.ndarray:
-    """Distances between the members, ``[h, m]`` (cached for the month)."""
-    cache, key = model.cache, ("km", names)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = np.array([[region.distance(m, h) for m in names] for h in names])
-    return found
-
-
 class GroupAppraisal(NamedTuple):
     """Every member's parts and values of one sectors-form-members group, for each host (lists by host, member).
 
@@ -235,43 +230,45 @@ def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
     """
     cache, key = model.cache, ("group", option.sectors, option.form.index, option.members)
     found = cache.get(key)
-    if found is not None and option.host in found.hosts:
+    if found is not None and (option.host is None or option.host in found.hosts):
         return found
     p, names = model.p, option.members
     agents = [region.agents[m] for m in names]
-    gains = np.array([a.gains(option, region) for a in agents])
-    readiness = np.array([a.readiness for a in agents])
-    trust = np.array([[0.0 if o == m else a.trust[o] for o in names] for m, a in zip(names, agents, strict=True)])
+    gains = [a.gains(option, region) for a in agents]
     if option.form.needs_host:
         hosts = tuple(region.eligible_hosts(names))
-        hosts += tuple(h for h in (option.host, *(found.hosts if found else ())) if h not in hosts)
-        at = [names.index(h) for h in hosts]
-        partner = np.array([a.costs(option._replace(host=None), region) for a in agents])  # [m, part]
-        host = np.array([agents[i].costs(option._replace(host=names[i]), region) for i in at])  # [h, part]
-        own = np.zeros((len(hosts), len(names)), dtype=bool)  # [h, m]: m is the host
-        own[range(len(hosts)), at] = True
-        km = _km(model, region, names)[at]  # [h, m]
-        population = np.array([a.population for a in agents])
-        partner_access = mech.centralisation_fear(p, 0.0, population, partner[:, 3] * km * p.centralisation)
-        control = np.where(own, host[:, 0:1], partner[:, 0])
-        access = np.where(own, host[:, 1:2], partner_access)
-        other = np.where(own, host[:, 2:3], partner[:, 2])
+        hosts += tuple(h for h in (option.host, *(found.hosts if found else ())) if h not in (*hosts, None))
+        partner = [a.costs(option._replace(host=None), region) for a in agents]
+        parts = []
+        for h in hosts:
+            row = []
+            for m, a, g, (control, access, other, contact) in zip(names, agents, gains, partner, strict=True):
+                if m == h:
+                    control, access, other, _ = a.costs(option._replace(host=h), region)
+                else:
+                    user_km = contact * region.distance(m, h) * p.centralisation
+                    access = mech.centralisation_fear(p, 0.0, a.population, user_km)
+                row.append((g, control, access, other))
+            parts.append(row)
     else:
         hosts = (None,)
-        flat = np.array([a.costs(option, region) for a in agents])
-        control, access, other = flat[None, :, 0], flat[None, :, 1], flat[None, :, 2]
-    gains_h = np.broadcast_to(gains, control.shape)
-    council = readiness * gains_h - control - access + other
-    administration = gains_h - p.admin_control_weight * control - access + other
-    # service[h, m, o]: partner o's service as m sees it (m's readiness for the council, fully for the administration)
-    council = council + mech.regional_perspective(p, trust, readiness[:, None] * gains - access[:, None, :])
-    administration = administration + mech.regional_perspective(p, trust, 1.0 * gains - access[:, None, :])
-    g = gains.tolist()
-    parts = [
-        list(zip(g, c, a, o, strict=True))
-        for c, a, o in zip(control.tolist(), access.tolist(), other.tolist(), strict=True)
-    ]
-    found = cache[key] = GroupAppraisal(hosts, parts, council.tolist(), administration.tolist())
+        parts = [[(g, *a.costs(option, region)[:3]) for a, g in zip(agents, gains, strict=True)]]
+    council, administration = [], []
+    for row in parts:
+        c_row, a_row = [], []
+        for i, (m, a) in enumerate(zip(names, agents, strict=True)):
+            trust = [(a.trust[o], part) for o, part in zip(names, row, strict=True) if o != m]
+            c_row.append(
+                own_value(p, a.readiness, row[i], False)
+                + mech.regional_perspective(p, [(t, a.readiness * g - acc) for t, (g, _, acc, _) in trust])
+            )
+            a_row.append(
+                own_value(p, a.readiness, row[i], True)
+                + mech.regional_perspective(p, [(t, 1.0 * g - acc) for t, (g, _, acc, _) in trust])
+            )
+        council.append(c_row)
+        administration.append(a_row)
+    found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
     return found
 
 
