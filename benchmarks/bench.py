@@ -1,193 +1,172 @@
-"""Benchmarks (a script, not timed tests): python benchmarks/bench.py [--big]
+"""Speed against a reference commit, in one run (a script, not a timed test): python benchmarks/bench.py
 
-Prints:
-1. replicates per second for the three-case validation at 1 worker and at all workers, and the
-   parallel efficiency;
-2. the time share of model steps, data recording, outcome extraction and CSV writing;
-3. peak RSS of a streamed sweep of 10^4 runs (and 10^5 with --big);
-4. the runner's overhead over calling the model in a bare loop;
-5. the same work through Mesa's batch_run (throughput and peak memory).
-Targets (2 cores): 3 x 1000 validation <= 15 s wall, >= 80 % parallel efficiency, runner
-overhead <= 10 %, more throughput and less memory than batch_run on equal work.
+Checks out ``--ref`` (default 199f47f, before issue 19) into a temporary git worktree and prints:
+
+1. replicates per second of each pilot and of ``trondelag`` with this tree and with the reference,
+   timed on the same replicates in the same process pool (``--workers``, default 1), the batches of
+   the two interleaved, and the ratio; and how many of those replicates give the same outcome row;
+2. validation 3 x 1000 (``run.py validate``) wall time on all cores and its peak RSS, for both;
+3. county replicate time by size (5 to 425 municipalities, the county initiative on; regions of
+   ``bench_county.py``) with the fitted growth exponent, and the peak traced memory per replicate;
+4. the load average before and after (the machine may be shared: read the ratios, not the rates).
+
+Targets (issue 19, 2 cores): pilots >= 5 x faster (<= 2.5 ms per replicate on one core),
+``trondelag`` >= 3 x, validation 3 x 1000 <= 5 s, growth exponent <= 1.3, no more peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from sim.analysis.validation import validate
-from sim.core.model import CooperationModel
-from sim.core.outcomes import outcome_row
-from sim.inputs.loader import load_scenario
-from sim.run.runner import Job, replicate_seed, run_rows
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+PILOTS = ["fjellregionen", "vaernesregionen", "fosen"]
+REFERENCE = "199f47f"
 
-CASES = ["fjellregionen", "vaernesregionen", "fosen"]
+
+def _use(root: str) -> None:
+    """Make ``import sim`` in this process load the package of ``root`` (unloading any other)."""
+    if sys.path[0] == root and "sim" in sys.modules:
+        return
+    for name in [n for n in sys.modules if n == "sim" or n.startswith("sim.")]:
+        del sys.modules[name]
+    sys.path[:] = [root, *(p for p in sys.path if p != root)]
 
 
-def child_peak_mb(cmd: list[str]) -> tuple[float, float]:
-    """Run a command; return (seconds, peak RSS in MB of it and its waited-for children)."""
+def time_batch(root: str, scenario: str, replicates: list[int]) -> tuple[float, list[int]]:
+    """CPU seconds to run ``replicates`` of ``scenario`` with the package at ``root``, and a hash of each outcome row.
+
+    CPU time of the worker process, not wall time: on a shared machine it counts only the time
+    this process ran (cache and frequency effects of the other load remain). The scenario is
+    loaded (and a first replicate run) before the clock starts, as the runner caches scenarios.
+    """
+    _use(root)
+    import sim
+
+    try:
+        from sim.core.model import CooperationModel
+        from sim.core.outcomes import county_row, outcome_row
+        from sim.run.runner import _scenario, replicate_seed
+    except ImportError:  # a reference commit from before the wings (flat sim/)
+        from sim.model import CooperationModel
+        from sim.outcomes import county_row, outcome_row
+        from sim.runner import _scenario, replicate_seed
+
+    assert Path(sim.__file__).is_relative_to(root), (sim.__file__, root)
+    sc = _scenario(scenario, ())
+    row = county_row if sc.kind == "county" else outcome_row
+    CooperationModel(sc, rng=replicate_seed(1, 10**6)).run()
+    t = time.process_time()
+    models = [CooperationModel(sc, rng=replicate_seed(1, r)).run() for r in replicates]
+    seconds = time.process_time() - t
+    return seconds, [hash(repr(sorted(row(m).items()))) for m in models]
+
+
+def compare(roots: dict[str, str], cases: dict[str, int], workers: int, rounds: int) -> None:
+    """Time each case with each tree, batches interleaved in one pool; print rates and ratios."""
+    print(f"1. replicates per CPU second, {workers} worker(s), same replicates, batches interleaved ({rounds} rounds)")
+    jobs = []
+    for k in range(rounds):
+        for case, n in cases.items():
+            chunk = list(range(k * n, (k + 1) * n))
+            order = list(roots) if k % 2 == 0 else list(reversed(roots))
+            jobs += [(label, case, chunk) for label in order]
+    spent = {(label, case): 0.0 for label in roots for case in cases}
+    hashes: dict[tuple[str, str], list[int]] = {key: [] for key in spent}
+    with ProcessPoolExecutor(workers) as pool:
+        futures = [(label, case, pool.submit(time_batch, roots[label], case, chunk)) for label, case, chunk in jobs]
+        for label, case, future in futures:
+            seconds, h = future.result()
+            spent[label, case] += seconds
+            hashes[label, case] += h
+    print(f"   {'scenario':16s} {'this tree':>12s} {'reference':>12s} {'ms/rep':>8s} {'ratio':>6s}  same rows")
+    for case, n in cases.items():
+        total = n * rounds
+        new, ref = (total / spent[label, case] for label in roots)
+        same = sum(a == b for a, b in zip(*(hashes[label, case] for label in roots), strict=True))
+        print(f"   {case:16s} {new:10.1f}/s {ref:10.1f}/s {1000 / new:8.2f} {new / ref:5.2f}x  {same}/{total}")
+
+
+def peak_run(cmd: list[str], cwd: str) -> tuple[float, float]:
+    """Run a command in ``cwd`` with that tree first on the path: (wall seconds, peak RSS MB of its process tree)."""
     code = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": cwd}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *cmd], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
     seconds, kb = out.stdout.split()
     return float(seconds), int(kb) / 1024
 
 
-def validation_throughput(replicates: int) -> None:
-    print("1. validation throughput (3 cases)")
-    t1 = validate(replicates // 5, workers=1, progress=False)["seconds"]
-    rate1 = 3 * (replicates // 5) / t1
+def validation(roots: dict[str, str], replicates: int) -> None:
+    """Wall time and peak RSS of ``run.py validate`` on all cores, for each tree."""
     n = os.cpu_count() or 1
-    tn = validate(replicates, workers=n, progress=False)["seconds"]
-    raten = 3 * replicates / tn
-    print(f"   1 worker : {rate1:7.1f} runs/s ({3 * (replicates // 5)} runs in {t1:.1f} s)")
-    print(f"   {n} workers: {raten:7.1f} runs/s (3 x {replicates} in {tn:.1f} s wall; target <= 15 s)")
-    print(f"   parallel efficiency {raten / rate1 / n:.0%} (target >= 80 %)")
+    print(f"2. validation 3 x {replicates}, {n} workers (wall, peak RSS of the process tree)")
+    for label, root in roots.items():
+        cmd = [sys.executable, "run.py", "validate", "--replicates", str(replicates), "--workers", str(n), "--quiet"]
+        seconds, peak = peak_run(cmd, root)
+        print(f"   {label:10s} {seconds:6.1f} s   {peak:6.0f} MB")
 
 
-def time_shares(n: int) -> None:
-    print("2. where the time goes (in-process)")
-    spent = {"history": 0.0, "DataCollector": 0.0}
-    t_total = t_rows = 0.0
-    rows = []
-    for r in range(n):
-        t = time.perf_counter()
-        m = CooperationModel(CASES[r % 3], rng=replicate_seed(1, r))
+def county_growth(root: str, replicates: int) -> None:
+    """Seconds per county replicate by size and the fitted growth exponent (this tree, one core)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    _use(root)
+    from bench_county import SIZES, region_file, time_scenario
 
-        def timed(fn, key):
-            def wrapper(*a):
-                s = time.perf_counter()
-                fn(*a)
-                spent[key] += time.perf_counter() - s
-
-            return wrapper
-
-        m._record, m.datacollector.collect = (
-            timed(m._record, "history"),
-            timed(m.datacollector.collect, "DataCollector"),
-        )
-        m.run()
-        t_total += time.perf_counter() - t
-        t = time.perf_counter()
-        rows.append(outcome_row(m))
-        t_rows += time.perf_counter() - t
-    t = time.perf_counter()
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(rows)
-    t_write = time.perf_counter() - t
-    t_model = t_total - spent["history"] - spent["DataCollector"]
-    total = t_total + t_rows + t_write
-    for label, v in (
-        ("model steps", t_model),
-        ("recording: numpy history", spent["history"]),
-        ("recording: Mesa DataCollector (agent variables)", spent["DataCollector"]),
-        ("outcome rows", t_rows),
-        ("CSV writing", t_write),
-    ):
-        print(f"   {label:48s} {v / total:6.1%}")
-
-
-def sweep_memory(runs: int) -> None:
+    print("3. county replicate by size (this tree, 1 core, county initiative on)")
+    print(f"   {'municipalities':>14s} {'s/replicate':>12s} {'peak MB':>8s}")
+    times = []
     with tempfile.TemporaryDirectory() as tmp:
-        samples = runs // 10
-        cmd = [
-            sys.executable,
-            str(ROOT / "run.py"),
-            "sweep",
-            "vaernesregionen",
-            "--param",
-            "steering_value=0:1.5",
-            "--param",
-            "extra_political_involvement=0:1",
-            "--samples",
-            str(samples),
-            "--replicates",
-            "10",
-            "--out",
-            f"{tmp}/sweep",
-            "--quiet",
-        ]
-        seconds, peak = child_peak_mb(cmd)
-    print(f"   sweep of {runs:>7d} runs: {seconds:7.1f} s, {runs / seconds:6.1f} runs/s, peak RSS {peak:6.0f} MB")
-
-
-def runner_overhead(n: int) -> None:
-    print("4. runner overhead over a bare loop (1 worker)")
-    jobs = [Job(i, CASES[i % 3], i, 3) for i in range(n)]
-    scenarios = {case: load_scenario(case) for case in CASES}  # loaded once, as the runner caches them
-    t = time.perf_counter()
-    for job in jobs:
-        model = CooperationModel(scenarios[job.scenario], rng=replicate_seed(job.base_seed, job.replicate))
-        outcome_row(model.run())
-    bare = time.perf_counter() - t
-    t = time.perf_counter()
-    run_rows(jobs, workers=1, progress=False)
-    runner = time.perf_counter() - t
-    print(f"   bare loop {bare:.2f} s, runner {runner:.2f} s: overhead {runner / bare - 1:+.1%} (target <= 10 %)")
-
-
-def against_batch_run(n: int) -> None:
-    print(f"5. Mesa batch_run against the runner on equal work ({n} runs of one case, all cores)")
-    code_batch = (
-        "import mesa; "
-        "from sim.core.model import CooperationModel; "
-        f"r = mesa.batch_run(CooperationModel, {{'scenario': 'vaernesregionen', 'rng': list(range({n}))}}, "
-        "number_processes=None, iterations=1, data_collection_period=-1, max_steps=1000, "
-        "display_progress=False); print(len(r))"
-    )
-    code_runner = (
-        "from sim.run.runner import Job, run_rows; "
-        f"r = run_rows([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False); "
-        "print(len(r))"
-    )
-    code_stream = (
-        "import csv, tempfile; "
-        "from sim.run.runner import Job, execute; "
-        "fh = tempfile.TemporaryFile('w+'); w = None\n"
-        f"for res in execute([Job(i, 'vaernesregionen', i, 1) for i in range({n})], progress=False):\n"
-        "    w = w or csv.DictWriter(fh, fieldnames=list(res['row'])); w.writerow(res['row'])"
-    )
-    for label, code in (
-        ("batch_run", code_batch),
-        ("sim.run.runner, rows in memory", code_runner),
-        ("sim.run.runner, rows streamed to disk", code_stream),
-    ):
-        seconds, peak = child_peak_mb([sys.executable, "-c", code])
-        print(f"   {label:34s} {n / seconds:7.1f} runs/s, peak RSS {peak:6.0f} MB")
+        for n in SIZES:
+            seconds, peak, _ = time_scenario(region_file(Path(tmp), n), replicates)
+            times.append(seconds)
+            print(f"   {n:14d} {seconds:12.4f} {peak:8.1f}")
+    slope = np.polyfit(np.log(SIZES), np.log(times), 1)[0]
+    print(f"   growth exponent (log-log fit, {SIZES[0]}-{SIZES[-1]}): {slope:.2f} (target <= 1.3)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--big", action="store_true", help="also the 10^5-run sweep (several minutes)")
-    ap.add_argument("--replicates", type=int, default=1000)
+    ap.add_argument("--ref", default=REFERENCE, help=f"reference commit (default {REFERENCE})")
+    ap.add_argument("--workers", type=int, default=1, help="pool size for part 1 (default 1: one core)")
+    ap.add_argument("--rounds", type=int, default=4, help="interleaved rounds in part 1 (default 4)")
+    ap.add_argument("--pilot-replicates", type=int, default=50, help="pilot replicates per batch (default 50)")
+    ap.add_argument("--county-replicates", type=int, default=5, help="trondelag replicates per batch (default 5)")
+    ap.add_argument("--validation", type=int, default=1000, help="replicates per case in part 2 (0: skip)")
+    ap.add_argument("--sizes", type=int, default=3, help="replicates per county size in part 3 (0: skip)")
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    validation_throughput(args.replicates)
-    time_shares(300)
-    print("3. peak memory of a streamed sweep (largest process of the tree)")
-    sweep_memory(10_000)
-    if args.big:
-        sweep_memory(100_000)
-    runner_overhead(300)
-    against_batch_run(3000)
-    against_batch_run(20000)
-    print(f"(benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        ref = str(Path(tmp) / "reference")
+        subprocess.run(["git", "worktree", "add", "--detach", ref, args.ref], cwd=ROOT, check=True, capture_output=True)
+        try:
+            commit = subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True
+            ).stdout.strip()
+            print(f"this tree: {ROOT} (HEAD {commit}, with any uncommitted changes); reference: {args.ref}")
+            roots = {"this tree": str(ROOT), "reference": ref}
+            cases = {**{c: args.pilot_replicates for c in PILOTS}, "trondelag": args.county_replicates}
+            compare(roots, cases, args.workers, args.rounds)
+            if args.validation:
+                validation(roots, args.validation)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", ref], cwd=ROOT, check=False, capture_output=True)
+    if args.sizes:
+        county_growth(str(ROOT), args.sizes)
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
         "python run.py calibrate --out docs/calibration/posterior   # the committed result (defaults)",
         "python run.py calibrate --out results/calibration --resume",
     )
-    common(k, 12)
+    common(k, 12)  # sim.analysis.calibration.Budget.replicates
     k.add_argument(
         "--sets",
         type=_whole("--sets", 2, 100_000),

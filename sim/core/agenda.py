@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sim.core import mechanisms as mech
 from sim.core.records import Option, describe
+from sim.core.valuation import appraise, host_losses
 from sim.inputs.vocab import Agenda, NullModel
 
 if TYPE_CHECKING:
@@ -81,17 +82,31 @@ class AgendaSetter:
 
     def believed_yes(self, option: Option, name: str) -> float:
         """Believed chance that a council says yes (§3.4, with host claims, §2.1)."""
-        muni, region = self.region.agents[name], self.region
-        if name in region.compelled(option):
-            return 1.0
-        anchoring = 1.0 if name in self.revealed else self.involvement
-        admin = muni.value(option, region, administration=True)
-        u = mech.believed_utility(admin, muni.value(option, region), anchoring)
-        if option.form.needs_host:
-            hosts = region.willing_hosts(option)
-            u -= muni.disappointment(option, region, muni.preferred_host(option, region, hosts))
-        unseen = (1.0 - anchoring) * muni.parts(option, region)[1]
-        return mech.yes_chance(self.model.p, u, unseen)
+        return self.believed_chances(option)[name]
+
+    def believed_chances(self, option: Option) -> dict[str, float]:
+        """:meth:`believed_yes` of every member, from one appraisal of the option (§3.4, §2.1).
+
+        The project sees each administration's value, moved towards its council's as far as
+        anchoring reaches, less the council's disappointment over a lost host claim; the control
+        loss it cannot see makes it less sure (``mechanisms.yes_chance``). A member the state
+        compels says yes.
+        """
+        p, region = self.model.p, self.region
+        seen = appraise(self.model, region, option)
+        compelled = region.compelled(option)
+        losses = host_losses(self.model, region, option) if option.form.needs_host else None
+        chances = {}
+        for name in option.members:
+            if name in compelled:
+                chances[name] = 1.0
+                continue
+            anchoring = 1.0 if name in self.revealed else self.involvement
+            u = mech.believed_utility(seen.administration[name], seen.council[name], anchoring)
+            if losses is not None:
+                u -= losses[name]
+            chances[name] = mech.yes_chance(p, u, (1.0 - anchoring) * seen.parts[name][1])
+        return chances
 
     def viable_chance(self, option: Option) -> float:
         """Believed chance that the vote leaves a viable arrangement.
@@ -100,12 +115,13 @@ class AgendaSetter:
         independently: a Poisson-binomial sum over the count of yes votes).
         """
         key_members = [m for m in option.members if m in (option.host, self.leader)]
-        chance = math.prod(self.believed_yes(option, m) for m in key_members)
+        believed = self.believed_chances(option)
+        chance = math.prod(believed[m] for m in key_members)
         dist = [1.0]  # dist[k]: chance that k of the other members say yes
         for m in option.members:
             if m in key_members:
                 continue
-            q = self.believed_yes(option, m)
+            q = believed[m]
             dist = [a * (1 - q) + b * q for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
         need = quorum(len(option.members)) - len(key_members)
         return chance * sum(dist[max(0, need) :])
@@ -122,7 +138,8 @@ class AgendaSetter:
         """
         p, region = self.model.p, self.region
         prospect = self.viable_chance(option)
-        gains = sum(region.agents[m].parts(option, region)[0] for m in option.members) / len(option.members)
+        parts = appraise(self.model, region, option).parts
+        gains = sum(parts[m][0] for m in option.members) / len(option.members)
         value = gains * mech.complexity_discount(p, option.form, len(option.sectors))
         if self.leader in option.members:
             bias = p.leader_weight * (1 - p.consultant_neutrality * region.facts.consultant)

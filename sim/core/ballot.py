@@ -172,9 +172,15 @@ def diagnose(vote: Vote, leader: str) -> Cause:
 
 
 def strain_trust(p, region: Region, vote: Vote) -> None:
-    """A failed vote strains trust between its yes and its no side (``mechanisms.vote_trust``, §2.2)."""
+    """A failed vote strains trust between its yes and its no side (``mechanisms.vote_trust``, §2.2).
+
+    Values depend on trust, so the month's cache of appraisals (``sim.core.valuation.appraise``) is
+    cleared: what is valued after the vote sees the strained trust.
+    """
     agents = region.agents
     for a in vote.option.members:
         for b in vote.no:
             if vote.yes[a]:
                 agents[a].trust[b] = agents[b].trust[a] = mech.vote_trust(p, agents[a].trust[b])
+    if vote.no and any(vote.yes.values()):
+        agents[vote.option.members[0]].model.cache.clear()

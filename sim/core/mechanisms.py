@@ -104,7 +104,7 @@ def regional_perspective(p: Params, partners: Sequence[tuple[float, float]]) -> 
     """
     if not partners:
         return 0.0
-    return p.solidarity_weight * sum(t * u for t, u in partners) / len(partners)
+    return p.solidarity_weight * sum([t * u for t, u in partners]) / len(partners)
 
 
 # --- Centralisation, jobs and hosting (§2.1, §2.2, §2.3) ------------------------------------------

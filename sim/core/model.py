@@ -13,6 +13,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim.core import history
 from sim.core import mechanisms as mech
@@ -90,20 +91,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
         self._ids = count(len(self.agents) + 1)
         n_months = sc.horizon - sc.start + 1
         self.history = np.full((n_months, len(sc.names), len(p.sectors), len(MEASURES)), np.nan)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "month": lambda m: month_label(m.month),
-                "arrangements": lambda m: sum(a.ended is None for a in m.arrangements),
-            },
-            agent_reporters={
-                "municipality": lambda a: getattr(a, "name", None),
-                **{
-                    f"{measure}.{sector.name}": _reporter(measure, sector.index)
-                    for measure in MEASURES
-                    for sector in p.sectors
-                },
-            },
-        )
+        self.datacollector = MonthlyRecord(self)
 
     # --- lookups -----------------------------------------------------------------------------
     def municipality(self, name: str) -> Municipality:
@@ -235,11 +223,8 @@ class CooperationModel(RecordsMixin, mesa.Model):
                 self._munis[a].trust[b] = self._munis[b].trust[a] = t
 
     def _record(self) -> None:
-        t = self.month - self.scenario.start
-        for i, muni in enumerate(self._munis.values()):
-            self.history[t, i, :, 0] = muni.competence
-            self.history[t, i, :, 1] = muni.capacity
-            self.history[t, i, :, 2] = muni.vulnerability
+        values = [(m.competence, m.capacity, m.vulnerability) for m in self._munis.values()]  # [muni, measure, sector]
+        self.history[self.month - self.scenario.start] = np.array(values).transpose(0, 2, 1)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
@@ -254,9 +239,52 @@ def _defaults():
     return load_defaults()
 
 
-def _reporter(measure: str, index: int):
-    def report(agent):
-        values = getattr(agent, measure, None)
-        return values[index] if values is not None else None
+class MonthlyRecord:
+    """The monthly observations, read as Mesa's ``DataCollector`` reads them (docs/ODD.md II.x).
 
-    return report
+    The agent variables (competence, capacity and vulnerability per municipality and sector) are
+    views of ``model.history``; only the model variables (month label, arrangements in force) are
+    recorded here. ``get_agent_vars_dataframe`` and ``get_model_vars_dataframe`` give the frames
+    Mesa's collector gives, indexed by ``Step`` and ``AgentID``, with rows for municipalities only
+    (Mesa's had empty rows for the County Governor and the project organisations).
+    """
+
+    def __init__(self, model: CooperationModel) -> None:
+        self._model = model
+        self.model_vars: dict[str, list] = {"month": [], "arrangements": []}
+        self._steps: list[int] = []
+        self.agent_reporters = ["municipality", *_columns(model.p)]
+
+    def collect(self, model: CooperationModel) -> None:
+        """Record this month's model variables (the agent variables are in ``model.history``)."""
+        self.model_vars["month"].append(month_label(model.month))
+        self.model_vars["arrangements"].append(sum(a.ended is None for a in model.arrangements))
+        self._steps.append(model.steps)
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """One row per recorded month: ``month`` and ``arrangements``."""
+        return pd.DataFrame(self.model_vars)
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        """One row per recorded month and municipality: ``municipality`` and ``measure.sector`` columns."""
+        model, steps = self._model, self._steps
+        munis = model.municipalities
+        values = model.history[: len(steps)].transpose(0, 1, 3, 2).reshape(len(steps) * len(munis), -1)
+        index = pd.MultiIndex.from_product([steps, [m.unique_id for m in munis]], names=["Step", "AgentID"])
+        frame = pd.DataFrame(values, index=index, columns=self.agent_reporters[1:])
+        frame.insert(0, "municipality", [m.name for m in munis] * len(steps))
+        return frame
+
+    @property
+    def _agent_records(self) -> dict[int, list[tuple]]:
+        """The agent variables as Mesa's collector stores them (read by ``mesa.batch_run``)."""
+        frame = self.get_agent_vars_dataframe()
+        records: dict[int, list[tuple]] = {}
+        for (step, agent_id), row in zip(frame.index, frame.itertuples(index=False), strict=True):
+            records.setdefault(step, []).append((step, agent_id, *row))
+        return records
+
+
+def _columns(p) -> list[str]:
+    """Agent-variable column names: ``measure.sector``, measures outermost (``sim.inputs.vocab.MEASURES``)."""
+    return [f"{measure}.{sector.name}" for measure in MEASURES for sector in p.sectors]

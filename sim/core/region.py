@@ -59,7 +59,7 @@ class Region:
         if not option.form.needs_host:
             return []
         cache = self.agents[option.members[0]].model.cache
-        key = ("willing", option.sectors, option.form, option.members)
+        key = ("willing", option.sectors, option.form.index, option.members)
         if key not in cache:
             cache[key] = [
                 h

@@ -7,7 +7,7 @@ state and the :class:`sim.core.region.Region` it is given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sim.core import mechanisms as mech
 from sim.core.records import Option
@@ -27,39 +27,53 @@ class Valuation:
 
     def gains(self, option: Option, region: Region) -> float:
         """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3)."""
-        p = self.model.p
-        if p.null_model == NullModel.NO_GAINS:
+        if self.model.p.null_model == NullModel.NO_GAINS:
             return 0.0
         total = 0.0
         for s in option.sectors:
-            own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
-            pool_fte, pool_need = region.pool(option.members, s)
-            if option.form.pools_staff:
-                comp2 = max(comp, mech.team_competence(p, pool_fte))
-                cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
-                vul2 = mech.vulnerability(p, pool_fte, comp2)
-                weight = p.cohesion[s]
-            else:
-                pooled = mech.team_competence(p, pool_fte)
-                comp2 = max(comp, mech.network_ceiling(p, self.competence_start[s], pooled))
-                left = own - mech.running_time(p, option.form, own)
-                cap2 = mech.capacity(left, self.need[s])
-                vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
-                weight = 1.0
-            total += weight * (
-                p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
-            )
-        return total * mech.bundle_synergy(p, len(option.sectors)) if option.form.pools_staff else total
+            total += self.sector_gain(s, option.form, option.members, region)
+        return total * mech.bundle_synergy(self.model.p, len(option.sectors)) if option.form.pools_staff else total
 
-    def costs(self, option: Option, region: Region) -> tuple[float, float, float]:
+    def sector_gain(self, s: int, form, members: tuple[str, ...], region: Region) -> float:
+        """One sector's weighted gain in capacity, competence and robustness under a form (§1.1, §3.3).
+
+        Cached for the month: every bundle that holds the sector adds the same term.
+        """
+        cache, key = self.model.cache, ("sector gain", self.name, s, form.index, members)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        p = self.model.p
+        own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
+        pool_fte, pool_need = region.pool(members, s)
+        if form.pools_staff:
+            comp2 = max(comp, mech.team_competence(p, pool_fte))
+            cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
+            vul2 = mech.vulnerability(p, pool_fte, comp2)
+            weight = p.cohesion[s]
+        else:
+            pooled = mech.team_competence(p, pool_fte)
+            comp2 = max(comp, mech.network_ceiling(p, self.competence_start[s], pooled))
+            left = own - mech.running_time(p, form, own)
+            cap2 = mech.capacity(left, self.need[s])
+            vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
+            weight = 1.0
+        found = cache[key] = weight * (
+            p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
+        )
+        return found
+
+    def costs(self, option: Option, region: Region) -> tuple[float, float, float, float]:
         """Costs and benefits of an option other than service gains.
 
         Returns:
-            ``(control, access, other)``: ``control`` is the control and job loss that an
-            administration discounts (§3.4); ``access`` the cost of the office's distance to
-            users, or for a host of serving partners on office days (§2.1, §3.2); ``other`` the
-            rest (hosting, steering, coordination, trust, history, reform, the network's
-            coordinator), seen alike by administration and council.
+            ``(control, access, other, contact)``: ``control`` is the control and job loss that
+            an administration discounts (§3.4); ``access`` the cost for a host of serving
+            partners on office days (§2.1, §2.2); ``other`` the rest (hosting, steering,
+            coordination, trust, history, reform, the network's coordinator), seen alike by
+            administration and council. For a partner, ``access`` is 0 and ``contact`` the
+            sectors' user contact: its cost of the office's distance to users (§2.1, §3.2)
+            depends on the host and is computed for every host at once (:func:`appraise_group`).
         """
         p = self.model.p
         others = [m for m in option.members if m != self.name]
@@ -70,7 +84,7 @@ class Valuation:
             other += mech.area_grant(p, whole, self.model.governor.funds(region.facts))
         if not option.form.needs_host:
             funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
-            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded)
+            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded), 0.0
         other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
         other += mech.reform_track(p, self.outside_talks, self.member_talks and not mech.two_track(p))
         if option.form.merges:
@@ -85,20 +99,16 @@ class Valuation:
             share = self.population / sum(region.population(m) for m in option.members)
             other += mech.regional_steering(p, option.form, share, at_stake)
             km = sum(region.distance(self.name, o) for o in others) * contact / n * (1 - p.centralisation)
-            return 0.0, mech.office_days(p, km), other
+            return 0.0, mech.office_days(p, km), other, 0.0
         control = mech.partner_control_loss(p, option.form, at_stake)
         control += mech.board_aversion(p, option.form, region.facts.board_experience)
         moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
         control += mech.centralisation_fear(p, moved, self.population, 0.0)
-        user_km = contact * region.distance(self.name, option.host) * p.centralisation
-        return control, mech.centralisation_fear(p, 0.0, self.population, user_km), other
+        return control, 0.0, other, contact
 
     def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """``(gains, control, access, other)`` of an option, cached for the current month."""
-        cache, key = self.model.cache, ("parts", self.name, option)
-        if key not in cache:
-            cache[key] = (self.gains(option, region), *self.costs(option, region))
-        return cache[key]
+        """``(gains, control, access, other)`` of an option, from its appraisal this month."""
+        return appraise(self.model, region, option).parts[self.name]
 
     def own_value(self, option: Option, region: Region, administration: bool = False) -> float:
         """Own value of an option against keeping the own service (0), as council or administration.
@@ -107,10 +117,7 @@ class Valuation:
         weighs control and jobs fully; the administration sees the gains fully and discounts
         control and jobs (§3.4: administrative and political anchoring differ).
         """
-        gains, control, access, other = self.parts(option, region)
-        if administration:
-            return gains - self.model.p.admin_control_weight * control - access + other
-        return self.readiness * gains - control - access + other
+        return own_value(self.model.p, self.readiness, self.parts(option, region), administration)
 
     def value(self, option: Option, region: Region, administration: bool = False) -> float:
         """Value of an option with the municipality's regional perspective (§2.1).
@@ -118,27 +125,26 @@ class Valuation:
         Own value (as council, or as administration) plus the service its partners get,
         weighted by trust: a member with a regional perspective counts what the partners gain
         from the service and how far it is from their users; their control and jobs are theirs
-        to guard (§2.2: host and partners "had fundamentally different ambitions").
+        to guard (§2.2: host and partners "had fundamentally different ambitions"). Every
+        member's value is computed at once (:func:`appraise`).
         """
-        cache, key = self.model.cache, ("value", self.name, option, administration)
-        if key not in cache:
-            partners = []
-            for o in option.members:
-                if o != self.name:
-                    gains, _, access, _ = region.agents[o].parts(option, region)
-                    seen = 1.0 if administration else self.readiness
-                    partners.append((self.trust[o], seen * gains - access))
-            perspective = mech.regional_perspective(self.model.p, partners)
-            cache[key] = self.own_value(option, region, administration) + perspective
-        return cache[key]
+        a = appraise(self.model, region, option)
+        return (a.administration if administration else a.council)[self.name]
 
     def preferred_host(self, option: Option, region: Region, hosts: list[str]) -> str | None:
         """The host this council would name: the best for it, partners' interests included (§2.1)."""
         if not option.form.needs_host or not hosts:
             return None
-        cache, key = self.model.cache, ("host", self.name, option.sectors, option.form, option.members, tuple(hosts))
+        key = ("host", self.name, option.sectors, option.form.index, option.members, tuple(hosts))
+        cache = self.model.cache
         if key not in cache:
-            cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
+            group = appraise_group(self.model, region, option._replace(host=None))
+            council = dict(zip(group.hosts, group.council, strict=True))  # host -> every member's value
+            if all(h in council for h in hosts):
+                me = option.members.index(self.name)
+                cache[key] = max(hosts, key=lambda h: (council[h][me], -hosts.index(h)))
+            else:
+                cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
         return cache[key]
 
     def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
@@ -151,3 +157,133 @@ class Valuation:
         return mech.lost_claim(
             p, mech.hosting_gain(p, gained, self.population), mech.centralisation_fear(p, moved, self.population, 0.0)
         )
+
+
+class Appraisal(NamedTuple):
+    """Every member's view of one option this month (read by :class:`Valuation`).
+
+    Attributes:
+        parts: ``(gains, control, access, other)`` per member.
+        council: Value with the regional perspective, as the council sees it, per member.
+        administration: The same as the administration sees it, per member.
+    """
+
+    parts: dict[str, tuple[float, float, float, float]]
+    council: dict[str, float]
+    administration: dict[str, float]
+
+
+def option_key(option: Option) -> tuple:
+    """A cache key for an option from integers and names only (no object hashing)."""
+    return (option.sectors, option.form.index, option.host, option.members)
+
+
+def own_value(p, readiness: float, parts: tuple[float, float, float, float], administration: bool) -> float:
+    """Own value from an option's parts, as council or administration (§3.4); see :meth:`Valuation.own_value`."""
+    gains, control, access, other = parts
+    if administration:
+        return gains - p.admin_control_weight * control - access + other
+    return readiness * gains - control - access + other
+
+
+def appraise(model, region: Region, option: Option) -> Appraisal:
+    """Every member's parts and values of an option, from its group's appraisal (§2.1, §3.4).
+
+    Cached for the month per option; anything that changes a member's trust within a month clears
+    that cache (``sim.core.ballot.strain_trust``).
+    """
+    cache, key = model.cache, option_key(option)
+    found = cache.get(key)
+    if found is None:
+        group = appraise_group(model, region, option)
+        h = group.hosts.index(option.host)
+        members = option.members
+        found = cache[key] = Appraisal(
+            dict(zip(members, group.parts[h], strict=True)),
+            dict(zip(members, group.council[h], strict=True)),
+            dict(zip(members, group.administration[h], strict=True)),
+        )
+    return found
+
+
+class GroupAppraisal(NamedTuple):
+    """Every member's parts and values of one sectors-form-members group, for each host (lists by host, member).
+
+    Row ``h`` is the option hosted by ``hosts[h]`` (one row, host None, for a form without host).
+    """
+
+    hosts: tuple[str | None, ...]
+    parts: list[list[tuple[float, float, float, float]]]
+    council: list[list[float]]
+    administration: list[list[float]]
+
+
+def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
+    """Parts and values of an option for every member and every eligible host, at once (§2.1, §2.2, §3.4).
+
+    The options of a group (same sectors, form and members) differ only in the host, and only
+    through the host's own costs and each partner's distance to it; so each member's gains and its
+    costs as partner, and each host's costs as host, are computed once (:meth:`Valuation.gains`,
+    :meth:`Valuation.costs`), and the values of all hosts and members follow as arrays: own value
+    (:func:`own_value`) plus the regional perspective (``mechanisms.regional_perspective``). The
+    hosts are the members eligible to host (``Region.eligible_hosts``) and the option's own.
+    """
+    cache, key = model.cache, ("group", option.sectors, option.form.index, option.members)
+    found = cache.get(key)
+    if found is not None and (option.host is None or option.host in found.hosts):
+        return found
+    p, names = model.p, option.members
+    agents = [region.agents[m] for m in names]
+    gains = [a.gains(option, region) for a in agents]
+    if option.form.needs_host:
+        hosts = tuple(region.eligible_hosts(names))
+        hosts += tuple(h for h in (option.host, *(found.hosts if found else ())) if h not in (*hosts, None))
+        partner = [a.costs(option._replace(host=None), region) for a in agents]
+        parts = []
+        for h in hosts:
+            row = []
+            for m, a, g, (control, access, other, contact) in zip(names, agents, gains, partner, strict=True):
+                if m == h:
+                    control, access, other, _ = a.costs(option._replace(host=h), region)
+                else:
+                    user_km = contact * region.distance(m, h) * p.centralisation
+                    access = mech.centralisation_fear(p, 0.0, a.population, user_km)
+                row.append((g, control, access, other))
+            parts.append(row)
+    else:
+        hosts = (None,)
+        parts = [[(g, *a.costs(option, region)[:3]) for a, g in zip(agents, gains, strict=True)]]
+    council, administration = [], []
+    for row in parts:
+        c_row, a_row = [], []
+        for i, (m, a) in enumerate(zip(names, agents, strict=True)):
+            trust = [(a.trust[o], part) for o, part in zip(names, row, strict=True) if o != m]
+            c_row.append(
+                own_value(p, a.readiness, row[i], False)
+                + mech.regional_perspective(p, [(t, a.readiness * g - acc) for t, (g, _, acc, _) in trust])
+            )
+            a_row.append(
+                own_value(p, a.readiness, row[i], True)
+                + mech.regional_perspective(p, [(t, 1.0 * g - acc) for t, (g, _, acc, _) in trust])
+            )
+        council.append(c_row)
+        administration.append(a_row)
+    found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
+    return found
+
+
+def host_losses(model, region: Region, option: Option) -> dict[str, float]:
+    """Each member's disappointment over the option's host against the one it would name (§2.1).
+
+    Computed once a month per option: the willing hosts, each council's preferred host and its
+    :meth:`Valuation.disappointment`.
+    """
+    cache, key = model.cache, ("losses", *option_key(option))
+    found = cache.get(key)
+    if found is None:
+        hosts = region.willing_hosts(option)
+        found = cache[key] = {}
+        for m in option.members:
+            muni = region.agents[m]
+            found[m] = muni.disappointment(option, region, muni.preferred_host(option, region, hosts))
+    return found

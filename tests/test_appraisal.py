@@ -1,0 +1,62 @@
+"""The month's appraisal of options (sim.core.valuation.appraise): every member at once equals one at a time."""
+
+import pytest
+
+from sim import CooperationModel
+from sim.core import mechanisms as mech
+from sim.core.valuation import appraise, own_value
+
+
+def one_at_a_time(model, region, option, name):
+    """A member's parts and values computed directly from the rules, without the group tables."""
+    p = model.p
+
+    def parts(m):
+        a = region.agents[m]
+        control, access, other, contact = a.costs(option, region)
+        if contact:
+            user_km = contact * region.distance(m, option.host) * p.centralisation
+            access = mech.centralisation_fear(p, 0.0, a.population, user_km)
+        return a.gains(option, region), control, access, other
+
+    a = region.agents[name]
+    values = []
+    for admin in (False, True):
+        seen = 1.0 if admin else a.readiness
+        partners = [(a.trust[o], seen * parts(o)[0] - parts(o)[2]) for o in option.members if o != name]
+        values.append(own_value(p, a.readiness, parts(name), admin) + mech.regional_perspective(p, partners))
+    return parts(name), values
+
+
+@pytest.mark.parametrize("case", ["vaernesregionen", "fjellregionen", "fosen"])
+def test_group_appraisal_equals_member_by_member(case):
+    model = CooperationModel(case, rng=3)
+    for _ in range(6):
+        model.step()
+    project = model.project
+    options = project.agenda.options(project.members)
+    assert options
+    for option in options:
+        seen = appraise(model, project.region, option)
+        for name in option.members:
+            parts, (council, administration) = one_at_a_time(model, project.region, option, name)
+            assert seen.parts[name] == pytest.approx(parts, rel=1e-12, abs=1e-12)
+            assert seen.council[name] == pytest.approx(council, rel=1e-12, abs=1e-12)
+            assert seen.administration[name] == pytest.approx(administration, rel=1e-12, abs=1e-12)
+
+
+def test_strained_trust_is_seen_in_the_same_month():
+    """A failed vote clears the month's appraisals: values after it use the strained trust."""
+    from sim.core import ballot
+    from sim.core.records import Vote
+    from sim.inputs.vocab import Stage
+
+    model = CooperationModel("vaernesregionen", rng=3)
+    project = model.project
+    option = project.agenda.options(project.members)[0]
+    a, b = option.members[:2]
+    before = appraise(model, project.region, option).council[a]
+    yes = {m: m != b for m in option.members}
+    vote = Vote(1, model.month, option, Stage.FIRST, yes, {}, {}, {}, {}, frozenset())
+    ballot.strain_trust(model.p, project.region, vote)
+    assert appraise(model, project.region, option).council[a] != before
