@@ -536,7 +536,7 @@ def cmd_validate(args) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
     from sim.output import PROGRAM, OutputFolder, check_output_file
     from sim.runner import DETAIL_BYTES, ROW_BYTES, check_fits
-    from sim.validation import format_table, load_patterns, pattern_cases, validate
+    from sim.validation import format_facts, format_table, load_patterns, pattern_cases, validate
 
     robust, out_dir = getattr(args, "robustness", False), getattr(args, "out", None)
     if getattr(args, "county", None):
@@ -573,6 +573,7 @@ def cmd_validate(args) -> dict[str, Any]:
         nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
         result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
         print(format_table(result, clauses=args.clauses))
+        print(format_facts(result))
         null_results = (
             [] if args.null != "all" else [validate(args.replicates, args.seed, null=n, **run) for n in nulls]
         )
