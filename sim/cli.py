@@ -581,6 +581,12 @@ def cmd_validate(args) -> dict[str, Any]:
             print()
             print(format_table(n, clauses=args.clauses))
         result["nulls"] = null_results
+        if args.null == "all":
+            from sim.validation import format_knockouts, knockouts
+
+            result["knockouts"] = knockouts(args.replicates, args.seed, args.workers, args.scheduler, _progress(args))
+            print()
+            print(format_knockouts(result["knockouts"]))
         robust_result = _robustness(args, tmp, started, post) if robust else None
     if out is not None:
         print(f"wrote {out.path}/ (robustness.csv, tornado plots as PNG and SVG, metadata.json)")

@@ -69,6 +69,20 @@ class Fact:
     threshold: float = 0.6
 
 
+@dataclass(frozen=True)
+class Knockout:
+    """A mechanism the report names as a cause of a story, switched off by parameter overrides."""
+
+    id: str
+    pattern: str
+    mechanism: str
+    overrides: tuple[tuple[str, Any], ...]
+
+
+#: A story fails under a knock-out when its share falls below this.
+KNOCKOUT_BAR = 0.2
+
+
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     """95 % Wilson score interval for a binomial share."""
     if n == 0:
@@ -398,6 +412,78 @@ def evaluate_facts(facts: list[Fact], runs: dict[tuple[str, tuple], list[Run]]) 
     return out
 
 
+def load_knockouts(path: Path = PATTERNS_FILE) -> list[Knockout]:
+    """Read the ``[[knockout]]`` tables of the pattern file (each names a story pattern)."""
+    raw = read_toml(path)
+    ids = {p["id"] for p in raw.get("pattern", [])}
+    out = []
+    for i, item in enumerate(raw.get("knockout", [])):
+        for key in ("id", "pattern", "mechanism", "overrides"):
+            if key not in item:
+                raise InputError(path, f"knockout[{i}].{key}", "missing key")
+        if item["pattern"] not in ids:
+            raise InputError(path, f"knockout[{i}].pattern", f"unknown pattern {item['pattern']!r}")
+        out.append(Knockout(item["id"], item["pattern"], item["mechanism"], tuple(sorted(item["overrides"].items()))))
+    return out
+
+
+def knockouts(
+    replicates: int = 1000,
+    seed: int = 20161214,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Score each story with each mechanism the report names as its cause switched off (issue 20, Build 6).
+
+    Each knock-out re-runs its story's case with its overrides on the same seeds as
+    :func:`validate`; the story is evidence for the mechanism only if it then fails (share below
+    :data:`KNOCKOUT_BAR`).
+    """
+    patterns = {p.id: p for p in load_patterns()}
+    kos = load_knockouts()
+    jobs = [
+        Job(i * replicates + r, str(resolve_path(patterns[k.pattern].case)), r, seed, k.overrides, detail="records")
+        for i, k in enumerate(kos)
+        for r in range(replicates)
+    ]
+    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    results = []
+    for i, k in enumerate(kos):
+        p = patterns[k.pattern]
+        runs = [
+            {"row": o["row"], "votes": o["votes"], "events": o["events"]}
+            for o in out[i * replicates : (i + 1) * replicates]
+        ]
+        hits, per_clause = _score(p, runs, None)
+        n = sum(hits)
+        results.append(
+            {
+                "id": k.id,
+                "pattern": k.pattern,
+                "mechanism": k.mechanism,
+                "overrides": dict(k.overrides),
+                "share": n / len(hits),
+                "ci95": list(wilson(n, len(hits))),
+                "fails": n / len(hits) < KNOCKOUT_BAR,
+                "clauses": per_clause,
+            }
+        )
+    return results
+
+
+def format_knockouts(results: list[dict[str, Any]]) -> str:
+    """The knock-outs as plain text."""
+    lines = [f"mechanism knock-outs (the story must fail: share < {KNOCKOUT_BAR})"]
+    lines.append(f"{'knock-out':44s} {'story':24s} {'share':>6s}  {'95% CI':15s} fails")
+    for k in results:
+        lo, hi = k["ci95"]
+        lines.append(
+            f"{k['id']:44s} {k['pattern']:24s} {k['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  {'yes' if k['fails'] else 'NO'}"
+        )
+    return "\n".join(lines)
+
+
 def pattern_cases(patterns: list[Pattern]) -> list[tuple[str, tuple]]:
     """The (case, variant) groups the patterns need, in file order (one run set each)."""
     groups = list(dict.fromkeys((p.case, ()) for p in patterns))
@@ -658,6 +744,25 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
             "calibration run on them).",
         ]
         lines.append(facts_markdown(result))
+    if result.get("knockouts"):
+        lines += [
+            "",
+            "## Mechanism knock-outs",
+            "",
+            "The null models above test specificity. These switch off, one at a time, a mechanism the report names "
+            f"as a cause of a story (`[[knockout]]` in `scenarios/patterns.toml`); the story must fail (share below "
+            f"{KNOCKOUT_BAR}) for it to be evidence of that mechanism.",
+            "",
+            "| knock-out | story | mechanism (report) | overrides | share | 95 % interval | story fails |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for k in result["knockouts"]:
+            lo, hi = k["ci95"]
+            sets = ", ".join(f"`{a}={b}`" for a, b in k["overrides"].items())
+            lines.append(
+                f"| `{k['id']}` | `{k['pattern']}` | {k['mechanism']} | {sets} | {k['share']:.3f} | "
+                f"[{lo:.3f}, {hi:.3f}] | {'yes' if k['fails'] else 'NO'} |"
+            )
     if nulls:
         ids = [p["id"] for p in result["patterns"] if p["kind"] == "primary"]
         lines += [
