@@ -204,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCENARIO",
         help="instead: score the pilots' primary stories inside a county scenario (bar 0.6; default 200 replicates)",
     )
+    v.add_argument(
+        "--directions",
+        action="store_true",
+        help="instead: run the directional expectations of scenarios/directions.toml (paired, default 200 replicates)",
+    )
     posterior_option(v)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
@@ -532,6 +537,27 @@ def _validate_county(args) -> dict[str, Any]:
     return result
 
 
+def _validate_directions(args) -> dict[str, Any]:
+    """``validate --directions``: the face-validity expectations (paired runs, shared seeds)."""
+    from sim.directions import directions, format_directions, markdown
+    from sim.output import check_output_file, write_text_atomic
+
+    for option in ("robustness", "json", "out", "posterior"):
+        if getattr(args, option, None):
+            raise InputError("--directions", "", f"cannot be combined with --{option}")
+    if args.null != "none":
+        raise InputError("--directions", "", "cannot be combined with --null")
+    target = None
+    if args.markdown:
+        target = check_output_file(args.markdown, "--markdown", "## Face validity", getattr(args, "force", False))
+    _check_scheduler(args)
+    result = directions(args.replicates or 200, args.seed, args.workers, args.scheduler, _progress(args))
+    print(format_directions(result))
+    if target is not None:
+        write_text_atomic(target, markdown(result, "python " + shlex.join(["run.py", *args.argv])))
+    return result
+
+
 def cmd_validate(args) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
     from sim.output import PROGRAM, OutputFolder, check_output_file
@@ -541,6 +567,8 @@ def cmd_validate(args) -> dict[str, Any]:
     robust, out_dir = getattr(args, "robustness", False), getattr(args, "out", None)
     if getattr(args, "county", None):
         return _validate_county(args)
+    if getattr(args, "directions", False):
+        return _validate_directions(args)
     if args.replicates is None:
         args.replicates = 200 if robust else 1000
     if out_dir is not None and not robust:
