@@ -204,3 +204,60 @@ def test_recorded_preference_is_the_best_option_among_all_open_by_the_vote_valua
             0.0 if forms[m] == NONE else vote_value(muni, option._replace(form=p.vocab.form(forms[m]), host=hosts[m]))
         )
         assert chosen == pytest.approx(best)
+
+
+def test_directions_table_has_reasons_and_paired_statistics_judge_it():
+    from sim.directions import holds, load_directions, measure, paired
+
+    items = load_directions()
+    assert len(items) >= 15 and len({d.id for d in items}) == len(items)
+    assert all(("§" in d.reason and " l." in d.reason) or d.reason.startswith("domain logic") for d in items)
+    scaled = next(d for d in items if d.id == "valuable_host_role_not_less_formal")
+    from sim.params import load_defaults
+
+    assert dict(scaled.overrides)["hosting_value"] == pytest.approx(1.2 * load_defaults().hosting_value)
+    assert measure({"exits": '["A", "B"]'}, "exits") == 2.0
+    assert measure({"first_vote": "2016-03"}, "first_vote") == 2016 * 12 + 2
+    assert measure({"first_vote": ""}, "first_vote") is None
+    assert measure({"stall_cause": "governance_dispute"}, "stall_cause", "governance_dispute") == 1.0
+    stats = paired([1.0, 1.0, 0.0, None], [0.0, 0.0, 0.0, 1.0])  # the unpaired replicate is left out
+    assert stats["n"] == 3 and stats["diff"] == pytest.approx(-2 / 3) and stats["ci95"][1] < 0.5
+    assert holds("lower", [-0.3, -0.1]) and not holds("lower", [-0.3, 0.1])
+    assert holds("not_lower", [-0.3, 0.1]) and not holds("not_lower", [-0.3, -0.1])
+    assert holds("higher", [0.1, 0.3]) and not holds("not_higher", [0.1, 0.3])
+
+
+def test_knockouts_name_a_story_and_switch_a_mechanism_off():
+    from sim.params import load_defaults
+    from sim.validation import load_knockouts
+
+    kos = load_knockouts()
+    assert {k.pattern for k in kos} == {"fjellregionen.story", "vaernesregionen.story", "fosen.story"}
+    defaults = load_defaults().as_dict()
+    for k in kos:
+        assert "§" in k.mechanism and k.overrides
+        assert all(defaults[key] != value for key, value in k.overrides)  # each override changes something
+
+
+@pytest.mark.slow
+def test_every_story_fails_when_a_mechanism_the_report_names_is_knocked_out():
+    from sim.validation import knockouts
+
+    results = knockouts(replicates=100, seed=5, workers=1, progress=False)
+    assert [k["id"] for k in results if not k["fails"]] == []
+
+
+def test_directions_flag_refuses_other_modes_with_one_line():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run(
+        [sys.executable, "run.py", "validate", "--directions", "--null", "all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "--directions" in res.stderr and len(res.stderr.strip().splitlines()) == 1
