@@ -684,7 +684,7 @@ def facts_markdown(result: dict[str, Any]) -> str:
         met = sum(f["passed"] for f in rows)
         lines += [
             "",
-            f"## {role.capitalize()} facts ({met} of {len(rows)} met)",
+            f"### {role.capitalize()} facts ({met} of {len(rows)} met)",
             "",
             "| fact | report | statement | share | 95 % interval | met (>= 0.6) |",
             "|---|---|---|---|---|---|",
@@ -737,7 +737,7 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
     if result.get("facts"):
         lines += [
             "",
-            "# The report's facts (`scenarios/facts.toml`)",
+            "## The report's facts (`scenarios/facts.toml`)",
             "",
             "Each fact is one statement of the report about a pilot, read from the same replicates; "
             "`calibration` facts may score parameter sets, `validation` facts are held out (chosen before any "
@@ -749,9 +749,9 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
             "",
             "## Mechanism knock-outs",
             "",
-            "The null models above test specificity. These switch off, one at a time, a mechanism the report names "
-            f"as a cause of a story (`[[knockout]]` in `scenarios/patterns.toml`); the story must fail (share below "
-            f"{KNOCKOUT_BAR}) for it to be evidence of that mechanism.",
+            "The null models (next section) test specificity. These switch off, one at a time, a mechanism the "
+            "report names as a cause of a story (`[[knockout]]` in `scenarios/patterns.toml`); the story must fail "
+            f"(share below {KNOCKOUT_BAR}) for it to be evidence of that mechanism.",
             "",
             "| knock-out | story | mechanism (report) | overrides | share | 95 % interval | story fails |",
             "|---|---|---|---|---|---|---|",
