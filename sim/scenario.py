@@ -26,7 +26,7 @@ from sim.records import month_label
 from sim.region import AreaFacts, Initiative, RegionFacts
 
 SCENARIO_DIR = DEFAULTS.parent
-NOT_SCENARIOS = ("defaults", "patterns")
+NOT_SCENARIOS = ("defaults", "patterns", "facts", "directions")
 REFORM_KINDS = ("talks", "agreed", "failed")
 __all__ = [
     "Estimate",
