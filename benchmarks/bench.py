@@ -56,9 +56,9 @@ def time_batch(root: str, scenario: str, replicates: list[int]) -> tuple[float, 
         from sim.core.outcomes import county_row, outcome_row
         from sim.run.runner import _scenario, replicate_seed
     except ImportError:  # a reference commit from before the wings (flat sim/)
-        from sim.model import CooperationModel
-        from sim.outcomes import county_row, outcome_row
-        from sim.runner import _scenario, replicate_seed
+        from sim.model import CooperationModel  # type: ignore[no-redef]
+        from sim.outcomes import county_row, outcome_row  # type: ignore[no-redef]
+        from sim.runner import _scenario, replicate_seed  # type: ignore[no-redef]
 
     assert Path(sim.__file__).is_relative_to(root), (sim.__file__, root)
     sc = _scenario(scenario, ())

@@ -204,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCENARIO",
         help="instead: score the pilots' primary stories inside a county scenario (bar 0.6; default 200 replicates)",
     )
+    v.add_argument(
+        "--directions",
+        action="store_true",
+        help="instead: run the directional expectations of scenarios/directions.toml (paired, default 200 replicates)",
+    )
     posterior_option(v)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")
     v.add_argument("--markdown", type=Path, help="also write docs-style markdown to this file")
@@ -531,15 +536,38 @@ def _validate_county(args) -> dict[str, Any]:
     return result
 
 
+def _validate_directions(args) -> dict[str, Any]:
+    """``validate --directions``: the face-validity expectations (paired runs, shared seeds)."""
+    from sim.analysis.directions import directions, format_directions, markdown
+    from sim.run.output import check_output_file, write_text_atomic
+
+    for option in ("robustness", "json", "out", "posterior"):
+        if getattr(args, option, None):
+            raise InputError("--directions", "", f"cannot be combined with --{option}")
+    if args.null != "none":
+        raise InputError("--directions", "", "cannot be combined with --null")
+    target = None
+    if args.markdown:
+        target = check_output_file(args.markdown, "--markdown", "## Face validity", getattr(args, "force", False))
+    _check_scheduler(args)
+    result = directions(args.replicates or 200, args.seed, args.workers, args.scheduler, _progress(args))
+    print(format_directions(result))
+    if target is not None:
+        write_text_atomic(target, markdown(result, "python " + shlex.join(["run.py", *args.argv])))
+    return result
+
+
 def cmd_validate(args) -> dict[str, Any]:
     """Run validation, print the table, write JSON / markdown if asked (and the robustness corners)."""
-    from sim.analysis.validation import format_table, load_patterns, pattern_cases, validate
+    from sim.analysis.validation import format_facts, format_table, load_patterns, pattern_cases, validate
     from sim.run.output import PROGRAM, OutputFolder, check_output_file
     from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
 
     robust, out_dir = getattr(args, "robustness", False), getattr(args, "out", None)
     if getattr(args, "county", None):
         return _validate_county(args)
+    if getattr(args, "directions", False):
+        return _validate_directions(args)
     if args.replicates is None:
         args.replicates = 200 if robust else 1000
     if out_dir is not None and not robust:
@@ -572,6 +600,7 @@ def cmd_validate(args) -> dict[str, Any]:
         nulls = list(NULL_MODELS) if args.null == "all" else [] if args.null == "none" else [args.null]
         result = validate(args.replicates, args.seed, null="none" if args.null == "all" else args.null, **run)
         print(format_table(result, clauses=args.clauses))
+        print(format_facts(result))
         null_results = (
             [] if args.null != "all" else [validate(args.replicates, args.seed, null=n, **run) for n in nulls]
         )
@@ -579,6 +608,12 @@ def cmd_validate(args) -> dict[str, Any]:
             print()
             print(format_table(n, clauses=args.clauses))
         result["nulls"] = null_results
+        if args.null == "all":
+            from sim.analysis.validation import format_knockouts, knockouts
+
+            result["knockouts"] = knockouts(args.replicates, args.seed, args.workers, args.scheduler, _progress(args))
+            print()
+            print(format_knockouts(result["knockouts"]))
         robust_result = _robustness(args, tmp, started, post) if robust else None
     if out is not None:
         print(f"wrote {out.path}/ (robustness.csv, tornado plots as PNG and SVG, metadata.json)")

@@ -75,3 +75,190 @@ if __name__ == "__main__":
     BASELINE.parent.mkdir(exist_ok=True)
     BASELINE.write_text(json.dumps(baseline_rows(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {BASELINE}")
+
+
+# --- the fact table (issue 20) -------------------------------------------------------------------
+def _run(votes=(), events=(), row=None):
+    return {"row": row or {}, "votes": list(votes), "events": list(events)}
+
+
+def _vote_rows(vote_id, form, host, stage, month, said):
+    """Vote rows: ``said`` maps council -> (vote, preferred_form, named_host)."""
+    return [
+        {
+            "vote_id": vote_id,
+            "month": month,
+            "stage": stage,
+            "sectors": '["agriculture"]',
+            "form": form,
+            "host": host,
+            "municipality": m,
+            "vote": v,
+            "preferred_form": pf,
+            "preferred_host": "",
+            "named_host": nh,
+        }
+        for m, (v, pf, nh) in said.items()
+    ]
+
+
+def test_fact_table_cites_the_report_and_holds_out_a_third_on_every_pilot():
+    from sim.analysis.validation import load_facts
+
+    facts = load_facts()
+    assert len({f.id for f in facts}) == len(facts) >= 20
+    held = [f for f in facts if f.role == "validation"]
+    assert 0.25 <= len(held) / len(facts) <= 0.45
+    assert {f.case for f in held} == {"fjellregionen", "vaernesregionen", "fosen"}
+    assert all(f.source.startswith("§") and " l." in f.source for f in facts)
+
+
+def test_stated_clause_reads_positions_of_partners_only_and_every_vote():
+    from sim.analysis.validation import stated
+
+    rows = _vote_rows(
+        1, "board_host", "A", "first", "2016-05", {"A": ("yes", "board_host", "A"), "B": ("no", "admin_host", "A")}
+    )
+    run = _run(rows)
+    assert stated(run, "preferred_form", equals="admin_host", partners=True)
+    assert not stated(run, "preferred_form", equals="admin_host")
+    assert stated(run, "named_host", equals="A")
+    later = _vote_rows(
+        2, "admin_host", "A", "final", "2016-09", {"A": ("yes", "admin_host", "A"), "B": ("yes", "network", "B")}
+    )
+    both = _run(rows + later)
+    assert stated(both, "named_host", equals="A") and not stated(both, "named_host", equals="A", every=True)
+    assert not stated(both, "preferred_form", differs="board_host", every=True)
+    assert not stated(_run(), "preferred_form", equals="network", every=True)  # no vote: nothing stated
+
+
+def test_vote_min_no_event_filters_no_vote_no_event_and_change():
+    from sim.analysis.validation import change, event, no_event, no_vote, vote
+
+    rows = _vote_rows(
+        1,
+        "board_host",
+        "A",
+        "first",
+        "2016-05",
+        {"A": ("yes", "board_host", "A"), "B": ("no", "admin_host", "A"), "C": ("yes", "network", "A")},
+    )
+    run = _run(
+        rows,
+        [{"kind": "proposal", "month": "2015-01", "sectors": '["agriculture"]', "form": "board_host", "host": "A"}],
+    )
+    assert vote(run, min_against=2) and not vote(run, min_no=2) and vote(run, min_no=1)
+    assert event(
+        run, "proposal", ["2014-12", "2015-02"], sectors=["agriculture"], exact=True, form="board_host", host="A"
+    )
+    assert not event(run, "proposal", ["2014-12", "2015-02"], form="admin_host")
+    assert not event(run, "proposal", ["2015-02", "2015-03"])
+    assert no_event(run, "proposal", ["2015-02", "2016-12"]) and not no_event(run, "proposal", ["2015-01", "2015-01"])
+    assert no_vote(run, ["admin_host", "merger"]) and not no_vote(run, ["board_host"])
+    row = {"main_project_start": "2014-10", "vulnerability_main_start": 0.5, "vulnerability_pilot_end": 0.4}
+    assert not change(_run(row=row), "vulnerability", min_rel=-0.10)  # a fall of 20 % is not "i liten grad"
+    assert change(_run(row=row), "vulnerability", min_rel=-0.25, max_rel=0.0)
+    assert not change(_run(row={**row, "main_project_start": ""}), "vulnerability", min_rel=-1.0)
+
+
+def test_fact_table_rejects_an_unknown_role(tmp_path):
+    from sim.analysis.validation import load_facts
+    from sim.inputs.errors import InputError
+
+    bad = tmp_path / "facts.toml"
+    bad.write_text(
+        '[[fact]]\nid = "x"\ncase = "fosen"\nrole = "both"\nsource = "§2.3 l.1"\nstatement = "s"\nclauses = []\n'
+    )
+    with pytest.raises(InputError, match="role"):
+        load_facts(bad)
+
+
+def test_recorded_preference_is_the_best_option_among_all_open_by_the_vote_valuation():
+    """Build 2: preferred_form/host is the best open option (own service = 0) by the valuation that decides the vote."""
+    from sim.core.ballot import open_preferences
+    from sim.core.model import CooperationModel
+    from sim.inputs.loader import load_scenario
+    from sim.inputs.vocab import NONE
+
+    model = CooperationModel(load_scenario("vaernesregionen"), rng=3)
+    while not any(n.votes for n in model.negotiations):
+        model.step()
+    neg = next(n for n in model.negotiations if n.votes)
+    region, option, p = neg.region, neg.votes[0].option, model.p
+
+    def vote_value(muni, v):
+        loss = muni.disappointment(v, region, muni.preferred_host(v, region, region.willing_hosts(v)))
+        return (muni.own_value(v, region) if loss > 0 else muni.value(v, region)) - loss
+
+    open_options = [
+        option._replace(form=f, host=h)
+        for f in p.forms
+        if p.allowed(f) and (not f.merges or len(option.sectors) == len(p.sectors))
+        for h in (region.willing_hosts(option._replace(form=f)) if f.needs_host else [None])
+    ]
+    assert {o.form.name for o in open_options} >= {"network", "admin_host", "board_host"}
+    forms, hosts = open_preferences(model, region, option)
+    for m in option.members:
+        muni = region.agents[m]
+        best = max([0.0, *(vote_value(muni, o) for o in open_options)])
+        chosen = (
+            0.0 if forms[m] == NONE else vote_value(muni, option._replace(form=p.vocab.form(forms[m]), host=hosts[m]))
+        )
+        assert chosen == pytest.approx(best)
+
+
+def test_directions_table_has_reasons_and_paired_statistics_judge_it():
+    from sim.analysis.directions import holds, load_directions, measure, paired
+
+    items = load_directions()
+    assert len(items) >= 15 and len({d.id for d in items}) == len(items)
+    assert all(("§" in d.reason and " l." in d.reason) or d.reason.startswith("domain logic") for d in items)
+    scaled = next(d for d in items if d.id == "valuable_host_role_not_less_formal")
+    from sim.inputs.params import load_defaults
+
+    assert dict(scaled.overrides)["hosting_value"] == pytest.approx(1.2 * load_defaults().hosting_value)
+    assert measure({"exits": '["A", "B"]'}, "exits") == 2.0
+    assert measure({"first_vote": "2016-03"}, "first_vote") == 2016 * 12 + 2
+    assert measure({"first_vote": ""}, "first_vote") is None
+    assert measure({"stall_cause": "governance_dispute"}, "stall_cause", "governance_dispute") == 1.0
+    stats = paired([1.0, 1.0, 0.0, None], [0.0, 0.0, 0.0, 1.0])  # the unpaired replicate is left out
+    assert stats["n"] == 3 and stats["diff"] == pytest.approx(-2 / 3) and stats["ci95"][1] < 0.5
+    assert holds("lower", [-0.3, -0.1]) and not holds("lower", [-0.3, 0.1])
+    assert holds("not_lower", [-0.3, 0.1]) and not holds("not_lower", [-0.3, -0.1])
+    assert holds("higher", [0.1, 0.3]) and not holds("not_higher", [0.1, 0.3])
+
+
+def test_knockouts_name_a_story_and_switch_a_mechanism_off():
+    from sim.analysis.validation import load_knockouts
+    from sim.inputs.params import load_defaults
+
+    kos = load_knockouts()
+    assert {k.pattern for k in kos} == {"fjellregionen.story", "vaernesregionen.story", "fosen.story"}
+    defaults = load_defaults().as_dict()
+    for k in kos:
+        assert "§" in k.mechanism and k.overrides
+        assert all(defaults[key] != value for key, value in k.overrides)  # each override changes something
+
+
+@pytest.mark.slow
+def test_every_story_fails_when_a_mechanism_the_report_names_is_knocked_out():
+    from sim.analysis.validation import knockouts
+
+    results = knockouts(replicates=100, seed=5, workers=1, progress=False)
+    assert [k["id"] for k in results if not k["fails"]] == []
+
+
+def test_directions_flag_refuses_other_modes_with_one_line():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run(
+        [sys.executable, "run.py", "validate", "--directions", "--null", "all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "--directions" in res.stderr and len(res.stderr.strip().splitlines()) == 1

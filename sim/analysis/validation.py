@@ -11,6 +11,7 @@ evidence only if it fails there.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,6 +27,8 @@ from sim.inputs.vocab import NONE, NullModel
 from sim.run.runner import Job, execute
 
 PATTERNS_FILE = SCENARIO_DIR / "patterns.toml"
+FACTS_FILE = SCENARIO_DIR / "facts.toml"
+ROLES = ("calibration", "validation")
 Run = dict[str, Any]  # {"row": outcome row, "votes": [votes.csv rows], "events": [events.csv rows]}
 
 
@@ -55,6 +58,33 @@ class Pattern:
     variant: tuple[tuple[str, Any], ...] = ()  # overrides of the comparison run, for ``contrast``
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One fact the report states about a pilot (``scenarios/facts.toml``), with its generic clauses."""
+
+    id: str
+    case: str
+    role: str
+    source: str
+    statement: str
+    clauses: tuple[Clause, ...]
+    threshold: float = 0.6
+
+
+@dataclass(frozen=True)
+class Knockout:
+    """A mechanism the report names as a cause of a story, switched off by parameter overrides."""
+
+    id: str
+    pattern: str
+    mechanism: str
+    overrides: tuple[tuple[str, Any], ...]
+
+
+#: A story fails under a knock-out when its share falls below this.
+KNOCKOUT_BAR = 0.2
+
+
 # --- generic clauses ------------------------------------------------------------------------------
 def _within(month: str, between: list[str] | None) -> bool:
     return not between or between[0] <= month <= between[1]
@@ -69,23 +99,26 @@ def _votes(run: Run) -> dict[int, list[dict]]:
 
 def vote(
     run: Run,
-    sectors: list[str],
+    sectors: list[str] | None = None,
     stage: str | None = None,
     form: str | None = None,
     host: str | None = None,
     between: list[str] | None = None,
     councils: dict[str, dict[str, Any]] | None = None,
     min_against: int | None = None,
+    min_no: int | None = None,
     label: str = "",
 ) -> bool:
-    """Some vote matches: exactly ``sectors``, and ``stage``, ``form``, ``host`` and the month window.
+    """Some vote matches: exactly ``sectors`` (if given), and ``stage``, ``form``, ``host`` and the month window.
 
-    The named ``councils`` voted and stated as given, and at least ``min_against`` councils other
-    than the host voted no or preferred another form.
+    The named ``councils`` voted and stated as given, at least ``min_against`` councils other
+    than the host voted no or preferred another form, and at least ``min_no`` of them voted no.
     """
     for rows in _votes(run).values():
         first = rows[0]
-        if set(json.loads(first["sectors"])) != set(sectors) or not _within(first["month"], between):
+        if sectors is not None and set(json.loads(first["sectors"])) != set(sectors):
+            continue
+        if not _within(first["month"], between):
             continue
         if stage and first["stage"] != stage or form and first["form"] != form or host and first["host"] != host:
             continue
@@ -95,9 +128,47 @@ def vote(
         against = sum(
             r["vote"] == "no" or r["preferred_form"] != r["form"] for r in rows if r["municipality"] != first["host"]
         )
-        if min_against is None or against >= min_against:
+        no = sum(r["vote"] == "no" for r in rows if r["municipality"] != first["host"])
+        if (min_against is None or against >= min_against) and (min_no is None or no >= min_no):
             return True
     return False
+
+
+def stated(
+    run: Run,
+    key: str,
+    equals: str | None = None,
+    differs: str | None = None,
+    every: bool = False,
+    stage: str | None = None,
+    sectors: list[str] | None = None,
+    form: str | None = None,
+    partners: bool = False,
+    label: str = "",
+) -> bool:
+    """What councils stated at a vote: every council's ``key`` equals ``equals`` (or differs from ``differs``).
+
+    The votes considered are those with ``stage``, exactly ``sectors`` and ``form`` (each if given);
+    with ``partners`` only councils other than the vote's host count. With ``every`` the statement
+    must hold at every such vote (and there must be one), else at some such vote.
+    """
+    found = []
+    for rows in _votes(run).values():
+        first = rows[0]
+        if sectors is not None and set(json.loads(first["sectors"])) != set(sectors):
+            continue
+        if stage and first["stage"] != stage or form and first["form"] != form:
+            continue
+        said = [r[key] for r in rows if not (partners and r["municipality"] == first["host"])]
+        found.append(
+            all((equals is None or s == equals) and (differs is None or s != differs) for s in said) and bool(said)
+        )
+    return bool(found) and (all(found) if every else any(found))
+
+
+def no_vote(run: Run, forms: list[str], label: str = "") -> bool:
+    """No option of the ``forms`` was ever put to the councils."""
+    return not any(v["form"] in forms for v in run["votes"])
 
 
 def exited(run: Run, municipality: str, label: str = "") -> bool:
@@ -124,14 +195,30 @@ def arrangement(
     )
 
 
-def event(run: Run, kind: str, between: list[str], sectors: list[str] | None = None, label: str = "") -> bool:
-    """An event of ``kind`` (covering ``sectors``) happened within the month window."""
+def event(
+    run: Run,
+    kind: str,
+    between: list[str],
+    sectors: list[str] | None = None,
+    exact: bool = False,
+    form: str | None = None,
+    host: str | None = None,
+    label: str = "",
+) -> bool:
+    """An event of ``kind`` (covering ``sectors``, exactly them if ``exact``; with ``form``, ``host``) in the window."""
     return any(
         e["kind"] == kind
         and _within(e["month"], between)
-        and (sectors is None or set(sectors) <= set(json.loads(e["sectors"])))
+        and (sectors is None or (set.__eq__ if exact else set.__le__)(set(sectors), set(json.loads(e["sectors"]))))
+        and (form is None or e["form"] == form)
+        and (host is None or e["host"] == host)
         for e in run["events"]
     )
+
+
+def no_event(run: Run, kind: str, between: list[str], label: str = "") -> bool:
+    """No event of ``kind`` within the month window."""
+    return not any(e["kind"] == kind and _within(e["month"], between) for e in run["events"])
 
 
 def no_arrangement(run: Run, sectors: list[str], formal_only: bool = False, label: str = "") -> bool:
@@ -171,6 +258,33 @@ def competence_not_capacity(run: Run, min_competence_rise: float, max_capacity_c
     )
 
 
+def change(
+    run: Run,
+    measure: str,
+    min_abs: float | None = None,
+    max_abs: float | None = None,
+    min_rel: float | None = None,
+    max_rel: float | None = None,
+    label: str = "",
+) -> bool:
+    """Change of ``measure`` (mean over members and sectors) from the main project's start to the pilot's end.
+
+    ``min_abs``/``max_abs`` bound the difference, ``min_rel``/``max_rel`` the relative change
+    (``end / start - 1``). No main project (or network) means the clause fails.
+    """
+    row = run["row"]
+    if not row["main_project_start"]:
+        return False
+    start, end = row[f"{measure}_main_start"], row[f"{measure}_pilot_end"]
+    rel = end / start - 1 if start else math.inf
+    return (
+        (min_abs is None or end - start >= min_abs)
+        and (max_abs is None or end - start <= max_abs)
+        and (min_rel is None or rel >= min_rel)
+        and (max_rel is None or rel <= max_rel)
+    )
+
+
 def contrast(run: Run, other: Run, sector: str, min_difference: float, label: str = "") -> bool:
     """The case's own arrangement leaves ``sector`` less vulnerable at the horizon than the comparison run.
 
@@ -183,7 +297,21 @@ def contrast(run: Run, other: Run, sector: str, min_difference: float, label: st
 
 CLAUSES: dict[str, Callable[..., bool]] = {
     f.__name__: f
-    for f in (vote, exited, arrangement, event, no_arrangement, stalled, network, competence_not_capacity, contrast)
+    for f in (
+        vote,
+        stated,
+        no_vote,
+        exited,
+        arrangement,
+        event,
+        no_event,
+        no_arrangement,
+        stalled,
+        network,
+        competence_not_capacity,
+        change,
+        contrast,
+    )
 }
 
 
@@ -212,6 +340,139 @@ def load_patterns(path: Path = PATTERNS_FILE) -> list[Pattern]:
             )
         )
     return out
+
+
+def load_facts(path: Path = FACTS_FILE) -> list[Fact]:
+    """Read and check the fact table (``scenarios/facts.toml``)."""
+    raw = read_toml(path)
+    out, seen = [], set()
+    for i, item in enumerate(raw.get("fact", [])):
+        for key in ("id", "case", "role", "source", "statement", "clauses"):
+            if key not in item:
+                raise InputError(path, f"fact[{i}].{key}", "missing key")
+        if item["role"] not in ROLES:
+            raise InputError(path, f"fact[{i}].role", f"must be one of {', '.join(ROLES)}, got {item['role']!r}")
+        if item["id"] in seen:
+            raise InputError(path, f"fact[{i}].id", f"duplicate id {item['id']!r}")
+        seen.add(item["id"])
+        clauses = []
+        for j, c in enumerate(item["clauses"]):
+            if c.get("test") not in CLAUSES or c.get("test") == "contrast":
+                raise InputError(path, f"fact[{i}].clauses[{j}].test", f"unknown test {c.get('test')!r}")
+            clauses.append(Clause(c["test"], {k: v for k, v in c.items() if k != "test"}))
+        out.append(
+            Fact(
+                item["id"],
+                item["case"],
+                item["role"],
+                item["source"],
+                item["statement"],
+                tuple(clauses),
+                float(item.get("threshold", 0.6)),
+            )
+        )
+    return out
+
+
+def fact_hits(fact: Fact, runs: list[Run]) -> list[bool]:
+    """Per replicate: does every clause of the fact hold?"""
+    return [all(CLAUSES[c.test](r, **c.args) for c in fact.clauses) for r in runs]
+
+
+def evaluate_facts(facts: list[Fact], runs: dict[tuple[str, tuple], list[Run]]) -> list[dict[str, Any]]:
+    """Score every fact whose case was run: share of replicates where it holds, with its Wilson interval."""
+    out = []
+    for f in facts:
+        if (f.case, ()) not in runs:
+            continue
+        hits = fact_hits(f, runs[(f.case, ())])
+        k, n = sum(hits), len(hits)
+        out.append(
+            {
+                "id": f.id,
+                "case": f.case,
+                "role": f.role,
+                "source": f.source,
+                "statement": f.statement,
+                "share": k / n,
+                "ci95": list(wilson(k, n)),
+                "threshold": f.threshold,
+                "passed": k / n >= f.threshold,
+            }
+        )
+    return out
+
+
+def load_knockouts(path: Path = PATTERNS_FILE) -> list[Knockout]:
+    """Read the ``[[knockout]]`` tables of the pattern file (each names a story pattern)."""
+    raw = read_toml(path)
+    ids = {p["id"] for p in raw.get("pattern", [])}
+    out = []
+    for i, item in enumerate(raw.get("knockout", [])):
+        for key in ("id", "pattern", "mechanism", "overrides"):
+            if key not in item:
+                raise InputError(path, f"knockout[{i}].{key}", "missing key")
+        if item["pattern"] not in ids:
+            raise InputError(path, f"knockout[{i}].pattern", f"unknown pattern {item['pattern']!r}")
+        out.append(Knockout(item["id"], item["pattern"], item["mechanism"], tuple(sorted(item["overrides"].items()))))
+    return out
+
+
+def knockouts(
+    replicates: int = 1000,
+    seed: int = 20161214,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Score each story with each mechanism the report names as its cause switched off (issue 20, Build 6).
+
+    Each knock-out re-runs its story's case with its overrides on the same seeds as
+    :func:`validate`; the story is evidence for the mechanism only if it then fails (share below
+    :data:`KNOCKOUT_BAR`).
+    """
+    patterns = {p.id: p for p in load_patterns()}
+    kos = load_knockouts()
+    jobs = [
+        Job(i * replicates + r, str(resolve_path(patterns[k.pattern].case)), r, seed, k.overrides, detail="records")
+        for i, k in enumerate(kos)
+        for r in range(replicates)
+    ]
+    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    results = []
+    for i, k in enumerate(kos):
+        p = patterns[k.pattern]
+        runs = [
+            {"row": o["row"], "votes": o["votes"], "events": o["events"]}
+            for o in out[i * replicates : (i + 1) * replicates]
+        ]
+        hits, per_clause = score(p, runs, None)
+        n = sum(hits)
+        results.append(
+            {
+                "id": k.id,
+                "pattern": k.pattern,
+                "mechanism": k.mechanism,
+                "overrides": dict(k.overrides),
+                "share": n / len(hits),
+                "ci95": list(wilson(n, len(hits))),
+                "fails": n / len(hits) < KNOCKOUT_BAR,
+                "clauses": per_clause,
+            }
+        )
+    return results
+
+
+def format_knockouts(results: list[dict[str, Any]]) -> str:
+    """The knock-outs as plain text."""
+    lines = [f"mechanism knock-outs (the story must fail: share < {KNOCKOUT_BAR})"]
+    lines.append(f"{'knock-out':44s} {'story':24s} {'share':>6s}  {'95% CI':15s} fails")
+    for k in results:
+        lo, hi = k["ci95"]
+        lines.append(
+            f"{k['id']:44s} {k['pattern']:24s} {k['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  {'yes' if k['fails'] else 'NO'}"
+        )
+    return "\n".join(lines)
 
 
 def pattern_cases(patterns: list[Pattern]) -> list[tuple[str, tuple]]:
@@ -301,7 +562,9 @@ def validate(
     post = posterior_argument(posterior)
     patterns = load_patterns()
     base = {**(overrides or {}), "null_model": str(NullModel(null))}
+    facts = load_facts()
     groups = pattern_cases(patterns)
+    groups += [g for g in dict.fromkeys((f.case, ()) for f in facts) if g not in groups]
     jobs = [
         Job(
             g * replicates + r,
@@ -323,6 +586,7 @@ def validate(
         for i, g in enumerate(groups)
     }
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
+    result["facts"] = evaluate_facts(facts, runs)
     if post:
         result["posterior"] = {"folder": str(post.folder), "sets": post.size, "note": post.note}
     result["seconds"] = round(time.perf_counter() - t0, 2)
@@ -389,6 +653,47 @@ def format_table(result: dict[str, Any], clauses: bool = False) -> str:
     return "\n".join(lines)
 
 
+def format_facts(result: dict[str, Any]) -> str:
+    """The fact table as plain text: calibration and validation facts apart."""
+    lines = []
+    for role in ROLES:
+        rows = [f for f in result.get("facts", []) if f["role"] == role]
+        if not rows:
+            continue
+        met = sum(f["passed"] for f in rows)
+        lines += ["", f"{role} facts ({met} of {len(rows)} met, bar 0.6)"]
+        lines.append(f"{'fact':44s} {'share':>6s}  {'95% CI':15s} result")
+        for f in rows:
+            lo, hi = f["ci95"]
+            verdict = "met" if f["passed"] else "NOT MET"
+            lines.append(f"{f['id']:44s} {f['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  {verdict}")
+    return "\n".join(lines)
+
+
+def facts_markdown(result: dict[str, Any]) -> str:
+    """The two fact tables of ``docs/validation.md`` (calibration, then validation facts)."""
+    lines = []
+    for role in ROLES:
+        rows = [f for f in result.get("facts", []) if f["role"] == role]
+        if not rows:
+            continue
+        met = sum(f["passed"] for f in rows)
+        lines += [
+            "",
+            f"### {role.capitalize()} facts ({met} of {len(rows)} met)",
+            "",
+            "| fact | report | statement | share | 95 % interval | met (>= 0.6) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in rows:
+            lo, hi = f["ci95"]
+            lines.append(
+                f"| `{f['id']}` | {f['source']} | {f['statement']} | {f['share']:.3f} | [{lo:.3f}, {hi:.3f}] | "
+                f"{'yes' if f['passed'] else 'NO'} |"
+            )
+    return "\n".join(lines)
+
+
 def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] | None = None) -> str:
     """``docs/validation.md``: the stories with each clause's share, and the null models."""
     lines = [
@@ -425,6 +730,35 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
         f"| all primary stories in the same replicate | joint | {result['joint']['share']:.3f} | "
         f"[{lo:.3f}, {hi:.3f}] | | |"
     )
+    if result.get("facts"):
+        lines += [
+            "",
+            "## The report's facts (`scenarios/facts.toml`)",
+            "",
+            "Each fact is one statement of the report about a pilot, read from the same replicates; "
+            "`calibration` facts may score parameter sets, `validation` facts are held out (chosen before any "
+            "calibration run on them).",
+        ]
+        lines.append(facts_markdown(result))
+    if result.get("knockouts"):
+        lines += [
+            "",
+            "## Mechanism knock-outs",
+            "",
+            "The null models (next section) test specificity. These switch off, one at a time, a mechanism the "
+            "report names as a cause of a story (`[[knockout]]` in `scenarios/patterns.toml`); the story must fail "
+            f"(share below {KNOCKOUT_BAR}) for it to be evidence of that mechanism.",
+            "",
+            "| knock-out | story | mechanism (report) | overrides | share | 95 % interval | story fails |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for k in result["knockouts"]:
+            lo, hi = k["ci95"]
+            sets = ", ".join(f"`{a}={b}`" for a, b in k["overrides"].items())
+            lines.append(
+                f"| `{k['id']}` | `{k['pattern']}` | {k['mechanism']} | {sets} | {k['share']:.3f} | "
+                f"[{lo:.3f}, {hi:.3f}] | {'yes' if k['fails'] else 'NO'} |"
+            )
     if nulls:
         ids = [p["id"] for p in result["patterns"] if p["kind"] == "primary"]
         lines += [

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sim.core import mechanisms as mech
 from sim.core.agenda import quorum
 from sim.core.records import Option, Vote
-from sim.inputs.vocab import Cause, NullModel, Stage
+from sim.inputs.vocab import NONE, Cause, NullModel, Stage
 
 if TYPE_CHECKING:
     from sim.core.model import CooperationModel
@@ -45,6 +45,42 @@ def stated_preferences(model: CooperationModel, region: Region, option: Option) 
         pref_form[name] = max(variants, key=lambda v: (muni.value(v, region), -v.form.index)).form.name
         pref_sectors[name] = max(subsets, key=lambda c: (muni.value(option._replace(sectors=c), region), len(c)))
     return pref_host, pref_form, pref_sectors
+
+
+def open_preferences(model: CooperationModel, region: Region, option: Option) -> tuple[dict, dict]:
+    """Each council's best option among all open to it at this vote: form and host (issue 20, §2.1-§2.3).
+
+    The options are the vote's sectors and members under every allowed form (the network, and a
+    merger when every sector is at stake, included), each hosted form with every host that would
+    host it (the proposed host always counts), and keeping the own service (value 0). Each is
+    valued as :func:`hold` values the option it votes on: the council's value, or its own value
+    less its disappointment where it names itself and the option names another host. Ties go to
+    the proposal, then to keeping the own service, then to the form order.
+
+    Returns:
+        ``(form, host)``: per council the best option's form name (``"none"`` for the own service)
+        and host (None for hostless forms and the own service).
+    """
+    p = model.p
+    whole = len(option.sectors) == len(p.sectors)
+    variants = []
+    for f in p.forms:
+        if not p.allowed(f) or (f.merges and not whole):
+            continue
+        base = option._replace(form=f, host=option.host if f.needs_host else None)
+        hosts = region.willing_hosts(base) if f.needs_host else [None]
+        variants += [base._replace(host=h) for h in hosts if h is not None or not f.needs_host]
+    best_form, best_host = {}, {}
+    for name in option.members:
+        muni = region.agents[name]
+        scored = [(0.0, 1, 0, NONE, None)]
+        for v in variants:
+            named = muni.preferred_host(v, region, region.willing_hosts(v))
+            loss = muni.disappointment(v, region, named)
+            value = (muni.own_value(v, region) if loss > 0 else muni.value(v, region)) - loss
+            scored.append((value, 2 if v == option else 0, -v.form.index, v.form.name, v.host))
+        _, _, _, best_form[name], best_host[name] = max(scored, key=lambda s: s[:3])
+    return best_form, best_host
 
 
 def _with_form(region: Region, muni, option: Option, form) -> Option:
@@ -121,6 +157,7 @@ def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, 
         noise = rng.logistic(0.0, p.vote_noise)
         yes[name] = bool(rng.random() < 0.5) if p.null_model == NullModel.COIN_VOTES else util[name] + noise > 0
         util[name] += noise
+    best_form, best_host = open_preferences(model, region, option)
     talks = frozenset(m for m in option.members if region.agents[m].outside_talks or region.agents[m].member_talks)
     compelled = region.compelled(option)
     vote = Vote(
@@ -136,6 +173,8 @@ def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, 
         talks,
         side_payment_to=paid,
         compelled=compelled,
+        best_form=best_form,
+        best_host=best_host,
     )
     no, stayers = vote.no, [m for m in option.members if yes[m] or m in compelled]
     if (

@@ -42,6 +42,8 @@ VOTE_COLUMNS = (
     "vote",
     "preferred_form",
     "preferred_host",
+    "named_host",
+    "governance_form",
     "compelled",
 )
 
@@ -87,12 +89,19 @@ class Vote:
         stage: On the pre-project's recommendation, or the final decision.
         yes: Each council's vote.
         utility: Each council's value of the option at the vote (after noise).
-        preferred_host: The host each council would have named (None for hostless forms).
-        preferred_form: The allowed form each council prefers for these sectors and host.
+        preferred_host: The host each council names when the councils decide the host (§2.1;
+            None for hostless forms); written to ``votes.csv`` as ``named_host``.
+        preferred_form: The allowed form each council prefers for these sectors and host, among
+            the formal forms for a formal proposal (the governance question, §2.2); written as
+            ``governance_form``.
         preferred_sectors: The subset of the option's sectors each council values most.
         merger_talks: Councils in merger talks at the time (§1.3).
         exits: Councils that voted no and left the project.
         side_payment_to: The council offered another joint function to host (§2.1).
+        best_form: Each council's best option among all open to it (network and own service,
+            ``"none"``, included), by the valuation that decides its vote; ``preferred_form`` in
+            ``votes.csv`` (:func:`sim.core.ballot.open_preferences`).
+        best_host: That option's host (None for hostless forms); ``preferred_host`` in ``votes.csv``.
     """
 
     vote_id: int
@@ -108,6 +117,8 @@ class Vote:
     exits: list[str] = field(default_factory=list)
     side_payment_to: str | None = None
     compelled: frozenset[str] = frozenset()
+    best_form: dict[str, str] = field(default_factory=dict)
+    best_host: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -184,8 +195,10 @@ def vote_rows(
             **common,
             "municipality": m,
             "vote": "yes" if vote.yes[m] else "no",
-            "preferred_form": vote.preferred_form[m] or "",
-            "preferred_host": vote.preferred_host[m] or "",
+            "preferred_form": vote.best_form.get(m, vote.preferred_form[m]) or "",
+            "preferred_host": (vote.best_host.get(m) if vote.best_form else vote.preferred_host[m]) or "",
+            "named_host": vote.preferred_host[m] or "",
+            "governance_form": vote.preferred_form[m] or "",
             "compelled": m in vote.compelled,
         }
         for m in o.members

@@ -27,7 +27,7 @@ from sim.inputs.params import DEFAULTS, Params, apply_overrides, suggest
 from sim.inputs.vocab import Vocabulary
 
 SCENARIO_DIR = DEFAULTS.parent
-NOT_SCENARIOS = ("defaults", "patterns")
+NOT_SCENARIOS = ("defaults", "patterns", "facts", "directions")
 REFORM_KINDS = ("talks", "agreed", "failed")
 __all__ = [
     "Estimate",

@@ -1,0 +1,201 @@
+"""Face validity: directional expectations as paired experiments (issue 20, Build 5).
+
+The expectations are data (``scenarios/directions.toml``): a case, a change of parameters, an
+outcome column of ``runs.csv`` and the direction the report or plain domain logic expects. Each
+is run on the same seeds as the case at the defaults (common random numbers) through the one
+runner, and judged by the 95 % interval of the paired mean difference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.inputs.errors import InputError
+from sim.inputs.params import load_defaults, read_toml
+from sim.inputs.scenario import SCENARIO_DIR, resolve_path
+from sim.run.runner import Job, execute
+
+DIRECTIONS_FILE = SCENARIO_DIR / "directions.toml"
+EXPECTS = ("higher", "lower", "not_higher", "not_lower")
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One directional expectation: change ``overrides`` in ``case``; ``measure`` should move as ``expect``."""
+
+    id: str
+    case: str
+    overrides: tuple[tuple[str, Any], ...]
+    measure: str
+    expect: str
+    reason: str
+    equals: str | None = None
+
+
+def load_directions(path: Path = DIRECTIONS_FILE) -> list[Direction]:
+    """Read and check the expectations; ``scale`` factors are applied to the default values."""
+    raw = read_toml(path)
+    defaults = load_defaults().as_dict()
+    out = []
+    for i, item in enumerate(raw.get("direction", [])):
+        for key in ("id", "case", "measure", "expect", "reason"):
+            if key not in item:
+                raise InputError(path, f"direction[{i}].{key}", "missing key")
+        if item["expect"] not in EXPECTS:
+            raise InputError(path, f"direction[{i}].expect", f"must be one of {', '.join(EXPECTS)}")
+        overrides = dict(item.get("set", {}))
+        for key, factor in item.get("scale", {}).items():
+            if key not in defaults or not isinstance(defaults[key], int | float) or isinstance(defaults[key], bool):
+                raise InputError(path, f"direction[{i}].scale.{key}", "not a numeric parameter")
+            overrides[key] = defaults[key] * factor
+        if not overrides:
+            raise InputError(path, f"direction[{i}]", "needs `set` or `scale`")
+        out.append(
+            Direction(
+                item["id"],
+                item["case"],
+                tuple(sorted(overrides.items())),
+                item["measure"],
+                item["expect"],
+                item["reason"],
+                item.get("equals"),
+            )
+        )
+    return out
+
+
+def measure(row: dict[str, Any], key: str, equals: str | None = None) -> float | None:
+    """The measure of one run: a number, 0/1, a list's length, a month count, or None (no value)."""
+    value = row[key]
+    if equals is not None:
+        return float(value == equals)
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value.startswith("["):
+        return float(len(json.loads(value)))
+    if isinstance(value, str) and len(value) == 7 and value[4] == "-":
+        return float(int(value[:4]) * 12 + int(value[5:]) - 1)
+    return None
+
+
+def paired(base: list[float | None], variant: list[float | None]) -> dict[str, Any]:
+    """Paired mean difference (variant - baseline) with its 95 % normal interval, over pairs with both values."""
+    diffs = [v - b for b, v in zip(base, variant, strict=True) if b is not None and v is not None]
+    n = len(diffs)
+    if n == 0:
+        return {"n": 0, "diff": math.nan, "ci95": [math.nan, math.nan], "base": math.nan}
+    mean = sum(diffs) / n
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
+    half = 1.959964 * sd / math.sqrt(n)
+    kept = [b for b, v in zip(base, variant, strict=True) if b is not None and v is not None]
+    return {"n": n, "diff": mean, "ci95": [mean - half, mean + half], "base": sum(kept) / n}
+
+
+def holds(expect: str, ci95: list[float]) -> bool:
+    """Whether the interval of the paired difference agrees with the expectation."""
+    lo, hi = ci95
+    if math.isnan(lo):
+        return False
+    return {"higher": lo > 0, "lower": hi < 0, "not_higher": lo <= 0, "not_lower": hi >= 0}[expect]
+
+
+def directions(
+    replicates: int = 200,
+    seed: int = 20161214,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run every expectation against its case at the defaults, on shared seeds.
+
+    Returns:
+        ``{"replicates", "seed", "seconds", "directions": [{id, case, overrides, measure, expect,
+        reason, n, base, diff, ci95, holds}]}``.
+    """
+    t0 = time.perf_counter()
+    items = load_directions()
+    groups = list(dict.fromkeys([(d.case, ()) for d in items] + [(d.case, d.overrides) for d in items]))
+    jobs = [
+        Job(g * replicates + r, str(resolve_path(case)), r, seed, over)
+        for g, (case, over) in enumerate(groups)
+        for r in range(replicates)
+    ]
+    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    rows = {g: [o["row"] for o in out[i * replicates : (i + 1) * replicates]] for i, g in enumerate(groups)}
+    results = []
+    for d in items:
+        base = [measure(r, d.measure, d.equals) for r in rows[(d.case, ())]]
+        var = [measure(r, d.measure, d.equals) for r in rows[(d.case, d.overrides)]]
+        stats = paired(base, var)
+        results.append(
+            {
+                "id": d.id,
+                "case": d.case,
+                "overrides": {k: round(v, 6) if isinstance(v, float) else v for k, v in d.overrides},
+                "measure": d.measure + (f" == {d.equals}" if d.equals else ""),
+                "expect": d.expect,
+                "reason": d.reason,
+                **stats,
+                "holds": holds(d.expect, stats["ci95"]),
+            }
+        )
+    return {
+        "replicates": replicates,
+        "seed": seed,
+        "directions": results,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+
+
+def format_directions(result: dict[str, Any]) -> str:
+    """The expectations as plain text."""
+    rows = result["directions"]
+    lines = [
+        f"directional expectations ({sum(r['holds'] for r in rows)} of {len(rows)} hold; paired, "
+        f"{result['replicates']} replicates, base seed {result['seed']})",
+        f"{'expectation':54s} {'expect':10s} {'baseline':>9s} {'diff':>8s}  {'95% CI':19s} holds",
+    ]
+    for r in rows:
+        lo, hi = r["ci95"]
+        lines.append(
+            f"{r['id']:54s} {r['expect']:10s} {r['base']:9.3f} {r['diff']:+8.3f}  [{lo:+.3f}, {hi:+.3f}]  "
+            f"{'yes' if r['holds'] else 'NO'}"
+        )
+    lines.append(f"{result['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+def markdown(result: dict[str, Any], command: str) -> str:
+    """The expectations as a markdown section."""
+    rows = result["directions"]
+    lines = [
+        "## Face validity: directional expectations",
+        "",
+        "Made by:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"{sum(r['holds'] for r in rows)} of {len(rows)} hold. Each row runs its case with the change and at the "
+        f"defaults on the same {result['replicates']} seeds (base seed {result['seed']}); `diff` is the paired mean "
+        "difference (change minus defaults) with its 95 % interval. Table and reasons: `scenarios/directions.toml`.",
+        "",
+        "| expectation | case | change | measure | expect | at defaults | diff | 95 % interval | holds | reason |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lo, hi = r["ci95"]
+        change = ", ".join(f"`{k}={v}`" for k, v in r["overrides"].items())
+        lines.append(
+            f"| `{r['id']}` | {r['case']} | {change} | `{r['measure']}` | {r['expect']} | {r['base']:.3f} | "
+            f"{r['diff']:+.3f} | [{lo:+.3f}, {hi:+.3f}] | {'yes' if r['holds'] else 'NO'} | {r['reason']} |"
+        )
+    return "\n".join(lines) + "\n"
