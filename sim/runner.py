@@ -91,6 +91,10 @@ def run_job(job: Job) -> dict[str, Any]:
     if county:
         name = model.scenario.name
         out["areas"] = [{**tags, "scenario": name, "replicate": job.replicate, **a} for a in area_rows(model)]
+        if model.scenario.self_start is not None:  # a forecast scenario (sim.forecast)
+            from sim.forecast import forecast_rows
+
+            out["forecast"] = forecast_rows(model)
         if job.detail:
             out["municipalities"] = [
                 {**tags, "scenario": name, "replicate": job.replicate, **m} for m in municipality_rows(model)
