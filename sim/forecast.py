@@ -35,6 +35,17 @@ from sim.vocab import Phase
 if TYPE_CHECKING:
     from sim.model import CooperationModel
 
+#: The §4 levers of the README, compared against the forecast by ``forecast --levers``.
+LEVERS: dict[str, dict[str, Any]] = {
+    "initiative": {"county_initiative": True},
+    "initiative_fixed_areas": {"county_initiative": True, "fixed_areas": True},
+    "initiative_no_board": {"county_initiative": True, "board_form_allowed": False},
+    "initiative_office_size_3": {"county_initiative": True, "initiative_office_size": 3},
+    "initiative_anchored": {"county_initiative": True, "extra_political_involvement": 1},
+    "mandatory_host": {"mandatory_host.agriculture": True},
+    "merger_track": {"merger_track": True},
+}
+
 #: The years the forecast reports (December of each).
 YEARS = (2020, 2022)
 NO_START = "no negotiation started"
@@ -116,8 +127,8 @@ def forecast_table(rows: pd.DataFrame, sectors: list[str], years: list[int]) -> 
                     rec[f"p_{kind}_{sector}_{y}"] = k / n
                     rec[f"p_{kind}_{sector}_{y}_low"], rec[f"p_{kind}_{sector}_{y}_high"] = lo, hi
                 with_new = g[g[f"new_office_{sector}_{y}"]]
-                host, host_share = _mode(with_new[f"host_{sector}_{y}"])
                 group, group_share = _mode(with_new[f"members_{sector}_{y}"])
+                host, host_share = _mode(with_new.loc[with_new[f"members_{sector}_{y}"] == group, f"host_{sector}_{y}"])
                 rec[f"host_{sector}_{y}"], rec[f"host_share_{sector}_{y}"] = host, host_share
                 rec[f"members_{sector}_{y}"], rec[f"members_share_{sector}_{y}"] = group, group_share
         k = int(g["nothing"].sum())
