@@ -190,19 +190,28 @@ def _negotiations(model: CooperationModel, survivor, others: list) -> None:
     for project in model.negotiations:
         if not project.active or not gone & (set(project.members) | {project.agenda.leader}):
             continue
-        members = tuple(dict.fromkeys(survivor.name if m in gone else m for m in project.members))
+        sectors = set(project.region.facts.sectors)
+        elsewhere = any(  # at most one negotiation per sector: then the absorbed members just leave
+            n is not project and n.active and survivor.name in n.members and sectors & set(n.region.facts.sectors)
+            for n in model.negotiations
+        )
+        members = tuple(dict.fromkeys(survivor.name if m in gone and not elsewhere else m for m in project.members))
+        members = tuple(m for m in members if m not in gone)
         project.members = members
         project.region.agents[survivor.name] = survivor
         project.region._pools.clear()
         if project.agenda.leader in gone:
-            project.agenda.leader = survivor.name
+            project.agenda.leader = survivor.name if survivor.name in members else members[0] if members else ""
         if project.option is not None:
             opt = project.option
-            opt_members = tuple(dict.fromkeys(survivor.name if m in gone else m for m in opt.members))
-            project.option = opt._replace(members=opt_members, host=survivor.name if opt.host in gone else opt.host)
+            opt_members = tuple(m for m in dict.fromkeys(survivor.name if m in gone else m for m in opt.members))
+            opt_members = tuple(m for m in opt_members if m in members)
+            host = survivor.name if opt.host in gone else opt.host
+            project.option = opt._replace(members=opt_members, host=host if host in opt_members else None)
         project.agenda.tried = set()
-        if len(members) < 2 and project.phase not in (Phase.IMPLEMENTATION, Phase.NETWORK):
-            project.stall(Cause.COMPETING_TRACK)
+        lost_host = project.option is not None and project.option.form.needs_host and project.option.host is None
+        if (len(members) < 2 or lost_host) and project.phase not in (Phase.IMPLEMENTATION, Phase.NETWORK):
+            project.stall(Cause.COMPETING_TRACK)  # the merger took the negotiation's place (§1.3)
 
 
 def mirror(model: CooperationModel) -> None:
