@@ -322,23 +322,29 @@ def forecast_map(result: dict[str, Any], sector: str, year: int):
             xy[:, 0], xy[:, 1], s=20 + 300 * np.sqrt(sizes / sizes.max()), c=[prob[m] for m in names],
             cmap=cmap, vmin=0, vmax=1, edgecolor="#333333", linewidth=0.5, zorder=3,
         )  # fmt: skip
+        merged = {g.name: max(g.members, key=lambda m: (facts[m].population, m)) for g in sc.mergers}
         for area in sc.areas:
             host = table.loc[area.name, f"host_{sector}_{year}"]
-            origin = next((m for m in area.members if m == host), None)
-            if origin:
-                ax.scatter(*pos[origin], s=500, facecolor="none", edgecolor="#d62728", linewidth=2, zorder=4)
+            host = host if host in facts else merged.get(host, "")  # a merged host at its largest member
+            if host in pos:
+                ax.scatter(*pos[host], s=500, facecolor="none", edgecolor="#d62728", linewidth=2, zorder=4)
         fig.colorbar(sc_, ax=ax, shrink=0.7, label=f"P(new formal {sector} office in the area by {year})")
         labels = []
         for i, a in enumerate(sc.areas, start=1):
             host = table.loc[a.name, f"host_{sector}_{year}"]
             share = table.loc[a.name, f"p_new_office_{sector}_{year}"]
-            labels.append(f"{i} {a.name}: {share:.2f}" + (f", host {host}" if host else ""))
-        ax.text(1.02, 0.02, "\n".join(labels), transform=ax.transAxes, fontsize=8, va="bottom", ha="left")
+            held = table.loc[a.name, f"p_office_{sector}_{year}"]
+            labels.append(f"{i} {a.name}: new {share:.2f}, any {held:.2f}" + (f", host {host}" if host else ""))
+        half = (len(labels) + 1) // 2
+        for col, chunk in enumerate((labels[:half], labels[half:])):
+            ax.text(0.5 * col, -0.115, "\n".join(chunk), transform=ax.transAxes, fontsize=9, va="top", ha="left")
         ax.set_title(f"{sc.name}: forecast from {month_label(sc.start)}, {sector} by December {year}")
         ax.set_xlabel("km east")
         ax.set_ylabel("km north")
         ax.set_aspect("equal")
-        fig.tight_layout()
+        note = "areas numbered (dashed: assumed membership); ring: most likely host; any: an office in force"
+        ax.text(0.0, -0.075, note,
+                transform=ax.transAxes, fontsize=8, va="top", ha="left", color="#555555")  # fmt: skip
     return fig
 
 
@@ -357,7 +363,7 @@ def save_forecast(result: dict[str, Any], folder: Path) -> list[str]:
     sector = "agriculture" if "agriculture" in result["sectors"] else result["sectors"][0]
     fig = forecast_map(result, sector, year)
     for ext in ("png", "svg"):
-        fig.savefig(folder / f"forecast_map.{ext}")
+        fig.savefig(folder / f"forecast_map.{ext}", bbox_inches="tight")
         written.append(f"forecast_map.{ext}")
     import matplotlib.pyplot as plt
 
