@@ -165,7 +165,8 @@ def group_table(rows: pd.DataFrame, sectors: list[str], year: int, top: int = 5)
                         "ci_high": hi,
                     }
                 )
-    return pd.DataFrame(out)
+    columns = ["area", "sector", "year", "members", "host", "p", "ci_low", "ci_high"]
+    return pd.DataFrame(out, columns=columns)
 
 
 def lever_table(base: pd.DataFrame, variant: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -353,7 +354,7 @@ def save_forecast(result: dict[str, Any], folder: Path) -> list[str]:
     written = []
     for name in ("table", "groups", "rows", "county", "levers", "lever_areas"):
         frame = result[name]
-        if len(frame):
+        if len(frame) or name == "groups":
             file = {"table": "forecast.csv", "rows": "forecast_runs.csv", "county": "runs.csv"}.get(name, f"{name}.csv")
             frame.to_csv(folder / file, index=False)
             written.append(file)

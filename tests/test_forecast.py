@@ -159,3 +159,19 @@ def test_a_missing_merger_table_is_named(tmp_path: Path):
     bad.write_text(text.replace("data/mergers-2016-2020.csv", "data/none.csv"), encoding="utf-8")
     with pytest.raises(InputError, match="county.mergers"):
         load_scenario(bad)
+
+
+def test_forecast_command_writes_tables_map_and_levers(tmp_path: Path, capsys):
+    from sim.cli import main
+
+    out = tmp_path / "f"
+    args = ["forecast", "--replicates", "3", "--workers", "1", "--quiet", "--out", str(out)]
+    assert main([*args, "--lever", "initiative:county_initiative=true"]) == 0
+    for name in ("forecast.csv", "forecast.md", "groups.csv", "levers.csv", "lever_areas.csv", "forecast_map.png"):
+        assert (out / name).is_file(), name
+    table = pd.read_csv(out / "forecast.csv")
+    assert {"p_new_office_agriculture_2020", "p_office_agriculture_2022", "p_nothing", "why_nothing"} <= set(table)
+    assert "Nothing happens" in capsys.readouterr().out
+    assert main([*args, "--force", "--lever", "bad:no_such_lever=1"]) == 2
+    assert main(["forecast", "fosen", "--replicates", "2", "--out", str(tmp_path / "g")]) == 2
+    assert not (tmp_path / "g").exists()
