@@ -379,7 +379,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# {sc.name}: forecast from {month_label(sc.start)} to {month_label(sc.horizon)}",
         "",
-        f"{n} replicates; 95 % Wilson score intervals. An office: a formal joint arrangement (host form; not a merger)"
+        f"{n} replicates{'; ' + result['posterior'].note if result.get('posterior') else ''};"
+        " 95 % Wilson score intervals. An office: a formal joint arrangement (host form; not a merger)"
         " in force in December serving at least one of the area's municipalities; new: decided after the origin.",
         "",
     ]
