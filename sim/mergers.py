@@ -99,8 +99,19 @@ def display(model: CooperationModel, name: str) -> str:
 
 
 def apply_due(model: CooperationModel) -> None:
-    """Carry out the mergers due this month (see the module docstring)."""
-    for merger in model.scenario.mergers:
+    """Carry out the mergers due this month (see the module docstring).
+
+    From the councils' decisions (the month after ``reform_deadline``, §2.1) or the run's start if
+    later, the members of every merger still to come are in merger talks with each other (§1.3,
+    as Rissa and Leksvik in the Fosen pilot, §2.3).
+    """
+    sc = model.scenario
+    if model.month == max(sc.start, sc.reform_deadline + 1):
+        for merger in sc.mergers:
+            if merger.month > model.month:
+                for name in merger.members:
+                    model._munis[name].member_talks = True
+    for merger in sc.mergers:
         if merger.month == model.month:
             merge(model, merger)
 

@@ -89,14 +89,11 @@ def read(reader) -> SelfStart:
 
 
 def setup(model: CooperationModel) -> None:
-    """State at the origin: the pilots' merger talks before it, scheduled mergers, dissolving arrangements."""
+    """State at the origin: the pilots' merger talks before it, dissolving arrangements, the hazard's reference."""
     sc = model.scenario
     for ev in sc.reform_events:
         if ev.month < sc.start and model.p.reform_intensity > 0:
             model.log(history.apply_reform_event(model.p, ev, model._munis, ev.region or sc.name))
-    for merger in sc.mergers:  # the decided mergers: talks among the merging partners (as Fosen's, §2.3)
-        for name in merger.members:
-            model._munis[name].member_talks = True
     model.afterglow_until = {}
     for ev in sc.reform_events:
         if ev.kind == "failed" and sc.self_start is not None:
