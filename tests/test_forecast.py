@@ -112,6 +112,7 @@ def _check_one_per_sector(model: CooperationModel) -> None:
             for s in project.region.facts.sectors:
                 assert (m, s) not in seen, f"{m} negotiates {SECTORS[s]} twice in {model.month}"
                 seen.add((m, s))
+        assert not set(project.members) & set(model.merged_into), "a merged-away municipality negotiates"
 
 
 @pytest.mark.parametrize("levers", [{}, {"county_initiative": True}, {"mandatory_host.agriculture": True}])
@@ -175,3 +176,12 @@ def test_forecast_command_writes_tables_map_and_levers(tmp_path: Path, capsys):
     assert main([*args, "--force", "--lever", "bad:no_such_lever=1"]) == 2
     assert main(["forecast", "fosen", "--replicates", "2", "--out", str(tmp_path / "g")]) == 2
     assert not (tmp_path / "g").exists()
+
+
+def test_a_merged_away_municipality_is_offered_no_initiative(origin):
+    model = _step_to(CooperationModel(origin.with_overrides({"county_initiative": True}), rng=4), "2020-01")
+    before = len(model.negotiations)
+    model.governor.offered.clear()  # a new round of the initiative after the 2020 mergers
+    model.governor.launch_initiative()
+    opened = model.negotiations[before:]
+    assert opened and not {m for n in opened for m in n.members} & set(model.merged_into)
