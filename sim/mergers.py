@@ -226,9 +226,14 @@ def _negotiations(model: CooperationModel, survivor, others: list) -> None:
 
 
 def mirror(model: CooperationModel) -> None:
-    """Absorbed municipalities' rows of this month's history show the municipality they merged into."""
+    """Absorbed municipalities show the municipality they merged into: this month's history row, arrangements.
+
+    They take part in nothing (``merged_into`` keeps them out of every negotiation); the copies
+    only let per-municipality outputs (``municipalities.csv``, the map) show the unit's state.
+    """
     if not model.merged_into:
         return
     t, index = model.month - model.scenario.start, model.scenario.index
     for gone, into in model.merged_into.items():
         model.history[t, index[gone]] = model.history[t, index[into]]
+        model._munis[gone].arrangement = list(model._munis[into].arrangement)
