@@ -49,6 +49,7 @@ LEVERS: dict[str, dict[str, Any]] = {
 #: The years the forecast reports (December of each).
 YEARS = (2020, 2022)
 NO_START = "no negotiation started"
+COUNTY = "(whole county)"
 RUNNING = "still negotiating"
 
 
@@ -138,9 +139,31 @@ def forecast_table(rows: pd.DataFrame, sectors: list[str], years: list[int]) -> 
         rec["why_nothing"] = "; ".join(f"{r} {c / n:.2f}" for r, c in reasons.most_common())
         rec["mean_negotiations"] = float(g["negotiations"].mean())
         out.append(rec)
+    out.append(_county(rows, sectors, years))
     table = pd.DataFrame(out)
     table.attrs["method"] = f"{METHODS['share']} 95 % intervals over {n_total} replicates"
     return table
+
+
+def _county(rows: pd.DataFrame, sectors: list[str], years: list[int]) -> dict[str, Any]:
+    """The county row of :func:`forecast_table`: an office (new office) in any area; nothing in every area."""
+    by_run = rows.groupby("replicate", sort=True)
+    n = by_run.ngroups
+    rec: dict[str, Any] = {"area": COUNTY, "replicates": n}
+    for sector in sectors:
+        for y in years:
+            for kind in ("office", "new_office"):
+                k = int(by_run[f"{kind}_{sector}_{y}"].any().sum())
+                lo, hi = wilson(k, n)
+                rec[f"p_{kind}_{sector}_{y}"] = k / n
+                rec[f"p_{kind}_{sector}_{y}_low"], rec[f"p_{kind}_{sector}_{y}_high"] = lo, hi
+            rec[f"host_{sector}_{y}"] = rec[f"members_{sector}_{y}"] = ""
+            rec[f"host_share_{sector}_{y}"] = rec[f"members_share_{sector}_{y}"] = 0.0
+    k = int(by_run["nothing"].all().sum())
+    lo, hi = wilson(k, n)
+    rec.update(p_nothing=k / n, p_nothing_low=lo, p_nothing_high=hi, why_nothing="")
+    rec["mean_negotiations"] = float(by_run["negotiations"].sum().mean())
+    return rec
 
 
 def group_table(rows: pd.DataFrame, sectors: list[str], year: int, top: int = 5) -> pd.DataFrame:
