@@ -28,6 +28,8 @@ model's generator, one per eligible municipality and month, in scenario order.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -107,6 +109,7 @@ def setup(model: CooperationModel) -> None:
                 model.dissolving_until[name] = ex.until + sc.self_start.dissolution_months
                 model.former_partners[name] = tuple(m for m in ex.members if m != name)
     model.last_start = {}
+    model.area_of = {m: a for a in sc.areas for m in a.members}
     vul = [v for m in model._munis.values() for v in m.vulnerability]
     model.vulnerability_ref = max(1e-9, float(np.mean(vul)))
 
@@ -118,8 +121,9 @@ def step(model: CooperationModel) -> None:
         return
     month, n = model.month, len(model.p.sectors)
     busy = _busy(model)
-    area_of = {m: a for a in model.scenario.areas for m in a.members}
+    area_of = model.area_of
     working = _working(model, month)
+    at_work = Counter(area_of[m].name for m in working)  # members served by a working office, per area
     for name, muni in model._munis.items():
         if name in model.merged_into or month - model.last_start.get(name, -(10**6)) < ss.cooldown_months:
             continue
@@ -129,14 +133,14 @@ def step(model: CooperationModel) -> None:
         area = area_of[name]
         pressure = sum(muni.vulnerability[s] for s in open_) / n / model.vulnerability_ref
         factor = 1.0
-        if any(m != name and m in working for m in area.members):
+        if at_work[area.name] - (name in working) > 0:  # a neighbour's office at work
             factor *= 1 + ss.example
         if month <= model.afterglow_until.get(name, -1):
             factor *= 1 + ss.afterglow
         dissolving = month <= model.dissolving_until.get(name, -1)
         if dissolving:
             factor *= 1 + ss.dissolution
-        hazard = 1 - np.exp(-ss.rate / 12 * pressure * factor)
+        hazard = 1 - math.exp(-ss.rate / 12 * pressure * factor)
         if model.rng.random() >= hazard:
             continue
         group = _partners(model, name, area, open_, busy, dissolving, ss.group_max)
