@@ -175,6 +175,28 @@ def build_parser() -> argparse.ArgumentParser:
             help="replace --out if it is a previous result folder of this program (anything else is never deleted)",
         )
 
+    fc = _command(
+        sub,
+        "forecast",
+        "the county forecast from a forecast origin, and the §4 levers against it",
+        "Run a forecast scenario (a county file with [self_start], e.g. trondelag-2017) and write, per "
+        "cooperation area and sector, the probability of a formal joint office by 2020 and 2022 (and of a "
+        "new one), the most likely host and members, the probability that nothing happens and why, with "
+        "Wilson intervals (forecast.csv, forecast.md, groups.csv), and the county map. With --levers (the "
+        "§4 set) or --lever, each lever runs on the same seeds and is compared with paired intervals.",
+        "python run.py forecast trondelag-2017 --replicates 1000 --workers 2",
+        "python run.py forecast trondelag-2017 --replicates 200 --levers --posterior docs/calibration/posterior",
+        "python run.py forecast --lever initiative:county_initiative=true",
+    )
+    fc.add_argument("scenario", nargs="?", default="trondelag-2017", help="forecast scenario (default trondelag-2017)")
+    common(fc, 1000)
+    fc.add_argument("--levers", action="store_true", help="compare the §4 levers of the README against the forecast")
+    fc.add_argument(
+        "--lever", action="append", default=[], metavar="NAME:KEY=VALUE,...", help="a lever to compare; repeatable"
+    )
+    output(fc, "forecast-<scenario>")
+    posterior_option(fc)
+
     v = _command(
         sub,
         "validate",
@@ -776,6 +798,38 @@ def cmd_compare(args) -> Path:
     return out.path
 
 
+def cmd_forecast(args) -> Path:
+    """The county forecast (``sim.analysis.forecast``): tables, map and the levers against it."""
+    from sim.analysis.forecast import LEVERS, run_forecast, save_tables
+    from sim.analysis.results import load_unique
+    from sim.run.output import OutputFolder
+    from sim.views.figures import save_forecast_map
+
+    levers = dict(LEVERS) if args.levers else {}
+    for text in args.lever:
+        name, overrides = parse_variant(text)
+        if name in levers:
+            raise InputError("--lever", name, "lever name given twice")
+        levers[name] = overrides
+    base = load_unique([args.scenario])[0]
+    for overrides in levers.values():
+        base.with_overrides(overrides, "--lever")
+    if args.scheduler:
+        raise InputError("--scheduler", args.scheduler, "forecast runs on local workers only")
+    post = _posterior(args)
+    out = OutputFolder(args.out or Path("results") / f"forecast-{base.path.stem}-{_stamp()}", args.force)
+    started = datetime.now()
+    with out as tmp:
+        result = run_forecast(
+            str(base.path), args.replicates, args.seed, args.workers, levers, post, progress=_progress(args)
+        )
+        names = save_tables(result, tmp) + save_forecast_map(result, tmp)
+        _write_metadata(tmp, [base], args, started, result["execution"], levers=levers, **_posterior_meta(post))
+    print((out.path / "forecast.md").read_text(encoding="utf-8"))
+    print(f"wrote {out.path}/ ({', '.join(names)}, metadata.json)")
+    return out.path
+
+
 def _resume_command(argv: list[str], out: Path) -> str:
     """The command line that resumes this sweep (same arguments, --out named, --resume, no --force)."""
     args = [a for a in argv if a != "--force"]
@@ -1190,6 +1244,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
     "compare": cmd_compare,
+    "forecast": cmd_forecast,
     "list": cmd_list,
     "show": cmd_show,
     "sweep": cmd_sweep,

@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.core import history
+from sim.core import history, merging, selfstart
 from sim.core import mechanisms as mech
 from sim.core.agents import CountyGovernor, Municipality
 from sim.core.negotiation import ProjectOrganisation
@@ -81,6 +81,10 @@ class CooperationModel(RecordsMixin, mesa.Model):
             arr = self._existing(ex)
             if ex.until is not None:
                 self._expiring.append((ex.until, arr))
+        self.merged_into: dict[str, str] = {}  # absorbed municipality -> the one it merged into
+        self.merged_name: dict[str, str] = {}  # merged municipality -> its new name
+        if sc.kind == "county":
+            self._forecast_setup()
         self._pending = [f for f in sc.regions if (f.start or sc.start) > sc.start]
         for f in sc.regions:
             if f not in self._pending:
@@ -143,6 +147,10 @@ class CooperationModel(RecordsMixin, mesa.Model):
             if initiative is not None and self.month > initiative.start and self.governor.initiative_on():
                 self.governor.launch_initiative(where=set(arr.members))
 
+    def _forecast_setup(self) -> None:
+        """A county's state at its origin: merger talks before it, dissolving arrangements (``sim.selfstart``)."""
+        selfstart.setup(self)
+
     def log(self, event: Event) -> None:
         """Append to the event log."""
         self.events.append(event)
@@ -179,6 +187,8 @@ class CooperationModel(RecordsMixin, mesa.Model):
             self.p = p = sc.params
             self.log(Event(self.month, sc.name, EventKind.LEVERS, "the §4 levers take effect"))
         self._expire()
+        if sc.mergers:
+            merging.apply_due(self)
         for facts in [f for f in self._pending if f.start == self.month]:
             self._pending.remove(facts)
             self.open_negotiation(facts)
@@ -189,6 +199,8 @@ class CooperationModel(RecordsMixin, mesa.Model):
             for name in project.members:
                 self._munis[name].involvement = max(self._munis[name].involvement, project.involvement)
         self.governor.step()
+        if sc.self_start is not None:
+            selfstart.step(self)
         if self.month == sc.pilot_end + 1:
             self.log(
                 Event(
@@ -204,6 +216,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
         self.agents_by_type[Municipality].do("step")
         self._run_arrangements()
         self._record()
+        merging.mirror(self)
         self.datacollector.collect(self)
         self.month += 1
         self.running = self.month <= sc.horizon

@@ -90,6 +90,8 @@ class Decisions:
         p, region = self.model.p, self.region
         busy = {m for n in self.model.negotiations if n is not self and n.active for m in n.members}
         members = tuple(m for m in self.members if m not in busy)  # those still in this project, and free
+        if not members:  # every member negotiates elsewhere (another sector's negotiation)
+            return
 
         def lacks(m: str, s: int) -> bool:
             return not region.agents[m].formal_in(s)

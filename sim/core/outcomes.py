@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.core.merging import display
 from sim.core.model import MEASURES, CooperationModel
 from sim.core.records import Arrangement
 from sim.inputs.calendar import month_label
@@ -207,5 +208,66 @@ def municipality_rows(model: CooperationModel) -> list[dict[str, Any]]:
             row[f"form_{name}"] = arr.form.name if live else NONE
             row[f"host_{name}"] = (arr.host or "") if live else ""
             row[f"vulnerability_{name}"] = float(model.history[t, i, s, MEASURES.index("vulnerability")])
+        rows.append(row)
+    return rows
+
+
+# --- forecast rows (county forecast from an origin) ------------------------------------------------
+#: The years the forecast reports (December of each).
+YEARS = (2020, 2022)
+NO_START = "no negotiation started"
+RUNNING = "still negotiating"
+
+
+def _years(model: CooperationModel) -> list[int]:
+    return [y for y in YEARS if y * 12 + 11 <= model.scenario.horizon] or [model.scenario.horizon // 12]
+
+
+def forecast_rows(model: CooperationModel) -> list[dict[str, Any]]:
+    """One row per cooperation area of a finished run (see the module docstring)."""
+    sc, names = model.scenario, model.p.vocab.sector_names
+    origin, before = sc.start, {ex.name for ex in sc.existing}  # arrangements in force at the origin
+    rows = []
+    for area in sc.areas:
+        members = set(area.members)
+        row: dict[str, Any] = {"area": area.name}
+        for s, sector in enumerate(names):
+            for y in _years(model):
+                month = y * 12 + 11
+                offices = [
+                    a
+                    for a in model.arrangements
+                    if s in a.sectors
+                    and a.form.formal
+                    and not a.form.merges
+                    and a.live(month)
+                    and len(a.members) >= 2
+                    and members & set(a.members)
+                ]
+                new = [a for a in offices if a.decided >= origin and a.region not in before]
+                best = max(new, key=lambda a: (len(members & set(a.members)), -a.decided), default=None)
+                row[f"office_{sector}_{y}"] = bool(offices)
+                row[f"new_office_{sector}_{y}"] = bool(new)
+                row[f"host_{sector}_{y}"] = display(model, best.host) if best and best.host else ""
+                row[f"members_{sector}_{y}"] = (
+                    json.dumps(sorted({display(model, m) for m in best.members}), ensure_ascii=False) if best else ""
+                )
+                row[f"form_{sector}_{y}"] = best.form.name if best else ""
+        decided = [
+            a for a in model.arrangements if a.decided >= origin and a.region not in before and members & set(a.members)
+        ]
+        talks = [n for n in model.negotiations if n.region.facts.area == area.name]
+        row["negotiations"] = len(talks)
+        row["first_start"] = month_label(min(n.region.facts.start for n in talks)) if talks else ""
+        row["nothing"] = not decided
+        stopped = [n for n in talks if n.phase == Phase.STALLED]
+        if decided:
+            row["why"] = ""
+        elif any(n.active for n in talks):
+            row["why"] = RUNNING
+        elif stopped:
+            row["why"] = str(stopped[-1].stall_cause)
+        else:
+            row["why"] = NO_START
         rows.append(row)
     return rows

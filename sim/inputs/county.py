@@ -36,7 +36,8 @@ import numpy as np
 
 from sim.inputs import geo
 from sim.inputs.errors import InputError
-from sim.inputs.facts import AreaFacts, Initiative, RegionFacts
+from sim.inputs.facts import SELF_START_KEYS, AreaFacts, Initiative, RegionFacts, SelfStart
+from sim.inputs.mergers import load_mergers
 from sim.inputs.params import Params, apply_overrides, load_defaults, read_toml
 from sim.inputs.scenario import Existing, MunicipalityFacts, Reader, Scenario, load_region, resolve_path, staff_rule
 
@@ -54,6 +55,7 @@ _COUNTY_KEYS = (
     "area_max_size",
     "pilots",
     "exclude",
+    "mergers",
 )
 _AREA_KEYS = (
     "consultant",
@@ -82,27 +84,38 @@ def load_county(
         A :class:`sim.inputs.scenario.Scenario` of kind ``"county"``.
     """
     found: dict = {}
-    top = Reader(path, raw, "", ("county", "area", "initiative", "arrangement"), found, moved)
+    top = Reader(path, raw, "", ("county", "area", "initiative", "arrangement", "self_start"), found, moved)
     c = Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
     sector_names = params.vocab.sector_names
     start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
-    if not start <= pilot_end <= horizon:
-        raise InputError(path, "county.horizon", "needs start <= pilot_end <= horizon")
+    if not (start <= horizon and start - 1 <= pilot_end <= horizon):
+        raise InputError(path, "county.horizon", "needs start - 1 <= pilot_end <= horizon")
     places = geo.load_places()
     counties, exclude = _counties(path, c, places)
     pilots = _pilots(path, c, overrides, moved, defaults, found)
     munis, knrs = _members(path, places, counties, exclude, pilots, params.vocab.staff_per_1000)
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
     areas = _areas(path, c, top, places, counties, knrs, munis, pilots, sector_names, found, moved)
-    area_of = {m: a.name for a in areas for m in a.members}
-    regions = tuple(
-        replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in pilots
-    )
+    history = [p for p in pilots if p.pilot_end < start]  # a forecast origin: these pilots are over
+    running = [p for p in pilots if p not in history]
     initiative = _initiative(path, top, sector_names, (start, pilot_end, horizon), found, moved)
     existing = _existing(path, top, name_of, params, found, moved, start)
+    areas = _pull_into_areas(areas, existing, population={m.name: m.population for m in munis})
+    area_of = {m: a.name for a in areas for m in a.members}
+    regions = tuple(
+        replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in running
+    )
     for i, ex in enumerate(existing):
-        if len({area_of[m] for m in ex.members}) > 1:
-            raise InputError(path, f"arrangement[{i}].members", "members of different cooperation areas")
+        if len({area_of[m] for m in ex.members}) > 1 and not params.vocab.form(ex.form).formal:
+            raise InputError(path, f"arrangement[{i}].members", "a network's members must share a cooperation area")
+    mergers = ()
+    if "mergers" in c.table:
+        table = geo.DATA_DIR.parent / c.get("mergers", str)
+        mergers = load_mergers(path, "county.mergers", table, name_of, start, horizon)
+    self_start = None
+    if "self_start" in top.table:
+        table = top.get("self_start", dict)
+        self_start = _self_start(Reader(path, table, "self_start.", SELF_START_KEYS, found, moved))
     unknown = sorted(set(moved) - set(found))
     if unknown:
         raise InputError(path, unknown[0], "not an estimated input of this scenario")
@@ -118,7 +131,7 @@ def load_county(
         estimate_overrides=moved,
         municipalities=tuple(munis),
         regions=regions,
-        start=min([start, *(p.start for p in pilots)]),
+        start=min([start, *(p.start for p in running)]),
         pilot_end=pilot_end,
         horizon=horizon,
         reform_start=c.month("reform_start"),
@@ -130,8 +143,10 @@ def load_county(
         initiative=initiative,
         matrix=geo.distance_matrix([places[k] for k in knrs]),
         index={m.name: i for i, m in enumerate(munis)},
-        pilot_files=tuple(p.path.stem for p in pilots),
+        pilot_files=tuple(p.path.stem for p in running),
         existing=existing,
+        mergers=mergers,
+        self_start=self_start,
     )
 
 
@@ -279,6 +294,38 @@ def _areas(
     return areas
 
 
+def _pull_into_areas(areas: list[AreaFacts], existing: tuple, population: dict[str, float]) -> list[AreaFacts]:
+    """Members of an arrangement in force placed in an *assumed* area move to the area of most of its members.
+
+    An arrangement is better evidence of who cooperates than the neighbour rule that made an
+    assumed area (e.g. a samkommune whose members the rule split). Sourced memberships stay; a
+    formal arrangement may then span areas (it needs no trust between its members).
+    """
+    area_of = {m: a for a in areas for m in a.members}
+    moves: dict[str, str] = {}
+    for ex in existing:
+        count: dict[str, int] = {}
+        for m in ex.members:
+            count[area_of[m].name] = count.get(area_of[m].name, 0) + 1
+        home = max(count, key=lambda a: (count[a], a))
+        for m in ex.members:
+            if area_of[m].name != home and area_of[m].assumed:
+                moves[m] = home
+    if not moves:
+        return areas
+    out = []
+    for a in areas:
+        members = tuple(m for m in a.members if moves.get(m, a.name) == a.name)
+        members += tuple(m for m in moves if moves[m] == a.name and m not in a.members)
+        if not members:
+            continue
+        leader = a.facts.leader if a.facts.leader in members else max(members, key=lambda m: (population[m], m))
+        moved_in = [m for m in members if m not in a.members]
+        source = a.source + (f"; moved here by an arrangement in force: {', '.join(moved_in)}" if moved_in else "")
+        out.append(replace(a, members=members, source=source, facts=replace(a.facts, members=members, leader=leader)))
+    return out
+
+
 def _initiative(
     path: Path, top: Any, sector_names: tuple, months_of: tuple[int, int, int], found: dict, moved: dict
 ) -> Initiative:
@@ -380,3 +427,15 @@ def _staff(path: Path, place: geo.Place, per_1000: tuple[float, ...]) -> tuple[f
 
 def _facts(place: geo.Place, staff: tuple[float, ...]) -> MunicipalityFacts:
     return MunicipalityFacts(place.name, place.county, place.population, staff, place.lat, place.lon)
+
+
+def _self_start(reader: Reader) -> SelfStart:
+    """The ``[self_start]`` table through a scenario reader (errors name file and key)."""
+    months = {"afterglow_months", "dissolution_months", "cooldown_months", "group_max"}
+    bounds = {"rate": (0.0, 1.0), "group_max": (2, 50)}
+    values = {}
+    for key in SELF_START_KEYS:
+        low, high = bounds.get(key, (0.0, 240.0 if key in months else 100.0))
+        v = reader.number(key, low, high)
+        values[key] = int(round(v)) if key in months else v
+    return SelfStart(**values)

@@ -77,3 +77,40 @@ class Initiative:
     start: int
     months: int
     sectors: tuple[int, ...]
+
+
+#: The ``[self_start]`` keys (each a number or an estimate table ``{value, low, high, source}``).
+SELF_START_KEYS = (
+    "rate",
+    "example",
+    "afterglow",
+    "afterglow_months",
+    "dissolution",
+    "dissolution_months",
+    "cooldown_months",
+    "group_max",
+)
+
+
+@dataclass(frozen=True)
+class SelfStart:
+    """The self-start hazard's parameters (estimates from facts dated before 2017: docs/ODD.md).
+
+    Attributes:
+        rate: Negotiations started per municipality and year at the county's mean vulnerability.
+        example: Extra hazard (multiplier minus one) while a neighbour's joint office works.
+        afterglow, afterglow_months: Extra hazard after failed merger talks, and for how long.
+        dissolution, dissolution_months: Extra hazard for members of a dissolving arrangement,
+            and how long after its end.
+        cooldown_months: Months after taking part in a negotiation's start before starting one.
+        group_max: Most members of a self-started negotiation (the starter included).
+    """
+
+    rate: float
+    example: float
+    afterglow: float
+    afterglow_months: int
+    dissolution: float
+    dissolution_months: int
+    cooldown_months: int
+    group_max: int

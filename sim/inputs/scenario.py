@@ -117,6 +117,8 @@ class Scenario:
         matrix, index: A county's distances as a matrix, and each name's row in it.
         pilot_files: A county's pilot files (their stems), one per entry of ``regions``.
         existing: Arrangements already in force at the start (county files).
+        mergers: Scheduled mergers (:class:`sim.inputs.mergers.Merger`, county files with ``county.mergers``).
+        self_start: Self-started negotiations (:class:`sim.inputs.facts.SelfStart`; None: only pilots and levers).
     """
 
     name: str
@@ -145,6 +147,8 @@ class Scenario:
     index: dict[str, int] = field(default_factory=dict)
     pilot_files: tuple[str, ...] = ()
     existing: tuple[Existing, ...] = ()
+    mergers: tuple[Any, ...] = ()
+    self_start: Any = None
 
     @property
     def names(self) -> list[str]:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.core.model import CooperationModel
-from sim.core.outcomes import area_rows, county_row, municipality_rows, outcome_row
+from sim.core.outcomes import area_rows, county_row, forecast_rows, municipality_rows, outcome_row
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -91,6 +91,8 @@ def run_job(job: Job) -> dict[str, Any]:
     if county:
         name = model.scenario.name
         out["areas"] = [{**tags, "scenario": name, "replicate": job.replicate, **a} for a in area_rows(model)]
+        if model.scenario.self_start is not None:  # a forecast scenario (sim.analysis.forecast)
+            out["forecast"] = forecast_rows(model)
         if job.detail:
             out["municipalities"] = [
                 {**tags, "scenario": name, "replicate": job.replicate, **m} for m in municipality_rows(model)

@@ -9,12 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from sim.analysis.results import Results
 from sim.analysis.robustness import Robustness
+from sim.inputs.calendar import month_label
 from sim.inputs.scenario import Scenario
 from sim.views import maps, plots
+from sim.views.maps import hull, project
+from sim.views.plots import _style
 
 
 def _county_figures(res: Results, sc: Scenario) -> dict[str, Any]:
@@ -94,3 +99,79 @@ def tornado_plots(result: Robustness) -> dict[str, Any]:
 def save_robustness_figures(result: Robustness, folder: Path) -> list[str]:
     """Write the tornado plots of a robustness check (PNG and SVG) into ``folder``; return the file names."""
     return [p.name for name, fig in tornado_plots(result).items() for p in plots.save(fig, folder / name)]
+
+
+def municipality_probabilities(result: dict[str, Any], sector: str, year: int) -> dict[str, float]:
+    """Per 2016 municipality: share of replicates with a new formal office in its area (``sector``, ``year``)."""
+    table = result["table"].set_index("area")
+    column = f"p_new_office_{sector}_{year}"
+    return {m: float(table.loc[a.name, column]) for a in result["scenario"].areas for m in a.members}
+
+
+def forecast_map(result: dict[str, Any], sector: str, year: int):
+    """County map: each area coloured by the probability of a new formal office in ``sector`` by ``year``.
+
+    Municipalities at their coordinates (node size = population), areas outlined and numbered,
+    each area's modal host ringed; same projection as :mod:`sim.views.maps`.
+    """
+    sc = result["scenario"]
+    table = result["table"].set_index("area")
+    facts = {m.name: m for m in sc.municipalities}
+    names = list(facts)
+    xy = project(np.array([facts[m].lat for m in names]), np.array([facts[m].lon for m in names]))
+    pos = dict(zip(names, xy, strict=True))
+    prob = municipality_probabilities(result, sector, year)
+    with _style():
+        fig, ax = plt.subplots(figsize=(10, 9), dpi=160)
+        cmap = plt.get_cmap("viridis")
+        for i, area in enumerate(sc.areas, start=1):
+            pts = np.array([pos[m] for m in area.members])
+            h = hull(pts)
+            if len(h) >= 3:
+                ring = np.vstack([h, h[:1]])
+                ax.fill(ring[:, 0], ring[:, 1], color=cmap(prob[area.members[0]]), alpha=0.25, lw=0)
+                ax.plot(ring[:, 0], ring[:, 1], color="#555555", lw=1, ls="--" if area.assumed else "-")
+            centre = pts.mean(axis=0)
+            ax.annotate(str(i), centre, fontsize=12, fontweight="bold", ha="center", va="center", color="#222222")
+        sizes = np.array([facts[m].population for m in names])
+        sc_ = ax.scatter(
+            xy[:, 0], xy[:, 1], s=20 + 300 * np.sqrt(sizes / sizes.max()), c=[prob[m] for m in names],
+            cmap=cmap, vmin=0, vmax=1, edgecolor="#333333", linewidth=0.5, zorder=3,
+        )  # fmt: skip
+        merged = {g.name: max(g.members, key=lambda m: (facts[m].population, m)) for g in sc.mergers}
+        for area in sc.areas:
+            host = table.loc[area.name, f"host_{sector}_{year}"]
+            host = host if host in facts else merged.get(host, "")  # a merged host at its largest member
+            if host in pos:
+                ax.scatter(*pos[host], s=500, facecolor="none", edgecolor="#d62728", linewidth=2, zorder=4)
+        fig.colorbar(sc_, ax=ax, shrink=0.7, label=f"P(new formal {sector} office in the area by {year})")
+        labels = []
+        for i, a in enumerate(sc.areas, start=1):
+            host = table.loc[a.name, f"host_{sector}_{year}"]
+            share = table.loc[a.name, f"p_new_office_{sector}_{year}"]
+            held = table.loc[a.name, f"p_office_{sector}_{year}"]
+            labels.append(f"{i} {a.name}: new {share:.2f}, any {held:.2f}" + (f", host {host}" if host else ""))
+        half = (len(labels) + 1) // 2
+        for col, chunk in enumerate((labels[:half], labels[half:])):
+            ax.text(0.5 * col, -0.115, "\n".join(chunk), transform=ax.transAxes, fontsize=9, va="top", ha="left")
+        ax.set_title(f"{sc.name}: forecast from {month_label(sc.start)}, {sector} by December {year}")
+        ax.set_xlabel("km east")
+        ax.set_ylabel("km north")
+        ax.set_aspect("equal")
+        note = "areas numbered (dashed: assumed membership); ring: most likely host; any: an office in force"
+        ax.text(0.0, -0.075, note,
+                transform=ax.transAxes, fontsize=8, va="top", ha="left", color="#555555")  # fmt: skip
+    return fig
+
+
+def save_forecast_map(result: dict[str, Any], folder: Path) -> list[str]:
+    """Write the forecast's county map (PNG, SVG) into ``folder``; return the file names."""
+    year = result["years"][-1]
+    sector = "agriculture" if "agriculture" in result["sectors"] else result["sectors"][0]
+    fig = forecast_map(result, sector, year)
+    written = []
+    for ext in ("png", "svg"):
+        fig.savefig(folder / f"forecast_map.{ext}", bbox_inches="tight")
+        written.append(f"forecast_map.{ext}")
+    plt.close(fig)
+    return written
