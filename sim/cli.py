@@ -167,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
             "intervals carry parameter uncertainty too (e.g. docs/calibration/posterior)",
         )
 
+    def lang_option(sp) -> None:
+        sp.add_argument(
+            "--lang", choices=["en", "nb"], default="en", help="language of the summary and figure labels (en, nb)"
+        )
+
     def output(sp, what: str) -> None:
         sp.add_argument("--out", type=Path, help=f"output folder (default results/{what}-<time>)")
         sp.add_argument(
@@ -250,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         "what-if: baseline against variants on the same seeds",
         "Run a baseline and each variant on the same replicate seeds (common random numbers) and "
-        "report every outcome's difference with a 95 % interval.",
+        "print, per variant, the outcomes that differ (chosen by the scenario's kind) with units and "
+        "95 % intervals and one sentence; every outcome goes to comparison.csv.",
         "python run.py compare vaernesregionen --variant admin_only:allow.board_host=false",
         "python run.py compare fosen --variant funded:pilot_funding=2 --variant none:pilot_funding=0",
     )
@@ -265,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(c, 300)
     output(c, "compare-<scenario>")
     posterior_option(c)
+    lang_option(c)
 
     w = _command(
         sub,
@@ -683,6 +690,7 @@ def cmd_run(args) -> Path:
 
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
+    from sim import answers
     from sim.output import OutputFolder
     from sim.results import compare, load_unique, save_comparison
     from sim.runner import ROW_BYTES, check_fits
@@ -713,21 +721,13 @@ def cmd_compare(args) -> Path:
             source="--variant",
             posterior=post,
         )
-        save_comparison(table, tmp, f"{base.name}: variants against baseline")
+        save_comparison(table, tmp, base.name, args.lang)
         _write_metadata(
             tmp, [base], args, started, table.attrs["execution"], variants=variants, **_posterior_meta(post)
         )
-    for name, g in table.groupby("variant_name", sort=False):
-        over = f" over {post.size} posterior sets" if post is not None else ""
-        print(
-            f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates{over}"
-        )
-        print(f"  {'outcome':42s} {'baseline':>8s} {'variant':>8s} {'diff':>8s}  95% CI")
-        for _, r in g.iterrows():
-            print(
-                f"  {r['label']:42s} {r['baseline']:8.3f} {r['variant']:8.3f} "
-                f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
-            )
+    over = f", {post.size} posterior sets" if post is not None else ""
+    print()
+    print(answers.render(table, base.kind, base.params.vocab.sector_names, f"{base.name}{over}", args.lang))
     print("\nintervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(table).items()))
     if post is not None:
         _print_flags(table, post)

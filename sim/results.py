@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.codebook import outcome_label
 from sim.errors import InputError
 from sim.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, run_rows
 from sim.scenario import Scenario, load_scenario, month_label
@@ -26,7 +27,7 @@ from sim.vocab import Vocabulary
 
 #: Continuous outcomes (means over municipalities and sectors).
 CONTINUOUS: dict[str, str] = {
-    f"{m}_{t}": f"Mean {m} at {t.replace('_', ' ')}"
+    f"{m}_{t}": outcome_label(f"{m}_{t}")
     for t in ("pilot_end", "horizon")
     for m in ("competence", "capacity", "vulnerability")
 }
@@ -38,38 +39,33 @@ def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], 
     "Formal" and "stalled" are the outcome row's own columns (defined once, in ``sim.outcomes``).
     """
     return {
-        "any_formal": ("Any formal agreement by pilot end", lambda r: _true(r["formal_by_pilot_end"])),
+        "any_formal": (outcome_label("any_formal"), lambda r: _true(r["formal_by_pilot_end"])),
         **{
-            f"formal_{s}": (f"Formal agreement for {s}", lambda r, s=s: _true(r[f"formal_{s}"]))
+            f"formal_{s}": (outcome_label(f"formal_{s}"), lambda r, s=s: _true(r[f"formal_{s}"]))
             for s in vocab.sector_names
         },
         **{
-            f"network_{s}": (f"Network for {s}", lambda r, s=s: r[f"form_{s}"] == "network")
+            f"network_{s}": (outcome_label(f"network_{s}"), lambda r, s=s: r[f"form_{s}"] == "network")
             for s in vocab.sector_names
             if "network" in vocab.form_names
         },
-        "stalled": ("Process stopped", lambda r: _true(r["stalled"])),
-        "governance_dispute": ("Stopped over the governance form", lambda r: r["stall_cause"] == "governance_dispute"),
+        "stalled": (outcome_label("stalled"), lambda r: _true(r["stalled"])),
+        "governance_dispute": (outcome_label("governance_dispute"), lambda r: r["stall_cause"] == "governance_dispute"),
     }
 
 
 def county_outcomes(vocab: Vocabulary) -> dict[str, str]:
-    """Outcomes of a county run (means over replicates): name -> plain-English label (§4)."""
-    out = {}
-    for s in vocab.sector_names:
-        out |= {
-            f"offices_{s}": f"Joint {s} offices (formal)",
-            f"covered_{s}": f"Municipalities served by a joint {s} office",
-            f"residents_{s}": f"Residents served by a joint {s} office",
-            f"network_members_{s}": f"Municipalities in a network for {s}",
-            f"vulnerability_{s}_mean": f"Mean {s} vulnerability at the horizon",
-            f"vulnerability_{s}_worst": f"Worst {s} vulnerability at the horizon",
-        }
-    return out | {
-        "merged": "Municipalities merged (kommuneblokk)",
-        "stalls": "Negotiations stopped",
-        "state_decisions": "Hosts named by the state",
-    }
+    """Outcomes of a county run (means over replicates): name -> plain-English label (§4, from the codebook)."""
+    per = (
+        "offices_{}",
+        "covered_{}",
+        "residents_{}",
+        "network_members_{}",
+        "vulnerability_{}_mean",
+        "vulnerability_{}_worst",
+    )
+    names = [p.format(s) for s in vocab.sector_names for p in per] + ["merged", "stalls", "state_decisions"]
+    return {n: outcome_label(n) for n in names}
 
 
 def outcomes_of(kind: str, vocab: Vocabulary) -> tuple[dict[str, tuple[str, Callable]], dict[str, str]]:
@@ -639,12 +635,21 @@ def _posterior_columns(
     return table
 
 
-def save_comparison(table: pd.DataFrame, folder: Path, title: str) -> list[str]:
-    """Write ``comparison.csv`` and the comparison plot (PNG and SVG) into ``folder``."""
-    from sim import plots
+def save_comparison(table: pd.DataFrame, folder: Path, title: str, lang: str = "en") -> list[str]:
+    """Write ``comparison.csv`` (every outcome, with its ``unit`` and whether it ``differs``) and the plot.
 
-    table.to_csv(folder / "comparison.csv", index=False)
-    return ["comparison.csv", *(p.name for p in plots.save(plots.comparison(table, title), folder / "comparison"))]
+    The plot (PNG and SVG) shows the headline outcomes that differ (:func:`sim.plots.comparison`).
+    """
+    from sim import plots
+    from sim.answers import differs
+    from sim.codebook import outcome_unit
+
+    full = table.assign(
+        unit=[outcome_unit(o) for o in table["outcome"]], differs=[differs(r) for r in table.to_dict("records")]
+    )
+    full.to_csv(folder / "comparison.csv", index=False)
+    fig = plots.comparison(table, title, lang)
+    return ["comparison.csv", *(p.name for p in plots.save(fig, folder / "comparison"))]
 
 
 def scenario_parameters(sc: Scenario) -> dict[str, Any]:

@@ -102,6 +102,15 @@ def figures(tmp_path_factory):
         progress=False,
     )
     figs["comparison"] = plots.comparison(table, "Værnesregionen: variants against baseline")
+    county = compare(
+        "trondelag",
+        {"initiative": {"county_initiative": True}, "mandatory_host": {"mandatory_host.agriculture": True}},
+        replicates=3,
+        workers=1,
+        progress=False,
+    )
+    figs["comparison-county"] = plots.comparison(county, "Trøndelag")
+    figs["comparison-county-nb"] = plots.comparison(county, "Trøndelag", lang="nb")
     figs["lever-effects"] = plots.lever_effects(  # notebook 02's figure
         {"Værnesregionen": table, "Værnesregionen again": table}, ["any_formal", "stalled"], "Levers"
     )
@@ -129,6 +138,8 @@ EXPECTED = [
     "trondelag-areas-agriculture",
     "trondelag-map-agriculture",
     "comparison",
+    "comparison-county",
+    "comparison-county-nb",
     "lever-effects",
     "indices-sobol",
     "indices-morris",
@@ -194,3 +205,13 @@ def test_sensitivity_ticks_name_parameters_in_words(figures, name):
     if ticks:  # an outcome with indices: its rows are named by the catalogue's meaning
         assert any(t.replace("\n", " ").startswith("A host's value of political steering") for t in ticks)
     assert by_name()["steering_value"].meaning.startswith("A host's value of political steering")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED)
+def test_saved_figures_fit_1600_px(figures, name, tmp_path):
+    from PIL import Image
+
+    paths = plots.save(figures[name], tmp_path / name)
+    width = Image.open(paths[0]).size[0]
+    assert width <= WIDTH, f"{name}: saved {width} px wide"

@@ -1,0 +1,96 @@
+"""Words in bokmål and English: the domain's terms, kept in one place (``--lang nb|en``).
+
+The report's own Norwegian terms (vertskommune, politisk nemnd, regionråd, kommunereform) are kept
+in both languages: the English text names them after the English words, so an official recognises
+them and a foreign reader learns them (report §1.3, §2.2, §4). Everything the CLI's summary
+sentences, the comparison figure and the dashboard print in words is looked up here or in
+:mod:`sim.codebook` (the outcome labels).
+"""
+
+from __future__ import annotations
+
+from sim.errors import InputError
+
+LANGUAGES = ("en", "nb")
+
+#: Terms: key -> {language: words}. Keys are the model's codes (sectors, forms, measures) or
+#: the domain's terms.
+TERMS: dict[str, dict[str, str]] = {
+    # domain terms (the Norwegian word stays in both languages)
+    "host": {"en": "host municipality (vertskommune)", "nb": "vertskommune"},
+    "board": {"en": "joint political board (politisk nemnd)", "nb": "politisk nemnd"},
+    "regional_council": {"en": "regional council (regionråd)", "nb": "regionråd"},
+    "reform": {"en": "municipal reform (kommunereform)", "nb": "kommunereform"},
+    "county_governor": {"en": "County Governor (Fylkesmannen)", "nb": "Fylkesmannen"},
+    # sectors
+    "planning": {"en": "planning", "nb": "plan"},
+    "environment": {"en": "environment", "nb": "miljø"},
+    "agriculture": {"en": "agriculture", "nb": "landbruk"},
+    # measures
+    "competence": {"en": "competence", "nb": "kompetanse"},
+    "capacity": {"en": "capacity", "nb": "kapasitet"},
+    "vulnerability": {"en": "vulnerability", "nb": "sårbarhet"},
+    # forms
+    "none": {"en": "own service", "nb": "egen tjeneste"},
+    "network": {"en": "informal network", "nb": "uformelt nettverk"},
+    "admin_host": {
+        "en": "administrative host (vertskommune, §28b)",
+        "nb": "administrativt vertskommunesamarbeid (§28b)",
+    },
+    "board_host": {
+        "en": "host with a joint political board (politisk nemnd, §28c)",
+        "nb": "vertskommune med felles folkevalgt nemnd (§28c)",
+    },
+    "merger": {"en": "merger into one municipality (kommunereform)", "nb": "sammenslåing til én kommune"},
+    # words of the tables, figures and sentences
+    "baseline": {"en": "baseline", "nb": "utgangspunkt"},
+    "variant": {"en": "variant", "nb": "variant"},
+    "difference": {"en": "difference", "nb": "forskjell"},
+    "outcome": {"en": "outcome", "nb": "utfall"},
+    "unit": {"en": "unit", "nb": "enhet"},
+    "interval": {"en": "95 % interval", "nb": "95 % intervall"},
+    "to": {"en": "to", "nb": "til"},
+    "and": {"en": "and", "nb": "og"},
+    "yes": {"en": "yes", "nb": "ja"},
+    "no": {"en": "no", "nb": "nei"},
+    "paired": {"en": "paired replicates, same seeds", "nb": "parvise replikater, samme frø"},
+    "vs_baseline": {"en": "against the baseline", "nb": "mot utgangspunktet"},
+    "no_difference": {
+        "en": "{name}: no outcome differs from the baseline in {n} paired replicates.",
+        "nb": "{name}: ingen utfall skiller seg fra utgangspunktet i {n} parvise replikater.",
+    },
+    "changes": {"en": "{name} changes", "nb": "{name} endrer"},
+    "more_rows": {"en": "{k} more in the table", "nb": "{k} til i tabellen"},
+    "unclear": {
+        "en": "the other differences are within chance",
+        "nb": "de andre forskjellene er innenfor tilfeldig variasjon",
+    },
+    "short_table": {
+        "en": "Outcomes that differ (the full table is in comparison.csv)",
+        "nb": "Utfall som endres (hele tabellen står i comparison.csv)",
+    },
+    "effect_axis": {
+        "en": "variant minus baseline (95 % interval)",
+        "nb": "variant minus utgangspunkt (95 % intervall)",
+    },
+    "intervals": {"en": "intervals", "nb": "intervaller"},
+    "filled": {
+        "en": "Filled dot: the 95 % interval excludes 0; open dot: within chance.",
+        "nb": "Fylt punkt: 95 % intervallet utelukker 0; åpent punkt: innenfor tilfeldig variasjon.",
+    },
+}
+
+
+def check(lang: str, source: str = "--lang") -> str:
+    """``lang`` if it is a language of :data:`LANGUAGES`, else an :class:`InputError`."""
+    if lang not in LANGUAGES:
+        raise InputError(source, lang, f"unknown language; use one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+def term(key: str, lang: str = "en") -> str:
+    """The words for ``key`` in ``lang`` (the key itself, with spaces, when there are none)."""
+    words = TERMS.get(key)
+    if words is None:
+        return key.replace("_", " ")
+    return words.get(lang, words["en"])
