@@ -74,6 +74,18 @@ TERMS: dict[str, dict[str, str]] = {
         "nb": "variant minus utgangspunkt (95 % intervall)",
     },
     "intervals": {"en": "intervals", "nb": "intervaller"},
+    "map_share": {
+        "en": "Share of replicates in a joint {sector} office",
+        "nb": "Andel av replikatene i et felles kontor for {sector}",
+    },
+    "map_host": {"en": "Host (vertskommune)\nin share of replicates", "nb": "Vertskommune i andel\nav replikatene"},
+    "map_replicates": {"en": "{n} replicates; at the horizon", "nb": "{n} replikater; ved horisonten"},
+    "map_grey": {
+        "en": "Grey: Norwegian municipalities outside the scenario; blank: sea and other countries",
+        "nb": "Grått: norske kommuner utenfor scenariet; blankt: sjø og andre land",
+    },
+    "map_merged": {"en": "Merged by 2019: one shape", "nb": "Kommuner slått sammen innen 2019: én flate"},
+    "map_unplaced": {"en": "{k} names did not fit", "nb": "{k} navn fikk ikke plass"},
     "filled": {
         "en": "Filled dot: the 95 % interval excludes 0; open dot: within chance.",
         "nb": "Fylt punkt: 95 % intervallet utelukker 0; åpent punkt: innenfor tilfeldig variasjon.",

@@ -7,6 +7,11 @@ areas drawn as outlines (convex hulls), a scale bar. Same style and conventions 
 
 from __future__ import annotations
 
+import csv
+import json
+import math
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,3 +262,246 @@ def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
 def form_colour_any() -> str:
     """The bar colour of the area panels."""
     return "#386cb0"
+
+
+# --- borders, coast and the share map (issue: maps people recognise) ------------------------------
+
+#: Municipality borders of 2019 (data/README.md: Kartverket, CC BY 4.0, via niphr/csmaps).
+BORDERS_GEOJSON = Path(__file__).resolve().parent.parent / "data" / "borders-2019.geojson"
+#: The credit every map that draws the borders carries (CC BY 4.0 asks for it).
+BORDERS_CREDIT = {
+    "en": "Borders: Kartverket (CC BY 4.0), municipalities of 2019",
+    "nb": "Kommunegrenser: Kartverket (CC BY 4.0), kommuner per 2019",
+}
+SEA = "#ffffff"
+LAND = "#ececec"
+
+
+@cache
+def _borders() -> dict[str, list[np.ndarray]]:
+    """knr2019 -> outer rings (arrays of lon, lat) of that municipality's 2019 polygon."""
+    data = json.loads(BORDERS_GEOJSON.read_text(encoding="utf-8"))
+    out: dict[str, list[np.ndarray]] = {}
+    for feature in data["features"]:
+        geom = feature["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        out[feature["properties"]["knr2019"]] = [np.asarray(poly[0], dtype=float) for poly in polys]
+    return out
+
+
+@cache
+def _knr2019_by_name() -> dict[str, str]:
+    """Municipality name of 2016 -> its number in 2019 (``data/kommuner-2016.csv``)."""
+    from sim.geo import PLACES_CSV
+
+    with PLACES_CSV.open(encoding="utf-8", newline="") as f:
+        return {row["name"]: row["knr2019"] for row in csv.DictReader(f)}
+
+
+class Projection:
+    """Lon/lat to km east and north of a fixed origin (equirectangular, as :func:`project`)."""
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
+        self.lat0, self.lon0 = float(np.mean(lat)), float(np.mean(lon))
+
+    def __call__(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Points (km east, km north), one row per coordinate pair."""
+        x = (np.asarray(lon) - self.lon0) * 111.32 * np.cos(np.radians(self.lat0))
+        y = (np.asarray(lat) - self.lat0) * 110.57
+        return np.column_stack([x, y])
+
+
+def draw_borders(ax, names: list[str], proj: Projection, colours: dict[str, Any], margin_km: float = 25.0):
+    """Draw the land (every municipality near ``names`` in grey) and ``names`` filled by ``colours``.
+
+    The sea (and the neighbouring countries, which the file does not hold) is the blank axes
+    background, so the coast is where the grey and coloured shapes end. Names
+    whose 2016 municipalities share a 2019 polygon (merged in 2017-2018) are drawn as one shape,
+    coloured by the first of them (callers pass their mean). Sets the axes limits to the drawn
+    municipalities plus ``margin_km``.
+
+    Returns:
+        ``{knr2019: [names]}`` of the shapes drawn for ``names``, and the limits ``(x0, x1, y0, y1)``.
+    """
+    from matplotlib.collections import PolyCollection
+
+    knr = _knr2019_by_name()
+    borders = _borders()
+    shapes: dict[str, list[str]] = {}
+    for n in names:
+        if knr.get(n) in borders:
+            shapes.setdefault(knr[n], []).append(n)
+    mine = [proj(*ring.T) for k in shapes for ring in borders[k]]
+    pts = np.vstack(mine) if mine else np.zeros((1, 2))
+    x0, y0 = pts.min(axis=0) - margin_km
+    x1, y1 = pts.max(axis=0) + margin_km
+    others = []
+    for k, rings in borders.items():
+        if k in shapes:
+            continue
+        for ring in rings:
+            xy = proj(*ring.T)
+            if xy[:, 0].max() > x0 and xy[:, 0].min() < x1 and xy[:, 1].max() > y0 and xy[:, 1].min() < y1:
+                others.append(xy)
+    ax.set_facecolor(SEA)
+    ax.add_collection(PolyCollection(others, facecolor=LAND, edgecolor="white", lw=0.5, zorder=1))
+    polys, fills = [], []
+    for k, members in shapes.items():
+        for ring in borders[k]:
+            polys.append(proj(*ring.T))
+            fills.append(colours[members[0]])
+    ax.add_collection(PolyCollection(polys, facecolor=fills, edgecolor="#555555", lw=0.6, zorder=2))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return shapes, (x0, x1, y0, y1)
+
+
+def place_labels(ax, labels: list[tuple[str, float, float]], fontsize: float = 8.0) -> list[Any]:
+    """Name places without overlap: each label at its point or, failing that, nearby with a leader line.
+
+    Labels are tried in the order given (put the important ones first) at the point, then at
+    offsets of growing distance in eight directions; the first position that overlaps no placed
+    label and stays inside the axes is kept. The axes must have its final position and limits
+    (placement is measured in pixels at the figure's dpi; a different dpi scales everything alike).
+
+    Returns:
+        The texts placed (a label that finds no place is left out and not returned).
+    """
+    fig = ax.figure
+    ax.apply_aspect()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken: list[Any] = []
+    placed = []
+    steps = [(0, 0)] + [
+        (r * dx, r * dy)
+        for r in (9, 16, 24, 34)
+        for dx, dy in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+    ]
+    for text, x, y in labels:
+        for dx, dy in steps:
+            far = abs(dx) + abs(dy) > 12
+            t = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="center" if dx == 0 else ("left" if dx > 0 else "right"),
+                va="center" if dy == 0 else ("bottom" if dy > 0 else "top"),
+                fontsize=fontsize,
+                zorder=6,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#444444"} if far else None,
+            )
+            box = t.get_window_extent(renderer).expanded(1.12, 1.2)  # room for rendering at another dpi
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in taken):
+                taken.append(box)
+                placed.append(t)
+                break
+            t.remove()
+    return placed
+
+
+def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, title: str, lang: str = "en"):
+    """Where the joint offices are: per municipality, the share of replicates in which it is in one.
+
+    Municipality borders and the coast from ``data/borders-2019.geojson`` (Kartverket, named on
+    the map); each municipality of the scenario is coloured by the share of replicates in which it
+    is served by a formal joint office for ``sector`` at the horizon (a merger is not one, §4.3),
+    its neighbours outside the scenario in grey, the sea in blue; a black ring at a municipality
+    grows with the share of replicates in which it hosts (vertskommune); every municipality is
+    named (larger ones first; a name that does not fit at its shape gets a leader line).
+
+    Args:
+        scenario: The county scenario.
+        municipalities: ``municipalities.csv`` rows of every replicate.
+        sector: The sector to map.
+        title: Figure title.
+        lang: ``en`` or ``nb`` for the legend and captions.
+    """
+    import matplotlib as mpl
+
+    from sim.lang import term
+
+    formal = {f.name for f in scenario.params.vocab.forms if f.formal and not f.merges}
+    rows = municipalities
+    n = int(rows["replicate"].nunique())
+    in_office = rows.assign(_in=rows[f"form_{sector}"].isin(formal)).groupby("municipality")["_in"].mean()
+    hosting = (rows[f"host_{sector}"] == rows["municipality"]).groupby(rows["municipality"]).mean()
+    facts = {m.name: m for m in scenario.municipalities}
+    names = [m for m in scenario.names if m in in_office.index]
+    proj = Projection(np.array([facts[m].lat for m in names]), np.array([facts[m].lon for m in names]))
+    cmap = mpl.colormaps["YlGn"]
+    knr = _knr2019_by_name()
+    shared: dict[str, list[str]] = {}
+    for m in names:
+        shared.setdefault(knr.get(m, m), []).append(m)
+    share = {m: float(np.mean([in_office[x] for x in shared[knr.get(m, m)]])) for m in names}
+    colours = {m: cmap(0.08 + 0.92 * share[m]) for m in names}
+    sector_words = term(sector, lang)
+    with _style() as plt:
+        fig = plt.figure(figsize=(14, 11))
+        ax = fig.add_axes((0.01, 0.04, 0.72, 0.86))
+        shapes, _ = draw_borders(ax, names, proj, colours)
+        where = {m: proj(facts[m].lon, facts[m].lat)[0] for m in names}
+        ring = [(where[m], hosting.get(m, 0.0)) for m in names if hosting.get(m, 0.0) > 0]
+        if ring:
+            xy = np.array([p for p, _ in ring])
+            ax.scatter(xy[:, 0], xy[:, 1], s=[40 + 360 * h for _, h in ring], facecolor="none",
+                       edgecolor="black", lw=1.6, zorder=4)  # fmt: skip
+        order = sorted(shapes.values(), key=lambda ms: -sum(facts[m].population for m in ms))
+        labels = []
+        for members in order:
+            x, y = np.mean([where[m] for m in members], axis=0)
+            labels.append((" / ".join(members), x, y))
+        placed = place_labels(ax, labels)
+        ax.set_title(_wrap_title(title, 90), fontsize=12, loc="left")
+        # right column: colour scale, host rings, credit
+        cax = fig.add_axes((0.78, 0.50, 0.025, 0.36))
+        fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(0.0, 1.0), cmap=cmap), cax=cax)
+        cax.set_ylabel(term("map_share", lang).format(sector=sector_words), fontsize=10)
+        handles = [
+            plt.Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                mfc="none",
+                mec="black",
+                mew=1.6,
+                markersize=math.sqrt(40 + 360 * h),
+                label=f"{h:.0%}",
+            )  # fmt: skip
+            for h in (0.1, 0.5, 1.0)
+        ]
+        fig.legend(
+            handles=handles,
+            title=term("map_host", lang),
+            loc="upper left",
+            bbox_to_anchor=(0.76, 0.45),
+            frameon=False,
+            labelspacing=1.4,
+            borderpad=1.0,
+        )
+        notes = [
+            term("map_replicates", lang).format(n=n),
+            term("map_grey", lang),
+            BORDERS_CREDIT[lang],
+        ]
+        if any(len(ms) > 1 for ms in shapes.values()):
+            notes.insert(2, term("map_merged", lang))
+        if len(placed) < len(labels):
+            missing = len(labels) - len(placed)
+            notes.insert(2, term("map_unplaced", lang).format(k=missing))
+        fig.text(0.76, 0.06, "\n".join(_wrap_title(t, 34) for t in notes), fontsize=9, va="bottom")
+    return fig
+
+
+def _wrap_title(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text

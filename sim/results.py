@@ -348,14 +348,11 @@ class Results:
             mine = areas[areas["scenario"] == sc.name]
             for sector in sectors:
                 figs[f"{stem}-areas-{sector}"] = maps.area_outcomes(mine, sector, f"{sc.name}: {sector}, by area")
-        rep = self.representative(sc.name)
         if len(self.municipalities):
-            mine = self.municipalities[
-                (self.municipalities["scenario"] == sc.name) & (self.municipalities["replicate"] == rep["replicate"])
-            ]
+            mine = self.municipalities[self.municipalities["scenario"] == sc.name]
             for sector in sectors:
-                figs[f"{stem}-map-{sector}"] = maps.county_map(
-                    sc, mine, sector, f"{sc.name}: one representative replicate (the most common number of offices)"
+                figs[f"{stem}-map-{sector}"] = maps.county_share_map(
+                    sc, mine, sector, f"{sc.name}: where the joint {sector} offices are, over all replicates"
                 )
         return figs
 

@@ -215,3 +215,24 @@ def test_saved_figures_fit_1600_px(figures, name, tmp_path):
     paths = plots.save(figures[name], tmp_path / name)
     width = Image.open(paths[0]).size[0]
     assert width <= WIDTH, f"{name}: saved {width} px wide"
+
+
+@pytest.mark.slow
+def test_county_map_has_borders_kartverket_and_every_name(figures):
+    from sim.scenario import load_scenario
+
+    fig = figures["trondelag-map-agriculture"]
+    texts = " | ".join(t.get_text() for t, _ in drawn_texts(fig))
+    assert "Kartverket" in texts
+    missing = [m for m in load_scenario("trondelag").names if m not in texts]
+    assert not missing, f"not named on the map: {missing}"
+    assert len(fig.axes[0].collections) >= 2  # the land around and the scenario's municipalities, as polygons
+
+
+def test_borders_file_is_recorded_with_its_sha256():
+    import hashlib
+
+    from sim.maps import BORDERS_GEOJSON
+
+    digest = hashlib.sha256(BORDERS_GEOJSON.read_bytes()).hexdigest()
+    assert f"`{digest}`" in (BORDERS_GEOJSON.parent / "README.md").read_text(encoding="utf-8")
