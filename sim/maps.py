@@ -344,13 +344,13 @@ def draw_borders(ax, names: list[str], proj: Projection, colours: dict[str, Any]
             if xy[:, 0].max() > x0 and xy[:, 0].min() < x1 and xy[:, 1].max() > y0 and xy[:, 1].min() < y1:
                 others.append(xy)
     ax.set_facecolor(SEA)
-    ax.add_collection(PolyCollection(others, facecolor=LAND, edgecolor="white", lw=0.5, zorder=1))
+    ax.add_collection(PolyCollection(others, facecolor=LAND, edgecolor="white", lw=0.5, zorder=0.4))
     polys, fills = [], []
     for k, members in shapes.items():
         for ring in borders[k]:
             polys.append(proj(*ring.T))
             fills.append(colours[members[0]])
-    ax.add_collection(PolyCollection(polys, facecolor=fills, edgecolor="#555555", lw=0.6, zorder=2))
+    ax.add_collection(PolyCollection(polys, facecolor=fills, edgecolor="#555555", lw=0.6, zorder=0.5))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")

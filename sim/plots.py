@@ -115,14 +115,19 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
+def save_dpi(fig) -> float:
+    """The dpi :func:`save` writes a figure at: its own, or less so the PNG is at most :data:`WIDTH_PX` wide."""
+    fig.canvas.draw()  # lay out at the figure's own dpi, then measure what "tight" will keep
+    inches = max(fig.get_figwidth(), fig.get_tightbbox().width) + 0.2  # + pad_inches on both sides
+    return min(fig.dpi, (WIDTH_PX - 2) / inches)
+
+
 def save(fig, path_stem: Path) -> list[Path]:
     """Save a figure as PNG and SVG; return the paths. The PNG is at most :data:`WIDTH_PX` wide."""
     import matplotlib.pyplot as plt
 
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
-    fig.canvas.draw()  # lay out at the figure's own dpi, then measure what "tight" will keep
-    inches = max(fig.get_figwidth(), fig.get_tightbbox().width) + 0.2  # + pad_inches on both sides
-    dpi = min(fig.dpi, (WIDTH_PX - 2) / inches)
+    dpi = save_dpi(fig)
     for p in paths:
         fig.savefig(p, bbox_inches="tight", dpi=dpi)
     plt.close(fig)
@@ -620,6 +625,7 @@ class RegionMap:
                 for spine in ax.spines.values():
                     spine.set_visible(False)
                 if self.real:
+                    self._borders(ax, pos)
                     x0, y0 = pos[:, 0].min(), pos[:, 1].min() - 0.08 * np.ptp(pos[:, 1])
                     ax.plot([x0, x0 + 20], [y0, y0], color="black", lw=2)
                     ax.annotate(
@@ -630,6 +636,20 @@ class RegionMap:
                 plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f)) for f in forms
             ]
             self.figure.legend(handles=handles, loc="outside lower center", ncol=len(forms), frameon=False)
+
+    def _borders(self, ax, pos: np.ndarray) -> None:
+        """Municipality borders and the coast under the nodes (the county map's, Kartverket credited)."""
+        from sim.maps import Projection, draw_borders
+
+        munis = self.scenario.municipalities
+        proj = Projection(np.array([m.lat for m in munis]), np.array([m.lon for m in munis]))
+        shapes, _ = draw_borders(ax, self.scenario.names, proj, dict.fromkeys(self.scenario.names, "#fafafa"), 8.0)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        pad = 0.2 * max(np.ptp(pos[:, 0]), np.ptp(pos[:, 1]), 1.0)  # room for the names and the scale bar
+        ax.set_xlim(min(x0, pos[:, 0].min() - pad), max(x1, pos[:, 0].max() + pad))
+        ax.set_ylim(min(y0, pos[:, 1].min() - pad), max(y1, pos[:, 1].max() + pad))
+        self.credit = bool(shapes)
 
     def update(self, row: dict[str, Any], when: str = "at the end of the pilot") -> RegionMap:
         """Show the arrangements of an outcome row (``form_s``, ``members_s``, ``host_s`` per sector)."""
@@ -651,7 +671,8 @@ class RegionMap:
                 text.set_text(n + (" (host)" if n == host else ""))
             self.axes[k].set_title(f"{sector.label.capitalize()}: {form_label(sc, form)}")
         how = "north up" if self.real else "layout from distances"
-        self.figure.suptitle(f"{self.title}: arrangements {when} (node size = population; {how})")
+        credit = "\nBorders: Kartverket (CC BY 4.0), municipalities of 2019" if getattr(self, "credit", False) else ""
+        self.figure.suptitle(f"{self.title}: arrangements {when} (node size = population; {how}){credit}")
         return self
 
 

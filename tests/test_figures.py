@@ -212,8 +212,9 @@ def test_sensitivity_ticks_name_parameters_in_words(figures, name):
 def test_saved_figures_fit_1600_px(figures, name, tmp_path):
     from PIL import Image
 
-    paths = plots.save(figures[name], tmp_path / name)
-    width = Image.open(paths[0]).size[0]
+    fig, path = figures[name], tmp_path / f"{name}.png"
+    fig.savefig(path, bbox_inches="tight", dpi=plots.save_dpi(fig))  # as plots.save, which also closes it
+    width = Image.open(path).size[0]
     assert width <= WIDTH, f"{name}: saved {width} px wide"
 
 
