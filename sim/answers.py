@@ -134,6 +134,26 @@ def cells(row: pd.Series | dict, lang: str = "en") -> dict[str, str]:
     }
 
 
+def summary_cells(row: pd.Series | dict, lang: str = "en") -> dict[str, str]:
+    """The printed cells of one ``summary.csv`` row: label, unit, value and its interval, rounded alike."""
+    name = row["outcome"]
+    found = outcome(name)
+    scale = 100.0 if _share(name) else 1.0
+    value, lo, hi = (scale * float(row[k]) for k in ("value", "ci_low", "ci_high"))
+    places = decimals(lo, hi, 0 if _share(name) else (found[0].decimals if found else 2))
+    interval = (
+        f"({number(lo, places, lang)} {term('to', lang)} {number(hi, places, lang)})"
+        if math.isfinite(lo) and math.isfinite(hi) and hi > lo
+        else ("(alle like)" if lang == "nb" else "(every replicate the same)")
+    )
+    return {
+        "label": outcome_label(name, lang),
+        "unit": unit_words(name, lang),
+        "value": number(value, places, lang),
+        "interval": interval,
+    }
+
+
 def short_table(table: pd.DataFrame, kind: str, sectors: Iterable[str]) -> pd.DataFrame:
     """The headline rows of a comparison that differ in at least one variant (headline order)."""
     wanted = headline(kind, sectors)

@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     output(r, "<scenario>")
     r.add_argument("--no-plots", action="store_true", help="skip the plots")
     posterior_option(r)
+    lang_option(r)
 
     c = _command(
         sub,
@@ -451,12 +452,17 @@ def _methods(table) -> dict[str, str]:
     return dict(zip(table["kind"], table["method"], strict=True))
 
 
-def print_summary(summary) -> None:
-    """Print outcome shares and means with their 95 % intervals and the interval methods."""
+def print_summary(summary, lang: str = "en") -> None:
+    """Print outcome shares and means with units and 95 % intervals, rounded to what the intervals support."""
+    from sim.answers import summary_cells
+
     for name, g in summary.groupby("scenario", sort=False):
         print(f"\n{name}")
-        for _, r in g.iterrows():
-            print(f"  {r['label']:42s} {r['value']:7.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+        rows = [summary_cells(r, lang) for r in g.to_dict("records")]
+        width = max(len(c["label"]) for c in rows)
+        unit = max(len(c["unit"]) for c in rows)
+        for c in rows:
+            print(f"  {c['label']:{width}s}  {c['unit']:{unit}s}  {c['value']:>9s}  {c['interval']}")
     print("\n95 % intervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(summary).items()))
 
 
@@ -677,9 +683,9 @@ def cmd_run(args) -> Path:
             until=until,
             posterior=post,
         )
-        names = res.save(tmp, plots=not args.no_plots)
+        names = res.save(tmp, plots=not args.no_plots, lang=args.lang)
         _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
-    print_summary(res.summary())
+    print_summary(res.summary(), args.lang)
     plots = sum(n.endswith(".png") for n in names)
     print(
         f"wrote {out.path}/ (runs.csv, timeline.csv, events.csv, votes.csv, summary.csv, metadata.json"

@@ -74,6 +74,10 @@ TERMS: dict[str, dict[str, str]] = {
         "nb": "variant minus utgangspunkt (95 % intervall)",
     },
     "intervals": {"en": "intervals", "nb": "intervaller"},
+    "map_title": {
+        "en": "where the joint {sector} offices are, over all replicates",
+        "nb": "hvor de felles kontorene for {sector} er, over alle replikater",
+    },
     "map_share": {
         "en": "Share of replicates in a joint {sector} office",
         "nb": "Andel av replikatene i et felles kontor for {sector}",

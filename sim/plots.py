@@ -320,7 +320,7 @@ def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
     measures = [
         ("competence", "Competence\n(0-1)"),
         ("capacity", "Capacity (FTE per\nFTE needed)"),
-        ("vulnerability", "Vulnerability (chance\na task goes unserved)"),
+        ("vulnerability", "Vulnerability (chance a\ntask goes unserved when\none person is away)"),
     ]
     styles = ("-", "--", "-.", ":")
     sectors = scenario.params.vocab.sectors

@@ -337,8 +337,9 @@ class Results:
                 frames.append(area_summary(mine, list(sc.params.vocab.sector_names)).assign(scenario=sc.name))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def _county_plots(self, sc) -> dict[str, Any]:
+    def _county_plots(self, sc, lang: str = "en") -> dict[str, Any]:
         from sim import maps
+        from sim.lang import term
 
         stem, names = sc.path.stem, sc.params.vocab.sector_names
         sectors = [names[s] for s in sc.initiative.sectors] if sc.initiative else list(names)
@@ -351,13 +352,12 @@ class Results:
         if len(self.municipalities):
             mine = self.municipalities[self.municipalities["scenario"] == sc.name]
             for sector in sectors:
-                figs[f"{stem}-map-{sector}"] = maps.county_share_map(
-                    sc, mine, sector, f"{sc.name}: where the joint {sector} offices are, over all replicates"
-                )
+                title = f"{sc.name}: " + term("map_title", lang).format(sector=term(sector, lang))
+                figs[f"{stem}-map-{sector}"] = maps.county_share_map(sc, mine, sector, title, lang)
         return figs
 
-    def plots(self) -> dict[str, Any]:
-        """Every plot for every scenario: ``{"<file stem>-<kind>": Figure}``."""
+    def plots(self, lang: str = "en") -> dict[str, Any]:
+        """Every plot for every scenario: ``{"<file stem>-<kind>": Figure}`` (county maps in ``lang``)."""
         from sim import plots
 
         figs = {}
@@ -365,7 +365,7 @@ class Results:
         for sc in self.scenarios:
             stem = sc.path.stem
             if sc.kind == "county":
-                figs |= self._county_plots(sc)
+                figs |= self._county_plots(sc, lang)
                 continue
             figs[f"{stem}-outcomes"] = plots.outcome_shares(
                 summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes"
@@ -388,7 +388,7 @@ class Results:
             figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
         return figs
 
-    def save(self, folder: Path, plots: bool = True) -> list[str]:
+    def save(self, folder: Path, plots: bool = True, lang: str = "en") -> list[str]:
         """Write the CSV tables (and every plot as PNG and SVG) into ``folder``; return the file names."""
         from sim.records import EVENT_COLUMNS, VOTE_COLUMNS
 
@@ -408,7 +408,7 @@ class Results:
         if plots:
             from sim import plots as plotting
 
-            for stem, fig in self.plots().items():
+            for stem, fig in self.plots(lang).items():
                 names += [p.name for p in plotting.save(fig, folder / stem)]
         return names
 
