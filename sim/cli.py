@@ -274,6 +274,34 @@ def build_parser() -> argparse.ArgumentParser:
     posterior_option(c)
     lang_option(c)
 
+    rb = _command(
+        sub,
+        "robust",
+        "policies across sampled futures: best share, mean and worst regret",
+        "Run the baseline and each variant in N sampled futures (every estimated scenario input uniform "
+        "within its range, and one accepted calibration set each; docs/calibration/posterior unless "
+        "--posterior names another) on the same replicate seeds, score them by one outcome and report per "
+        "variant the share of futures in which it is best, its mean and its worst regret. Writes "
+        "futures.csv (the sampled futures), robust_values.csv, robust_summary.csv and robust.png/.svg.",
+        "python run.py robust fosen --variant funded:pilot_funding=2 --variant none:pilot_funding=0 --futures 20",
+        "python run.py robust trondelag --variant initiative:county_initiative=true "
+        "--variant mandatory_host:mandatory_host.agriculture=true --futures 10 --replicates 10",
+    )
+    rb.add_argument("scenario", help="scenario name or TOML path")
+    rb.add_argument(
+        "--variant", action="append", required=True, metavar="NAME:KEY=VALUE[,KEY=VALUE]", help="a named variant"
+    )
+    rb.add_argument("--futures", type=_whole("--futures", 2, 10_000), default=20, help="sampled futures (default 20)")
+    rb.add_argument(
+        "--outcome",
+        help="outcome to score by (default: municipalities served by a joint office for a county, any formal "
+        "agreement for a pilot); vulnerability and stops count lower as better",
+    )
+    common(rb, 20)
+    output(rb, "robust-<scenario>")
+    posterior_option(rb)
+    lang_option(rb)
+
     w = _command(
         sub,
         "sweep",
@@ -741,6 +769,59 @@ def cmd_compare(args) -> Path:
     return out.path
 
 
+def cmd_robust(args) -> Path:
+    """Variants across sampled futures: share of futures where best, mean and worst regret."""
+    from sim import futures
+    from sim.output import OutputFolder
+    from sim.posterior import COMMITTED, load_posterior
+    from sim.results import load_unique
+    from sim.runner import ROW_BYTES, check_fits
+
+    variants: dict[str, dict[str, str]] = {}
+    for text in args.variant:
+        name, overrides = parse_variant(text)
+        if name in variants:
+            raise InputError("--variant", name, "variant name given twice")
+        variants[name] = overrides
+    base = load_unique([args.scenario])[0]
+    for overrides in variants.values():
+        base.with_overrides(overrides, "--variant")
+    check_fits((len(variants) + 1) * args.replicates * args.futures, ROW_BYTES, "--futures", str(args.futures))
+    post = _posterior(args)
+    if post is None and (COMMITTED / "accepted.csv").is_file():
+        post = load_posterior(COMMITTED, str(COMMITTED))
+    _check_scheduler(args)
+    out = OutputFolder(args.out or Path("results") / f"robust-{base.path.stem}-{_stamp()}", args.force)
+    started = datetime.now()
+    with out as tmp:
+        result = futures.robust(
+            base,
+            variants,
+            args.futures,
+            args.replicates,
+            args.seed,
+            outcome=args.outcome,
+            posterior=post,
+            workers=args.workers,
+            progress=_progress(args),
+        )
+        names = futures.save(result, tmp, base.name, args.lang)
+        _write_metadata(
+            tmp,
+            [base],
+            args,
+            started,
+            result["execution"],
+            variants=variants,
+            futures=args.futures,
+            outcome=result["outcome"],
+            **_posterior_meta(post),
+        )
+    print(futures.render(result, base.name, args.replicates, args.lang))
+    print(f"\nwrote {out.path}/ ({', '.join(names)}, metadata.json)")
+    return out.path
+
+
 def _resume_command(argv: list[str], out: Path) -> str:
     """The command line that resumes this sweep (same arguments, --out named, --resume, no --force)."""
     args = [a for a in argv if a != "--force"]
@@ -1151,6 +1232,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
     "compare": cmd_compare,
+    "robust": cmd_robust,
     "list": cmd_list,
     "show": cmd_show,
     "sweep": cmd_sweep,

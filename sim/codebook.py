@@ -6,8 +6,9 @@ writes is in the schema). The outcome labels and units that the CLI's tables and
 come from :data:`OUTCOMES` too, so a table and the codebook use the same words.
 
 Column names may hold placeholders: ``{sector}`` (a sector of the vocabulary, e.g. ``agriculture``),
-``{measure}`` (``competence``, ``capacity`` or ``vulnerability``) and ``{parameter}`` (a ``--set``
-key). The measures are defined in docs/ODD.md, "Outcomes".
+``{measure}`` (``competence``, ``capacity`` or ``vulnerability``), ``{parameter}`` (a ``--set``
+key) and ``{estimate}`` (an estimated scenario input, e.g. ``region.council_stages``). The
+measures are defined in docs/ODD.md, "Outcomes".
 """
 
 from __future__ import annotations
@@ -376,8 +377,57 @@ FILES: tuple[File, ...] = (
 )
 
 
+FILES += (
+    File(
+        "futures.csv",
+        "robust",
+        "one sampled future",
+        (
+            _c("future", "index", "Future number, 0-based"),
+            _c("posterior_set", "index", "Accepted calibration set this future runs with (empty without a posterior)"),
+            _c("{estimate}", "unit of the estimate", "An estimated scenario input, drawn uniform within its range"),
+            _c("parameter:{parameter}", "unit of the parameter", "The posterior set's value of a calibrated parameter"),
+        ),
+    ),
+    File(
+        "robust_values.csv",
+        "robust",
+        "one variant in one future",
+        (
+            _c("future", "index", "Future number (futures.csv)"),
+            _c("variant", "-", "Variant name (baseline: no lever)"),
+            _c("value", "unit of the outcome", "Mean of the scored outcome over the replicates (a share for yes/no)"),
+            _c("best", "unit of the outcome", "The best variant's value in this future"),
+            _c("regret", "unit of the outcome", "Shortfall from the best: |best - value|"),
+            _c("n", "replicates", "Replicates per variant and future (same seeds for every variant)"),
+        ),
+    ),
+    File(
+        "robust_summary.csv",
+        "robust",
+        "one variant over all futures",
+        (
+            _c("variant", "-", "Variant name"),
+            _c("overrides", "-", "The variant's --set values"),
+            _c("futures", "futures", "Futures sampled"),
+            _c("best_share", "0-1", "Share of futures in which the variant is best (ties count for each)"),
+            _c("best_ci_low", "0-1", "Lower limit of its 95 % Wilson interval"),
+            _c("best_ci_high", "0-1", "Upper limit of its 95 % Wilson interval"),
+            _c("mean_regret", "unit of the outcome", "Mean regret over the futures"),
+            _c("worst_regret", "unit of the outcome", "Largest regret in any future (minimax regret ranks by it)"),
+            _c("mean_value", "unit of the outcome", "Mean of the scored outcome over the futures"),
+        ),
+    ),
+)
+
+
 def _placeholders() -> dict[str, str]:
-    return {"sector": "[a-z]+", "measure": "|".join(MEASURE_NAMES), "parameter": r"[a-z_.]+"}
+    return {
+        "sector": "[a-z]+",
+        "measure": "|".join(MEASURE_NAMES),
+        "parameter": r"[a-z_.]+",
+        "estimate": r"[a-z_]+(?:\.[a-z_]+)+",
+    }
 
 
 @cache

@@ -1,0 +1,67 @@
+"""``robust``: variants across sampled futures on shared seeds (best share, mean and worst regret)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sim import codebook, futures
+from sim.scenario import load_scenario
+
+
+def test_futures_are_drawn_within_the_ranges_and_reproducibly():
+    sc = load_scenario("vaernesregionen")
+    a = futures.sample_futures(sc, 12, seed=5)
+    assert a == futures.sample_futures(sc, 12, seed=5)
+    assert a != futures.sample_futures(sc, 12, seed=6)
+    for f in a:
+        for key, value in f.estimates:
+            est = sc.estimates[key]
+            assert est.low <= value <= est.high
+            if key.endswith("council_stages"):
+                assert value == int(value)
+
+
+@pytest.fixture(scope="module")
+def result():
+    sc = load_scenario("vaernesregionen")
+    same = {"reform_intensity": sc.params.as_dict()["reform_intensity"]}  # no change: must tie with the baseline
+    return futures.robust(
+        sc,
+        {"same": same, "admin_only": {"allow.board_host": False}},
+        futures=4,
+        replicates=3,
+        outcome="stalled",
+        workers=1,
+        progress=False,
+    )
+
+
+def test_shared_seeds_make_an_unchanged_variant_tie_with_the_baseline(result):
+    v = result["values"].pivot(index="future", columns="variant", values="value")
+    assert (v["same"] == v["baseline"]).all()
+
+
+def test_regret_is_the_shortfall_from_the_best_in_each_future(result):
+    values = result["values"]
+    assert (values["regret"] >= 0).all()
+    assert (values.groupby("future")["regret"].min() == 0).all()
+    s = result["summary"].set_index("variant")
+    assert not result["higher_is_better"]  # a stop: less is better
+    assert s.loc["same", "best_share"] == s.loc["baseline", "best_share"]
+    assert (s["worst_regret"] >= s["mean_regret"]).all()
+
+
+def test_every_robust_column_is_in_the_codebook(result, tmp_path):
+    futures.save(result, tmp_path, "Værnesregionen")
+    for name in ("futures.csv", "robust_values.csv", "robust_summary.csv"):
+        for col in pd.read_csv(tmp_path / name, nrows=0).columns:
+            assert codebook.column(name, col) is not None, f"{name}: {col}"
+    assert (tmp_path / "robust.png").exists()
+
+
+def test_an_unknown_outcome_is_refused():
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match="not an outcome"):
+        futures.robust(load_scenario("fosen"), {"a": {}}, 2, 1, outcome="nope", workers=1, progress=False)
