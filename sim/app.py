@@ -387,7 +387,8 @@ def measures_svg(model: CooperationModel) -> str:
     panels = []
     for k, measure in enumerate(MEASURES):
         values = np.concatenate([start_values[:, k], series[:, :, k].ravel()])
-        top_value = 1.0 if measure == "competence" else _nice(float(np.nanmax(values)) * 1.1)
+        # competence and vulnerability are 0-1 (vulnerability a probability): the axis is 0-1, never more
+        top_value = _nice(float(np.nanmax(values)) * 1.1) if measure == "capacity" else 1.0
 
         def x(t: float) -> float:
             return left + (w - left - right) * t / span
@@ -536,7 +537,38 @@ def Status(model: CooperationModel):
         )
         return
     project = model.project
-    solara.Markdown(head + f"Phase: **{project.phase.replace('_', ' ')}** &nbsp; Members: {', '.join(project.members)}")
+    solara.Markdown(head + f"Phase: **{phase_text(model)}** &nbsp; Members: {', '.join(project.members)}")
+
+
+def phase_text(model: CooperationModel) -> str:
+    """The negotiation's phase in words, with what is already agreed (a new round is not a restart).
+
+    After an office is agreed the project starts a new pre-project for the remaining sectors
+    (:meth:`sim.negotiation.ProjectOrganisation.next_round`): the phase then reads "pre-project for
+    the remaining sectors", followed by the arrangements agreed so far and when they open.
+    """
+    project, sc = model.project, model.scenario
+    agreed = [a for a in model.arrangements if a.region == project.region.name]
+    words = {
+        Phase.PRE_PROJECT: "pre-project" + (" for the remaining sectors" if agreed else ""),
+        Phase.FIRST_VOTE: "first council vote",
+        Phase.MAIN_PROJECT: "main project",
+        Phase.FINAL_VOTE: "final council vote",
+        Phase.REVISION: "revising the proposal",
+        Phase.IMPLEMENTATION: "agreed; the joint office is being set up",
+        Phase.NETWORK: "network running",
+        Phase.STALLED: "stopped",
+        Phase.DONE: "done",
+    }.get(project.phase, str(project.phase).replace("_", " "))
+    if not agreed:
+        return words
+    vocab = sc.params.vocab
+    done = "; ".join(
+        f"{plots.form_label(sc, a.form.name)} for {', '.join(vocab.sectors[s].label for s in a.sectors)} "
+        f"agreed {month_label(a.decided)}" + (f", opens {month_label(a.starts)}" if a.starts > a.decided else "")
+        for a in agreed
+    )
+    return f"{words} ({done})"
 
 
 def _region_map(scenario: Scenario) -> plots.RegionMap:
@@ -669,7 +701,7 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
         on_value(key, v)
 
     section = f" · report {spec.section}" if spec.section and spec.section != "-" else ""
-    caption = f"Value: {_value_text(spec, value)} · unit: {unit}{section}"
+    caption = f"Value: {_value_text(spec, value)} · unit: {unit} · range: {spec.range_text}{section}"
     box = "margin-bottom: 10px; padding-bottom: 6px; border-bottom: 1px solid #e4e4e4"
     with solara.Tooltip(help_text):
         with solara.Column(gap="0px", style=box, classes=["catalogue-control"]):

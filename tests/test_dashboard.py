@@ -90,7 +90,7 @@ def test_the_levers_come_first_with_meaning_unit_and_section_and_the_rest_is_col
     text = rendered_text(rc)
     for key in levers:
         assert by_name()[key].meaning in text, key
-    assert "Value: 1 x historical · unit: x historical · report §1.1, §2.1" in text  # pilot funding
+    assert "Value: 1 x historical · unit: x historical · range: 0..3 · report §1.1, §2.1" in text  # pilot funding
     panels = rc.find(v.ExpansionPanels).widgets
     assert panels and all(p.v_model is None for p in panels), "the advanced panel starts collapsed"
     assert by_name()["coordination_cost"].meaning not in text, "no hidden controls slow every Step"
@@ -542,3 +542,30 @@ def test_every_default_lies_on_its_slider_grid():
             ticks = (defaults[key] - spec.low) / step
             assert abs(ticks - round(ticks)) < 1e-6, key
             assert step <= (spec.high - spec.low) / 50 + 1e-12, key
+
+
+def test_vulnerability_axis_is_0_to_1_and_sliders_show_their_range():
+    import re
+
+    model = DashboardModel("vaernesregionen", rng="2")
+    for _ in range(24):
+        model.step()
+    svg = app.measures_svg(model)
+    panels = svg.split("<svg")[1:4]  # the three measure panels (the legend has small svgs too)
+    ticks = {m: re.findall(r'text-anchor="end">([^<]*)<', p) for m, p in zip(("c", "k", "v"), panels, strict=True)}
+    assert ticks["v"] == ["0", "0.5", "1"] and ticks["c"] == ["0", "0.5", "1"]
+    box, rc = solara.render(make_page(DashboardModel("fosen", rng="3")), handle_error=False)
+    text = rendered_text(rc)
+    for key in app.lever_keys():
+        assert f"range: {by_name()[key].range_text}" in text, key
+
+
+def test_phase_after_an_agreement_says_what_is_agreed():
+    model = DashboardModel("fjellregionen", rng="3")
+    while model.running:
+        model.step()
+    text = app.phase_text(model)
+    if any(a.region == model.project.region.name for a in model.arrangements):
+        assert "agreed" in text and "pre project" not in text
+    else:
+        assert "agreed" not in text
