@@ -822,6 +822,7 @@ def Dashboard(initial: DashboardModel | None = None):
                     render_interval=render_interval,
                     use_threads=use_threads,
                 )
+            SpeedAndExport(current, play_interval)
             Settings(current, params)
         with solara.Column():
             Status(current)
@@ -834,6 +835,62 @@ def Dashboard(initial: DashboardModel | None = None):
                     Distribution(current, progress, result)
                 with solara.Card("What happened and why"):
                     Narrative(current)
+
+
+#: Play speeds: label -> milliseconds between months.
+SPEEDS = {"slow (1 month a second)": 1000, "normal": PLAY_INTERVAL_MS, "fast": 20}
+
+
+def settings_toml(model: DashboardModel) -> str:
+    """The run's settings as a file ``python run.py run --set-file`` reads back (changed keys only)."""
+    from sim.settings import to_toml
+
+    return to_toml(model.scenario.path.stem, model.seed, dict(model.overrides))
+
+
+def view_csv(model: CooperationModel) -> str:
+    """What the measures panel shows, as CSV: month, municipality, sector, form and the three measures."""
+    return model.timeline().to_csv(index=False)
+
+
+def map_png(model: CooperationModel) -> bytes:
+    """The map as it is on the screen, as PNG bytes."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    if is_county(model):
+        sectors = initiative_sectors(model.scenario)
+        figure = maps.CountyMap(model.scenario, sectors, model.scenario.name)
+        forms, hosts = municipality_forms(model, sectors)
+        fig = figure.update(forms, hosts, "now").figure
+    else:
+        fig = plots.RegionMap(model.scenario, model.scenario.name).update(current_arrangements(model), "now").figure
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=plots.save_dpi(fig))
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@solara.component
+def SpeedAndExport(model: DashboardModel, play_interval: solara.Reactive[int]):
+    """Play speed, and downloads of the current view (CSV, map PNG) and of the settings (TOML for ``--set-file``)."""
+    update_counter.get()
+    speed = next((k for k, ms in SPEEDS.items() if ms == play_interval.value), "normal")
+    with solara.Card("Speed and export", classes=["speed-export"]):
+        solara.Select(
+            label="Play speed", values=list(SPEEDS), value=speed, on_value=lambda k: play_interval.set(SPEEDS[k])
+        )
+        stem = f"{model.scenario.path.stem}-{shown_month(model)}"
+        solara.FileDownload(
+            lambda: view_csv(model).encode("utf-8"), filename=f"{stem}.csv", label="Measures so far (CSV)"
+        )
+        solara.FileDownload(lambda: map_png(model), filename=f"{stem}-map.png", label="Map (PNG)")
+        solara.FileDownload(
+            lambda: settings_toml(model).encode("utf-8"),
+            filename=f"{model.scenario.path.stem}-settings.toml",
+            label="Settings (TOML for run --set-file)",
+        )
 
 
 def make_page(model: CooperationModel | None = None):

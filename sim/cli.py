@@ -246,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a parameter or lever (see `list`); repeatable, each key once",
     )
+    r.add_argument(
+        "--set-file",
+        type=Path,
+        metavar="FILE",
+        help="a settings file (TOML with a [set] table, as the dashboard saves it); --set values win",
+    )
     output(r, "<scenario>")
     r.add_argument("--no-plots", action="store_true", help="skip the plots")
     posterior_option(r)
@@ -689,7 +695,12 @@ def cmd_run(args) -> Path:
     from sim.results import check_until, load_unique, run_scenarios
     from sim.runner import DETAIL_BYTES, check_fits
 
-    scenarios = load_unique(args.scenario, parse_set(args.set), "--set")
+    overrides = parse_set(args.set)
+    if args.set_file is not None:
+        from sim.settings import read_set_file
+
+        overrides = {**read_set_file(args.set_file)[0], **overrides}
+    scenarios = load_unique(args.scenario, overrides, "--set")
     until = _months(args.until) if args.until is not None else None
     if until is not None:
         check_until(scenarios, until, "--until", args.until)

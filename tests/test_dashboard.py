@@ -569,3 +569,26 @@ def test_phase_after_an_agreement_says_what_is_agreed():
         assert "agreed" in text and "pre project" not in text
     else:
         assert "agreed" not in text
+
+
+def test_export_of_the_view_and_settings_that_run_reads_back(tmp_path):
+    from sim.scenario import load_scenario
+    from sim.settings import read_set_file
+
+    model = DashboardModel("fosen", rng="4", pilot_funding=0.5, **{"allow.board_host": False})
+    for _ in range(3):
+        model.step()
+    path = tmp_path / "settings.toml"
+    path.write_text(app.settings_toml(model), encoding="utf-8")
+    overrides, rest = read_set_file(path)
+    assert rest == {"scenario": "fosen", "seed": 4}
+    again = load_scenario("fosen").with_overrides(overrides, "--set-file")
+    assert again.params.as_dict()["pilot_funding"] == 0.5 and again.params.as_dict()["allow.board_host"] is False
+    csv = app.view_csv(model)
+    assert csv.startswith("month,municipality,sector,form,competence,capacity,vulnerability")
+    assert len(csv.splitlines()) == 1 + 3 * len(model.scenario.names) * len(model.scenario.params.vocab.sectors)
+    assert app.map_png(model)[:8] == b"\x89PNG\r\n\x1a\n"
+    box, rc = solara.render(make_page(model), handle_error=False)
+    assert "Play speed" in [w.label for w in rc.find(v.Select).widgets]
+    buttons = " ".join(c for w in rc.find(v.Btn).widgets for c in (w.children or []) if isinstance(c, str))
+    assert all(label in buttons for label in ("Measures so far (CSV)", "Map (PNG)", "Settings (TOML for run --set-file)"))
