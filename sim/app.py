@@ -34,6 +34,8 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sim import maps, plots
+from sim.codebook import UNITS
+from sim.lang import LANGUAGES, term
 from sim.model import MEASURES, CooperationModel
 from sim.narrative import (  # noqa: F401 (the dashboard's API)
     county_narrative,
@@ -373,7 +375,7 @@ def measure_lines(model: CooperationModel) -> tuple[list[str], np.ndarray, np.nd
     return ["county mean", "worst municipality"], lines(start), lines(series)
 
 
-def measures_svg(model: CooperationModel) -> str:
+def measures_svg(model: CooperationModel, lang: str = "en") -> str:
     """Competence, capacity and vulnerability so far (:func:`measure_lines`), as inline SVG.
 
     The x axis spans the whole run from the first month, so the lines grow month by month; the
@@ -426,7 +428,11 @@ def measures_svg(model: CooperationModel) -> str:
                 )
             else:
                 parts.append(f'<circle cx="{x(0):.1f}" cy="{y(start_values[i, k]):.1f}" r="3.5" fill="{colour}"/>')
-        title = f"{measure.capitalize()} ({plots.MEASURE_UNITS[measure]})"
+        title = (
+            f"{measure.capitalize()} ({plots.MEASURE_UNITS[measure]})"
+            if lang == "en"
+            else f"{term(measure, 'nb').capitalize()} ({UNITS[measure]['nb']})"
+        )
         parts.append(f'<text x="{left}" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>')
         parts.append("</svg>")
         panels.append("".join(parts))
@@ -516,7 +522,7 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
 
 # --- components ---------------------------------------------------------------------------------
 @solara.component
-def Status(model: CooperationModel):
+def Status(model: CooperationModel, lang: str = "en"):
     """Scenario, month, and the phase and members (a region) or the negotiations so far (a county)."""
     update_counter.get()
     sc = model.scenario
@@ -537,7 +543,8 @@ def Status(model: CooperationModel):
         )
         return
     project = model.project
-    solara.Markdown(head + f"Phase: **{phase_text(model)}** &nbsp; Members: {', '.join(project.members)}")
+    words = ("Fase", "Medlemmer") if lang == "nb" else ("Phase", "Members")
+    solara.Markdown(head + f"{words[0]}: **{phase_text(model)}** &nbsp; {words[1]}: {', '.join(project.members)}")
 
 
 def phase_text(model: CooperationModel) -> str:
@@ -624,10 +631,10 @@ def Map(model: CooperationModel):
 
 
 @solara.component
-def Measures(model: CooperationModel):
+def Measures(model: CooperationModel, lang: str = "en"):
     """Competence, capacity and vulnerability so far, per municipality, with the pilot period shaded."""
     update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=measures_svg(model))
+    solara.HTML(tag="div", unsafe_innerHTML=measures_svg(model, lang))
 
 
 @solara.component
@@ -810,11 +817,13 @@ def Dashboard(initial: DashboardModel | None = None):
 
     solara.use_thread(compute, dependencies=[current.key], intrusive_cancel=False)
 
+    lang = solara.use_reactive("en")
     with solara.AppBar():
-        solara.AppBarTitle("Inter-municipal cooperation: one run among many")
+        solara.AppBarTitle(term("app_title", lang.value))
     with solara.Columns([3, 9], gutters_dense=True):
         with solara.Column():
-            with solara.Card("Run"):
+            with solara.Card(term("run", lang.value)):
+                solara.ToggleButtonsSingle(value=lang, values=list(LANGUAGES), classes=["language-switch"])
                 ModelController(
                     model,
                     model_parameters=params,
@@ -825,15 +834,15 @@ def Dashboard(initial: DashboardModel | None = None):
             SpeedAndExport(current, play_interval)
             Settings(current, params)
         with solara.Column():
-            Status(current)
+            Status(current, lang.value)
             with solara.Card():
                 Map(current)
-            with solara.Card("Service measures"):
-                Measures(current)
+            with solara.Card(term("service_measures", lang.value)):
+                Measures(current, lang.value)
             with solara.Columns([5, 7]):
                 with solara.Card():
                     Distribution(current, progress, result)
-                with solara.Card("What happened and why"):
+                with solara.Card(term("what_happened", lang.value)):
                     Narrative(current)
 
 

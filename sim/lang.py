@@ -74,6 +74,14 @@ TERMS: dict[str, dict[str, str]] = {
         "nb": "variant minus utgangspunkt (95 % intervall)",
     },
     "intervals": {"en": "intervals", "nb": "intervaller"},
+    # the dashboard (its headings, status line and measure titles; the narrative is in English)
+    "app_title": {
+        "en": "Inter-municipal cooperation: one run among many",
+        "nb": "Interkommunalt samarbeid: én kjøring blant mange",
+    },
+    "run": {"en": "Run", "nb": "Kjøring"},
+    "service_measures": {"en": "Service measures", "nb": "Tjenestemål"},
+    "what_happened": {"en": "What happened and why", "nb": "Hva skjedde, og hvorfor"},
     "map_title": {
         "en": "where the joint {sector} offices are, over all replicates",
         "nb": "hvor de felles kontorene for {sector} er, over alle replikater",

@@ -593,3 +593,12 @@ def test_export_of_the_view_and_settings_that_run_reads_back(tmp_path):
     buttons = " ".join(c for w in rc.find(v.Btn).widgets for c in (w.children or []) if isinstance(c, str))
     for label in ("Measures so far (CSV)", "Map (PNG)", "Settings (TOML for run --set-file)"):
         assert label in buttons
+
+
+def test_the_language_switch_turns_headings_and_measures_to_bokmal():
+    box, rc = solara.render(make_page(DashboardModel("fosen", rng="3")), handle_error=False)
+    assert "Vulnerability (chance a task goes unserved when one person is away)" in rendered_text(rc)
+    toggle = rc.find(v.BtnToggle).widgets[0]
+    toggle.v_model = 1  # en, nb
+    wait_for_text(rc, "Sårbarhet (sjanse for at en oppgave blir liggende når én person er borte, 0-1)")
+    assert "Phase:" not in rendered_text(rc) and "Fase:" in rendered_text(rc)
