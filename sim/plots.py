@@ -520,17 +520,28 @@ def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int)
 
 
 def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, int]) -> None:
-    """Each council's votes (yes dot, no cross) and its exit (a triangle above the vote)."""
+    """Each council's votes and its exit (a triangle above the vote).
+
+    Yes is a dot, no a cross; a no from a council that backs the proposed form but names another
+    host (its recorded ``preferred_form`` is the form, its ``preferred_host`` another municipality;
+    Tolga in §2.1) is a diamond, so backing the model is not shown as opposing it.
+    """
     for _, v in votes.iterrows():
         yes = v["vote"] == "yes"
+        other_host = (
+            not yes
+            and str(v.get("preferred_form", "")) == str(v.get("form", ""))
+            and str(v.get("preferred_host", "") or "") not in ("", "nan", str(v.get("host", "")))
+        )
+        marker, colour, label = (
+            ("o", PALETTE[0], "votes yes")
+            if yes
+            else ("D", PALETTE[3], "backs the form, names another host")
+            if other_host
+            else ("X", PALETTE[2], "votes no")
+        )
         ax.scatter(
-            _month_date(v["month"]),
-            rows[v["municipality"]],
-            marker="o" if yes else "X",
-            s=70,
-            zorder=3,
-            color=PALETTE[0] if yes else PALETTE[2],
-            label="votes yes" if yes else "votes no",
+            _month_date(v["month"]), rows[v["municipality"]], marker=marker, s=70, zorder=3, color=colour, label=label
         )
     exits = events[events["kind"] == EventKind.EXIT] if len(events) else pd.DataFrame()
     for _, e in exits.iterrows():

@@ -457,7 +457,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
             page.locator(".pending-changes").wait_for(state="detached", timeout=30000)
             page.locator(".replicate-distribution", has_text="runs of Værnesregionen").wait_for(timeout=60000)
-            page.get_by_text("Value: 1 x historical · unit: x historical · report §1.1, §2.1").wait_for(
+            page.get_by_text("Value: 1 x historical · unit: x historical · range: 0..3 · report §1.1, §2.1").wait_for(
                 timeout=9000
             )  # no snap
             shoot(page, "dashboard-start.png")
@@ -490,6 +490,19 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("▶", exact=True).click()
             page.get_by_text("end of the run").wait_for(timeout=120000)
             shoot(page, "dashboard-fjellregionen-end.png")
+            # the settings download is a file that run --set-file reads; the page in bokmål
+            with page.expect_download() as download:
+                page.get_by_text("Settings (TOML for run --set-file)").click()
+            saved = tmp_path / "settings.toml"
+            download.value.save_as(saved)
+            from sim.settings import read_set_file
+
+            assert read_set_file(saved)[1]["scenario"] == "fjellregionen"
+            page.get_by_text("nb", exact=True).click()
+            page.get_by_text("Tjenestemål").wait_for(timeout=30000)
+            shoot(page, "dashboard-fjellregionen-nb.png")
+            page.get_by_text("en", exact=True).click()
+            page.get_by_text("Service measures").wait_for(timeout=30000)
             # a county with the County Governor's initiative: 50 municipalities, a dozen negotiations
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
             page.get_by_role("option", name="trondelag").click()
