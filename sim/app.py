@@ -428,12 +428,13 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
                 )
             else:
                 parts.append(f'<circle cx="{x(0):.1f}" cy="{y(start_values[i, k]):.1f}" r="3.5" fill="{colour}"/>')
-        title = (
-            f"{measure.capitalize()} ({plots.MEASURE_UNITS[measure]})"
-            if lang == "en"
-            else f"{term(measure, 'nb').capitalize()} ({UNITS[measure]['nb']})"
+        name = measure.capitalize() if lang == "en" else term(measure, "nb").capitalize()
+        unit = plots.MEASURE_UNITS[measure] if lang == "en" else UNITS[measure]["nb"]
+        title = f"{name} ({unit})"  # the unit on a line of its own, so a long one is not cut off
+        parts.append(
+            f'<text x="{left}" y="12" font-size="12" font-weight="bold" aria-label="{html.escape(title)}">'
+            f'{html.escape(name)}</text><text x="{left}" y="25" font-size="9.5">{html.escape(unit)}</text>'
         )
-        parts.append(f'<text x="{left}" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>')
         parts.append("</svg>")
         panels.append("".join(parts))
     legend = " &nbsp; ".join(
