@@ -117,7 +117,7 @@ def cells(row: pd.Series | dict, lang: str = "en") -> dict[str, str]:
     if _share(name):
         default = 0
     places = decimals(lo, hi, default)
-    while places < 4 and differs(row) and 0 in (round(lo, places), round(hi, places)):
+    while places < 8 and differs(row) and 0 in (round(lo, places), round(hi, places)):
         places += 1  # a difference whose interval excludes 0 must not print a limit of 0
     interval = (
         f"({number(lo, places, lang, True)} {term('to', lang)} {number(hi, places, lang, True)})"
@@ -164,13 +164,33 @@ def short_table(table: pd.DataFrame, kind: str, sectors: Iterable[str]) -> pd.Da
     return t.sort_values(["_order"], kind="stable").drop(columns="_order")
 
 
-def sentence(name: str, rows: pd.DataFrame, n: int, lang: str = "en", most: int = 4) -> str:
+def _strength(row: dict) -> float:
+    """How clearly a row differs: |difference| over its interval's half-width (infinite when exact)."""
+    half = (float(row["ci_high"]) - float(row["ci_low"])) / 2
+    return math.inf if half <= 0 else abs(float(row["difference"])) / half
+
+
+def _by_weight(rows: list[dict]) -> list[dict]:
+    """Rows grouped by sector, the sector whose clearest difference is clearest first; headline order within.
+
+    County-wide rows (no sector in the name) come last, so a sentence starts with where the
+    variant acts most clearly (a mandatory host for agriculture: agriculture's offices first).
+    """
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        found = outcome(r["outcome"])
+        groups.setdefault((found[1].get("sector", "") if found else ""), []).append(r)
+    order = sorted(groups, key=lambda g: (g == "", -max(_strength(r) for r in groups[g])))
+    return [r for g in order for r in groups[g]]
+
+
+def sentence(name: str, rows: pd.DataFrame, n: int, lang: str = "en", most: int = 5) -> str:
     """One sentence for one variant: its headline differences with their intervals.
 
     ``rows`` are the variant's rows of :func:`short_table`; only those that differ are named
     (at most ``most``, in headline order); the rest are said to be within chance.
     """
-    moved = [r for r in rows.to_dict("records") if differs(r)]
+    moved = _by_weight([r for r in rows.to_dict("records") if differs(r)])
     if not moved:
         return term("no_difference", lang).format(name=name, n=n)
     parts = []
@@ -184,7 +204,7 @@ def sentence(name: str, rows: pd.DataFrame, n: int, lang: str = "en", most: int 
 
 
 def render(table: pd.DataFrame, kind: str, sectors: Iterable[str], title: str, lang: str = "en") -> str:
-    """The text ``compare`` prints: per variant a short table of the outcomes that differ and a sentence."""
+    """The text ``compare`` prints: per variant a short table of its headline outcomes that differ, and a sentence."""
     from sim.plots import lever_note
 
     sectors = list(sectors)
@@ -195,7 +215,10 @@ def render(table: pd.DataFrame, kind: str, sectors: Iterable[str], title: str, l
     for name, g in short.groupby("variant_name", sort=False):
         levers = lever_note(table.loc[table["variant_name"] == name, "overrides"].iloc[0], lang)
         lines += ["", textwrap.fill(f"{name}: {levers}", 110, subsequent_indent="  ")]
-        rows = [cells(r, lang) for r in g.to_dict("records")]
+        rows = [cells(r, lang) for r in _by_weight([r for r in g.to_dict("records") if differs(r)])]
+        if not rows:
+            lines.append("  " + term("no_difference", lang).format(name=name, n=n))
+            continue
         width = max([len(heads[0]), *(len(c["label"]) for c in rows)])
         uw = max([len(heads[1]), *(len(c["unit"]) for c in rows)])
         lines.append(
