@@ -170,6 +170,24 @@ def _strength(row: dict) -> float:
     return math.inf if half <= 0 else abs(float(row["difference"])) / half
 
 
+def figure_order(table: pd.DataFrame, names: list[str]) -> list[str]:
+    """The outcomes ``names`` in the order of the figure's panels.
+
+    Sector groups (and the county-wide outcomes as a group of their own) by their clearest
+    difference in any variant; headline order within a group.
+    """
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        found = outcome(name)
+        groups.setdefault((found[1].get("sector", "") if found else ""), []).append(name)
+    rows = table.to_dict("records")
+
+    def clearest(group: list[str]) -> float:
+        return max((_strength(r) for r in rows if r["outcome"] in group and differs(r)), default=0.0)
+
+    return [n for g in sorted(groups, key=lambda g: -clearest(groups[g])) for n in groups[g]]
+
+
 def _by_weight(rows: list[dict]) -> list[dict]:
     """Rows grouped by sector, the sector whose clearest difference is clearest first; headline order within.
 

@@ -194,19 +194,20 @@ def comparison(table: pd.DataFrame, title: str, lang: str = "en", most: int = 9)
     """Variant minus baseline with 95 % intervals: one panel per outcome, one row per variant.
 
     The panels are the scenario kind's headline outcomes that differ in some variant
-    (:func:`sim.answers.short_table`; all headline outcomes when none differs), at most ``most``,
+    (:func:`sim.answers.short_table`; all headline outcomes when none differs), the sector with the
+    clearest difference first (:func:`sim.answers.figure_order`), at most ``most``,
     each on its own axis in its own unit (shares in percentage points), with a zero line. The
     figure is 14 inches wide (1,540 px as saved), the variants' levers are listed under the panels,
     and the title gives the number of paired replicates and the interval methods.
     """
-    from sim.answers import differs, headline, number, short_table, unit_words
+    from sim.answers import differs, figure_order, headline, number, short_table, unit_words
     from sim.codebook import outcome_label, outcome_unit
     from sim.lang import term
 
     kind, sectors = _comparison_kind(table)
     short = short_table(table, kind, sectors)
     names = list(dict.fromkeys(short["outcome"])) or [o for o in headline(kind, sectors) if o in set(table["outcome"])]
-    names = names[:most]
+    names = figure_order(table, names)[:most]
     variants = list(dict.fromkeys(table["variant_name"]))
     ncols = min(3, len(names))
     nrows = math.ceil(len(names) / ncols)
