@@ -421,11 +421,70 @@ FILES += (
 )
 
 
+FILES += (
+    File(
+        "runs.csv (sweep)",
+        "sweep (one row per sample and replicate; the other columns are those of runs.csv above)",
+        "one replicate at one sampled parameter point",
+        (
+            _c("sample", "index", "Sample (design point) number, 0-based"),
+            _c("{parameter}", "unit of the parameter", "The sampled value of a swept parameter (see `run.py list`)"),
+        ),
+    ),
+    File(
+        "indices.csv",
+        "sensitivity",
+        "one parameter's indices for one outcome",
+        (
+            _c(
+                "outcome",
+                "-",
+                "p_formal, p_stall (shares), months_to_agreement, vulnerability_horizon, or a county outcome",
+            ),
+            _c("parameter", "-", "The varied parameter (--set key)"),
+            _c("S1", "share of variance", "Sobol first-order index (the parameter alone)"),
+            _c("S1_conf", "share of variance", "Half-width of its 95 % bootstrap interval"),
+            _c("ST", "share of variance", "Sobol total index (with interactions); above 1 means sampling noise"),
+            _c("ST_conf", "share of variance", "Half-width of its 95 % bootstrap interval"),
+            _c("mu_star", "unit of the outcome", "Morris mean absolute elementary effect"),
+            _c("mu_star_conf", "unit of the outcome", "Half-width of its 95 % bootstrap interval"),
+            _c("sigma", "unit of the outcome", "Morris standard deviation of the elementary effects"),
+            _c("warning", "-", "Why a row should not be read at face value (empty if none)"),
+        ),
+    ),
+    File(
+        "robustness.csv",
+        "validate --robustness",
+        "one story with one input moved to one end of its range",
+        (
+            _c("corner", "-", "The moved input and side (e.g. fosen:region.council_stages low)"),
+            _c("kind", "-", "estimate (a scenario file's estimated input) or parameter (calibrated)"),
+            _c("key", "-", "The input's key"),
+            _c("case", "-", "The scenario holding the estimate (empty for a shared parameter)"),
+            _c("side", "low / high", "Which end of the range"),
+            _c("baseline_value", "unit of the input", "The value the model uses"),
+            _c("value", "unit of the input", "The value at this corner"),
+            _c("story", "-", "Story (pattern) id"),
+            _c("story_case", "-", "The case the story belongs to"),
+            _c("share", "0-1", "Share of replicates in which the story holds at this corner"),
+            _c("ci_low", "0-1", "Lower limit of its 95 % Wilson interval"),
+            _c("ci_high", "0-1", "Upper limit of its 95 % Wilson interval"),
+            _c("baseline_share", "0-1", "The story's share at the baseline"),
+            _c("change", "0-1", "share - baseline_share"),
+            _c("rerun", "true/false", "The corner changed this story's case (else the baseline is kept)"),
+        ),
+    ),
+)
+
+
+@cache
 def _placeholders() -> dict[str, str]:
+    from sim.params import by_name
+
     return {
         "sector": "[a-z]+",
         "measure": "|".join(MEASURE_NAMES),
-        "parameter": r"[a-z_.]+",
+        "parameter": "|".join(re.escape(k) for k in sorted(by_name(), key=len, reverse=True)),
         "estimate": r"[a-z_]+(?:\.[a-z_]+)+",
     }
 

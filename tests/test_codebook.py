@@ -71,3 +71,15 @@ def test_summary_labels_are_the_codebooks(written):
     summary = pd.read_csv([p for p in written["trondelag"] if p.name == "summary.csv"][0])
     for name, label in zip(summary["outcome"], summary["label"], strict=True):
         assert label == codebook.outcome_label(name)
+
+
+def test_sweep_and_sensitivity_columns_are_in_the_codebook(tmp_path):
+    from sim.experiments import Uncertainty, read_runs, run_sweep, sensitivity
+
+    params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
+    runs = read_runs(run_sweep(tmp_path / "w", "fosen", params, 3, 1, workers=1, progress=False))
+    for col in runs.columns:
+        assert codebook.column("runs.csv", col) is not None, f"runs.csv (sweep): {col}"
+    table = sensitivity("fosen", params, "morris", 2, 1, workers=1, progress=False)
+    for col in table.columns:
+        assert codebook.column("indices.csv", col) is not None, f"indices.csv: {col}"
