@@ -221,14 +221,16 @@ def sentence(name: str, rows: pd.DataFrame, n: int, lang: str = "en", most: int 
     return f"{term('changes', lang).format(name=name)}: " + "; ".join(parts) + more + tail + "."
 
 
-def render(table: pd.DataFrame, kind: str, sectors: Iterable[str], title: str, lang: str = "en") -> str:
+def render(
+    table: pd.DataFrame, kind: str, sectors: Iterable[str], title: str, lang: str = "en", csv: bool = True
+) -> str:
     """The text ``compare`` prints: per variant a short table of its headline outcomes that differ, and a sentence."""
     from sim.plots import lever_note
 
     sectors = list(sectors)
     short = short_table(table, kind, sectors)
     n = int(table["n"].iloc[0])
-    lines = [f"{title}: {n} {term('paired', lang)}. {term('short_table', lang)}."]
+    lines = [f"{title}: {n} {term('paired', lang)}. {term('short_table' if csv else 'differ', lang)}."]
     heads = (term("outcome", lang), term("unit", lang), term("baseline", lang), term("variant", lang))
     for name, g in short.groupby("variant_name", sort=False):
         levers = lever_note(table.loc[table["variant_name"] == name, "overrides"].iloc[0], lang)

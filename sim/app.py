@@ -35,6 +35,7 @@ from mesa.visualization.utils import update_counter
 
 from sim import maps, plots
 from sim.codebook import UNITS
+from sim.errors import InputError
 from sim.lang import LANGUAGES, term
 from sim.model import MEASURES, CooperationModel
 from sim.narrative import (  # noqa: F401 (the dashboard's API)
@@ -845,6 +846,79 @@ def Dashboard(initial: DashboardModel | None = None):
                     Distribution(current, progress, result)
                 with solara.Card(term("what_happened", lang.value)):
                     Narrative(current)
+            Paired(current, result, lang.value)
+
+
+def paired_text(
+    model: DashboardModel,
+    base_rows: list[dict[str, Any]],
+    changes: dict[str, Any],
+    lang: str = "en",
+    cancel: threading.Event | None = None,
+) -> str | None:
+    """The baseline's runs against a variant's on the same seeds: the short answer of ``compare``.
+
+    The variant is the model's settings plus ``changes``; replicate ``r`` of both uses the same
+    seed, so the differences are paired (Newcombe for shares, paired t for means;
+    :func:`sim.results.compare_rows`), and the text is :func:`sim.answers.render`'s.
+
+    Raises:
+        InputError: a change the catalogue refuses (unknown key, value out of range).
+    """
+    from sim.answers import render
+    from sim.results import compare_rows
+
+    sc = model.scenario
+    variant = sc.with_overrides({**model.overrides, **changes}, "variant")
+    path = str(sc.path) if sc.path else sc.name
+    overrides = tuple(sorted(variant.overrides.items()))
+    rows = []
+    jobs = [Job(r, path, r, model.seed, overrides) for r in range(len(base_rows))]
+    for result in execute(jobs, workers=1, progress=False):
+        if cancel is not None and cancel.is_set():
+            return None
+        rows.append(result["row"])
+    base = [{k: v for k, v in r.items() if k != "areas"} for r in base_rows]
+    table = compare_rows(base, rows, sc.params.vocab, sc.kind).assign(variant_name="variant", overrides=str(changes))
+    return render(table, sc.kind, sc.params.vocab.sector_names, sc.name, lang, csv=False)
+
+
+@solara.component
+def Paired(model: DashboardModel, result: solara.Reactive[Any], lang: str = "en"):
+    """Baseline beside one variant on shared seeds: pick a lever and a value, press Compare."""
+    update_counter.get()
+    lever = solara.use_reactive(lever_keys()[0])
+    value = solara.use_reactive("")
+    asked = solara.use_reactive(None)
+    answer = solara.use_reactive("")
+    key, rows = result.value if result.value else (None, None)
+
+    def work(cancel: threading.Event) -> None:
+        if asked.value is None or rows is None or key != model.key:
+            return
+        try:
+            text = paired_text(model, rows, dict([asked.value]), lang, cancel)
+        except InputError as exc:
+            text = str(exc)
+        if text is not None:
+            answer.set(text)
+
+    solara.use_thread(work, dependencies=[asked.value, key, model.key, lang], intrusive_cancel=False)
+    with solara.Card(
+        "Utgangspunkt mot en variant (samme frø)" if lang == "nb" else "Baseline against a variant (same seeds)",
+        classes=["paired"],
+    ):
+        solara.Select(label="Lever", values=lever_keys(), value=lever)
+        spec = by_name()[lever.value]
+        solara.InputText(label=f"Value ({spec.range_text})", value=value)
+        solara.Button(
+            "Compare", on_click=lambda: (answer.set("running..."), asked.set((lever.value, value.value.strip())))
+        )
+        if rows is None or key != model.key:
+            solara.Text("Waiting for the baseline's runs.", style=CAPTION)
+        elif answer.value:
+            style = "font-size:12px;white-space:pre-wrap"
+            solara.HTML(tag="pre", unsafe_innerHTML=html.escape(answer.value), style=style, classes=["paired-answer"])
 
 
 #: Play speeds: label -> milliseconds between months.

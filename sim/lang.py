@@ -65,6 +65,7 @@ TERMS: dict[str, dict[str, str]] = {
         "en": "the other differences are within chance",
         "nb": "de andre forskjellene er innenfor tilfeldig variasjon",
     },
+    "differ": {"en": "Outcomes that differ", "nb": "Utfall som endres"},
     "short_table": {
         "en": "Outcomes that differ (the full table is in comparison.csv)",
         "nb": "Utfall som endres (hele tabellen står i comparison.csv)",

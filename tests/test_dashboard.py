@@ -615,3 +615,18 @@ def test_the_language_switch_turns_headings_and_measures_to_bokmal():
     toggle.v_model = 1  # en, nb
     wait_for_text(rc, "Sårbarhet (sjanse for at en oppgave blir liggende når én person er borte, 0-1)")
     assert "Phase:" not in rendered_text(rc) and "Fase:" in rendered_text(rc)
+
+
+def test_baseline_beside_a_variant_on_shared_seeds():
+    from sim.errors import InputError
+
+    model = DashboardModel("vaernesregionen", rng="1")
+    rows = app.replicate_rows(model, 12)
+    same = app.paired_text(model, rows, {"pilot_funding": model.scenario.params.as_dict()["pilot_funding"]})
+    assert "no outcome differs from the baseline in 12 paired replicates" in same  # shared seeds: no noise
+    text = app.paired_text(model, rows, {"allow.board_host": "false"})
+    assert "Stopped over the governance form" in text and "12 paired replicates" in text
+    with pytest.raises(InputError, match="outside the allowed range"):
+        app.paired_text(model, rows, {"pilot_funding": "99"})
+    box, rc = solara.render(make_page(model), handle_error=False)
+    assert "Lever" in [w.label for w in rc.find(v.Select).widgets]
