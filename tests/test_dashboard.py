@@ -503,6 +503,11 @@ def test_dashboard_in_a_real_browser(tmp_path):
             shoot(page, "dashboard-fjellregionen-nb.png")
             page.get_by_text("en", exact=True).click()
             page.get_by_text("Service measures").wait_for(timeout=30000)
+            # the baseline beside a variant on the same seeds (the first lever: the agenda)
+            page.locator(".paired").get_by_label("Value", exact=False).fill("sector_by_sector")
+            page.get_by_text("Compare", exact=True).click()
+            page.locator(".paired-answer", has_text="paired replicates").wait_for(timeout=120000)
+            shoot(page, "dashboard-fjellregionen-paired.png")
             # a county with the County Governor's initiative: 50 municipalities, a dozen negotiations
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
             page.get_by_role("option", name="trondelag").click()
