@@ -65,3 +65,30 @@ def test_an_unknown_outcome_is_refused():
 
     with pytest.raises(InputError, match="not an outcome"):
         futures.robust(load_scenario("fosen"), {"a": {}}, 2, 1, outcome="nope", workers=1, progress=False)
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, str(root / "run.py"), *map(str, args)], cwd=root, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_robust_command_writes_its_files_and_bad_settings_files_fail_in_one_line(tmp_path):
+    res = _cli(
+        "robust", "fosen", "--variant", "none:pilot_funding=0", "--futures", 2, "--replicates", 2,
+        "--workers", 1, "--quiet", "--outcome", "stalled", "--out", tmp_path / "r",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "sampled futures" in res.stdout
+    for name in ("futures.csv", "robust_values.csv", "robust_summary.csv", "robust.png", "metadata.json"):
+        assert (tmp_path / "r" / name).exists(), name
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[set]\npilot_funding = [1, 2]\n", encoding="utf-8")
+    res = _cli("run", "fosen", "--set-file", bad, "--replicates", 1, "--out", tmp_path / "o")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    assert "set.pilot_funding" in res.stderr and not (tmp_path / "o").exists()
