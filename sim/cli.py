@@ -815,6 +815,7 @@ def cmd_robust(args) -> Path:
             posterior=post,
             workers=args.workers,
             progress=_progress(args),
+            scheduler=args.scheduler,
         )
         names = futures.save(result, tmp, base.name, args.lang)
         _write_metadata(

@@ -101,6 +101,7 @@ def robust(
     workers: int | None = None,
     progress: bool = True,
     source: str = "--variant",
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Every variant (and the baseline) in every future, on shared seeds; best share and regret per variant.
 
@@ -115,6 +116,7 @@ def robust(
         workers: Worker processes.
         progress: Show a progress bar.
         source: Named in errors about a variant's parameters.
+        scheduler: Dask scheduler address (the runs go there instead of local processes).
 
     Returns:
         ``futures`` (one row per future: its posterior set and every estimate), ``values`` (one row
@@ -144,7 +146,7 @@ def robust(
                 index = (f.index * len(arms) + a) * replicates + r
                 jobs.append(Job(index, str(scenario.path), r, seed, overrides, estimates=f.estimates))
     execution: dict[str, Any] = {}
-    rows = run_rows(jobs, workers=workers, progress=progress, total=len(jobs), execution=execution)
+    rows = run_rows(jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(jobs), execution=execution)
     up = higher_is_better(outcome)
     values = []
     for f in drawn:
