@@ -105,7 +105,11 @@ class CountyMap:
             self.figure, axes = plt.subplots(1, k, figsize=figsize or (9 * k, 9.5), squeeze=False, layout="constrained")
             self.axes = list(axes[0])
             numbered = len(scenario.areas) <= MAX_NUMBERED_AREAS
+            proj = Projection(
+                np.array([facts[n].lat for n in self.names]), np.array([facts[n].lon for n in self.names])
+            )
             for ax in self.axes:
+                draw_borders(ax, self.names, proj, dict.fromkeys(self.names, "#fafafa"), 10.0)  # coast and borders
                 for number, area in enumerate(scenario.areas, start=1):
                     pts = np.array([where[m] for m in area.members if m in where])
                     if len(pts) >= 3:
@@ -148,6 +152,7 @@ class CountyMap:
                 plt.Line2D([], [], marker="o", ls="", markersize=9, mfc="white", mec="black", mew=2, label="host")
             )
             handles.append(plt.Line2D([], [], color="#888888", label="cooperation area (dashed: assumed)"))
+            handles.append(plt.Line2D([], [], color="#555555", lw=0.6, label=BORDERS_CREDIT["en"]))
             if numbered:
                 handles += [
                     plt.Line2D([], [], ls="", marker=f"${k}$", markersize=8, color="black", label=area.name)
