@@ -167,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
             "intervals carry parameter uncertainty too (e.g. docs/calibration/posterior)",
         )
 
+    def lang_option(sp) -> None:
+        sp.add_argument(
+            "--lang", choices=["en", "nb"], default="en", help="language of the summary and figure labels (en, nb)"
+        )
+
     def output(sp, what: str) -> None:
         sp.add_argument("--out", type=Path, help=f"output folder (default results/{what}-<time>)")
         sp.add_argument(
@@ -268,16 +273,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a parameter or lever (see `list`); repeatable, each key once",
     )
+    r.add_argument(
+        "--set-file",
+        type=Path,
+        metavar="FILE",
+        help="a settings file (TOML with a [set] table, as the dashboard saves it); --set values win",
+    )
     output(r, "<scenario>")
     r.add_argument("--no-plots", action="store_true", help="skip the plots")
     posterior_option(r)
+    lang_option(r)
 
     c = _command(
         sub,
         "compare",
         "what-if: baseline against variants on the same seeds",
         "Run a baseline and each variant on the same replicate seeds (common random numbers) and "
-        "report every outcome's difference with a 95 % interval.",
+        "print, per variant, the outcomes that differ (chosen by the scenario's kind) with units and "
+        "95 % intervals and one sentence; every outcome goes to comparison.csv.",
         "python run.py compare vaernesregionen --variant admin_only:allow.board_host=false",
         "python run.py compare fosen --variant funded:pilot_funding=2 --variant none:pilot_funding=0",
     )
@@ -292,6 +305,35 @@ def build_parser() -> argparse.ArgumentParser:
     common(c, 300)
     output(c, "compare-<scenario>")
     posterior_option(c)
+    lang_option(c)
+
+    rb = _command(
+        sub,
+        "robust",
+        "policies across sampled futures: best share, mean and worst regret",
+        "Run the baseline and each variant in N sampled futures (every estimated scenario input uniform "
+        "within its range, and one accepted calibration set each; docs/calibration/posterior unless "
+        "--posterior names another) on the same replicate seeds, score them by one outcome and report per "
+        "variant the share of futures in which it is best, its mean and its worst regret. Writes "
+        "futures.csv (the sampled futures), robust_values.csv, robust_summary.csv and robust.png/.svg.",
+        "python run.py robust fosen --variant funded:pilot_funding=2 --variant none:pilot_funding=0 --futures 20",
+        "python run.py robust trondelag --variant initiative:county_initiative=true "
+        "--variant mandatory_host:mandatory_host.agriculture=true --futures 10 --replicates 10",
+    )
+    rb.add_argument("scenario", help="scenario name or TOML path")
+    rb.add_argument(
+        "--variant", action="append", required=True, metavar="NAME:KEY=VALUE[,KEY=VALUE]", help="a named variant"
+    )
+    rb.add_argument("--futures", type=_whole("--futures", 2, 10_000), default=20, help="sampled futures (default 20)")
+    rb.add_argument(
+        "--outcome",
+        help="outcome to score by (default: municipalities served by a joint office for a county, any formal "
+        "agreement for a pilot); vulnerability and stops count lower as better",
+    )
+    common(rb, 20)
+    output(rb, "robust-<scenario>")
+    posterior_option(rb)
+    lang_option(rb)
 
     w = _command(
         sub,
@@ -471,12 +513,17 @@ def _methods(table) -> dict[str, str]:
     return dict(zip(table["kind"], table["method"], strict=True))
 
 
-def print_summary(summary) -> None:
-    """Print outcome shares and means with their 95 % intervals and the interval methods."""
+def print_summary(summary, lang: str = "en") -> None:
+    """Print outcome shares and means with units and 95 % intervals, rounded to what the intervals support."""
+    from sim.analysis.answers import summary_cells
+
     for name, g in summary.groupby("scenario", sort=False):
         print(f"\n{name}")
-        for _, r in g.iterrows():
-            print(f"  {r['label']:42s} {r['value']:7.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+        rows = [summary_cells(r, lang) for r in g.to_dict("records")]
+        width = max(len(c["label"]) for c in rows)
+        unit = max(len(c["unit"]) for c in rows)
+        for c in rows:
+            print(f"  {c['label']:{width}s}  {c['unit']:{unit}s}  {c['value']:>9s}  {c['interval']}")
     print("\n95 % intervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(summary).items()))
 
 
@@ -706,7 +753,12 @@ def cmd_run(args) -> Path:
     from sim.run.output import OutputFolder
     from sim.run.runner import DETAIL_BYTES, check_fits
 
-    scenarios = load_unique(args.scenario, parse_set(args.set), "--set")
+    overrides = parse_set(args.set)
+    if args.set_file is not None:
+        from sim.inputs.settings import read_set_file
+
+        overrides = {**read_set_file(args.set_file)[0], **overrides}
+    scenarios = load_unique(args.scenario, overrides, "--set")
     until = _months(args.until) if args.until is not None else None
     if until is not None:
         check_until(scenarios, until, "--until", args.until)
@@ -732,9 +784,9 @@ def cmd_run(args) -> Path:
         if not args.no_plots:
             from sim.views.figures import save_figures
 
-            names += save_figures(res, tmp)
+            names += save_figures(res, tmp, args.lang)
         _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
-    print_summary(res.summary())
+    print_summary(res.summary(), args.lang)
     plots = sum(n.endswith(".png") for n in names)
     print(
         f"wrote {out.path}/ (runs.csv, timeline.csv, events.csv, votes.csv, summary.csv, metadata.json"
@@ -745,6 +797,7 @@ def cmd_run(args) -> Path:
 
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
+    from sim.analysis import answers
     from sim.analysis.results import compare, load_unique
     from sim.run.output import OutputFolder
     from sim.run.runner import ROW_BYTES, check_fits
@@ -776,21 +829,13 @@ def cmd_compare(args) -> Path:
             source="--variant",
             posterior=post,
         )
-        save_comparison(table, tmp, f"{base.name}: variants against baseline")
+        save_comparison(table, tmp, base.name, args.lang)
         _write_metadata(
             tmp, [base], args, started, table.attrs["execution"], variants=variants, **_posterior_meta(post)
         )
-    for name, g in table.groupby("variant_name", sort=False):
-        over = f" over {post.size} posterior sets" if post is not None else ""
-        print(
-            f"\n{base.name}: {name} ({g['overrides'].iloc[0]}) vs baseline, {args.replicates} paired replicates{over}"
-        )
-        print(f"  {'outcome':42s} {'baseline':>8s} {'variant':>8s} {'diff':>8s}  95% CI")
-        for _, r in g.iterrows():
-            print(
-                f"  {r['label']:42s} {r['baseline']:8.3f} {r['variant']:8.3f} "
-                f"{r['difference']:+8.3f}  [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
-            )
+    over = f", {post.size} posterior sets" if post is not None else ""
+    print()
+    print(answers.render(table, base.kind, base.params.vocab.sector_names, f"{base.name}{over}", args.lang))
     print("\nintervals: " + "; ".join(f"{kind}s: {method}" for kind, method in _methods(table).items()))
     if post is not None:
         _print_flags(table, post)
@@ -827,6 +872,60 @@ def cmd_forecast(args) -> Path:
         _write_metadata(tmp, [base], args, started, result["execution"], levers=levers, **_posterior_meta(post))
     print((out.path / "forecast.md").read_text(encoding="utf-8"))
     print(f"wrote {out.path}/ ({', '.join(names)}, metadata.json)")
+
+
+def cmd_robust(args) -> Path:
+    """Variants across sampled futures: share of futures where best, mean and worst regret."""
+    from sim.analysis import futures
+    from sim.analysis.posterior import COMMITTED, load_posterior
+    from sim.analysis.results import load_unique
+    from sim.run.output import OutputFolder
+    from sim.run.runner import ROW_BYTES, check_fits
+    from sim.views.figures import save_robust_figure
+
+    variants: dict[str, dict[str, str]] = {}
+    for text in args.variant:
+        name, overrides = parse_variant(text)
+        if name in variants:
+            raise InputError("--variant", name, "variant name given twice")
+        variants[name] = overrides
+    base = load_unique([args.scenario])[0]
+    for overrides in variants.values():
+        base.with_overrides(overrides, "--variant")
+    check_fits((len(variants) + 1) * args.replicates * args.futures, ROW_BYTES, "--futures", str(args.futures))
+    post = _posterior(args)
+    if post is None and (COMMITTED / "accepted.csv").is_file():
+        post = load_posterior(COMMITTED, str(COMMITTED))
+    _check_scheduler(args)
+    out = OutputFolder(args.out or Path("results") / f"robust-{base.path.stem}-{_stamp()}", args.force)
+    started = datetime.now()
+    with out as tmp:
+        result = futures.robust(
+            base,
+            variants,
+            args.futures,
+            args.replicates,
+            args.seed,
+            outcome=args.outcome,
+            posterior=post,
+            workers=args.workers,
+            progress=_progress(args),
+            scheduler=args.scheduler,
+        )
+        names = futures.save(result, tmp) + save_robust_figure(result, tmp, base.name, args.lang)
+        _write_metadata(
+            tmp,
+            [base],
+            args,
+            started,
+            result["execution"],
+            variants=variants,
+            futures=args.futures,
+            outcome=result["outcome"],
+            **_posterior_meta(post),
+        )
+    print(futures.render(result, base.name, args.replicates, args.lang))
+    print(f"\nwrote {out.path}/ ({', '.join(names)}, metadata.json)")
     return out.path
 
 
@@ -1245,6 +1344,7 @@ COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
     "forecast": cmd_forecast,
+    "robust": cmd_robust,
     "list": cmd_list,
     "show": cmd_show,
     "sweep": cmd_sweep,

@@ -80,7 +80,8 @@ def test_compare_list_show(tmp_path):
         "--quiet",
     )
     assert res.returncode == 0, res.stderr
-    assert "Formal agreement for agriculture" in res.stdout and (tmp_path / "c" / "comparison.png").exists()
+    assert "admin changes: " in res.stdout and (tmp_path / "c" / "comparison.png").exists()  # one sentence
+    assert "Formal agreement for agriculture" in (tmp_path / "c" / "comparison.csv").read_text()  # the full table
     res = cli("list")
     assert res.returncode == 0 and "reform_intensity" in res.stdout and "fosen" in res.stdout
     res = cli("show", "fosen", "--set", "pilot_funding=0")

@@ -90,7 +90,7 @@ def test_the_levers_come_first_with_meaning_unit_and_section_and_the_rest_is_col
     text = rendered_text(rc)
     for key in levers:
         assert by_name()[key].meaning in text, key
-    assert "Value: 1 x historical · unit: x historical · report §1.1, §2.1" in text  # pilot funding
+    assert "Value: 1 x historical · unit: x historical · range: 0..3 · report §1.1, §2.1" in text  # pilot funding
     panels = rc.find(v.ExpansionPanels).widgets
     assert panels and all(p.v_model is None for p in panels), "the advanced panel starts collapsed"
     assert by_name()["coordination_cost"].meaning not in text, "no hidden controls slow every Step"
@@ -457,7 +457,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("Month: 2014-03").wait_for(timeout=30000)
             page.locator(".pending-changes").wait_for(state="detached", timeout=30000)
             page.locator(".replicate-distribution", has_text="runs of Værnesregionen").wait_for(timeout=60000)
-            page.get_by_text("Value: 1 x historical · unit: x historical · report §1.1, §2.1").wait_for(
+            page.get_by_text("Value: 1 x historical · unit: x historical · range: 0..3 · report §1.1, §2.1").wait_for(
                 timeout=9000
             )  # no snap
             shoot(page, "dashboard-start.png")
@@ -490,6 +490,24 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("▶", exact=True).click()
             page.get_by_text("end of the run").wait_for(timeout=120000)
             shoot(page, "dashboard-fjellregionen-end.png")
+            # the settings download is a file that run --set-file reads; the page in bokmål
+            with page.expect_download() as download:
+                page.get_by_text("Settings (TOML for run --set-file)").click()
+            saved = tmp_path / "settings.toml"
+            download.value.save_as(saved)
+            from sim.inputs.settings import read_set_file
+
+            assert read_set_file(saved)[1]["scenario"] == "fjellregionen"
+            page.get_by_text("nb", exact=True).click()
+            page.get_by_text("Tjenestemål").wait_for(timeout=30000)
+            shoot(page, "dashboard-fjellregionen-nb.png")
+            page.get_by_text("en", exact=True).click()
+            page.get_by_text("Service measures").wait_for(timeout=30000)
+            # the baseline beside a variant on the same seeds (the first lever: the agenda)
+            page.locator(".paired").get_by_label("Value", exact=False).fill("sector_by_sector")
+            page.get_by_text("Compare", exact=True).click()
+            page.locator(".paired-answer", has_text="paired replicates").wait_for(timeout=120000)
+            shoot(page, "dashboard-fjellregionen-paired.png")
             # a county with the County Governor's initiative: 50 municipalities, a dozen negotiations
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
             page.get_by_role("option", name="trondelag").click()
@@ -542,3 +560,78 @@ def test_every_default_lies_on_its_slider_grid():
             ticks = (defaults[key] - spec.low) / step
             assert abs(ticks - round(ticks)) < 1e-6, key
             assert step <= (spec.high - spec.low) / 50 + 1e-12, key
+
+
+def test_vulnerability_axis_is_0_to_1_and_sliders_show_their_range():
+    import re
+
+    model = DashboardModel("vaernesregionen", rng="2")
+    for _ in range(24):
+        model.step()
+    svg = app.measures_svg(model)
+    panels = svg.split("<svg")[1:4]  # the three measure panels (the legend has small svgs too)
+    ticks = {m: re.findall(r'text-anchor="end">([^<]*)<', p) for m, p in zip(("c", "k", "v"), panels, strict=True)}
+    assert ticks["v"] == ["0", "0.5", "1"] and ticks["c"] == ["0", "0.5", "1"]
+    box, rc = solara.render(make_page(DashboardModel("fosen", rng="3")), handle_error=False)
+    text = rendered_text(rc)
+    for key in app.lever_keys():
+        assert f"range: {by_name()[key].range_text}" in text, key
+
+
+def test_phase_after_an_agreement_says_what_is_agreed():
+    model = DashboardModel("fjellregionen", rng="3")
+    while model.running:
+        model.step()
+    text = app.phase_text(model)
+    if any(a.region == model.project.region.name for a in model.arrangements):
+        assert "agreed" in text and "pre project" not in text
+    else:
+        assert "agreed" not in text
+
+
+def test_export_of_the_view_and_settings_that_run_reads_back(tmp_path):
+    from sim.inputs.loader import load_scenario
+    from sim.inputs.settings import read_set_file
+
+    model = DashboardModel("fosen", rng="4", pilot_funding=0.5, **{"allow.board_host": False})
+    for _ in range(3):
+        model.step()
+    path = tmp_path / "settings.toml"
+    path.write_text(app.settings_toml(model), encoding="utf-8")
+    overrides, rest = read_set_file(path)
+    assert rest == {"scenario": "fosen", "seed": 4}
+    again = load_scenario("fosen").with_overrides(overrides, "--set-file")
+    assert again.params.as_dict()["pilot_funding"] == 0.5 and again.params.as_dict()["allow.board_host"] is False
+    csv = app.view_csv(model)
+    assert csv.startswith("month,municipality,sector,form,competence,capacity,vulnerability")
+    assert len(csv.splitlines()) == 1 + 3 * len(model.scenario.names) * len(model.scenario.params.vocab.sectors)
+    assert app.map_png(model)[:8] == b"\x89PNG\r\n\x1a\n"
+    box, rc = solara.render(make_page(model), handle_error=False)
+    assert "Play speed" in [w.label for w in rc.find(v.Select).widgets]
+    buttons = " ".join(c for w in rc.find(v.Btn).widgets for c in (w.children or []) if isinstance(c, str))
+    for label in ("Measures so far (CSV)", "Map (PNG)", "Settings (TOML for run --set-file)"):
+        assert label in buttons
+
+
+def test_the_language_switch_turns_headings_and_measures_to_bokmal():
+    box, rc = solara.render(make_page(DashboardModel("fosen", rng="3")), handle_error=False)
+    assert "Vulnerability (chance a task goes unserved when one person is away)" in rendered_text(rc)
+    toggle = rc.find(v.BtnToggle).widgets[0]
+    toggle.v_model = 1  # en, nb
+    wait_for_text(rc, "Sårbarhet (sjanse for at en oppgave blir liggende når én person er borte, 0-1)")
+    assert "Phase:" not in rendered_text(rc) and "Fase:" in rendered_text(rc)
+
+
+def test_baseline_beside_a_variant_on_shared_seeds():
+    from sim.inputs.errors import InputError
+
+    model = DashboardModel("vaernesregionen", rng="1")
+    rows = app.replicate_rows(model, 12)
+    same = app.paired_text(model, rows, {"pilot_funding": model.scenario.params.as_dict()["pilot_funding"]})
+    assert "no outcome differs from the baseline in 12 paired replicates" in same  # shared seeds: no noise
+    text = app.paired_text(model, rows, {"allow.board_host": "false"})
+    assert "Stopped over the governance form" in text and "12 paired replicates" in text
+    with pytest.raises(InputError, match="outside the allowed range"):
+        app.paired_text(model, rows, {"pilot_funding": "99"})
+    box, rc = solara.render(make_page(model), handle_error=False)
+    assert "Lever" in [w.label for w in rc.find(v.Select).widgets]

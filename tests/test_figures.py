@@ -105,6 +105,15 @@ def figures(tmp_path_factory):
         progress=False,
     )
     figs["comparison"] = plots.comparison(table, "Værnesregionen: variants against baseline")
+    county = compare(
+        "trondelag",
+        {"initiative": {"county_initiative": True}, "mandatory_host": {"mandatory_host.agriculture": True}},
+        replicates=3,
+        workers=1,
+        progress=False,
+    )
+    figs["comparison-county"] = plots.comparison(county, "Trøndelag")
+    figs["comparison-county-nb"] = plots.comparison(county, "Trøndelag", lang="nb")
     figs["lever-effects"] = plots.lever_effects(  # notebook 02's figure
         {"Værnesregionen": table, "Værnesregionen again": table}, ["any_formal", "stalled"], "Levers"
     )
@@ -132,6 +141,8 @@ EXPECTED = [
     "trondelag-areas-agriculture",
     "trondelag-map-agriculture",
     "comparison",
+    "comparison-county",
+    "comparison-county-nb",
     "lever-effects",
     "indices-sobol",
     "indices-morris",
@@ -197,3 +208,35 @@ def test_sensitivity_ticks_name_parameters_in_words(figures, name):
     if ticks:  # an outcome with indices: its rows are named by the catalogue's meaning
         assert any(t.replace("\n", " ").startswith("A host's value of political steering") for t in ticks)
     assert by_name()["steering_value"].meaning.startswith("A host's value of political steering")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPECTED)
+def test_saved_figures_fit_1600_px(figures, name, tmp_path):
+    from PIL import Image
+
+    fig, path = figures[name], tmp_path / f"{name}.png"
+    fig.savefig(path, bbox_inches="tight", dpi=plots.save_dpi(fig))  # as plots.save, which also closes it
+    width = Image.open(path).size[0]
+    assert width <= WIDTH, f"{name}: saved {width} px wide"
+
+
+@pytest.mark.slow
+def test_county_map_has_borders_kartverket_and_every_name(figures):
+    from sim.inputs.loader import load_scenario
+
+    fig = figures["trondelag-map-agriculture"]
+    texts = " | ".join(t.get_text() for t, _ in drawn_texts(fig))
+    assert "Kartverket" in texts
+    missing = [m for m in load_scenario("trondelag").names if m not in texts]
+    assert not missing, f"not named on the map: {missing}"
+    assert len(fig.axes[0].collections) >= 2  # the land around and the scenario's municipalities, as polygons
+
+
+def test_borders_file_is_recorded_with_its_sha256():
+    import hashlib
+
+    from sim.views.maps import BORDERS_GEOJSON
+
+    digest = hashlib.sha256(BORDERS_GEOJSON.read_bytes()).hexdigest()
+    assert f"`{digest}`" in (BORDERS_GEOJSON.parent / "README.md").read_text(encoding="utf-8")

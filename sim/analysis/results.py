@@ -25,11 +25,12 @@ from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import Vocabulary
+from sim.run.codebook import outcome_label
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, execute, run_rows
 
 #: Continuous outcomes (means over municipalities and sectors).
 CONTINUOUS: dict[str, str] = {
-    f"{m}_{t}": f"Mean {m} at {t.replace('_', ' ')}"
+    f"{m}_{t}": outcome_label(f"{m}_{t}")
     for t in ("pilot_end", "horizon")
     for m in ("competence", "capacity", "vulnerability")
 }
@@ -42,38 +43,33 @@ def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], 
     ``sim.core.outcomes`` from :class:`sim.inputs.vocab.Form`).
     """
     return {
-        "any_formal": ("Any formal agreement by pilot end", lambda r: _true(r["formal_by_pilot_end"])),
+        "any_formal": (outcome_label("any_formal"), lambda r: _true(r["formal_by_pilot_end"])),
         **{
-            f"formal_{s}": (f"Formal agreement for {s}", lambda r, s=s: _true(r[f"formal_{s}"]))
+            f"formal_{s}": (outcome_label(f"formal_{s}"), lambda r, s=s: _true(r[f"formal_{s}"]))
             for s in vocab.sector_names
         },
         **{
-            f"network_{s}": (f"Network for {s}", lambda r, s=s: _true(r[f"network_{s}"]))
+            f"network_{s}": (outcome_label(f"network_{s}"), lambda r, s=s: _true(r[f"network_{s}"]))
             for s in vocab.sector_names
             if any(f.network for f in vocab.forms)
         },
-        "stalled": ("Process stopped", lambda r: _true(r["stalled"])),
-        "governance_dispute": ("Stopped over the governance form", lambda r: r["stall_cause"] == "governance_dispute"),
+        "stalled": (outcome_label("stalled"), lambda r: _true(r["stalled"])),
+        "governance_dispute": (outcome_label("governance_dispute"), lambda r: r["stall_cause"] == "governance_dispute"),
     }
 
 
 def county_outcomes(vocab: Vocabulary) -> dict[str, str]:
-    """Outcomes of a county run (means over replicates): name -> plain-English label (§4)."""
-    out = {}
-    for s in vocab.sector_names:
-        out |= {
-            f"offices_{s}": f"Joint {s} offices (formal)",
-            f"covered_{s}": f"Municipalities served by a joint {s} office",
-            f"residents_{s}": f"Residents served by a joint {s} office",
-            f"network_members_{s}": f"Municipalities in a network for {s}",
-            f"vulnerability_{s}_mean": f"Mean {s} vulnerability at the horizon",
-            f"vulnerability_{s}_worst": f"Worst {s} vulnerability at the horizon",
-        }
-    return out | {
-        "merged": "Municipalities merged (kommuneblokk)",
-        "stalls": "Negotiations stopped",
-        "state_decisions": "Hosts named by the state",
-    }
+    """Outcomes of a county run (means over replicates): name -> plain-English label (§4, from the codebook)."""
+    per = (
+        "offices_{}",
+        "covered_{}",
+        "residents_{}",
+        "network_members_{}",
+        "vulnerability_{}_mean",
+        "vulnerability_{}_worst",
+    )
+    names = [p.format(s) for s in vocab.sector_names for p in per] + ["merged", "stalls", "state_decisions"]
+    return {n: outcome_label(n) for n in names}
 
 
 def outcomes_of(kind: str, vocab: Vocabulary) -> tuple[dict[str, tuple[str, Callable]], dict[str, str]]:

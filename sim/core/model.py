@@ -148,7 +148,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
                 self.governor.launch_initiative(where=set(arr.members))
 
     def _forecast_setup(self) -> None:
-        """A county's state at its origin: merger talks before it, dissolving arrangements (``sim.selfstart``)."""
+        """A county's state at its origin: merger talks before it, dissolving arrangements (``sim.core.selfstart``)."""
         selfstart.setup(self)
 
     def log(self, event: Event) -> None:

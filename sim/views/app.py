@@ -38,9 +38,12 @@ from sim.analysis.stats import t_interval, wilson
 from sim.core.model import MEASURES, CooperationModel
 from sim.core.outcomes import area_rows, county_row
 from sim.inputs.calendar import month_label
+from sim.inputs.errors import InputError
+from sim.inputs.lang import LANGUAGES, term
 from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
 from sim.inputs.vocab import NONE, EventKind, Phase
+from sim.run.codebook import UNITS
 from sim.run.runner import Job, execute, replicate_seed
 from sim.views import maps, plots
 from sim.views.narrative import (  # noqa: F401 (the dashboard's API)
@@ -373,7 +376,7 @@ def measure_lines(model: CooperationModel) -> tuple[list[str], np.ndarray, np.nd
     return ["county mean", "worst municipality"], lines(start), lines(series)
 
 
-def measures_svg(model: CooperationModel) -> str:
+def measures_svg(model: CooperationModel, lang: str = "en") -> str:
     """Competence, capacity and vulnerability so far (:func:`measure_lines`), as inline SVG.
 
     The x axis spans the whole run from the first month, so the lines grow month by month; the
@@ -387,7 +390,8 @@ def measures_svg(model: CooperationModel) -> str:
     panels = []
     for k, measure in enumerate(MEASURES):
         values = np.concatenate([start_values[:, k], series[:, :, k].ravel()])
-        top_value = 1.0 if measure == "competence" else _nice(float(np.nanmax(values)) * 1.1)
+        # competence and vulnerability are 0-1 (vulnerability a probability): the axis is 0-1, never more
+        top_value = _nice(float(np.nanmax(values)) * 1.1) if measure == "capacity" else 1.0
 
         def x(t: float) -> float:
             return left + (w - left - right) * t / span
@@ -425,8 +429,13 @@ def measures_svg(model: CooperationModel) -> str:
                 )
             else:
                 parts.append(f'<circle cx="{x(0):.1f}" cy="{y(start_values[i, k]):.1f}" r="3.5" fill="{colour}"/>')
-        title = f"{measure.capitalize()} ({plots.MEASURE_UNITS[measure]})"
-        parts.append(f'<text x="{left}" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>')
+        name = measure.capitalize() if lang == "en" else term(measure, "nb").capitalize()
+        unit = plots.MEASURE_UNITS[measure] if lang == "en" else UNITS[measure]["nb"]
+        title = f"{name} ({unit})"  # the unit on a line of its own, so a long one is not cut off
+        parts.append(
+            f'<text x="{left}" y="12" font-size="12" font-weight="bold" aria-label="{html.escape(title)}">'
+            f'{html.escape(name)}</text><text x="{left}" y="25" font-size="9.5">{html.escape(unit)}</text>'
+        )
         parts.append("</svg>")
         panels.append("".join(parts))
     legend = " &nbsp; ".join(
@@ -515,7 +524,7 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
 
 # --- components ---------------------------------------------------------------------------------
 @solara.component
-def Status(model: CooperationModel):
+def Status(model: CooperationModel, lang: str = "en"):
     """Scenario, month, and the phase and members (a region) or the negotiations so far (a county)."""
     update_counter.get()
     sc = model.scenario
@@ -536,7 +545,39 @@ def Status(model: CooperationModel):
         )
         return
     project = model.project
-    solara.Markdown(head + f"Phase: **{project.phase.replace('_', ' ')}** &nbsp; Members: {', '.join(project.members)}")
+    words = ("Fase", "Medlemmer") if lang == "nb" else ("Phase", "Members")
+    solara.Markdown(head + f"{words[0]}: **{phase_text(model)}** &nbsp; {words[1]}: {', '.join(project.members)}")
+
+
+def phase_text(model: CooperationModel) -> str:
+    """The negotiation's phase in words, with what is already agreed (a new round is not a restart).
+
+    After an office is agreed the project starts a new pre-project for the remaining sectors
+    (:meth:`sim.core.negotiation.ProjectOrganisation.next_round`): the phase then reads "pre-project for
+    the remaining sectors", followed by the arrangements agreed so far and when they open.
+    """
+    project, sc = model.project, model.scenario
+    agreed = [a for a in model.arrangements if a.region == project.region.name]
+    words = {
+        Phase.PRE_PROJECT: "pre-project" + (" for the remaining sectors" if agreed else ""),
+        Phase.FIRST_VOTE: "first council vote",
+        Phase.MAIN_PROJECT: "main project",
+        Phase.FINAL_VOTE: "final council vote",
+        Phase.REVISION: "revising the proposal",
+        Phase.IMPLEMENTATION: "agreed; the joint office is being set up",
+        Phase.NETWORK: "network running",
+        Phase.STALLED: "stopped",
+        Phase.DONE: "done",
+    }.get(project.phase, str(project.phase).replace("_", " "))
+    if not agreed:
+        return words
+    vocab = sc.params.vocab
+    done = "; ".join(
+        f"{plots.form_label(sc, a.form.name)} for {', '.join(vocab.sectors[s].label for s in a.sectors)} "
+        f"agreed {month_label(a.decided)}" + (f", opens {month_label(a.starts)}" if a.starts > a.decided else "")
+        for a in agreed
+    )
+    return f"{words} ({done})"
 
 
 def _region_map(scenario: Scenario) -> plots.RegionMap:
@@ -592,10 +633,10 @@ def Map(model: CooperationModel):
 
 
 @solara.component
-def Measures(model: CooperationModel):
+def Measures(model: CooperationModel, lang: str = "en"):
     """Competence, capacity and vulnerability so far, per municipality, with the pilot period shaded."""
     update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=measures_svg(model))
+    solara.HTML(tag="div", unsafe_innerHTML=measures_svg(model, lang))
 
 
 @solara.component
@@ -669,7 +710,7 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
         on_value(key, v)
 
     section = f" · report {spec.section}" if spec.section and spec.section != "-" else ""
-    caption = f"Value: {_value_text(spec, value)} · unit: {unit}{section}"
+    caption = f"Value: {_value_text(spec, value)} · unit: {unit} · range: {spec.range_text}{section}"
     box = "margin-bottom: 10px; padding-bottom: 6px; border-bottom: 1px solid #e4e4e4"
     with solara.Tooltip(help_text):
         with solara.Column(gap="0px", style=box, classes=["catalogue-control"]):
@@ -778,11 +819,13 @@ def Dashboard(initial: DashboardModel | None = None):
 
     solara.use_thread(compute, dependencies=[current.key], intrusive_cancel=False)
 
+    lang = solara.use_reactive("en")
     with solara.AppBar():
-        solara.AppBarTitle("Inter-municipal cooperation: one run among many")
+        solara.AppBarTitle(term("app_title", lang.value))
     with solara.Columns([3, 9], gutters_dense=True):
         with solara.Column():
-            with solara.Card("Run"):
+            with solara.Card(term("run", lang.value)):
+                solara.ToggleButtonsSingle(value=lang, values=list(LANGUAGES), classes=["language-switch"])
                 ModelController(
                     model,
                     model_parameters=params,
@@ -790,18 +833,148 @@ def Dashboard(initial: DashboardModel | None = None):
                     render_interval=render_interval,
                     use_threads=use_threads,
                 )
+            SpeedAndExport(current, play_interval)
             Settings(current, params)
         with solara.Column():
-            Status(current)
+            Status(current, lang.value)
             with solara.Card():
                 Map(current)
-            with solara.Card("Service measures"):
-                Measures(current)
+            with solara.Card(term("service_measures", lang.value)):
+                Measures(current, lang.value)
             with solara.Columns([5, 7]):
                 with solara.Card():
                     Distribution(current, progress, result)
-                with solara.Card("What happened and why"):
+                with solara.Card(term("what_happened", lang.value)):
                     Narrative(current)
+            Paired(current, result, lang.value)
+
+
+def paired_text(
+    model: DashboardModel,
+    base_rows: list[dict[str, Any]],
+    changes: dict[str, Any],
+    lang: str = "en",
+    cancel: threading.Event | None = None,
+) -> str | None:
+    """The baseline's runs against a variant's on the same seeds: the short answer of ``compare``.
+
+    The variant is the model's settings plus ``changes``; replicate ``r`` of both uses the same
+    seed, so the differences are paired (Newcombe for shares, paired t for means;
+    :func:`sim.analysis.results.compare_rows`), and the text is :func:`sim.analysis.answers.render`'s.
+
+    Raises:
+        InputError: a change the catalogue refuses (unknown key, value out of range).
+    """
+    from sim.analysis.answers import render
+    from sim.analysis.results import compare_rows
+
+    sc = model.scenario
+    variant = sc.with_overrides({**model.overrides, **changes}, "variant")
+    path = str(sc.path) if sc.path else sc.name
+    overrides = tuple(sorted(variant.overrides.items()))
+    rows = []
+    jobs = [Job(r, path, r, model.seed, overrides) for r in range(len(base_rows))]
+    for result in execute(jobs, workers=1, progress=False):
+        if cancel is not None and cancel.is_set():
+            return None
+        rows.append(result["row"])
+    base = [{k: v for k, v in r.items() if k != "areas"} for r in base_rows]
+    table = compare_rows(base, rows, sc.params.vocab, sc.kind).assign(variant_name="variant", overrides=str(changes))
+    return render(table, sc.kind, sc.params.vocab.sector_names, sc.name, lang, csv=False)
+
+
+@solara.component
+def Paired(model: DashboardModel, result: solara.Reactive[Any], lang: str = "en"):
+    """Baseline beside one variant on shared seeds: pick a lever and a value, press Compare."""
+    update_counter.get()
+    lever = solara.use_reactive(lever_keys()[0])
+    value = solara.use_reactive("")
+    asked = solara.use_reactive(None)
+    answer = solara.use_reactive("")
+    key, rows = result.value if result.value else (None, None)
+
+    def work(cancel: threading.Event) -> None:
+        if asked.value is None or rows is None or key != model.key:
+            return
+        try:
+            text = paired_text(model, rows, dict([asked.value]), lang, cancel)
+        except InputError as exc:
+            text = str(exc)
+        if text is not None:
+            answer.set(text)
+
+    solara.use_thread(work, dependencies=[asked.value, key, model.key, lang], intrusive_cancel=False)
+    with solara.Card(
+        "Utgangspunkt mot en variant (samme frø)" if lang == "nb" else "Baseline against a variant (same seeds)",
+        classes=["paired"],
+    ):
+        solara.Select(label="Lever", values=lever_keys(), value=lever)
+        spec = by_name()[lever.value]
+        solara.InputText(label=f"Value ({spec.range_text})", value=value)
+        solara.Button(
+            "Compare", on_click=lambda: (answer.set("running..."), asked.set((lever.value, value.value.strip())))
+        )
+        if rows is None or key != model.key:
+            solara.Text("Waiting for the baseline's runs.", style=CAPTION)
+        elif answer.value:
+            style = "font-size:12px;white-space:pre-wrap"
+            solara.HTML(tag="pre", unsafe_innerHTML=html.escape(answer.value), style=style, classes=["paired-answer"])
+
+
+#: Play speeds: label -> milliseconds between months.
+SPEEDS = {"slow (1 month a second)": 1000, "normal": PLAY_INTERVAL_MS, "fast": 20}
+
+
+def settings_toml(model: DashboardModel) -> str:
+    """The run's settings as a file ``python run.py run --set-file`` reads back (changed keys only)."""
+    from sim.inputs.settings import to_toml
+
+    return to_toml(model.scenario.path.stem, model.seed, dict(model.overrides))
+
+
+def view_csv(model: CooperationModel) -> str:
+    """What the measures panel shows, as CSV: month, municipality, sector, form and the three measures."""
+    return model.timeline().to_csv(index=False)
+
+
+def map_png(model: CooperationModel) -> bytes:
+    """The map as it is on the screen, as PNG bytes."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    if is_county(model):
+        sectors = initiative_sectors(model.scenario)
+        figure = maps.CountyMap(model.scenario, sectors, model.scenario.name)
+        forms, hosts = municipality_forms(model, sectors)
+        fig = figure.update(forms, hosts, "now").figure
+    else:
+        fig = plots.RegionMap(model.scenario, model.scenario.name).update(current_arrangements(model), "now").figure
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=plots.save_dpi(fig))
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@solara.component
+def SpeedAndExport(model: DashboardModel, play_interval: solara.Reactive[int]):
+    """Play speed, and downloads of the current view (CSV, map PNG) and of the settings (TOML for ``--set-file``)."""
+    update_counter.get()
+    speed = next((k for k, ms in SPEEDS.items() if ms == play_interval.value), "normal")
+    with solara.Card("Speed and export", classes=["speed-export"]):
+        solara.Select(
+            label="Play speed", values=list(SPEEDS), value=speed, on_value=lambda k: play_interval.set(SPEEDS[k])
+        )
+        stem = f"{model.scenario.path.stem}-{shown_month(model)}"
+        solara.FileDownload(
+            lambda: view_csv(model).encode("utf-8"), filename=f"{stem}.csv", label="Measures so far (CSV)"
+        )
+        solara.FileDownload(lambda: map_png(model), filename=f"{stem}-map.png", label="Map (PNG)")
+        solara.FileDownload(
+            lambda: settings_toml(model).encode("utf-8"),
+            filename=f"{model.scenario.path.stem}-settings.toml",
+            label="Settings (TOML for run --set-file)",
+        )
 
 
 def make_page(model: CooperationModel | None = None):

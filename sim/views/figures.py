@@ -13,10 +13,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.analysis.answers import unit_words
 from sim.analysis.results import Results
 from sim.analysis.robustness import Robustness
 from sim.inputs.calendar import month_label
 from sim.inputs.scenario import Scenario
+from sim.run.codebook import outcome_label
 from sim.views import maps, plots
 from sim.views.maps import hull, project
 from sim.views.plots import _style
@@ -175,3 +177,42 @@ def save_forecast_map(result: dict[str, Any], folder: Path) -> list[str]:
         written.append(f"forecast_map.{ext}")
     plt.close(fig)
     return written
+
+
+def robust_figure(result: dict[str, Any], title: str, lang: str = "en"):
+    """Two panels: share of futures in which each variant is best (Wilson 95 %), and its mean and worst regret."""
+    s = result["summary"]
+    y = np.arange(len(s))
+    unit = unit_words(result["outcome"], lang)
+    unit = "share 0-1" if "%" in unit else unit
+    with plots._style() as plt:
+        fig, (a, b) = plt.subplots(1, 2, figsize=(13, 0.5 * len(s) + 2.4), sharey=True, layout="constrained")
+        err = np.clip(np.vstack([s["best_share"] - s["best_ci_low"], s["best_ci_high"] - s["best_share"]]), 0, None)
+        a.barh(y, s["best_share"], color=plots.PALETTE[1], height=0.6)
+        a.errorbar(s["best_share"], y, xerr=err, fmt="none", color="black", lw=1, capsize=3)
+        a.set_xlim(0, 1)
+        a.set_xlabel("Share of futures in which it is best (95 % Wilson interval)")
+        a.set_yticks(y, [plots._wrap(v, 26) for v in s["variant"]])
+        a.invert_yaxis()
+        b.barh(y - 0.17, s["mean_regret"], height=0.32, color=plots.PALETTE[2], label="mean regret")
+        b.barh(y + 0.17, s["worst_regret"], height=0.32, color=plots.PALETTE[3], label="worst regret")
+        b.set_xlabel(plots._wrap(f"Regret: shortfall from the best variant in the same future ({unit})", 60))
+        b.legend(loc="lower right", frameon=False)
+        for ax in (a, b):
+            ax.grid(axis="x", color="#dddddd", lw=0.6)
+            ax.set_axisbelow(True)
+        n = int(s["futures"].iloc[0])
+        better = "more" if result["higher_is_better"] else "less"
+        fig.suptitle(
+            plots._wrap(
+                f"{title}: {n} sampled futures, scored by {outcome_label(result['outcome'], lang).lower()} "
+                f"({better} is better)",
+                110,
+            )
+        )
+    return fig
+
+
+def save_robust_figure(result: dict[str, Any], folder: Path, title: str, lang: str = "en") -> list[str]:
+    """Write the figure of ``robust`` (PNG, SVG) into ``folder``; return the file names."""
+    return [p.name for p in plots.save(robust_figure(result, title, lang), folder / "robust")]

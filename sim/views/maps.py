@@ -7,6 +7,7 @@ areas drawn as outlines (convex hulls), a scale bar. Same style and conventions 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from sim.analysis.stats import wilson
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE
+from sim.views.borders import BORDERS_CREDIT, Projection, _knr2019_by_name, draw_borders
 from sim.views.plots import NONE_COLOUR, _style, form_colour, form_label
 
 #: Areas are numbered on the map and named in the legend up to this many (a national map shows outlines only).
@@ -101,7 +103,11 @@ class CountyMap:
             self.figure, axes = plt.subplots(1, k, figsize=figsize or (9 * k, 9.5), squeeze=False, layout="constrained")
             self.axes = list(axes[0])
             numbered = len(scenario.areas) <= MAX_NUMBERED_AREAS
+            proj = Projection(
+                np.array([facts[n].lat for n in self.names]), np.array([facts[n].lon for n in self.names])
+            )
             for ax in self.axes:
+                draw_borders(ax, self.names, proj, dict.fromkeys(self.names, "#fafafa"), 10.0)  # coast and borders
                 for number, area in enumerate(scenario.areas, start=1):
                     pts = np.array([where[m] for m in area.members if m in where])
                     if len(pts) >= 3:
@@ -144,6 +150,7 @@ class CountyMap:
                 plt.Line2D([], [], marker="o", ls="", markersize=9, mfc="white", mec="black", mew=2, label="host")
             )
             handles.append(plt.Line2D([], [], color="#888888", label="cooperation area (dashed: assumed)"))
+            handles.append(plt.Line2D([], [], color="#555555", lw=0.6, label=BORDERS_CREDIT["en"]))
             if numbered:
                 handles += [
                     plt.Line2D([], [], ls="", marker=f"${k}$", markersize=8, color="black", label=area.name)
@@ -208,7 +215,8 @@ def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
             n = summary["replicates"].to_numpy()
             lo, hi = np.array([wilson(round(s * k), int(k)) for s, k in zip(shares, n, strict=True)]).T
             ax.barh(y, shares, color=form_colour_any(), height=0.6)
-            ax.errorbar(shares, y, xerr=[shares - lo, hi - shares], fmt="none", color="black", lw=1, capsize=3)
+            err = np.clip([shares - lo, hi - shares], 0, None)  # rounding can put a limit a hair past the share
+            ax.errorbar(shares, y, xerr=err, fmt="none", color="black", lw=1, capsize=3)
             ax.set_xlim(0, 1)
             ax.set_xlabel(f"Share of replicates with {what}")
         axes[0].set_yticks(y, names)
@@ -219,3 +227,155 @@ def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
 def form_colour_any() -> str:
     """The bar colour of the area panels."""
     return "#386cb0"
+
+
+# --- borders, coast and the share map (issue: maps people recognise) ------------------------------
+
+
+#: Municipality borders of 2019 (data/README.md: Kartverket, CC BY 4.0, via niphr/csmaps).
+def place_labels(ax, labels: list[tuple[str, float, float]], fontsize: float = 8.0) -> list[Any]:
+    """Name places without overlap: each label at its point or, failing that, nearby with a leader line.
+
+    Labels are tried in the order given (put the important ones first) at the point, then at
+    offsets of growing distance in eight directions; the first position that overlaps no placed
+    label and stays inside the axes is kept. The axes must have its final position and limits
+    (placement is measured in pixels at the figure's dpi; a different dpi scales everything alike).
+
+    Returns:
+        The texts placed (a label that finds no place is left out and not returned).
+    """
+    fig = ax.figure
+    ax.apply_aspect()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken: list[Any] = []
+    placed = []
+    steps = [(0, 0)] + [
+        (r * dx, r * dy)
+        for r in (9, 16, 24, 34)
+        for dx, dy in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+    ]
+    for text, x, y in labels:
+        for dx, dy in steps:
+            far = abs(dx) + abs(dy) > 12
+            t = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="center" if dx == 0 else ("left" if dx > 0 else "right"),
+                va="center" if dy == 0 else ("bottom" if dy > 0 else "top"),
+                fontsize=fontsize,
+                zorder=6,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#444444"} if far else None,
+            )
+            box = t.get_window_extent(renderer).expanded(1.12, 1.2)  # room for rendering at another dpi
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in taken):
+                taken.append(box)
+                placed.append(t)
+                break
+            t.remove()
+    return placed
+
+
+def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, title: str, lang: str = "en"):
+    """Where the joint offices are: per municipality, the share of replicates in which it is in one.
+
+    Municipality borders and the coast from ``data/borders-2019.geojson`` (Kartverket, named on
+    the map); each municipality of the scenario is coloured by the share of replicates in which it
+    is served by a formal joint office for ``sector`` at the horizon (a merger is not one, §4.3),
+    its neighbours outside the scenario in grey, the sea in blue; a black ring at a municipality
+    grows with the share of replicates in which it hosts (vertskommune); every municipality is
+    named (larger ones first; a name that does not fit at its shape gets a leader line).
+
+    Args:
+        scenario: The county scenario.
+        municipalities: ``municipalities.csv`` rows of every replicate.
+        sector: The sector to map.
+        title: Figure title.
+        lang: ``en`` or ``nb`` for the legend and captions.
+    """
+    import matplotlib as mpl
+
+    from sim.inputs.lang import term
+
+    formal = {f.name for f in scenario.params.vocab.forms if f.formal and not f.merges}
+    rows = municipalities
+    n = int(rows["replicate"].nunique())
+    in_office = rows.assign(_in=rows[f"form_{sector}"].isin(formal)).groupby("municipality")["_in"].mean()
+    hosting = (rows[f"host_{sector}"] == rows["municipality"]).groupby(rows["municipality"]).mean()
+    facts = {m.name: m for m in scenario.municipalities}
+    names = [m for m in scenario.names if m in in_office.index]
+    proj = Projection(np.array([facts[m].lat for m in names]), np.array([facts[m].lon for m in names]))
+    cmap = mpl.colormaps["YlGn"]
+    knr = _knr2019_by_name()
+    shared: dict[str, list[str]] = {}
+    for m in names:
+        shared.setdefault(knr.get(m, m), []).append(m)
+    share = {m: float(np.mean([in_office[x] for x in shared[knr.get(m, m)]])) for m in names}
+    colours = {m: cmap(0.08 + 0.92 * share[m]) for m in names}
+    sector_words = term(sector, lang)
+    with _style() as plt:
+        fig = plt.figure(figsize=(14, 11))
+        ax = fig.add_axes((0.01, 0.04, 0.72, 0.86))
+        shapes, _ = draw_borders(ax, names, proj, colours)
+        where = {m: proj(facts[m].lon, facts[m].lat)[0] for m in names}
+        ring = [(where[m], hosting.get(m, 0.0)) for m in names if hosting.get(m, 0.0) > 0]
+        if ring:
+            xy = np.array([p for p, _ in ring])
+            ax.scatter(xy[:, 0], xy[:, 1], s=[40 + 360 * h for _, h in ring], facecolor="none",
+                       edgecolor="black", lw=1.6, zorder=4)  # fmt: skip
+        order = sorted(shapes.values(), key=lambda ms: -sum(facts[m].population for m in ms))
+        labels = []
+        for members in order:
+            x, y = np.mean([where[m] for m in members], axis=0)
+            labels.append((" / ".join(members), x, y))
+        placed = place_labels(ax, labels)
+        ax.set_title(_wrap_title(title, 90), fontsize=12, loc="left")
+        # right column: colour scale, host rings, credit
+        cax = fig.add_axes((0.78, 0.50, 0.025, 0.36))
+        fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(0.0, 1.0), cmap=cmap), cax=cax)
+        cax.set_ylabel(term("map_share", lang).format(sector=sector_words), fontsize=10)
+        handles = [
+            plt.Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                mfc="none",
+                mec="black",
+                mew=1.6,
+                markersize=math.sqrt(40 + 360 * h),
+                label=f"{h:.0%}",
+            )  # fmt: skip
+            for h in (0.1, 0.5, 1.0)
+        ]
+        fig.legend(
+            handles=handles,
+            title=term("map_host", lang),
+            loc="upper left",
+            bbox_to_anchor=(0.76, 0.45),
+            frameon=False,
+            labelspacing=1.4,
+            borderpad=1.0,
+        )
+        notes = [
+            term("map_replicates", lang).format(n=n),
+            term("map_grey", lang),
+            BORDERS_CREDIT[lang],
+        ]
+        if any(len(ms) > 1 for ms in shapes.values()):
+            notes.insert(2, term("map_merged", lang))
+        if len(placed) < len(labels):
+            missing = len(labels) - len(placed)
+            notes.insert(2, term("map_unplaced", lang).format(k=missing))
+        fig.text(0.76, 0.06, "\n".join(_wrap_title(t, 34) for t in notes), fontsize=9, va="bottom")
+    return fig
+
+
+def _wrap_title(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text

@@ -22,14 +22,22 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.experiments import SENSITIVITY_OUTCOMES
-from sim.inputs.params import BY_NAME, by_name
+from sim.inputs.lang import lever_note, term
+from sim.inputs.params import by_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE, Cause, EventKind
+from sim.views.borders import Projection, draw_borders
 
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d")
 NONE_COLOUR = "#bbbbbb"
+#: Widest PNG written (px): every figure is laid out to be read at this width.
+WIDTH_PX = 1600
 #: Units of the service measures, for axis and tick labels.
-MEASURE_UNITS = {"competence": "0-1", "capacity": "FTE per FTE needed", "vulnerability": "chance a task goes unserved"}
+MEASURE_UNITS = {
+    "competence": "0-1",
+    "capacity": "FTE per FTE needed",
+    "vulnerability": "chance a task goes unserved when one person is away",
+}
 STYLE = {"font.size": 10, "axes.titlesize": 11, "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
 
 
@@ -111,13 +119,21 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
+def save_dpi(fig) -> float:
+    """The dpi :func:`save` writes a figure at: its own, or less so the PNG is at most :data:`WIDTH_PX` wide."""
+    fig.canvas.draw()  # lay out at the figure's own dpi, then measure what "tight" will keep
+    inches = max(fig.get_figwidth(), fig.get_tightbbox().width) + 0.2  # + pad_inches on both sides
+    return min(fig.dpi, (WIDTH_PX - 2) / inches)
+
+
 def save(fig, path_stem: Path) -> list[Path]:
-    """Save a figure as PNG and SVG; return the paths."""
+    """Save a figure as PNG and SVG; return the paths. The PNG is at most :data:`WIDTH_PX` wide."""
     import matplotlib.pyplot as plt
 
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
+    dpi = save_dpi(fig)
     for p in paths:
-        fig.savefig(p, bbox_inches="tight")
+        fig.savefig(p, bbox_inches="tight", dpi=dpi)
     plt.close(fig)
     return paths
 
@@ -139,86 +155,74 @@ def outcome_shares(summary: pd.DataFrame, title: str):
     return fig
 
 
-def _lever_note(overrides: Any) -> str:
-    """A variant's overrides in plain words: ``{'allow.board_host': 'false'}`` -> ``The form may be proposed: ... no``.
+def _comparison_kind(table: pd.DataFrame) -> tuple[str, list[str]]:
+    """Scenario kind and sectors of a comparison table, read from its outcome names."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    if any(o.startswith("offices_") for o in outcomes):
+        return "county", [o.removeprefix("offices_") for o in outcomes if o.startswith("offices_")]
+    return "region", [o.removeprefix("formal_") for o in outcomes if o.startswith("formal_")]
 
-    Switches read as their catalogue meaning with yes/no; other levers as their key in words
-    with the value and unit (``pilot funding = 0 (x historical)``).
+
+def comparison(table: pd.DataFrame, title: str, lang: str = "en", most: int = 9):
+    """Variant minus baseline with 95 % intervals: one panel per outcome, one row per variant.
+
+    The panels are the scenario kind's headline outcomes that differ in some variant
+    (:func:`sim.analysis.answers.short_table`; all headline outcomes when none differs), the sector with the
+    clearest difference first (:func:`sim.analysis.answers.figure_order`), at most ``most``,
+    each on its own axis in its own unit (shares in percentage points), with a zero line. The
+    figure is 14 inches wide (1,540 px as saved), the variants' levers are listed under the panels,
+    and the title gives the number of paired replicates and the interval methods.
     """
-    if isinstance(overrides, str):
-        import ast
+    from sim.analysis.answers import differs, figure_order, headline, number, short_table, unit_words
+    from sim.run.codebook import outcome_label, outcome_unit
 
-        try:
-            overrides = ast.literal_eval(overrides)
-        except (ValueError, SyntaxError):
-            return overrides
-    if not isinstance(overrides, dict):
-        return str(overrides)
-    parts = []
-    for key, value in overrides.items():
-        spec = BY_NAME.get(key)
-        if spec is not None and spec.kind == "bool":
-            yes = value is True or str(value).strip().lower() in ("true", "1", "yes")
-            parts.append(f"{spec.meaning}: {'yes' if yes else 'no'}")
-            continue
-        unit = f" ({spec.unit})" if spec is not None and spec.unit not in ("", "-") else ""
-        parts.append(f"{key.replace('_', ' ')} = {str(value).replace('_', ' ')}{unit}")
-    return "; ".join(parts) or "no change"
-
-
-def comparison(table: pd.DataFrame, title: str):
-    """Variant minus baseline with 95 % intervals: shares (top row) and means (bottom row), one column per variant.
-
-    Each panel has a zero line (no difference); the panel titles give each variant's lever values
-    and the figure title the number of paired replicates and the interval methods.
-    """
+    kind, sectors = _comparison_kind(table)
+    short = short_table(table, kind, sectors)
+    names = list(dict.fromkeys(short["outcome"])) or [o for o in headline(kind, sectors) if o in set(table["outcome"])]
+    names = figure_order(table, names)[:most]
     variants = list(dict.fromkeys(table["variant_name"]))
-    kinds = [k for k in ("share", "mean") if (table["kind"] == k).any()]
-    per_kind = {k: table[table["kind"] == k]["outcome"].nunique() for k in kinds}
-    heights = [max(2, per_kind[k]) * (0.3 if k == "share" else 0.45) + 0.9 for k in kinds]
-    axis_labels = {
-        "share": "Difference in share of replicates\n(variant minus baseline, 95 % interval)",
-        "mean": "Difference in mean (units of the measure;\nvariant minus baseline, 95 % interval)",
-    }
+    ncols = min(3, len(names))
+    nrows = math.ceil(len(names) / ncols)
+    panel = 0.42 * len(variants) + 1.5
     with _style() as plt:
         fig, axes = plt.subplots(
-            len(kinds),
-            len(variants),
-            figsize=(4.2 * len(variants) + 3.6, sum(heights) + 1.4),
-            sharey="row",
-            squeeze=False,
-            layout="constrained",
-            gridspec_kw={"height_ratios": heights},
+            nrows, ncols, figsize=(14, panel * nrows + 1.2 + 0.25 * len(variants)), squeeze=False, layout="constrained"
         )
-        for j, name in enumerate(variants):
-            for i, kind in enumerate(kinds):
-                ax = axes[i][j]
-                t = table[(table["variant_name"] == name) & (table["kind"] == kind)]
-                y = np.arange(len(t))
-                err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
-                ax.axvline(0, color="black", lw=0.8, zorder=1)
-                ax.errorbar(t["difference"], y, xerr=err, fmt="o", color=PALETTE[2], capsize=3, zorder=2)
-                units = [MEASURE_UNITS.get(o.split("_")[0]) if kind == "mean" else None for o in t["outcome"]]
-                labels = [
-                    _wrap(label, 40) + (f"\n({unit})" if unit else "")
-                    for label, unit in zip(t["label"], units, strict=True)
-                ]
-                ax.set_yticks(y, labels)
-                ax.set_ylim(len(t) - 0.5, -0.5)
-                ax.grid(axis="x", color="#dddddd", lw=0.6)
-                ax.set_axisbelow(True)
-                if kind == "share":
-                    ax.set_xlim(-1.05, 1.05)
-                ax.xaxis.set_major_locator(plt.MaxNLocator(5))
-                ax.set_xlabel(axis_labels[kind], fontsize=9)
-                if i == 0:
-                    note = _lever_note(t["overrides"].iloc[0]) if "overrides" in t else ""
-                    ax.set_title(f"{name}\n{_wrap(note, 52)}" if note else name, fontsize=10)
-        methods = "; ".join(f"{k}s: {m}" for k, m in dict(zip(table["kind"], table["method"], strict=True)).items())
+        for k, ax in enumerate(axes.flat):
+            if k >= len(names):
+                ax.set_axis_off()
+                continue
+            name = names[k]
+            t = table[table["outcome"] == name].set_index("variant_name").reindex(variants)
+            scale = 100.0 if t["kind"].iloc[0] == "share" else 1.0
+            d = t["difference"].to_numpy(float) * scale
+            lo, hi = t["ci_low"].to_numpy(float) * scale, t["ci_high"].to_numpy(float) * scale
+            err = np.clip(np.vstack([d - lo, hi - d]), 0, None)
+            y = np.arange(len(variants))
+            ax.axvline(0, color="black", lw=0.8, zorder=1)
+            ax.errorbar(d, y, xerr=np.nan_to_num(err), fmt="none", ecolor=PALETTE[2], capsize=3, zorder=2)
+            moved = np.array([differs(r) for r in t.reset_index().to_dict("records")])
+            ax.scatter(d, y, s=36, color=np.where(moved, PALETTE[2], "white"), edgecolor=PALETTE[2], zorder=3)
+            if np.nanmax(np.abs(np.r_[lo, hi, d])) >= 10_000:
+                ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: number(x, 0, lang)))
+            ax.set_yticks(y, [_wrap(v, 22) for v in variants] if k % ncols == 0 else [])
+            ax.set_ylim(len(variants) - 0.5, -0.5)
+            ax.grid(axis="x", color="#dddddd", lw=0.6)
+            ax.set_axisbelow(True)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+            ax.set_title(_wrap(outcome_label(name, lang), 40), fontsize=10)
+            unit = unit_words(name, lang, difference=True) if scale == 100.0 else outcome_unit(name, lang)
+            ax.set_xlabel(_wrap(unit, 44), fontsize=9)
+        levers = [
+            f"{v}: {lever_note(table.loc[table['variant_name'] == v, 'overrides'].iloc[0], lang)}" for v in variants
+        ]
+        levers.append(term("filled", lang))
+        fig.supxlabel("\n".join(_wrap(text, 150) for text in levers), fontsize=9, ha="center")
+        methods = "; ".join(f"{k}: {m}" for k, m in dict(zip(table["kind"], table["method"], strict=True)).items())
         fig.suptitle(
-            _wrap(f"{title} ({int(table['n'].iloc[0])} paired replicates, same seeds)", 110)
+            _wrap(f"{title} ({int(table['n'].iloc[0])} {term('paired', lang)}); {term('effect_axis', lang)}", 120)
             + "\n"
-            + _wrap(f"Intervals: {methods}", 130),
+            + _wrap(f"{term('intervals', lang).capitalize()}: {methods}", 140),
         )
     return fig
 
@@ -289,7 +293,7 @@ def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
     measures = [
         ("competence", "Competence\n(0-1)"),
         ("capacity", "Capacity (FTE per\nFTE needed)"),
-        ("vulnerability", "Vulnerability (chance\na task goes unserved)"),
+        ("vulnerability", "Vulnerability (chance a\ntask goes unserved when\none person is away)"),
     ]
     styles = ("-", "--", "-.", ":")
     sectors = scenario.params.vocab.sectors
@@ -489,17 +493,28 @@ def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int)
 
 
 def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, int]) -> None:
-    """Each council's votes (yes dot, no cross) and its exit (a triangle above the vote)."""
+    """Each council's votes and its exit (a triangle above the vote).
+
+    Yes is a dot, no a cross; a no from a council that backs the proposed form but names another
+    host (its recorded ``preferred_form`` is the form, its ``preferred_host`` another municipality;
+    a member in §2.1) is a diamond, so backing the model is not shown as opposing it.
+    """
     for _, v in votes.iterrows():
         yes = v["vote"] == "yes"
+        other_host = (
+            not yes
+            and str(v.get("preferred_form", "")) == str(v.get("form", ""))
+            and str(v.get("preferred_host", "") or "") not in ("", "nan", str(v.get("host", "")))
+        )
+        marker, colour, label = (
+            ("o", PALETTE[0], "votes yes")
+            if yes
+            else ("D", PALETTE[3], "backs the form, names another host")
+            if other_host
+            else ("X", PALETTE[2], "votes no")
+        )
         ax.scatter(
-            _month_date(v["month"]),
-            rows[v["municipality"]],
-            marker="o" if yes else "X",
-            s=70,
-            zorder=3,
-            color=PALETTE[0] if yes else PALETTE[2],
-            label="votes yes" if yes else "votes no",
+            _month_date(v["month"]), rows[v["municipality"]], marker=marker, s=70, zorder=3, color=colour, label=label
         )
     exits = events[events["kind"] == EventKind.EXIT] if len(events) else pd.DataFrame()
     for _, e in exits.iterrows():
@@ -594,6 +609,7 @@ class RegionMap:
                 for spine in ax.spines.values():
                     spine.set_visible(False)
                 if self.real:
+                    self._borders(ax, pos)
                     x0, y0 = pos[:, 0].min(), pos[:, 1].min() - 0.08 * np.ptp(pos[:, 1])
                     ax.plot([x0, x0 + 20], [y0, y0], color="black", lw=2)
                     ax.annotate(
@@ -604,6 +620,18 @@ class RegionMap:
                 plt.Line2D([], [], color=form_colour(scenario, f), lw=3, label=form_label(scenario, f)) for f in forms
             ]
             self.figure.legend(handles=handles, loc="outside lower center", ncol=len(forms), frameon=False)
+
+    def _borders(self, ax, pos: np.ndarray) -> None:
+        """Municipality borders and the coast under the nodes (the county map's, Kartverket credited)."""
+        munis = self.scenario.municipalities
+        proj = Projection(np.array([m.lat for m in munis]), np.array([m.lon for m in munis]))
+        shapes, _ = draw_borders(ax, self.scenario.names, proj, dict.fromkeys(self.scenario.names, "#fafafa"), 8.0)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        pad = 0.2 * max(np.ptp(pos[:, 0]), np.ptp(pos[:, 1]), 1.0)  # room for the names and the scale bar
+        ax.set_xlim(min(x0, pos[:, 0].min() - pad), max(x1, pos[:, 0].max() + pad))
+        ax.set_ylim(min(y0, pos[:, 1].min() - pad), max(y1, pos[:, 1].max() + pad))
+        self.credit = bool(shapes)
 
     def update(self, row: dict[str, Any], when: str = "at the end of the pilot") -> RegionMap:
         """Show the arrangements of an outcome row (``form_s``, ``members_s``, ``host_s`` per sector)."""
@@ -625,7 +653,8 @@ class RegionMap:
                 text.set_text(n + (" (host)" if n == host else ""))
             self.axes[k].set_title(f"{sector.label.capitalize()}: {form_label(sc, form)}")
         how = "north up" if self.real else "layout from distances"
-        self.figure.suptitle(f"{self.title}: arrangements {when} (node size = population; {how})")
+        credit = "\nBorders: Kartverket (CC BY 4.0), municipalities of 2019" if getattr(self, "credit", False) else ""
+        self.figure.suptitle(f"{self.title}: arrangements {when} (node size = population; {how}){credit}")
         return self
 
 
