@@ -1,4 +1,4 @@
-"""The codebook (sim/codebook.py) names every column the CLI writes, and docs/outputs.md is current."""
+"""The codebook (sim/run/codebook.py) names every column the CLI writes, and docs/outputs.md is current."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def written(tmp_path_factory) -> dict[str, list[Path]]:
     out: dict[str, list[Path]] = {}
     for name, kwargs in (("fosen", {}), ("trondelag", {"county_initiative": True})):
         folder = tmp_path_factory.mktemp(name)
-        run_scenarios([name], replicates=2, workers=1, progress=False, **kwargs).save(folder, plots=False)
+        run_scenarios([name], replicates=2, workers=1, progress=False, **kwargs).save(folder)
         table = compare(name, {"v": {"reform_intensity": 0}}, replicates=2, workers=1, progress=False)
         save_comparison(table, folder, name)
         out[name] = sorted(folder.glob("*.csv"))

@@ -236,7 +236,7 @@ def test_county_map_has_borders_kartverket_and_every_name(figures):
 def test_borders_file_is_recorded_with_its_sha256():
     import hashlib
 
-    from sim.views.maps import BORDERS_GEOJSON
+    from sim.views.borders import BORDERS_GEOJSON
 
     digest = hashlib.sha256(BORDERS_GEOJSON.read_bytes()).hexdigest()
     assert f"`{digest}`" in (BORDERS_GEOJSON.parent / "README.md").read_text(encoding="utf-8")

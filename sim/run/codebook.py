@@ -170,6 +170,11 @@ FILES: tuple[File, ...] = (
             _c(
                 "formal_{sector}", "true/false", "The arrangement is formal (a host form that carries statutory duties)"
             ),
+            _c(
+                "network_{sector}",
+                "true/false",
+                "The arrangement is an informal network (no statutory duties, no pooled posts: knowledge shared)",
+            ),
             _c("form_{sector}_horizon", "-", "Arrangement in force for the sector at the horizon"),
             _c(
                 "vulnerability_{sector}_pilot_end",
@@ -281,8 +286,15 @@ FILES: tuple[File, ...] = (
             _c("host", "-", "Host proposed (vertskommune)"),
             _c("municipality", "-", "Council voting"),
             _c("vote", "-", "The council's vote (yes / no)"),
-            _c("preferred_form", "-", "The form the council preferred"),
-            _c("preferred_host", "-", "The host the council preferred"),
+            _c(
+                "preferred_form",
+                "-",
+                "Form of the council's best option among all open to it at this vote (none: own service), "
+                "by the valuation that decides its vote",
+            ),
+            _c("preferred_host", "-", "Host of that best option (empty for none or a network)"),
+            _c("named_host", "-", "The host the council names in the host decision (§2.1)"),
+            _c("governance_form", "-", "The formal form the council prefers on the governance question (§2.2)"),
             _c("compelled", "true/false", "The council was bound (e.g. by a state decision), not free"),
         ),
     ),
@@ -547,7 +559,7 @@ def markdown() -> str:
     lines = [
         "# Output files: the codebook",
         "",
-        "Generated from `sim/codebook.py` by `python -m sim.run.codebook > docs/outputs.md`; do not edit by hand",
+        "Generated from `sim/run/codebook.py` by `python -m sim.run.codebook > docs/outputs.md`; do not edit by hand",
         "(`tests/test_codebook.py` checks that this file is current and that every column the CLI writes",
         "is listed). `{sector}` stands for a sector (`planning`, `environment`, `agriculture`), `{measure}` for",
         "`competence` (0-1), `capacity` (FTE per FTE needed) or `vulnerability` (chance a statutory task goes",

@@ -13,18 +13,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.answers import unit_words
+from sim.analysis.answers import differs, unit_words
 from sim.analysis.results import Results
 from sim.analysis.robustness import Robustness
 from sim.inputs.calendar import month_label
+from sim.inputs.lang import term
 from sim.inputs.scenario import Scenario
-from sim.run.codebook import outcome_label
+from sim.run.codebook import outcome_label, outcome_unit
 from sim.views import maps, plots
 from sim.views.maps import hull, project
 from sim.views.plots import _style
 
 
-def _county_figures(res: Results, sc: Scenario) -> dict[str, Any]:
+def _county_figures(res: Results, sc: Scenario, lang: str = "en") -> dict[str, Any]:
     stem, names = sc.path.stem, sc.params.vocab.sector_names
     sectors = [names[s] for s in sc.initiative.sectors] if sc.initiative else list(names)
     figs = {}
@@ -33,26 +34,22 @@ def _county_figures(res: Results, sc: Scenario) -> dict[str, Any]:
         mine = areas[areas["scenario"] == sc.name]
         for sector in sectors:
             figs[f"{stem}-areas-{sector}"] = maps.area_outcomes(mine, sector, f"{sc.name}: {sector}, by area")
-    rep = res.representative(sc.name)
     if len(res.municipalities):
-        mine = res.municipalities[
-            (res.municipalities["scenario"] == sc.name) & (res.municipalities["replicate"] == rep["replicate"])
-        ]
+        mine = res.municipalities[res.municipalities["scenario"] == sc.name]
         for sector in sectors:
-            figs[f"{stem}-map-{sector}"] = maps.county_map(
-                sc, mine, sector, f"{sc.name}: one representative replicate (the most common number of offices)"
-            )
+            title = f"{sc.name}: " + term("map_title", lang).format(sector=term(sector, lang))
+            figs[f"{stem}-map-{sector}"] = maps.county_share_map(sc, mine, sector, title, lang)
     return figs
 
 
-def figures(res: Results) -> dict[str, Any]:
-    """Every figure for every scenario of a result: ``{"<file stem>-<kind>": Figure}``."""
+def figures(res: Results, lang: str = "en") -> dict[str, Any]:
+    """Every figure for every scenario of a result: ``{"<file stem>-<kind>": Figure}`` (county maps in ``lang``)."""
     figs = {}
     summary = res.summary()
     for sc in res.scenarios:
         stem = sc.path.stem
         if sc.kind == "county":
-            figs |= _county_figures(res, sc)
+            figs |= _county_figures(res, sc, lang)
             continue
         figs[f"{stem}-outcomes"] = plots.outcome_shares(summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes")
         if len(res.timeline):
@@ -74,15 +71,22 @@ def figures(res: Results) -> dict[str, Any]:
     return figs
 
 
-def save_figures(res: Results, folder: Path) -> list[str]:
+def save_figures(res: Results, folder: Path, lang: str = "en") -> list[str]:
     """Write every figure of ``res`` as PNG and SVG into ``folder``; return the file names."""
-    return [p.name for stem, fig in figures(res).items() for p in plots.save(fig, folder / stem)]
+    return [p.name for stem, fig in figures(res, lang).items() for p in plots.save(fig, folder / stem)]
 
 
-def save_comparison(table: pd.DataFrame, folder: Path, title: str) -> list[str]:
-    """Write ``comparison.csv`` and the comparison figure (PNG and SVG) into ``folder``."""
-    table.to_csv(folder / "comparison.csv", index=False)
-    return ["comparison.csv", *(p.name for p in plots.save(plots.comparison(table, title), folder / "comparison"))]
+def save_comparison(table: pd.DataFrame, folder: Path, title: str, lang: str = "en") -> list[str]:
+    """Write ``comparison.csv`` (every outcome, with its ``unit`` and whether it ``differs``) and the figure.
+
+    The figure (PNG and SVG) shows the headline outcomes that differ (:func:`sim.views.plots.comparison`).
+    """
+    full = table.assign(
+        unit=[outcome_unit(o) for o in table["outcome"]], differs=[differs(r) for r in table.to_dict("records")]
+    )
+    full.to_csv(folder / "comparison.csv", index=False)
+    fig = plots.comparison(table, title, lang)
+    return ["comparison.csv", *(p.name for p in plots.save(fig, folder / "comparison"))]
 
 
 def tornado_plots(result: Robustness) -> dict[str, Any]:
