@@ -104,6 +104,10 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # no abbreviations: --replicate is not --replicates
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, exit code 2
         print(f"error: {self.prog}: {message}", file=sys.stderr)
         raise SystemExit(2)
@@ -672,6 +676,7 @@ def cmd_run(args) -> Path:
         )
         names = res.save(tmp, plots=not args.no_plots)
         _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
+    print(f"\noutcomes over {args.replicates} replicates per scenario, base seed {args.seed}:")
     print_summary(res.summary())
     plots = sum(n.endswith(".png") for n in names)
     print(

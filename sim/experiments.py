@@ -431,6 +431,7 @@ def run_sweep(
     _check_disk(out, total - (partial_rows(out) if resume else 0), row_bytes, total)
     created, trash = ([], None) if resume else _start(out, spec, replace)
     record = {"seed": seed, "replicates": replicates, "started": started, "kind": "sweep", "design": spec}
+    record["files"] = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv", "runs.salvage.csv.tmp"]
     try:
         with _locked(out / "sweep.json"):
             write_json(out / "metadata.json", metadata([base], **record))

@@ -246,7 +246,9 @@ def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
             n = summary["replicates"].to_numpy()
             lo, hi = np.array([wilson(round(s * k), int(k)) for s, k in zip(shares, n, strict=True)]).T
             ax.barh(y, shares, color=form_colour_any(), height=0.6)
-            ax.errorbar(shares, y, xerr=[shares - lo, hi - shares], fmt="none", color="black", lw=1, capsize=3)
+            ax.errorbar(
+                shares, y, xerr=np.clip([shares - lo, hi - shares], 0, None), fmt="none", color="black", lw=1, capsize=3
+            )
             ax.set_xlim(0, 1)
             ax.set_xlabel(f"Share of replicates with {what}")
         axes[0].set_yticks(y, names)

@@ -28,7 +28,14 @@ PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a
 NONE_COLOUR = "#bbbbbb"
 #: Units of the service measures, for axis and tick labels.
 MEASURE_UNITS = {"competence": "0-1", "capacity": "FTE per FTE needed", "vulnerability": "chance a task goes unserved"}
-STYLE = {"font.size": 10, "axes.titlesize": 11, "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
+STYLE = {
+    "text.parse_math": False,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "figure.dpi": 110,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 @contextmanager

@@ -117,7 +117,7 @@ def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float, 
 
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    return mean, min(mean, mean - half), max(mean, mean + half)  # bracket the mean despite rounding
 
 
 def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, z: float = Z95) -> tuple[float, float]:
@@ -168,7 +168,7 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, 
     d = p1 - p2
     low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     high = d + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
-    return max(-1.0, low), min(1.0, high)
+    return max(-1.0, min(d, low)), min(1.0, max(d, high))  # bracket the difference despite rounding
 
 
 def summarise(rows: list[dict[str, Any]], vocab: Vocabulary, kind: str = "region") -> pd.DataFrame:
@@ -678,7 +678,7 @@ def metadata(
     """
     from importlib.metadata import PackageNotFoundError, version
 
-    from sim.output import PROGRAM
+    from sim.output import PROGRAM, provenance
 
     try:
         pkg = version("imc-sim")
@@ -689,6 +689,7 @@ def metadata(
     return {
         "program": PROGRAM,
         "package_version": pkg,
+        **provenance(),
         "command_line": command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]],
         "scenarios": [
             {"name": sc.name, "file": str(sc.path), "sha256": sc.sha256, "parameters": scenario_parameters(sc)}

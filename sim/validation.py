@@ -55,14 +55,19 @@ class Pattern:
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval for a binomial share."""
+    """95 % Wilson score interval for a binomial share.
+
+    The limits are clamped to bracket the share itself: at 0 or ``n`` successes the formula's
+    limit equals the share up to a rounding error (``1 - 1e-16``), which would otherwise put the
+    share just outside its own interval (and give plots negative error bars).
+    """
     if n == 0:
         return (0.0, 1.0)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    return (max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half)))
 
 
 # --- generic clauses ------------------------------------------------------------------------------
