@@ -143,7 +143,8 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
             not a finite number or lies outside the catalogue's range, or the weights are not positive.
     """
     from sim.calibration import CALIBRATED
-    from sim.params import by_name
+    from sim.params import by_name, suggest
+    from sim.validation import load_patterns
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -151,6 +152,10 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
     path = folder / "accepted.csv"
     table = _read_csv(path, source)
     keys = tuple(k for k in table.columns if k in CALIBRATED)
+    known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *(p.id for p in load_patterns())}
+    unknown = [str(c) for c in table.columns if c not in known]
+    if unknown:  # a misspelt parameter would otherwise be dropped without a word
+        raise InputError(path, unknown[0], "unknown column" + suggest(unknown[0], CALIBRATED))
     if not keys:
         raise InputError(path, source, "no calibrated parameter column")
     specs, columns = by_name(), {}
@@ -161,8 +166,9 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
             if problem:
                 raise InputError(path, key, f"row {i + 1}: {problem}")
     weights = _number_column(table, path, "weight")
-    if (weights < 0).any() or not weights.sum() > 0:
+    if (weights < 0).any() or not weights.max() > 0:
         raise InputError(path, "weight", "weights must be 0 or more with a positive sum")
+    weights = weights / weights.max()  # finite and at most 1: the sum cannot overflow (nor all underflow)
     ratios, prior = _read_identifiability(folder / "identifiability.csv", source)
     sets = tuple(
         {k: (int(columns[k][i]) if specs[k].kind == "int" else float(columns[k][i])) for k in keys}
