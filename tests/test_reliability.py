@@ -1,0 +1,68 @@
+"""Nothing left running: pool workers die with their parent, whatever ends it (issue 17)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = str(ROOT / "run.py")
+
+COMMANDS = {
+    "run": ["run", "fosen", "--replicates", 400, "--workers", 2, "--quiet", "--no-plots", "--out", "o"],
+    "sweep": ["sweep", "fosen", "--param", "pilot_funding=0:2", "--samples", 200, "--replicates", 4, "--workers", 2]
+    + ["--quiet", "--out", "o"],
+    "calibrate": ["calibrate", "--sets", 40, "--generations", 2, "--replicates", 4, "--workers", 2, "--quiet"]
+    + ["--out", "o"],
+}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_no_worker_survives_a_killed_parent(command, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, RUN, *map(str, COMMANDS[command])],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+            if len(workers) >= 2:
+                break
+            time.sleep(0.2)
+        assert len(workers) >= 2, f"no worker pool started: {proc.stderr.read().decode() if proc.poll() else ''}"
+        time.sleep(1)  # the workers are busy with runs
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        time.sleep(10)
+        survivors = [pid for pid in workers if _alive(pid)]
+        assert survivors == [], f"{len(survivors)} of {len(workers)} workers outlived their parent"
+    finally:
+        for pid in [proc.pid, *workers]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        proc.wait(timeout=10)
+        proc.stderr.close()
