@@ -121,8 +121,13 @@ def save(fig, path_stem: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
-    for p in paths:
-        fig.savefig(p, bbox_inches="tight")
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):  # names are plain text: "$...$" in a name is not TeX (titles set late)
+        text.set_parse_math(False)
+    with plt.rc_context({"text.parse_math": False}):  # tick labels made while drawing, too
+        for p in paths:
+            fig.savefig(p, bbox_inches="tight")
     plt.close(fig)
     return paths
 

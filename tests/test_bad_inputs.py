@@ -735,6 +735,11 @@ ROWS = [
         id="posterior-misspelt-column",
     ),
     row(torn_sweep, "runs.csv", "torn", id="discover-torn-runs"),
+    row(  # matplotlib read "$...$" as TeX and failed after every replicate had run: now plain text
+        with_file(broken('name = "Explicit region"', 'name = "Explicit $\\\\frac{x$ region"')),
+        code=0,
+        id="tex-in-a-name",
+    ),
 ]
 
 
