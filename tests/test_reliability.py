@@ -66,3 +66,26 @@ def test_no_worker_survives_a_killed_parent(command, tmp_path):
                 pass
         proc.wait(timeout=10)
         proc.stderr.close()
+
+
+def test_workers_are_spawned_inside_jupyter_and_forked_elsewhere(monkeypatch):
+    """A forked copy of a Jupyter kernel shares its ZeroMQ sockets and could kill it (issue 17)."""
+    import multiprocessing
+
+    from sim.runner import _pool_context
+
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    if "fork" in multiprocessing.get_all_start_methods():
+        assert _pool_context().get_start_method() == "fork"
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as inside a kernel
+    assert _pool_context().get_start_method() == "spawn"
+
+
+def test_a_worker_whose_parent_is_gone_ends_itself():
+    """The watchdog: a worker started for a parent that is no longer its parent exits at once."""
+    code = (
+        "import os, sys; sys.path.insert(0, sys.argv[1]); from sim.runner import _worker_init; "
+        "_worker_init(os.getppid() + 10**6); print('still here')"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "still here" not in res.stdout
