@@ -89,3 +89,14 @@ def test_a_worker_whose_parent_is_gone_ends_itself():
     )
     res = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 1 and "still here" not in res.stdout
+
+
+def test_run_says_how_many_replicates_its_tables_hold(tmp_path, capsys, monkeypatch):
+    """The main job printed "200 replicates per case" above outcome tables made from 100 (issue 17)."""
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "fosen", "--replicates", "3", "--workers", "1", "--quiet", "--no-plots", "--out", "o"]) == 0
+    out = capsys.readouterr().out
+    assert "outcomes over 3 replicates per scenario" in out
+    assert out.index("outcomes over 3 replicates") < out.index("Fosen")
