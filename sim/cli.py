@@ -104,6 +104,10 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # no abbreviations: --replicate is not --replicates
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, exit code 2
         print(f"error: {self.prog}: {message}", file=sys.stderr)
         raise SystemExit(2)
@@ -577,6 +581,37 @@ def _write_metadata(folder: Path, scenarios, args, started: datetime, execution,
     )
 
 
+#: Levers that act only through a county scenario's initiative (``[initiative]``, §4): on a pilot
+#: (region) scenario they would be accepted and change nothing.
+COUNTY_ONLY_LEVERS = ("county_initiative", "initiative_office_size")
+
+
+def check_lever_kind(scenarios, keys, source: str) -> None:
+    """Refuse (one line) a lever that does not apply to a scenario's kind.
+
+    Args:
+        scenarios: The loaded scenarios the keys will be set on.
+        keys: The ``--set`` / ``--variant`` / ``--param`` keys (aliases allowed).
+        source: The option named in the error.
+
+    Raises:
+        InputError: a county-only lever (:data:`COUNTY_ONLY_LEVERS`) on a region scenario.
+    """
+    from sim.params import ALIASES
+
+    for key in keys:
+        if ALIASES.get(key, key) not in COUNTY_ONLY_LEVERS:
+            continue
+        for sc in scenarios:
+            if sc.kind != "county":
+                raise InputError(
+                    source,
+                    key,
+                    f"acts only through a county scenario's initiative; {sc.path.stem} is a {sc.kind} scenario "
+                    "(see `python run.py list`)",
+                )
+
+
 # --- commands -------------------------------------------------------------------------------------
 def _validate_county(args) -> dict[str, Any]:
     """``validate --county``: the pilots' primary stories inside a county scenario (each at least 0.6)."""
@@ -759,6 +794,7 @@ def cmd_run(args) -> Path:
 
         overrides = {**read_set_file(args.set_file)[0], **overrides}
     scenarios = load_unique(args.scenario, overrides, "--set")
+    check_lever_kind(scenarios, overrides, "--set")
     until = _months(args.until) if args.until is not None else None
     if until is not None:
         check_until(scenarios, until, "--until", args.until)
@@ -786,6 +822,7 @@ def cmd_run(args) -> Path:
 
             names += save_figures(res, tmp, args.lang)
         _write_metadata(tmp, res.scenarios, args, started, res.execution, **_posterior_meta(post))
+    print(f"\noutcomes over {args.replicates} replicates per scenario, base seed {args.seed}:")
     print_summary(res.summary(), args.lang)
     plots = sum(n.endswith(".png") for n in names)
     print(
@@ -812,6 +849,7 @@ def cmd_compare(args) -> Path:
     base = load_unique([args.scenario])[0]
     for overrides in variants.values():  # check every variant before running anything
         base.with_overrides(overrides, "--variant")
+        check_lever_kind([base], overrides, "--variant")
     check_fits((len(variants) + 1) * args.replicates, ROW_BYTES, "--replicates", str(args.replicates))
     post = _posterior(args)
     _check_scheduler(args)
@@ -947,6 +985,11 @@ def cmd_sweep(args) -> Path:
 
     overrides = parse_set(args.set)
     params = parse_params(args.param, overrides)
+    from sim.results import load_unique
+
+    base = load_unique([args.scenario], overrides, "--set")
+    check_lever_kind(base, overrides, "--set")
+    check_lever_kind(base, [p.name for p in params], "--param")
     if args.resume and not args.out:
         raise InputError("--resume", "--out", "name the folder of the sweep to resume")
     _check_scheduler(args)
@@ -992,6 +1035,8 @@ def cmd_sensitivity(args) -> Path:
     params = parse_params(args.param)
     fixed = parse_set(args.set)
     base = load_unique([args.scenario], fixed, "--set")[0]
+    check_lever_kind([base], fixed, "--set")
+    check_lever_kind([base], [p.name for p in params], "--param")
     clash = sorted(set(fixed) & {p.name for p in params})
     if clash:
         raise InputError("--set", clash[0], "also given as --param")
@@ -1223,6 +1268,7 @@ def cmd_show(args) -> None:
     from sim.run.output import scenario_parameters
 
     sc = load_scenario(args.scenario, parse_set(args.set))
+    check_lever_kind([sc], parse_set(args.set), "--set")
     params: dict[str, dict] = {}
     for name, value in scenario_parameters(sc).items():
         params.setdefault(by_name()[name].group, {})[name] = value
@@ -1269,6 +1315,33 @@ def cmd_show(args) -> None:
             print(f"#   {key} = {est.value:g} ({est.low:g}-{est.high:g}): {est.source}")
 
 
+#: Memory one scored set takes in a calibration's history (point, unit, story and clause shares),
+#: measured at a few kB and about doubled; every scored set is kept until the result is written.
+SCORED_SET_BYTES = 20_000
+
+
+def _check_calibration_size(budget) -> None:
+    """Refuse up front (one line) a calibration whose scores or runs cannot fit in memory.
+
+    Every scored set is kept (``SCORED_SET_BYTES`` each), and one set's runs with their records are
+    held while it is scored (``DETAIL_BYTES`` per run and case), as ``run`` and ``compare`` check theirs.
+    """
+    from sim.calibration import primary_patterns
+    from sim.runner import DETAIL_BYTES, available_memory, check_fits
+
+    cases = len({p.case for p in primary_patterns()})
+    scored = budget.sets * budget.generations
+    need, have = scored * SCORED_SET_BYTES, available_memory() // 2
+    if need > have:
+        raise InputError(
+            "--sets",
+            str(budget.sets),
+            f"{budget.sets:,} sets x {budget.generations} generations = {scored:,} scored sets would need about "
+            f"{need / 1e9:,.1f} GB of memory, {have / 1e9:,.1f} GB can be used; use fewer sets or generations",
+        )
+    check_fits(budget.replicates * cases, DETAIL_BYTES, "--replicates", str(budget.replicates))
+
+
 def cmd_calibrate(args) -> None:
     """Run or resume the ABC calibration (``sim.analysis.calibration``) and print its summary and elapsed time."""
     from sim.analysis.calibration import Budget, calibrate, load_centre
@@ -1279,6 +1352,7 @@ def cmd_calibrate(args) -> None:
     _check_scheduler(args)
     out = Path(os.path.abspath(args.out or Path("results") / f"calibration-{_stamp()}"))
     budget = Budget(args.sets, args.generations, args.replicates, args.keep)
+    _check_calibration_size(budget)
     try:
         result = calibrate(
             out,

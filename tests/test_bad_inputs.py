@@ -149,6 +149,63 @@ def unwritable(d, keep):
     return ["run", "fosen", "--replicates", 2, "--out", ro / "o", "--quiet"]
 
 
+TRONDELAG = (ROOT / "scenarios" / "trondelag.toml").read_text(encoding="utf-8")
+POSTERIOR = ROOT / "docs" / "calibration" / "posterior"
+TINY_CALIBRATION = ["calibrate", "--sets", 2, "--generations", 1, "--replicates", 1, "--workers", 1, "--quiet"]
+
+
+def county(old: str, new: str):
+    """A copy of trondelag.toml with one replacement, run for one replicate."""
+
+    def make(d: Path, keep) -> list:
+        text = TRONDELAG.replace(old, new, 1)
+        assert text != TRONDELAG
+        (d / "county.toml").write_text(text, encoding="utf-8")
+        return ["run", d / "county.toml", "--replicates", 1, "--out", d / "o", "--quiet", "--no-plots"]
+
+    return make
+
+
+def posterior_copy(edit):
+    """A copy of the committed posterior with ``edit(accepted_text) -> text`` applied to accepted.csv."""
+
+    def make(d: Path, keep) -> list:
+        folder = d / "post"
+        shutil.copytree(POSTERIOR, folder)
+        accepted = folder / "accepted.csv"
+        accepted.write_text(edit(accepted.read_text(encoding="utf-8")), encoding="utf-8")
+        return ["run", "fosen", "--replicates", 2, "--posterior", folder, "--out", d / "o", "--quiet"]
+
+    return make
+
+
+def torn_sweep(d, keep):
+    runs = d / "w" / "runs.csv"
+    lines = runs.read_bytes().splitlines(keepends=True)
+    runs.write_bytes(b"".join(lines[:-3]) + lines[-3][: len(lines[-3]) // 2])  # cut mid-line, as a kill would
+    return ["discover", d / "w", "--outcome", "stalled"]
+
+
+torn_sweep.uses_sweep = True
+
+
+def calibrate_under(kind: str):
+    def make(d: Path, keep) -> list:
+        if kind == "file":
+            (d / "f").write_text("x")
+            out = d / "f" / "cal"
+        elif kind == "read-only":
+            (d / "ro").mkdir()
+            (d / "ro").chmod(0o500)
+            keep.append(lambda: (d / "ro").chmod(0o700))
+            out = d / "ro" / "cal"
+        else:
+            out = d / ("x" * 300)
+        return [*TINY_CALIBRATION, "--out", out]
+
+    return make
+
+
 ROWS = [
     # --- output locations: checked before any work, nothing deleted that is not ours ------------
     row(
@@ -627,6 +684,62 @@ ROWS = [
     row(lambda d, keep: ["frobnicate"], "invalid choice", id="unknown-command"),
     row(lambda d, keep: ["run", "fosen", "--frob"], "unrecognized", id="unknown-option"),
     row(lambda d, keep: ["run"], "required", id="run-without-scenario"),
+    # --- issue 17 ----------------------------------------------------------------------------------
+    row(
+        lambda d, keep: ["run", "fosen", "--replicate", 2, "--out", d / "o", "--quiet"],
+        "unrecognized",
+        "--replicate",
+        id="no-abbreviated-options",
+    ),
+    row(
+        run_args("fosen", "--set", "county_initiative=true"), "county_initiative", "county", id="county-lever-on-pilot"
+    ),
+    row(
+        lambda d, keep: ["compare", "fosen", "--variant", "a:initiative_office_size=3", "--replicates", 2],
+        "initiative_office_size",
+        id="county-lever-in-a-pilot-variant",
+    ),
+    row(
+        lambda d, keep: ["calibrate", "--sets", 100000, "--generations", 100, "--replicates", 1000, "--out", d / "c"],
+        "--sets",
+        "GB",
+        id="calibrate-too-big",
+    ),
+    row(calibrate_under("file"), "--out", id="calibrate-out-under-a-file"),
+    row(
+        calibrate_under("read-only"),
+        "--out",
+        marks=[pytest.mark.skipif(ROOTUSER, reason="root writes anywhere")],
+        id="calibrate-out-read-only-parent",
+    ),
+    row(calibrate_under("long"), "--out", id="calibrate-out-name-too-long"),
+    row(
+        county('reform_deadline = "2016-06"', 'reform_deadline = "2014-01"'),
+        "county.reform_deadline",
+        id="county-reform-deadline-before-start",
+    ),
+    row(
+        county(
+            'members = ["1719", "1721"]   # Levanger, Verdal\nhost = "1719"',
+            'members = ["1624", "1718"]\nhost = "1624"',
+        ),
+        "arrangement[0].members",
+        "pilot",
+        id="county-arrangement-overlaps-a-pilot",
+    ),
+    row(county('form = "board_host"', 'form = "merger"'), "arrangement[0].form", id="county-partial-merger"),
+    row(
+        posterior_copy(lambda t: t.replace(",hosting_value,", ",hostng_value,", 1)),
+        "hostng_value",
+        "hosting_value",
+        id="posterior-misspelt-column",
+    ),
+    row(torn_sweep, "runs.csv", "torn", id="discover-torn-runs"),
+    row(  # matplotlib read "$...$" as TeX and failed after every replicate had run: now plain text
+        with_file(broken('name = "Explicit region"', 'name = "Explicit $\\\\frac{x$ region"')),
+        code=0,
+        id="tex-in-a-name",
+    ),
 ]
 
 
@@ -742,3 +855,168 @@ def test_force_from_inside_a_folder_never_empties_it(tmp_path):
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert listing(tmp_path) == before
     assert (work / "keep.txt").read_text() == "precious"
+
+
+# --- issue 17: inputs checked below the command line ----------------------------------------------------
+PLACES = (ROOT / "data" / "kommuner-2016.csv").read_text(encoding="utf-8").splitlines()
+COUNCILS = (ROOT / "data" / "regions-trondelag-2016.csv").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(
+    "text,needles",
+    [
+        (PLACES[:2] + [PLACES[2].replace(",31802,32182,", ",0,0,")], ("0104: pop_2015", "outside")),
+        (PLACES[:2] + [",".join(PLACES[2].split(",")[:5])], ("line 3", "5 fields")),
+        (PLACES[:2] + [PLACES[2] + ",extra"], ("line 3", "12 fields")),
+        (PLACES[:2] + [PLACES[2].replace("Moss,Moss", '"Moss,Moss'), PLACES[3]], ("line 3", "quote")),
+    ],
+    ids=["population-0", "too-few-columns", "too-many-columns", "unbalanced-quote"],
+)
+def test_bad_data_file_gives_one_line(tmp_path, text, needles):
+    from sim import geo
+    from sim.errors import InputError
+
+    path = tmp_path / "places.csv"
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        geo.load_places(path)
+    assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+    for needle in needles:
+        assert needle in str(exc.value)
+
+
+def test_bad_councils_file_gives_one_line(tmp_path):
+    from sim import geo
+    from sim.errors import InputError
+
+    path = tmp_path / "councils.csv"
+    path.write_text("\n".join([COUNCILS[0], ",".join(COUNCILS[1].split(",")[:3])]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: 3 fields"):
+        geo.areas_trondelag(path)
+
+
+def test_posterior_weights_that_overflow_still_spread_over_every_set(tmp_path):
+    """Weights of 1e308 summed to infinity: every replicate then used set 0 (issue 17)."""
+    from sim.posterior import load_posterior
+
+    folder = tmp_path / "post"
+    shutil.copytree(POSTERIOR, folder)
+    accepted = folder / "accepted.csv"
+    lines = accepted.read_text(encoding="utf-8").splitlines()
+    column = lines[0].split(",").index("weight")
+    rows = [line.split(",") for line in lines[1:]]
+    for r in rows:
+        r[column] = "1e308"
+    accepted.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    post = load_posterior(folder)
+    assert sorted(post.ensemble) == list(range(len(rows)))  # equal weights: every set once
+    assert abs(sum(post.weights) - 1) < 1e-12
+
+
+def _good_entry(ids, generation=0, index=0):
+    from sim.calibration import distance
+
+    stories, clauses = {i: 1.0 for i in ids}, {i: {"a": 1.0, "b": 0.5} for i in ids}
+    return {
+        "generation": generation,
+        "index": index,
+        "point": [0.5, 2.0],
+        "stories": stories,
+        "clauses": clauses,
+        "joint": 1.0,
+        "distance": distance(stories, 1.0, clauses),
+    }
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda e: e.pop("stories"),
+        lambda e: e.update(distance="0.1"),
+        lambda e: e.update(point=[0.5, "x"]),
+        lambda e: e["stories"].popitem(),
+        lambda e: e.update(joint=None),
+        lambda e: e.update(distance=e["distance"] + 0.5),
+        lambda e: e.update(index="1"),
+    ],
+    ids=[
+        "missing-key",
+        "text-for-distance",
+        "text-in-point",
+        "story-missing",
+        "null-joint",
+        "wrong-distance",
+        "text-index",
+    ],
+)
+def test_resume_rescores_a_damaged_progress_line(tmp_path, damage):
+    """``calibrate --resume`` on a damaged ``progress.jsonl`` line: it and what follows are scored again."""
+    import json
+
+    from sim.calibration import Progress, primary_patterns
+
+    ids = [p.id for p in primary_patterns()]
+    good, bad, after = _good_entry(ids, 0, 0), _good_entry(ids, 0, 1), _good_entry(ids, 0, 2)
+    damage(bad)
+    path = tmp_path / "progress.jsonl"
+    first = json.dumps(good) + "\n"
+    path.write_text(first + json.dumps(bad) + "\n" + json.dumps(after) + "\n", encoding="utf-8")
+    store = Progress(path)
+    assert [e["index"] for _, e in store.lines] == [0]
+    assert path.read_text(encoding="utf-8") == first  # cut after the last good line
+
+
+def test_resume_with_a_folder_for_the_progress_file_gives_one_line(tmp_path):
+    from sim.calibration import Progress
+    from sim.errors import InputError
+
+    (tmp_path / "progress.jsonl").mkdir()
+    with pytest.raises(InputError, match="not a regular file"):
+        Progress(tmp_path / "progress.jsonl")
+
+
+def test_force_keeps_a_users_own_files_and_metadata_traces_the_code(tmp_path):
+    """``run --force`` into a previous result folder removed a user's .csv/.json/.png/.svg (issue 17)."""
+    import json
+
+    out = tmp_path / "o"
+    args = ["run", "fosen", "--replicates", 2, "--out", out, "--quiet", "--no-plots"]
+    assert cli(args, cwd=tmp_path).returncode == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert {"runs.csv", "summary.csv", "timeline.csv"} <= set(meta["files"])
+    assert meta["git_commit"] is None or len(meta["git_commit"]) == 40
+    assert meta["git_dirty"] in (True, False, None)
+    assert set(meta["versions"]) == {"python", "numpy", "mesa", "matplotlib"} and all(meta["versions"].values())
+    for name in ("my-notes.csv", "my.json", "my.png", "my.svg"):
+        (out / name).write_text("precious")
+        before = listing(tmp_path)
+        res = cli([*args, "--force"], cwd=tmp_path)
+        assert res.returncode == 2 and name in res.stderr and "Traceback" not in res.stderr, res.stderr
+        assert listing(tmp_path) == before
+        (out / name).unlink()
+    res = cli([*args, "--force", "--seed", 7], cwd=tmp_path)  # only our own files left: replaced
+    assert res.returncode == 0, res.stderr
+    assert json.loads((out / "metadata.json").read_text())["base_seed"] == 7
+
+
+def test_an_interrupted_calibrate_force_leaves_the_previous_result_intact(tmp_path):
+    from sim.calibration import Budget, calibrate, staging_folder
+
+    out, budget = tmp_path / "cal", Budget(2, 2, 1)
+    calibrate(out, budget, seed=1, workers=1, progress=False, say=lambda _: None)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"accepted.csv", "metadata.json", "scored.csv"} <= set(before)
+
+    def interrupt(line):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(out, budget, seed=2, workers=1, progress=False, force=True, say=interrupt)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # untouched
+    assert (staging_folder(out) / "progress.jsonl").is_file()  # the new one's scores are kept
+    calibrate(out, budget, seed=2, workers=1, progress=False, resume=True, say=lambda _: None)
+    assert not staging_folder(out).exists()
+    assert (out / "accepted.csv").read_bytes() != before["accepted.csv"]  # the new result replaced it
+    fresh = tmp_path / "fresh"
+    calibrate(fresh, budget, seed=2, workers=1, progress=False, say=lambda _: None)
+    assert (out / "scored.csv").read_bytes() == (fresh / "scored.csv").read_bytes()  # resumed = uninterrupted

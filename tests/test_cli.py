@@ -181,7 +181,7 @@ def test_stale_temporary_folders_are_cleaned_and_nothing_else(tmp_path):
         if pid is not None:
             (folder / MARKER).write_text(json.dumps({"pid": pid, "host": host or socket.gethostname()}))
     for folder in (replaced, replacing):
-        (folder / "metadata.json").write_text(json.dumps({"program": "imc-sim"}))
+        (folder / "metadata.json").write_text(json.dumps({"program": "imc-sim", "files": ["runs.csv"]}))
     os.utime(replaced, (old, old))
     user = tmp_path / "notes.imc-tmp-12345678"  # not hidden: never touched
     user.mkdir()

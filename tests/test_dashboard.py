@@ -294,7 +294,7 @@ def test_county_view_renders_for_trondelag_and_the_map_is_recoloured_only_on_cha
     assert len(built) == 1, "the county map is built once per run"
     assert 1 < len(drawn) <= len(states) + 1, "recoloured only when an arrangement changes"
     print(f"\ntrondelag Step (components, no browser): median {1000 * statistics.median(times):.1f} ms")
-    assert statistics.median(times) < 0.1
+    # the speed target (median < 0.1 s) is a benchmark, not a pass/fail test: benchmarks/bench_interactive.py
 
 
 def test_the_county_map_shows_the_current_forms_and_hosts():
@@ -398,12 +398,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def chromium_path() -> str | None:
+    """The Chromium to drive: ``$CHROMIUM`` if set, else the first of its usual names on ``PATH``."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"] if Path(os.environ["CHROMIUM"]).is_file() else None
+    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
 @pytest.mark.browser
 def test_dashboard_in_a_real_browser(tmp_path):
     """Step and Play timed in Chromium; screenshots saved (into $DASHBOARD_SCREENSHOTS too, if set)."""
     playwright = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian chromium is not installed (CI installs it)")
+    chromium = chromium_path()
+    if chromium is None:
+        pytest.skip("no Chromium found: set $CHROMIUM to its path, or install it (Debian: apt-get install chromium)")
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "run.py"), "dashboard", "--port", str(port)],
@@ -435,7 +443,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
                 time.sleep(0.5)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium",
+                executable_path=chromium,
                 args=[
                     "--no-sandbox",
                     "--disable-gpu",
@@ -541,9 +549,8 @@ def test_dashboard_in_a_real_browser(tmp_path):
         if os.environ.get("DASHBOARD_SCREENSHOTS"):
             for shot in shots:
                 shutil.copy(shot, Path(os.environ["DASHBOARD_SCREENSHOTS"]) / shot.name)
-        assert step_ms <= 200, f"a Step takes {step_ms:.0f} ms (median)"
-        assert play_s < 30, f"Play to the horizon takes {play_s:.1f} s"
-        assert county_ms <= 200, f"a county Step takes {county_ms:.0f} ms (median)"
+        # speed targets (Step <= 200 ms, Play < 30 s, county Step <= 200 ms) are reported, not asserted:
+        # machine speed belongs in benchmarks/ (bench_interactive.py), not in pass/fail tests
     finally:
         server.terminate()  # SIGTERM to run.py dashboard
         server.wait(timeout=20)

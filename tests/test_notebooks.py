@@ -1,8 +1,8 @@
 """Every notebook runs top to bottom on a fresh kernel (outputs are not kept in the repository).
 
 Each section (a ``## `` heading) asks a question; the test checks that the section answers it in
-words computed by its code (a Markdown display), that no notebook edits ``sys.path``, and that each
-runs in modest time.
+words computed by its code (a Markdown display) and that no notebook edits ``sys.path``. Their
+running time is measured in ``benchmarks/bench_interactive.py`` (machine speed is not a pass/fail test).
 """
 
 import time
@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-#: Seconds one notebook may take (each takes 15-30 s on a laptop core).
-BUDGET = 120
 
 
 def sections(nb):
@@ -49,7 +47,6 @@ def test_notebook_runs_and_answers_each_question_in_words(path):
     for heading, cells in found:
         answers = [o for c in cells for o in c.outputs if "text/markdown" in o.get("data", {})]
         assert answers, f"{path.name}: section {heading!r} has no answer in words"
-    assert seconds < BUDGET, f"{path.name} took {seconds:.0f} s"
 
 
 def test_there_are_three_notebooks():

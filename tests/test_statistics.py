@@ -12,7 +12,7 @@ import pytest
 from sim.analysis.results import compare_rows, summarise
 
 # --- Newcombe's hybrid score interval for paired proportions -----------------------------------------
-from sim.analysis.stats import newcombe_paired, t_interval
+from sim.analysis.stats import newcombe_paired, t_interval, wilson
 
 
 def test_newcombe_matches_the_published_example():
@@ -20,7 +20,7 @@ def test_newcombe_matches_the_published_example():
     # Fagerland, Lydersen and Laake (2017), Statistical Analysis of Contingency Tables, ch. 8:
     # estimate -0.0621, Newcombe square-and-add 95 % CI -0.1186 to -0.0046.
     low, high = newcombe_paired(59, 6, 16, 80)
-    assert (6 - 16) / 161 == pytest.approx(-0.0621, abs=5e-5)
+    assert low < (6 - 16) / 161 < high  # the interval brackets the estimate
     assert low == pytest.approx(-0.1186, abs=5e-5)
     assert high == pytest.approx(-0.0046, abs=5e-5)
 
@@ -43,6 +43,51 @@ def test_newcombe_covers_the_true_difference_about_95_percent_of_the_time():
     cells = rng.multinomial(40, probs, size=2000)
     covered = [lo <= true <= hi for lo, hi in (newcombe_paired(*map(int, c)) for c in cells)]
     assert 0.935 <= np.mean(covered) <= 0.97
+
+
+def test_wilson_brackets_the_share_at_every_count():
+    """At 0 or n successes the formula's limit equals the share up to rounding (1 - 1.1e-16 for n = 50):
+    clamped, the share never falls outside its own interval (plots would get negative error bars)."""
+    for n in range(1, 1001):
+        for k in {0, 1, n // 2, n - 1, n} & set(range(n + 1)):
+            low, high = wilson(k, n)
+            assert 0.0 <= low <= k / n <= high <= 1.0, (k, n, low, high)
+
+
+def test_newcombe_and_t_bracket_their_estimate_whatever_the_counts():
+    for cells in [(n, 0, 0, 0) for n in range(1, 300)] + [(0, n, 0, 0) for n in range(1, 300)]:
+        low, high = newcombe_paired(*cells)
+        d = (cells[1] - cells[2]) / sum(cells)
+        assert low <= d <= high, cells
+    for values in ([0.1] * 3, [1 / 3] * 7, [0.7, 0.7, 0.7 + 1e-16], [1e300, 1e300]):
+        mean, low, high = t_interval(values)
+        assert low <= mean <= high, values
+
+
+def test_area_chart_gets_no_negative_error_bars_when_every_run_stops():
+    """The README's county command crashed when every one of 50 replicates stopped (issue 17):
+    matplotlib refuses negative error bars ("'xerr' must not contain negative values")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.views import maps
+
+    n = [50, 50, 19, 24]
+    summary = pd.DataFrame(
+        {
+            "area": list("abcd"),
+            "assumed": [False, True, False, False],
+            "n_members": [3, 4, 5, 6],
+            "replicates": n,
+            "office_share_agriculture": [1.0, 0.0, 1.0, 0.5],
+            "stall_share": [1.0, 1.0, 0.0, 1.0],
+        }
+    )
+    fig = maps.area_outcomes(summary, "agriculture", "every run stops")
+    assert len(fig.axes) == 2
+    plt.close(fig)
 
 
 def test_t_interval():

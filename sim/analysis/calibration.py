@@ -258,27 +258,56 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
     The file is truncated after the last good line (a line cut by a kill is dropped).
     """
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         return []
+    if path.is_symlink() or not path.is_file():
+        raise InputError(path, "--resume", "is not a regular file; remove it to start the calibration again")
+    ids = {p.id for p in primary_patterns()}
     kept, offset = [], 0
-    with open(path, "rb") as fh:
-        for line in fh:
-            try:
-                entry = json.loads(line)
-                ok = (
-                    line.endswith(b"\n")
-                    and isinstance(entry, dict)
-                    and {"generation", "index", "point", "distance"} <= set(entry)
-                )
-            except (ValueError, UnicodeDecodeError):
-                ok = False
-            if not ok:
-                break
-            kept.append((offset, entry))
-            offset += len(line)
-    if offset != path.stat().st_size:
-        os.truncate(path, offset)
+    try:
+        with open(path, "rb") as fh:
+            for line in fh:
+                try:
+                    entry = json.loads(line)
+                except (ValueError, UnicodeDecodeError):
+                    break
+                if not (line.endswith(b"\n") and _entry_ok(entry, ids)):
+                    break
+                kept.append((offset, entry))
+                offset += len(line)
+        if offset != path.stat().st_size:
+            os.truncate(path, offset)
+    except OSError as exc:
+        raise InputError(path, "--resume", f"cannot read or repair it: {exc.strerror or exc}") from None
     return kept
+
+
+def _number(x: Any) -> bool:
+    return type(x) in (int, float) and math.isfinite(x)
+
+
+def _entry_ok(entry: Any, ids: set[str]) -> bool:
+    """True when a progress line is a whole scored set: every field of the right type, the distance its own.
+
+    A line that is not (damaged, edited, from another version) is treated like a line cut by a kill:
+    it and everything after it are scored again.
+    """
+    try:
+        stories, clauses = entry["stories"], entry["clauses"]
+        return (
+            type(entry["generation"]) is int
+            and type(entry["index"]) is int
+            and isinstance(entry["point"], list)
+            and all(_number(x) for x in entry["point"])
+            and set(stories) == ids == set(clauses)
+            and all(_number(v) for v in stories.values())
+            and all(c and all(_number(v) for v in c.values()) for c in clauses.values())
+            and _number(entry["joint"])
+            and _number(entry["distance"])
+            and math.isclose(entry["distance"], distance(stories, entry["joint"], clauses), abs_tol=1e-9)
+        )
+    except (KeyError, TypeError, AttributeError, ZeroDivisionError):
+        return False
 
 
 class Progress:
@@ -330,27 +359,62 @@ def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], fact
     }
 
 
-def _prepare(out: Path, the_spec: dict[str, Any], resume: bool, force: bool) -> bool:
-    """Check ``out`` for a new run or a resume; return True when it already holds a finished calibration."""
-    spec_file = out / SPEC
-    if resume:
-        if force:
-            raise InputError("--resume", "--force", "give one of them")
-        try:
-            found = json.loads(spec_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise InputError(out, "--resume", f"no calibration to resume here ({SPEC} missing or unreadable)") from None
-        if found != the_spec:
-            raise InputError(spec_file, "--resume", "the calibration here was started with other arguments or inputs")
-        return (out / "metadata.json").is_file()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not force:
-            raise InputError(out, "--out", "exists and is not empty (use --resume to finish it, or --force)")
-        _check_ours(out)
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(spec_file, json.dumps(the_spec, indent=1) + "\n")
-    return False
+def staging_folder(out: Path) -> Path:
+    """Where ``--force`` builds a new calibration beside the finished one it will replace."""
+    return out.parent / f".{out.name}.imc-next"
+
+
+def _prepare(out: Path, the_spec: dict[str, Any], resume: bool, force: bool) -> tuple[Path, bool]:
+    """Check ``out`` for a new run or a resume; return the folder to work in and whether it is finished.
+
+    A new calibration with ``--force`` over a finished one works in :func:`staging_folder` and replaces
+    ``out`` only when it is complete (:func:`_replace`), so an interrupted ``--force`` leaves the old
+    result intact; ``--resume`` finishes such a staged calibration first.
+    """
+    staging = staging_folder(out)
+    try:
+        if resume:
+            if force:
+                raise InputError("--resume", "--force", "give one of them")
+            work = staging if staging.is_dir() and not staging.is_symlink() else out
+            spec_file = work / SPEC
+            try:
+                found = json.loads(spec_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise InputError(
+                    out, "--resume", f"no calibration to resume here ({SPEC} missing or unreadable)"
+                ) from None
+            if found != the_spec:
+                raise InputError(
+                    spec_file, "--resume", "the calibration here was started with other arguments or inputs"
+                )
+            return work, (work / "metadata.json").is_file()
+        work = out
+        if out.is_symlink() or out.exists() and (not out.is_dir() or any(out.iterdir())):
+            if not force:
+                raise InputError(out, "--out", "exists and is not empty (use --resume to finish it, or --force)")
+            _check_ours(out)
+            if staging.is_symlink() or staging.exists():
+                if staging.is_dir() and not staging.is_symlink() and any(staging.iterdir()):
+                    _check_ours(staging)
+                shutil.rmtree(staging) if staging.is_dir() and not staging.is_symlink() else staging.unlink()
+            work = staging
+        work.mkdir(parents=True, exist_ok=True)
+        _write_atomic(work / SPEC, json.dumps(the_spec, indent=1) + "\n")
+    except OSError as exc:
+        raise InputError(out, "--out", f"cannot create or write it: {exc.strerror or exc}") from None
+    return work, False
+
+
+def _replace(out: Path, work: Path) -> None:
+    """Move a finished calibration from ``work`` to ``out``, replacing the old one only now."""
+    if work == out:
+        return
+    trash = out.parent / f".{out.name}.imc-old-{os.getpid()}-{time.time_ns()}"
+    if out.exists() or out.is_symlink():
+        os.rename(out, trash)
+    os.rename(work, out)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _check_ours(out: Path) -> None:
@@ -650,8 +714,10 @@ def calibrate(
     the_spec = spec(prior, budget, seed, centre, factor)
     out = Path(os.path.abspath(out))
     cases = list(the_spec["scenarios_sha256"])
-    if _prepare(out, the_spec, resume, force):
-        say(f"{out} holds a finished calibration; nothing to do")
+    final, (out, finished) = out, _prepare(out, the_spec, resume, force)
+    if finished:
+        _replace(final, out)
+        say(f"{final} holds a finished calibration; nothing to do")
         return {"complete": True, "seconds": 0.0, "runs": 0}
     execution: dict[str, Any] = {}
     history = run_generations(out, prior, budget, seed, workers, scheduler, progress, execution, say)
@@ -681,4 +747,5 @@ def calibrate(
     _write_atomic(out / "summary.md", summary_markdown(result["identifiability"], result["generations"], meta))
     write_json(out / "metadata.json", meta)
     (out / PROGRESS).unlink(missing_ok=True)
+    _replace(final, out)
     return {**result, "seconds": seconds, "runs": budget.runs(len(cases)), "complete": False}

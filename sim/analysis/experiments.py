@@ -430,6 +430,7 @@ def run_sweep(
     _check_disk(out, total - (partial_rows(out) if resume else 0), row_bytes, total)
     created, trash = ([], None) if resume else _start(out, spec, replace)
     record = {"seed": seed, "replicates": replicates, "started": started, "kind": "sweep", "design": spec}
+    record["files"] = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv", "runs.salvage.csv.tmp"]
     try:
         with _locked(out / "sweep.json"):
             write_json(out / "metadata.json", metadata([base], **record))
@@ -916,6 +917,32 @@ def evaluate_outcome(rows, expr: str, source: str = "--outcome") -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=bool), (len(rows),)).copy()
 
 
+def _check_whole(runs: Path, rows, spec: dict[str, Any]) -> None:
+    """Refuse a torn ``runs.csv``: a cut last line, a short row, or fewer rows than the sweep's design.
+
+    Raises:
+        InputError: naming the file and what is missing.
+    """
+    try:
+        samples, replicates = int(spec["samples"]), int(spec["replicates"])
+        expected = (samples ** len(spec["params"]) if spec.get("method") == "grid" else samples) * replicates
+    except (KeyError, TypeError, ValueError):
+        raise InputError(runs.parent / "sweep.json", "samples", "not a sweep description") from None
+    with open(runs, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        cut = fh.read(1) != b"\n"
+    short = rows.isna().any(axis=1).to_numpy()
+    if cut or short.any() or len(rows) != expected:
+        where = f"row {int(np.flatnonzero(short)[0]) + 1} is short; " if short.any() else ""
+        raise InputError(
+            runs,
+            "-",
+            f"torn or incomplete: {where}{len(rows)} runs, the sweep has {expected}"
+            + ("; its last line is cut" if cut else "")
+            + " (finish it with sweep ... --resume)",
+        )
+
+
 def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: float = 0.05):
     """PRIM (EMA Workbench) on a finished sweep: boxes where the outcome concentrates.
 
@@ -937,13 +964,15 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
     if not spec_file.is_file() or not runs.is_file():
         raise InputError(sweep_dir, "-", "not a finished sweep folder (needs sweep.json and runs.csv)")
     try:
-        names = [str(p["name"]) for p in _read_spec(spec_file)["params"]]
+        spec = _read_spec(spec_file)
+        names = [str(p["name"]) for p in spec["params"]]
     except (KeyError, TypeError):
         raise InputError(spec_file, "params", "not a sweep description") from None
     rows = read_runs(runs)
     missing = [n for n in names if n not in rows.columns]
     if missing or not len(rows):
         raise InputError(runs, missing[0] if missing else "-", "column missing" if missing else "no runs")
+    _check_whole(runs, rows, spec)
     y = evaluate_outcome(rows, expr)
     if not y.any():
         raise InputError("--outcome", expr, "is true in no run: nothing to discover")

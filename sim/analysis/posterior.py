@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.errors import InputError
-from sim.inputs.params import by_name
+from sim.inputs.params import by_name, read_toml, suggest
+from sim.inputs.scenario import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,6 +90,8 @@ CONSTRAINED_BELOW = 0.7
 FLAG_CORRELATION = 0.3
 #: ... and only when the comparison spans at least this many posterior sets.
 FLAG_MIN_SETS = 20
+#: Columns of ``accepted.csv`` besides the parameters and the story shares.
+SCORE_COLUMNS = ("set", "generation", "index", "weight", "distance")
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -203,6 +206,10 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
     path = folder / "accepted.csv"
     table = _read_csv(path, source)
     keys = tuple(k for k in table.columns if k in CALIBRATED)
+    known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *_pattern_ids()}
+    unknown = [str(c) for c in table.columns if c not in known]
+    if unknown:  # a misspelt parameter would otherwise be dropped without a word
+        raise InputError(path, unknown[0], "unknown column" + suggest(unknown[0], CALIBRATED))
     if not keys:
         raise InputError(path, source, "no calibrated parameter column")
     specs, columns = by_name(), {}
@@ -213,14 +220,20 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
             if problem:
                 raise InputError(path, key, f"row {i + 1}: {problem}")
     weights = _number_column(table, path, "weight")
-    if (weights < 0).any() or not weights.sum() > 0:
+    if (weights < 0).any() or not weights.max() > 0:
         raise InputError(path, "weight", "weights must be 0 or more with a positive sum")
+    weights = weights / weights.max()  # finite and at most 1: the sum cannot overflow (nor all underflow)
     ratios, prior = _read_identifiability(folder / "identifiability.csv", source)
     sets = tuple(
         {k: (int(columns[k][i]) if specs[k].kind == "int" else float(columns[k][i])) for k in keys}
         for i in range(len(table))
     )
     return Posterior(folder, keys, sets, tuple(float(w) for w in weights / weights.sum()), ratios, prior)
+
+
+def _pattern_ids() -> set[str]:
+    """Ids of the validation patterns: ``accepted.csv`` has one share column per pattern."""
+    return {str(t.get("id")) for t in read_toml(SCENARIO_DIR / "patterns.toml").get("pattern", [])}
 
 
 def _read_identifiability(path: Path, source: str) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:

@@ -254,7 +254,13 @@ class Results:
     def save(self, folder: Path) -> list[str]:
         """Write the CSV tables into ``folder``; return the file names (figures: :mod:`sim.views.figures`)."""
         self.rows.to_csv(folder / "runs.csv", index=False)
-        self.timeline.to_csv(folder / "timeline.csv", index=False)
+        timeline = self.timeline
+        if timeline.empty:  # county runs keep no timeline: the header still makes it a readable table
+            from sim.inputs.vocab import MEASURES
+
+            columns = ["replicate", "month", "municipality", "sector", "form", *MEASURES, "scenario"]
+            timeline = pd.DataFrame(columns=columns)
+        timeline.to_csv(folder / "timeline.csv", index=False)
         self.events.reindex(columns=list(EVENT_COLUMNS)).to_csv(folder / "events.csv", index=False)
         self.votes.reindex(columns=list(VOTE_COLUMNS)).to_csv(folder / "votes.csv", index=False)
         self.summary().to_csv(folder / "summary.csv", index=False)

@@ -9,14 +9,19 @@ import math
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval for a binomial share."""
+    """95 % Wilson score interval for a binomial share.
+
+    The limits are clamped to bracket the share itself: at 0 or ``n`` successes the formula's
+    limit equals the share up to a rounding error (``1 - 1e-16``), which would otherwise put the
+    share just outside its own interval (and give plots negative error bars).
+    """
     if n == 0:
         return (0.0, 1.0)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    return (max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half)))
 
 
 #: Two-sided 95 %: the standard normal quantile used by the score intervals.
@@ -53,7 +58,7 @@ def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float, 
 
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    return mean, min(mean, mean - half), max(mean, mean + half)  # bracket the mean despite rounding
 
 
 def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, z: float = Z95) -> tuple[float, float]:
@@ -104,4 +109,4 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, 
     d = p1 - p2
     low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     high = d + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
-    return max(-1.0, low), min(1.0, high)
+    return max(-1.0, min(d, low)), min(1.0, max(d, high))  # bracket the difference despite rounding

@@ -108,6 +108,7 @@ def load_county(
     for i, ex in enumerate(existing):
         if len({area_of[m] for m in ex.members}) > 1 and not params.vocab.form(ex.form).formal:
             raise InputError(path, f"arrangement[{i}].members", "a network's members must share a cooperation area")
+        _check_pilot_overlap(path, i, ex, running, sector_names)
     mergers = ()
     if "mergers" in c.table:
         table = geo.DATA_DIR.parent / c.get("mergers", str)
@@ -119,6 +120,9 @@ def load_county(
     unknown = sorted(set(moved) - set(found))
     if unknown:
         raise InputError(path, unknown[0], "not an estimated input of this scenario")
+    reform_start, reform_deadline = c.month("reform_start"), c.month("reform_deadline")
+    if reform_deadline < reform_start:  # as a region file (sim.scenario)
+        raise InputError(path, "county.reform_deadline", "is before county.reform_start")
     return Scenario(
         name=c.get("name", str),
         description=c.get("description", str),
@@ -134,8 +138,8 @@ def load_county(
         start=min([start, *(p.start for p in running)]),
         pilot_end=pilot_end,
         horizon=horizon,
-        reform_start=c.month("reform_start"),
-        reform_deadline=c.month("reform_deadline"),
+        reform_start=reform_start,
+        reform_deadline=reform_deadline,
         shared_posts=tuple(post for p in pilots for post in p.shared_posts),
         reform_events=tuple(ev for p in pilots for ev in p.reform_events),
         kind="county",
@@ -364,6 +368,9 @@ def _existing(
         until = r.month("until") if "until" in t else None
         if until is not None and until < start:
             raise InputError(path, r.key("until"), "is before county.start")
+        if vocab.form(form).merges and (len(sectors) < len(vocab.sector_names) or until is not None):
+            # a merger makes one municipality: every sector at once, for good (§4.3)
+            raise InputError(path, r.key("form"), f"{form!r} merges the members: every sector, no until")
         for k in members:
             for s in sectors:
                 if (k, s) in taken:
@@ -381,6 +388,26 @@ def _existing(
             )
         )
     return tuple(out)
+
+
+def _check_pilot_overlap(path: Path, i: int, ex: Any, pilots: list, sector_names: tuple) -> None:
+    """Refuse an ``[[arrangement]]`` that holds a pilot's member in a sector the pilot negotiates while it runs.
+
+    A municipality is in at most one arrangement per sector; a pilot may make one for its members.
+    """
+    for pilot in pilots:
+        facts = pilot.regions[0]
+        if ex.until is not None and ex.until < pilot.start:
+            continue
+        both = sorted(set(ex.members) & set(pilot.names))
+        sectors = [sector_names[s] for s in ex.sectors if s in facts.sectors]
+        if both and sectors:
+            raise InputError(
+                path,
+                f"arrangement[{i}].members",
+                f"{both[0]} is a member of the pilot {pilot.name}, which negotiates {sectors[0]}: "
+                "a municipality is in at most one arrangement per sector",
+            )
 
 
 def _pilot_path(path: Path, name: Any, key: str) -> Path:

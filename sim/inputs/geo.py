@@ -138,17 +138,30 @@ _CACHE: dict[tuple[str, int, int], dict[str, Place]] = {}
 
 def _read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
     """Read a UTF-8 CSV file whose header has ``columns``; InputError otherwise."""
+    start = 1
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
+            reader = csv.DictReader(f, strict=True)
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
             if missing:
                 raise InputError(path, "header", f"missing column(s) {', '.join(missing)}")
-            rows = list(reader)
+            rows, start = [], reader.line_num + 1
+            for row in reader:
+                if None in row or None in row.values():  # csv's restkey / restval: a row of the wrong width
+                    fields = len(row) - (None in row) + len(row.get(None) or ()) - list(row.values()).count(None)
+                    raise InputError(
+                        path, f"line {reader.line_num}", f"{fields} fields, the header has {len(reader.fieldnames)}"
+                    )
+                rows.append(row)
+                start = reader.line_num + 1
     except FileNotFoundError:
         raise InputError(path, "-", "file not found") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(path, "-", f"not a UTF-8 CSV file ({exc})") from None
+    except IsADirectoryError:
+        raise InputError(path, "-", "is a folder, not a CSV file") from None
+    except csv.Error as exc:
+        raise InputError(path, f"line {start}", f"not a valid CSV row ({exc}; an unbalanced quote?)") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(path, "-", f"not a readable UTF-8 CSV file ({exc})") from None
     if not rows:
         raise InputError(path, "-", "no rows")
     return rows
@@ -195,7 +208,8 @@ def load_places(path: str | Path = PLACES_CSV) -> dict[str, Place]:
                 raise InputError(path, f"line {line}: knr2016", f"not a 4-digit municipality number: {knr!r}")
             if knr in places:
                 raise InputError(path, knr, f"duplicate municipality number (line {line})")
-            pops = {y: _number(path, f"{knr}: pop_{y}", row[f"pop_{y}"], 0, 1e8) for y in (2015, 2016, 2017)}
+            # at least 1 resident: a municipality of 0 has no services to share (and would divide by 0)
+            pops = {y: _number(path, f"{knr}: pop_{y}", row[f"pop_{y}"], 1, 1e8) for y in (2015, 2016, 2017)}
             population = pops[2016]
             if math.isnan(population):
                 neighbours = [p for p in (pops[2015], pops[2017]) if not math.isnan(p)]

@@ -26,6 +26,7 @@ import secrets
 import shutil
 import socket
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,6 @@ MARKER = ".imc-sim-incomplete"
 #: A replaced result folder (moved aside while its successor is renamed in) untouched this long is stale.
 STALE_SECONDS = 600
 _HIDDEN = re.compile(r"^\..+\.imc-(tmp|old)-[0-9a-f]{8}$")
-#: The kinds of file this program writes into a result folder.
-RESULT_SUFFIXES = {".csv", ".json", ".png", ".svg", ".tmp"}
 
 
 def _refuse(path: Path, source: str, problem: str) -> InputError:
@@ -50,26 +49,92 @@ def _os_problem(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def is_result_folder(path: Path) -> bool:
-    """True when ``path`` is a folder written by this program.
+def _listed(meta: dict[str, Any]) -> set[str]:
+    """The files a result folder's ``metadata.json`` lists as written by this program (and itself)."""
+    files = meta.get("files")
+    names = {f for f in files if isinstance(f, str)} if isinstance(files, list) else set()
+    return names | {"metadata.json"}
 
-    That is: it holds our ``metadata.json``, no subfolder, and only the kinds of file we write
-    (CSV, JSON, PNG, SVG), so a user's own files are never swept away with it.
+
+def unlisted_files(path: Path) -> list[str]:
+    """Entries of a result folder that its ``metadata.json`` does not list as ours (a user's own files)."""
+    try:
+        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+        entries = list(path.iterdir())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    ours = _listed(meta) if isinstance(meta, dict) else {"metadata.json"}
+    return sorted(p.name for p in entries if p.name not in ours or p.is_symlink() or not p.is_file())
+
+
+def is_result_folder(path: Path) -> bool:
+    """True when ``path`` is a folder written by this program, holding nothing else.
+
+    That is: it holds our ``metadata.json``, and every other entry is a file that the
+    ``metadata.json`` lists (``files``) as written by the run that made it -- so ``--force`` never
+    sweeps away a user's own file, whatever its name or kind. A folder from a version that did not
+    list its files qualifies only if it holds nothing but ``metadata.json``.
     """
     if path.is_symlink() or not path.is_dir():
         return False
     try:
         meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
-        entries = list(path.iterdir())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
-    if not isinstance(meta, dict) or any(
-        p.is_symlink() or not p.is_file() or p.suffix.lower() not in RESULT_SUFFIXES for p in entries
-    ):
+    if not isinstance(meta, dict) or unlisted_files(path):
         return False
     command = meta.get("command_line")
     legacy = "package_version" in meta and isinstance(command, list) and str(command[0] if command else "") == "run.py"
     return meta.get("program") == PROGRAM or legacy
+
+
+def list_files(folder: Path) -> None:
+    """Record in ``folder/metadata.json`` (key ``files``) every file the folder holds: what ``--force`` may remove.
+
+    Called when a result folder is complete; the names are those this program wrote there.
+    """
+    meta_path = folder / "metadata.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return
+    if isinstance(meta, dict):
+        names = sorted(p.name for p in folder.iterdir() if p.name not in (MARKER, "metadata.json") and p.is_file())
+        write_json(meta_path, {**meta, "files": names})
+
+
+@lru_cache(maxsize=1)
+def provenance() -> dict[str, Any]:
+    """What traces a result to its code: the git commit (and whether the tree had changes), versions.
+
+    ``git_commit`` and ``git_dirty`` are ``None`` outside a git checkout (or without git).
+    """
+    import platform
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            res = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return res.stdout if res.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "mesa", "matplotlib"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    return {
+        "git_commit": commit.strip() if commit else None,
+        "git_dirty": bool(status.strip()) if status is not None else None,
+        "versions": versions,
+    }
 
 
 def check_replaceable(out: Path, source: str = "--out") -> None:
@@ -87,11 +152,14 @@ def check_replaceable(out: Path, source: str = "--out") -> None:
     if not out.is_dir():
         raise _refuse(out, source, "is a file, not a result folder; refusing to replace it")
     if not is_result_folder(out):
+        extra = unlisted_files(out)
+        named = f" ({', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''})" if extra else ""
         raise _refuse(
             out,
             source,
-            "is not a result folder of this program (it lacks our metadata.json, or holds "
-            "other files or folders); refusing to replace it -- choose another --out",
+            "is not a result folder of this program (it lacks our metadata.json, or holds files or "
+            f"folders its metadata.json does not list as written by this program{named}); refusing to "
+            "replace it -- move them, or choose another --out",
         )
 
 
@@ -258,6 +326,7 @@ class OutputFolder:
                 was written beside it (the message says where) and nothing was replaced.
         """
         (self.tmp / MARKER).unlink(missing_ok=True)
+        list_files(self.tmp)
         trash = None
         if self.replace is not None and _identity(self.path) == self.replace:
             trash = self.path.parent / f".{self.path.name}.imc-old-{secrets.token_hex(4)}"

@@ -10,12 +10,15 @@ random numbers).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
 import signal
 import socket
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -205,10 +208,53 @@ def check_scheduler(address: str, source: str = "--scheduler", timeout: float = 
         raise InputError(source, address, f"cannot reach a scheduler there ({problem})") from None
 
 
-def _worker_init() -> None:
-    """Pool workers leave Ctrl-C and SIGTERM to the parent (no tracebacks from every worker)."""
+#: How often a worker checks that its parent is still there (seconds).
+WATCHDOG_SECONDS = 1.0
+
+
+def _worker_init(parent: int | None = None) -> None:
+    """Set up a pool worker: it leaves Ctrl-C and SIGTERM to the parent, and dies with the parent.
+
+    Whatever ends the parent (even SIGKILL, which gives it no chance to shut the pool down), the
+    worker ends too: on Linux the kernel sends it SIGKILL when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``), and everywhere a daemon thread ends it once its parent process is
+    no longer ``parent`` (it was re-parented to init or a subreaper).
+
+    Args:
+        parent: Process id of the process that started the pool.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is None:
+        return
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="imc-sim-watchdog").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCHDOG_SECONDS)
+    os._exit(1)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Start method of the local pool.
+
+    Inside a Jupyter kernel workers are spawned (a forked copy of the kernel shares its ZeroMQ
+    sockets and can kill it); elsewhere they are forked where the platform allows (Mesa's
+    batchrunner sets the global start method to "spawn" on import; fork starts workers without
+    re-importing the caller's main module).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "ipykernel" in sys.modules or "fork" not in methods:
+        return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork")
 
 
 @contextmanager
@@ -247,11 +293,9 @@ def make_executor(
     if workers == 1:
         yield None, 1
         return
-    # Mesa's batchrunner sets the global start method to "spawn" on import; fork (where the
-    # platform has it) starts workers without re-importing the caller's main module.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_pool_context(), initializer=_worker_init, initargs=(os.getpid(),)
+    )
     try:
         yield pool, workers
     except BaseException:

@@ -38,7 +38,14 @@ MEASURE_UNITS = {
     "capacity": "FTE per FTE needed",
     "vulnerability": "chance a task goes unserved when one person is away",
 }
-STYLE = {"font.size": 10, "axes.titlesize": 11, "figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
+STYLE = {
+    "text.parse_math": False,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "figure.dpi": 110,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 @contextmanager
@@ -129,11 +136,15 @@ def save_dpi(fig) -> float:
 def save(fig, path_stem: Path) -> list[Path]:
     """Save a figure as PNG and SVG; return the paths. The PNG is at most :data:`WIDTH_PX` wide."""
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
     dpi = save_dpi(fig)
-    for p in paths:
-        fig.savefig(p, bbox_inches="tight", dpi=dpi)
+    for text in fig.findobj(Text):  # names are plain text: "$...$" in a name is not TeX (titles set late)
+        text.set_parse_math(False)
+    with plt.rc_context({"text.parse_math": False}):  # tick labels made while drawing, too
+        for p in paths:
+            fig.savefig(p, bbox_inches="tight", dpi=dpi)
     plt.close(fig)
     return paths
 
