@@ -35,8 +35,8 @@ def notebooks() -> None:
 
 
 def dashboard_step() -> None:
-    from sim import app
-    from sim.app import DashboardModel
+    from sim.views import app
+    from sim.views.app import DashboardModel
 
     model = DashboardModel("trondelag", rng="5", county_initiative=True)
     sc, times = model.scenario, []

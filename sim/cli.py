@@ -597,7 +597,7 @@ def check_lever_kind(scenarios, keys, source: str) -> None:
     Raises:
         InputError: a county-only lever (:data:`COUNTY_ONLY_LEVERS`) on a region scenario.
     """
-    from sim.params import ALIASES
+    from sim.inputs.params import ALIASES
 
     for key in keys:
         if ALIASES.get(key, key) not in COUNTY_ONLY_LEVERS:
@@ -985,7 +985,7 @@ def cmd_sweep(args) -> Path:
 
     overrides = parse_set(args.set)
     params = parse_params(args.param, overrides)
-    from sim.results import load_unique
+    from sim.analysis.results import load_unique
 
     base = load_unique([args.scenario], overrides, "--set")
     check_lever_kind(base, overrides, "--set")
@@ -1326,8 +1326,8 @@ def _check_calibration_size(budget) -> None:
     Every scored set is kept (``SCORED_SET_BYTES`` each), and one set's runs with their records are
     held while it is scored (``DETAIL_BYTES`` per run and case), as ``run`` and ``compare`` check theirs.
     """
-    from sim.calibration import primary_patterns
-    from sim.runner import DETAIL_BYTES, available_memory, check_fits
+    from sim.analysis.calibration import primary_patterns
+    from sim.run.runner import DETAIL_BYTES, available_memory, check_fits
 
     cases = len({p.case for p in primary_patterns()})
     scored = budget.sets * budget.generations

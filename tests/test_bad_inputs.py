@@ -873,8 +873,8 @@ COUNCILS = (ROOT / "data" / "regions-trondelag-2016.csv").read_text(encoding="ut
     ids=["population-0", "too-few-columns", "too-many-columns", "unbalanced-quote"],
 )
 def test_bad_data_file_gives_one_line(tmp_path, text, needles):
-    from sim import geo
-    from sim.errors import InputError
+    from sim.inputs import geo
+    from sim.inputs.errors import InputError
 
     path = tmp_path / "places.csv"
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
@@ -886,8 +886,8 @@ def test_bad_data_file_gives_one_line(tmp_path, text, needles):
 
 
 def test_bad_councils_file_gives_one_line(tmp_path):
-    from sim import geo
-    from sim.errors import InputError
+    from sim.inputs import geo
+    from sim.inputs.errors import InputError
 
     path = tmp_path / "councils.csv"
     path.write_text("\n".join([COUNCILS[0], ",".join(COUNCILS[1].split(",")[:3])]) + "\n", encoding="utf-8")
@@ -897,7 +897,7 @@ def test_bad_councils_file_gives_one_line(tmp_path):
 
 def test_posterior_weights_that_overflow_still_spread_over_every_set(tmp_path):
     """Weights of 1e308 summed to infinity: every replicate then used set 0 (issue 17)."""
-    from sim.posterior import load_posterior
+    from sim.analysis.posterior import load_posterior
 
     folder = tmp_path / "post"
     shutil.copytree(POSTERIOR, folder)
@@ -914,7 +914,7 @@ def test_posterior_weights_that_overflow_still_spread_over_every_set(tmp_path):
 
 
 def _good_entry(ids, generation=0, index=0):
-    from sim.calibration import distance
+    from sim.analysis.calibration import distance
 
     stories, clauses = {i: 1.0 for i in ids}, {i: {"a": 1.0, "b": 0.5} for i in ids}
     return {
@@ -953,7 +953,7 @@ def test_resume_rescores_a_damaged_progress_line(tmp_path, damage):
     """``calibrate --resume`` on a damaged ``progress.jsonl`` line: it and what follows are scored again."""
     import json
 
-    from sim.calibration import Progress, primary_patterns
+    from sim.analysis.calibration import Progress, primary_patterns
 
     ids = [p.id for p in primary_patterns()]
     good, bad, after = _good_entry(ids, 0, 0), _good_entry(ids, 0, 1), _good_entry(ids, 0, 2)
@@ -967,8 +967,8 @@ def test_resume_rescores_a_damaged_progress_line(tmp_path, damage):
 
 
 def test_resume_with_a_folder_for_the_progress_file_gives_one_line(tmp_path):
-    from sim.calibration import Progress
-    from sim.errors import InputError
+    from sim.analysis.calibration import Progress
+    from sim.inputs.errors import InputError
 
     (tmp_path / "progress.jsonl").mkdir()
     with pytest.raises(InputError, match="not a regular file"):
@@ -1000,7 +1000,7 @@ def test_force_keeps_a_users_own_files_and_metadata_traces_the_code(tmp_path):
 
 
 def test_an_interrupted_calibrate_force_leaves_the_previous_result_intact(tmp_path):
-    from sim.calibration import Budget, calibrate, staging_folder
+    from sim.analysis.calibration import Budget, calibrate, staging_folder
 
     out, budget = tmp_path / "cal", Budget(2, 2, 1)
     calibrate(out, budget, seed=1, workers=1, progress=False, say=lambda _: None)

@@ -72,7 +72,7 @@ def test_workers_are_spawned_inside_jupyter_and_forked_elsewhere(monkeypatch):
     """A forked copy of a Jupyter kernel shares its ZeroMQ sockets and could kill it (issue 17)."""
     import multiprocessing
 
-    from sim.runner import _pool_context
+    from sim.run.runner import _pool_context
 
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     if "fork" in multiprocessing.get_all_start_methods():
@@ -84,7 +84,7 @@ def test_workers_are_spawned_inside_jupyter_and_forked_elsewhere(monkeypatch):
 def test_a_worker_whose_parent_is_gone_ends_itself():
     """The watchdog: a worker started for a parent that is no longer its parent exits at once."""
     code = (
-        "import os, sys; sys.path.insert(0, sys.argv[1]); from sim.runner import _worker_init; "
+        "import os, sys; sys.path.insert(0, sys.argv[1]); from sim.run.runner import _worker_init; "
         "_worker_init(os.getppid() + 10**6); print('still here')"
     )
     res = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60)

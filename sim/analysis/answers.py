@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from sim.inputs.lang import term
+from sim.inputs.lang import lever_note, term
 from sim.run.codebook import outcome, outcome_label, outcome_unit
 
 
@@ -225,8 +225,6 @@ def render(
     table: pd.DataFrame, kind: str, sectors: Iterable[str], title: str, lang: str = "en", csv: bool = True
 ) -> str:
     """The text ``compare`` prints: per variant a short table of its headline outcomes that differ, and a sentence."""
-    from sim.inputs.lang import lever_note
-
     sectors = list(sectors)
     short = short_table(table, kind, sectors)
     n = int(table["n"].iloc[0])

@@ -23,8 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.answers import number
+from sim.analysis.results import outcomes_of
+from sim.analysis.stats import wilson
 from sim.inputs.errors import InputError
 from sim.inputs.scenario import Scenario
+from sim.run.codebook import outcome_label
 from sim.run.runner import Job, run_rows
 
 #: Outcomes where less is better (every other outcome: more is better).
@@ -81,8 +85,6 @@ def sample_futures(scenario: Scenario, n: int, seed: int, posterior: Any = None)
 
 def _score(rows: list[dict[str, Any]], outcome: str, scenario: Scenario) -> float:
     """Mean of ``outcome`` over replicates (a binary outcome: its share)."""
-    from sim.analysis.results import outcomes_of
-
     binary, _ = outcomes_of(scenario.kind, scenario.params.vocab)
     if outcome in binary:
         test = binary[outcome][1]
@@ -124,9 +126,6 @@ def robust(
         row per variant: ``best_share`` with its Wilson interval, ``mean_regret``, ``worst_regret``,
         ``mean_value``), ``outcome``, ``higher_is_better`` and ``execution``.
     """
-    from sim.analysis.results import outcomes_of
-    from sim.analysis.stats import wilson
-
     outcome = outcome or default_outcome(scenario)
     binary, continuous = outcomes_of(scenario.kind, scenario.params.vocab)
     if outcome not in binary and outcome not in continuous:
@@ -208,9 +207,6 @@ def save(result: dict[str, Any], folder: Path) -> list[str]:
 
 def render(result: dict[str, Any], title: str, replicates: int, lang: str = "en") -> str:
     """The table and the sentence ``robust`` prints."""
-    from sim.analysis.answers import number
-    from sim.run.codebook import outcome_label
-
     s = result["summary"]
     n = int(s["futures"].iloc[0])
     what = outcome_label(result["outcome"], lang).lower()

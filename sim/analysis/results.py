@@ -24,7 +24,7 @@ from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.inputs.vocab import Vocabulary
+from sim.inputs.vocab import MEASURES, Vocabulary
 from sim.run.codebook import outcome_label
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, execute, run_rows
 
@@ -256,8 +256,6 @@ class Results:
         self.rows.to_csv(folder / "runs.csv", index=False)
         timeline = self.timeline
         if timeline.empty:  # county runs keep no timeline: the header still makes it a readable table
-            from sim.inputs.vocab import MEASURES
-
             columns = ["replicate", "month", "municipality", "sector", "form", *MEASURES, "scenario"]
             timeline = pd.DataFrame(columns=columns)
         timeline.to_csv(folder / "timeline.csv", index=False)

@@ -121,7 +121,7 @@ def load_county(
     if unknown:
         raise InputError(path, unknown[0], "not an estimated input of this scenario")
     reform_start, reform_deadline = c.month("reform_start"), c.month("reform_deadline")
-    if reform_deadline < reform_start:  # as a region file (sim.scenario)
+    if reform_deadline < reform_start:  # as a region file (sim.inputs.scenario)
         raise InputError(path, "county.reform_deadline", "is before county.reform_start")
     return Scenario(
         name=c.get("name", str),

@@ -17,6 +17,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from sim.inputs.lang import term
+from sim.inputs.params import by_name
+
 MEASURE_NAMES = ("competence", "capacity", "vulnerability")
 
 #: Units of the three service measures (docs/ODD.md, "Outcomes").
@@ -491,8 +494,6 @@ FILES += (
 
 @cache
 def _placeholders() -> dict[str, str]:
-    from sim.inputs.params import by_name
-
     return {
         "sector": "[a-z]+",
         "measure": "|".join(MEASURE_NAMES),
@@ -534,8 +535,6 @@ def outcome(name: str) -> tuple[Outcome, dict[str, str]] | None:
 
 def outcome_label(name: str, lang: str = "en") -> str:
     """An outcome in words (``offices_agriculture`` -> ``Joint agriculture offices (formal)``)."""
-    from sim.inputs.lang import term
-
     found = outcome(name)
     if found is None:
         return name.replace("_", " ")

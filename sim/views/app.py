@@ -33,7 +33,8 @@ import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sim.analysis.results import county_outcomes
+from sim.analysis.answers import render
+from sim.analysis.results import compare_rows, county_outcomes
 from sim.analysis.stats import t_interval, wilson
 from sim.core.model import MEASURES, CooperationModel
 from sim.core.outcomes import area_rows, county_row
@@ -42,6 +43,7 @@ from sim.inputs.errors import InputError
 from sim.inputs.lang import LANGUAGES, term
 from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
+from sim.inputs.settings import to_toml
 from sim.inputs.vocab import NONE, EventKind, Phase
 from sim.run.codebook import UNITS
 from sim.run.runner import Job, execute, replicate_seed
@@ -865,9 +867,6 @@ def paired_text(
     Raises:
         InputError: a change the catalogue refuses (unknown key, value out of range).
     """
-    from sim.analysis.answers import render
-    from sim.analysis.results import compare_rows
-
     sc = model.scenario
     variant = sc.with_overrides({**model.overrides, **changes}, "variant")
     path = str(sc.path) if sc.path else sc.name
@@ -927,8 +926,6 @@ SPEEDS = {"slow (1 month a second)": 1000, "normal": PLAY_INTERVAL_MS, "fast": 2
 
 def settings_toml(model: DashboardModel) -> str:
     """The run's settings as a file ``python run.py run --set-file`` reads back (changed keys only)."""
-    from sim.inputs.settings import to_toml
-
     return to_toml(model.scenario.path.stem, model.seed, dict(model.overrides))
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import wilson
+from sim.inputs.lang import term
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE
 from sim.views.borders import BORDERS_CREDIT, Projection, _knr2019_by_name, draw_borders
@@ -298,8 +299,6 @@ def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: s
         lang: ``en`` or ``nb`` for the legend and captions.
     """
     import matplotlib as mpl
-
-    from sim.inputs.lang import term
 
     formal = {f.name for f in scenario.params.vocab.forms if f.formal and not f.merges}
     rows = municipalities

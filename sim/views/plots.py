@@ -21,11 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis import answers
+from sim.analysis.answers import differs, figure_order, headline, short_table, unit_words
 from sim.analysis.experiments import SENSITIVITY_OUTCOMES
 from sim.inputs.lang import lever_note, term
 from sim.inputs.params import by_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE, Cause, EventKind
+from sim.run.codebook import outcome_label, outcome_unit
 from sim.views.borders import Projection, draw_borders
 
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d")
@@ -184,9 +187,6 @@ def comparison(table: pd.DataFrame, title: str, lang: str = "en", most: int = 9)
     figure is 14 inches wide (1,540 px as saved), the variants' levers are listed under the panels,
     and the title gives the number of paired replicates and the interval methods.
     """
-    from sim.analysis.answers import differs, figure_order, headline, number, short_table, unit_words
-    from sim.run.codebook import outcome_label, outcome_unit
-
     kind, sectors = _comparison_kind(table)
     short = short_table(table, kind, sectors)
     names = list(dict.fromkeys(short["outcome"])) or [o for o in headline(kind, sectors) if o in set(table["outcome"])]
@@ -215,7 +215,7 @@ def comparison(table: pd.DataFrame, title: str, lang: str = "en", most: int = 9)
             moved = np.array([differs(r) for r in t.reset_index().to_dict("records")])
             ax.scatter(d, y, s=36, color=np.where(moved, PALETTE[2], "white"), edgecolor=PALETTE[2], zorder=3)
             if np.nanmax(np.abs(np.r_[lo, hi, d])) >= 10_000:
-                ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: number(x, 0, lang)))
+                ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: answers.number(x, 0, lang)))
             ax.set_yticks(y, [_wrap(v, 22) for v in variants] if k % ncols == 0 else [])
             ax.set_ylim(len(variants) - 0.5, -0.5)
             ax.grid(axis="x", color="#dddddd", lw=0.6)
