@@ -917,6 +917,13 @@ def evaluate_outcome(rows, expr: str, source: str = "--outcome") -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=bool), (len(rows),)).copy()
 
 
+def _last_line_cut(runs: Path) -> bool:
+    """The file does not end with a newline: a writer was stopped in the middle of a row."""
+    with open(runs, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
 def _check_whole(runs: Path, rows, spec: dict[str, Any]) -> None:
     """Refuse a torn ``runs.csv``: a cut last line, a short row, or fewer rows than the sweep's design.
 
@@ -928,9 +935,7 @@ def _check_whole(runs: Path, rows, spec: dict[str, Any]) -> None:
         expected = (samples ** len(spec["params"]) if spec.get("method") == "grid" else samples) * replicates
     except (KeyError, TypeError, ValueError):
         raise InputError(runs.parent / "sweep.json", "samples", "not a sweep description") from None
-    with open(runs, "rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        cut = fh.read(1) != b"\n"
+    cut = _last_line_cut(runs)
     short = rows.isna().any(axis=1).to_numpy()
     if cut or short.any() or len(rows) != expected:
         where = f"row {int(np.flatnonzero(short)[0]) + 1} is short; " if short.any() else ""
@@ -968,6 +973,8 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
         names = [str(p["name"]) for p in spec["params"]]
     except (KeyError, TypeError):
         raise InputError(spec_file, "params", "not a sweep description") from None
+    if _last_line_cut(runs):  # checked before parsing: a line cut inside a quoted field defeats the parser
+        raise InputError(runs, "-", "torn or incomplete: its last line is cut (finish it with sweep ... --resume)")
     rows = read_runs(runs)
     missing = [n for n in names if n not in rows.columns]
     if missing or not len(rows):

@@ -177,7 +177,7 @@ class CountyGovernor(mesa.Agent):
                 m
                 for m in area.members
                 if m not in busy
-                and m not in model.merged_into  # merged into another municipality (sim.inputs.mergers)
+                and m not in model.merged_into  # merged into another municipality (sim.core.merging)
                 and m not in self.offered
                 and not all(model.municipality(m).formal_in(s) for s in sectors)
             )

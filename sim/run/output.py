@@ -113,7 +113,7 @@ def provenance() -> dict[str, Any]:
     import subprocess
     from importlib.metadata import PackageNotFoundError, version
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
 
     def git(*args: str) -> str | None:
         try:
@@ -459,6 +459,7 @@ def metadata(
     return {
         "program": PROGRAM,
         "package_version": pkg,
+        **provenance(),
         "command_line": command if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]],
         "scenarios": [
             {"name": sc.name, "file": str(sc.path), "sha256": sc.sha256, "parameters": scenario_parameters(sc)}

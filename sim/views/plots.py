@@ -142,10 +142,10 @@ def save(fig, path_stem: Path) -> list[Path]:
     from matplotlib.text import Text
 
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
-    dpi = save_dpi(fig)
     for text in fig.findobj(Text):  # names are plain text: "$...$" in a name is not TeX (titles set late)
         text.set_parse_math(False)
     with plt.rc_context({"text.parse_math": False}):  # tick labels made while drawing, too
+        dpi = save_dpi(fig)  # measures the drawn figure: after the texts are plain
         for p in paths:
             fig.savefig(p, bbox_inches="tight", dpi=dpi)
     plt.close(fig)
