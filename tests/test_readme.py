@@ -29,7 +29,7 @@ CANNOT_RUN = {
     "NAME": "NAME is a placeholder for a scenario name",
     " ... ": "'...' stands for the arguments of the sweep above (its resume is tested in tests/test_experiments.py)",
     "run.py dashboard": "starts a web server that runs until stopped (tested in tests/test_dashboard.py)",
-    "fosen-settings.toml": "reads a settings file saved from the dashboard (--set-file is tested in tests/test_futures.py)",
+    "fosen-settings.toml": "reads a settings file saved from the dashboard (tests/test_futures.py, test_dashboard.py)",
     "SCENARIO": "SCENARIO and FILE are placeholders",
 }
 
