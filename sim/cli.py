@@ -1395,20 +1395,11 @@ def cmd_default(args) -> None:
 
     validate_args = build_parser().parse_args(["validate", "--replicates", "200"])
     vars(args).update({k: v for k, v in vars(validate_args).items() if k not in ("seed", "workers", "quiet")})
-    run_args = argparse.Namespace(
-        scenario=[s for s in available_scenarios() if load_scenario(s).kind == "region"],  # the pilots
-        replicates=100,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=None,
-        quiet=args.quiet,
-        until=None,
-        set=None,
-        out=Path("results") / f"pilots-{_stamp()}",
-        force=False,
-        no_plots=False,
-        argv=args.argv,
-    )
+    pilots = [s for s in available_scenarios() if load_scenario(s).kind == "region"]
+    out = Path("results") / f"pilots-{_stamp()}"
+    # parsed like a typed command, so every option of `run` has its default
+    run_args = build_parser().parse_args(["run", *pilots, "--replicates", "100", "--out", str(out)])
+    run_args.seed, run_args.workers, run_args.quiet, run_args.argv = args.seed, args.workers, args.quiet, args.argv
     cmd_validate(args)
     cmd_run(run_args)
 

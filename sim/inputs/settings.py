@@ -3,7 +3,7 @@
 A settings file is TOML with the scenario, the seed and a ``[set]`` table of the ``--set`` keys
 that differ from the defaults, so a view can be shared and rerun exactly::
 
-    scenario = "trondelag"
+    scenario = "<a scenario name>"
     seed = 1
     [set]
     county_initiative = true
