@@ -458,7 +458,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             page.get_by_text("Step", exact=True).wait_for(timeout=60000)
             # choose a scenario in the settings' select, then apply it with Reset
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
-            page.get_by_role("option", name="vaernesregionen").click()
+            page.get_by_role("option", name="vaernesregionen", exact=True).click()
             page.locator(".pending-changes").wait_for(timeout=30000)
             page.get_by_text("Reset", exact=True).click()
             page.get_by_text("Værnesregionen").first.wait_for(timeout=30000)
@@ -491,7 +491,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             shoot(page, "dashboard-end.png")
             # a second region, where an office opens: the map and the distribution in colour
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
-            page.get_by_role("option", name="fjellregionen").click()
+            page.get_by_role("option", name="fjellregionen", exact=True).click()
             page.get_by_text("Reset", exact=True).click()
             page.get_by_text("Month: 2013-01").wait_for(timeout=30000)  # the new run (never a Værnes month)
             page.locator(".replicate-distribution", has_text="runs of Fjellregionen").wait_for(timeout=60000)
@@ -518,7 +518,7 @@ def test_dashboard_in_a_real_browser(tmp_path):
             shoot(page, "dashboard-fjellregionen-paired.png")
             # a county with the County Governor's initiative: 50 municipalities, a dozen negotiations
             page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
-            page.get_by_role("option", name="trondelag").click()
+            page.get_by_role("option", name="trondelag", exact=True).click()
             page.get_by_label(by_name()["county_initiative"].meaning).check(force=True)  # the ripple covers the box
             page.get_by_text("Reset", exact=True).click()
             page.get_by_text("Negotiations:").wait_for(timeout=30000)
