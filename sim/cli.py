@@ -459,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
         "generations.csv, identifiability.csv, summary.md and metadata.json into --out. After Ctrl-C or a "
         "kill, the same command with --resume scores only what is missing; the result is bit-identical.",
         "python run.py calibrate --out results/calibration",
-        "python run.py calibrate --out docs/calibration/posterior   # the committed result (defaults)",
+        "python run.py calibrate --out docs/calibration/posterior --force   # remake the committed result",
         "python run.py calibrate --out results/calibration --resume",
     )
     common(k, 12)  # sim.analysis.calibration.Budget.replicates
