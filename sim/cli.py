@@ -832,24 +832,37 @@ def cmd_run(args) -> Path:
     return out.path
 
 
+def _base_and_variants(scenario: str, texts: list[str], option: str, given: dict | None = None) -> tuple[Any, dict]:
+    """The scenario and its ``NAME:KEY=V,...`` variants, every one checked before anything runs.
+
+    Raises:
+        InputError: a name given twice, or an override the scenario refuses (unknown key, bad
+            value, a county-only lever on a pilot).
+    """
+    from sim.analysis.results import load_unique
+
+    variants = dict(given or {})
+    for text in texts:
+        name, overrides = parse_variant(text)
+        if name in variants:
+            raise InputError(option, name, "variant name given twice")
+        variants[name] = overrides
+    base = load_unique([scenario])[0]
+    for overrides in variants.values():
+        base.with_overrides(overrides, option)
+        check_lever_kind([base], overrides, option)
+    return base, variants
+
+
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
     from sim.analysis import answers
-    from sim.analysis.results import compare, load_unique
+    from sim.analysis.results import compare
     from sim.run.output import OutputFolder
     from sim.run.runner import ROW_BYTES, check_fits
     from sim.views.figures import save_comparison
 
-    variants: dict[str, dict[str, str]] = {}
-    for text in args.variant:
-        name, overrides = parse_variant(text)
-        if name in variants:
-            raise InputError("--variant", name, "variant name given twice")
-        variants[name] = overrides
-    base = load_unique([args.scenario])[0]
-    for overrides in variants.values():  # check every variant before running anything
-        base.with_overrides(overrides, "--variant")
-        check_lever_kind([base], overrides, "--variant")
+    base, variants = _base_and_variants(args.scenario, args.variant, "--variant")
     check_fits((len(variants) + 1) * args.replicates, ROW_BYTES, "--replicates", str(args.replicates))
     post = _posterior(args)
     _check_scheduler(args)
@@ -884,19 +897,10 @@ def cmd_compare(args) -> Path:
 def cmd_forecast(args) -> Path:
     """The county forecast (``sim.analysis.forecast``): tables, map and the levers against it."""
     from sim.analysis.forecast import LEVERS, run_forecast, save_tables
-    from sim.analysis.results import load_unique
     from sim.run.output import OutputFolder
     from sim.views.figures import save_forecast_map
 
-    levers = dict(LEVERS) if args.levers else {}
-    for text in args.lever:
-        name, overrides = parse_variant(text)
-        if name in levers:
-            raise InputError("--lever", name, "lever name given twice")
-        levers[name] = overrides
-    base = load_unique([args.scenario])[0]
-    for overrides in levers.values():
-        base.with_overrides(overrides, "--lever")
+    base, levers = _base_and_variants(args.scenario, args.lever, "--lever", dict(LEVERS) if args.levers else {})
     if args.scheduler:
         raise InputError("--scheduler", args.scheduler, "forecast runs on local workers only")
     post = _posterior(args)
@@ -916,20 +920,11 @@ def cmd_robust(args) -> Path:
     """Variants across sampled futures: share of futures where best, mean and worst regret."""
     from sim.analysis import futures
     from sim.analysis.posterior import COMMITTED, load_posterior
-    from sim.analysis.results import load_unique
     from sim.run.output import OutputFolder
     from sim.run.runner import ROW_BYTES, check_fits
     from sim.views.figures import save_robust_figure
 
-    variants: dict[str, dict[str, str]] = {}
-    for text in args.variant:
-        name, overrides = parse_variant(text)
-        if name in variants:
-            raise InputError("--variant", name, "variant name given twice")
-        variants[name] = overrides
-    base = load_unique([args.scenario])[0]
-    for overrides in variants.values():
-        base.with_overrides(overrides, "--variant")
+    base, variants = _base_and_variants(args.scenario, args.variant, "--variant")
     check_fits((len(variants) + 1) * args.replicates * args.futures, ROW_BYTES, "--futures", str(args.futures))
     post = _posterior(args)
     if post is None and (COMMITTED / "accepted.csv").is_file():
