@@ -7,7 +7,10 @@ state and the :class:`sim.core.region.Region` it is given.
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from sim.core import mechanisms as mech
 from sim.core.records import Option
@@ -27,19 +30,15 @@ class Valuation:
 
     def gains(self, option: Option, region: Region) -> float:
         """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3)."""
-        if self.model.p.null_model == NullModel.NO_GAINS:
-            return 0.0
-        total = 0.0
-        for s in option.sectors:
-            total += self.sector_gain(s, option.form, option.members, region)
-        return total * mech.bundle_synergy(self.model.p, len(option.sectors)) if option.form.pools_staff else total
+        return self.parts(option, region)[0]
 
     def sector_gain(self, s: int, form, members: tuple[str, ...], region: Region) -> float:
         """One sector's weighted gain in capacity, competence and robustness under a form (§1.1, §3.3).
 
-        Cached for the month: every bundle that holds the sector adds the same term.
+        Cached for the month: every bundle that holds the sector adds the same term (the pooled
+        forms share one entry, as only the network's running time depends on the form).
         """
-        cache, key = self.model.cache, ("sector gain", self.name, s, form.index, members)
+        cache, key = self.model.cache, ("sector gain", self.name, s, -1 if form.pools_staff else form.index, members)
         found = cache.get(key)
         if found is not None:
             return found
@@ -62,49 +61,6 @@ class Valuation:
             p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
         )
         return found
-
-    def costs(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """Costs and benefits of an option other than service gains.
-
-        Returns:
-            ``(control, access, other, contact)``: ``control`` is the control and job loss that
-            an administration discounts (§3.4); ``access`` the cost for a host of serving
-            partners on office days (§2.1, §2.2); ``other`` the rest (hosting, steering,
-            coordination, trust, history, reform, the network's coordinator), seen alike by
-            administration and council. For a partner, ``access`` is 0 and ``contact`` the
-            sectors' user contact: its cost of the office's distance to users (§2.1, §3.2)
-            depends on the host and is computed for every host at once (:func:`appraise_group`).
-        """
-        p = self.model.p
-        others = [m for m in option.members if m != self.name]
-        trust = sum(self.trust[o] for o in others) / len(others)
-        other = p.trust_weight * p.trust_need[option.form.index] * (trust - 0.5)
-        if p.fixed_areas:
-            whole = set(option.members) == set(region.facts.members)
-            other += mech.area_grant(p, whole, self.model.governor.funds(region.facts))
-        if not option.form.needs_host:
-            funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
-            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded), 0.0
-        other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
-        other += mech.reform_track(p, self.outside_talks, self.member_talks and not mech.two_track(p))
-        if option.form.merges:
-            other += mech.merger_terms(p, sum(region.population(m) for m in option.members))
-        n = len(option.sectors)
-        at_stake = mech.control_at_stake(p, self.sensitivity, option.sectors)
-        contact = sum(p.user_contact[s] for s in option.sectors)
-        if option.host == self.name:
-            gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors)
-            other += mech.hosting_gain(p, gained * p.centralisation, self.population)
-            other -= mech.coordination_burden(p, option.form, len(others), n)
-            share = self.population / sum(region.population(m) for m in option.members)
-            other += mech.regional_steering(p, option.form, share, at_stake)
-            km = sum(region.distance(self.name, o) for o in others) * contact / n * (1 - p.centralisation)
-            return 0.0, mech.office_days(p, km), other, 0.0
-        control = mech.partner_control_loss(p, option.form, at_stake)
-        control += mech.board_aversion(p, option.form, region.facts.board_experience)
-        moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
-        control += mech.centralisation_fear(p, moved, self.population, 0.0)
-        return control, 0.0, other, contact
 
     def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
         """``(gains, control, access, other)`` of an option, from its appraisal this month."""
@@ -135,28 +91,21 @@ class Valuation:
         """The host this council would name: the best for it, partners' interests included (§2.1)."""
         if not option.form.needs_host or not hosts:
             return None
-        key = ("host", self.name, option.sectors, option.form.index, option.members, tuple(hosts))
-        cache = self.model.cache
-        if key not in cache:
-            group = appraise_group(self.model, region, option._replace(host=None))
-            council = dict(zip(group.hosts, group.council, strict=True))  # host -> every member's value
-            if all(h in council for h in hosts):
-                me = option.members.index(self.name)
-                cache[key] = max(hosts, key=lambda h: (council[h][me], -hosts.index(h)))
-            else:
-                cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
-        return cache[key]
+        table = form_table(self.model, region, option._replace(host=hosts[0]))
+        k = table.row[option.sectors]
+        if not all(h in table.col for h in hosts):
+            table = form_table(self.model, region, option._replace(host=None), extra=tuple(hosts))
+            k = table.row[option.sectors]
+        me = option.members.index(self.name)
+        council = table.council
+        return max(hosts, key=lambda h: (council[k, table.col[h], me], -hosts.index(h)))
 
     def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
         """Loss from a lost own claim to host: the posts it hoped to gain and those it loses (§2.1)."""
         if preferred_host != self.name or option.host in (None, self.name):
             return 0.0
-        p = self.model.p
-        gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors) * p.centralisation
-        moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
-        return mech.lost_claim(
-            p, mech.hosting_gain(p, gained, self.population), mech.centralisation_fear(p, moved, self.population, 0.0)
-        )
+        table = form_table(self.model, region, option)
+        return float(table.lost_claim[table.row[option.sectors], option.members.index(self.name)])
 
 
 class Appraisal(NamedTuple):
@@ -178,8 +127,11 @@ def option_key(option: Option) -> tuple:
     return (option.sectors, option.form.index, option.host, option.members)
 
 
-def own_value(p, readiness: float, parts: tuple[float, float, float, float], administration: bool) -> float:
-    """Own value from an option's parts, as council or administration (§3.4); see :meth:`Valuation.own_value`."""
+def own_value(p, readiness, parts: tuple, administration: bool):
+    """Own value from an option's parts, as council or administration (§3.4); see :meth:`Valuation.own_value`.
+
+    Numbers or numpy arrays (every member and option at once, :class:`FormTable`).
+    """
     gains, control, access, other = parts
     if administration:
         return gains - p.admin_control_weight * control - access + other
@@ -187,7 +139,7 @@ def own_value(p, readiness: float, parts: tuple[float, float, float, float], adm
 
 
 def appraise(model, region: Region, option: Option) -> Appraisal:
-    """Every member's parts and values of an option, from its group's appraisal (§2.1, §3.4).
+    """Every member's parts and values of an option, from its form's table this month (§2.1, §3.4).
 
     Cached for the month per option; anything that changes a member's trust within a month clears
     that cache (``sim.core.ballot.strain_trust``).
@@ -195,95 +147,216 @@ def appraise(model, region: Region, option: Option) -> Appraisal:
     cache, key = model.cache, option_key(option)
     found = cache.get(key)
     if found is None:
-        group = appraise_group(model, region, option)
-        h = group.hosts.index(option.host)
-        members = option.members
+        t = form_table(model, region, option)
+        k, h, members = t.row[option.sectors], t.col[option.host], option.members
+        parts = zip(*(a[k, h].tolist() for a in (t.gains, t.control, t.access, t.other)), strict=True)
         found = cache[key] = Appraisal(
-            dict(zip(members, group.parts[h], strict=True)),
-            dict(zip(members, group.council[h], strict=True)),
-            dict(zip(members, group.administration[h], strict=True)),
+            dict(zip(members, parts, strict=True)),
+            dict(zip(members, t.council[k, h].tolist(), strict=True)),
+            dict(zip(members, t.administration[k, h].tolist(), strict=True)),
         )
     return found
 
 
-class GroupAppraisal(NamedTuple):
-    """Every member's parts and values of one sectors-form-members group, for each host (lists by host, member).
+class FormTable(NamedTuple):
+    """Every member's parts and values of one form among fixed members, by sector subset and host.
 
-    Row ``h`` is the option hosted by ``hosts[h]`` (one row, host None, for a form without host).
+    Arrays are indexed ``[subset, host, member]`` (``lost_claim`` and ``willing``:
+    ``[subset, member]`` and ``[subset, host]``); a hostless form has the one host None.
+
+    Attributes:
+        row: Subset (a tuple of sectors) -> its index; ``col``: host -> its index.
+        members: The members, in the order of the last axis; ``host_member``: each host's index there.
+        gains, control, access, other: The parts (see :meth:`Valuation.parts`).
+        council, administration: Values with the regional perspective (see :meth:`Valuation.value`).
+        lost_claim: A member's disappointment when its own claim to host loses (§2.1).
+        willing: The host is eligible and its council would host (``Region.willing_hosts``).
     """
 
-    hosts: tuple[str | None, ...]
-    parts: list[list[tuple[float, float, float, float]]]
-    council: list[list[float]]
-    administration: list[list[float]]
+    row: dict[tuple[int, ...], int]
+    col: dict[str | None, int]
+    members: tuple[str, ...]
+    host_member: np.ndarray
+    gains: np.ndarray
+    control: np.ndarray
+    access: np.ndarray
+    other: np.ndarray
+    council: np.ndarray
+    administration: np.ndarray
+    lost_claim: np.ndarray
+    willing: np.ndarray
 
 
-def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
-    """Parts and values of an option for every member and every eligible host, at once (§2.1, §2.2, §3.4).
+def form_table(model, region: Region, option: Option, extra: tuple[str, ...] = ()) -> FormTable:
+    """The month's :class:`FormTable` of the option's form and members, holding its sectors and host.
 
-    The options of a group (same sectors, form and members) differ only in the host, and only
-    through the host's own costs and each partner's distance to it; so each member's gains and its
-    costs as partner, and each host's costs as host, are computed once (:meth:`Valuation.gains`,
-    :meth:`Valuation.costs`), and the values of all hosts and members follow as arrays: own value
-    (:func:`own_value`) plus the regional perspective (``mechanisms.regional_perspective``). The
-    hosts are the members eligible to host (``Region.eligible_hosts``) and the option's own.
+    Built for every subset of the negotiation's sectors and every eligible host (and any other
+    host asked for), once a month; cleared with the month's cache.
     """
-    cache, key = model.cache, ("group", option.sectors, option.form.index, option.members)
+    cache, key = model.cache, ("table", option.form.index, option.members)
     found = cache.get(key)
-    if found is not None and (option.host is None or option.host in found.hosts):
+    host = option.host if option.form.needs_host else None
+    if (
+        found is not None
+        and option.sectors in found.row
+        and host in found.col
+        and all(h in found.col for h in extra)
+    ):
         return found
-    p, names = model.p, option.members
-    agents = [region.agents[m] for m in names]
-    gains = [a.gains(option, region) for a in agents]
+    sectors = region.facts.sectors
+    subsets = [c for k in range(1, len(sectors) + 1) for c in combinations(sectors, k)]
+    subsets += [c for c in (option.sectors, *(found.row if found else ())) if c not in subsets]
     if option.form.needs_host:
-        hosts = tuple(region.eligible_hosts(names))
-        hosts += tuple(h for h in (option.host, *(found.hosts if found else ())) if h not in (*hosts, None))
-        partner = [a.costs(option._replace(host=None), region) for a in agents]
-        parts = []
-        for h in hosts:
-            row = []
-            for m, a, g, (control, access, other, contact) in zip(names, agents, gains, partner, strict=True):
-                if m == h:
-                    control, access, other, _ = a.costs(option._replace(host=h), region)
-                else:
-                    user_km = contact * region.distance(m, h) * p.centralisation
-                    access = mech.centralisation_fear(p, 0.0, a.population, user_km)
-                row.append((g, control, access, other))
-            parts.append(row)
+        hosts = region.eligible_hosts(option.members)
+        eligible = len(hosts)
+        hosts += [h for h in (host, *extra, *(found.col if found else ())) if h is not None and h not in hosts]
     else:
-        hosts = (None,)
-        parts = [[(g, *a.costs(option, region)[:3]) for a, g in zip(agents, gains, strict=True)]]
-    council, administration = [], []
-    for row in parts:
-        c_row, a_row = [], []
-        for i, (m, a) in enumerate(zip(names, agents, strict=True)):
-            trust = [(a.trust[o], part) for o, part in zip(names, row, strict=True) if o != m]
-            c_row.append(
-                own_value(p, a.readiness, row[i], False)
-                + mech.regional_perspective(p, [(t, a.readiness * g - acc) for t, (g, _, acc, _) in trust])
-            )
-            a_row.append(
-                own_value(p, a.readiness, row[i], True)
-                + mech.regional_perspective(p, [(t, 1.0 * g - acc) for t, (g, _, acc, _) in trust])
-            )
-        council.append(c_row)
-        administration.append(a_row)
-    found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
+        hosts, eligible = [None], 0
+    found = cache[key] = _build(model, region, option.form, option.members, subsets, hosts, eligible)
     return found
 
 
-def host_losses(model, region: Region, option: Option) -> dict[str, float]:
-    """Each member's disappointment over the option's host against the one it would name (§2.1).
+def _build(model, region: Region, form, members, subsets, hosts, eligible: int) -> FormTable:
+    """Parts and values of a form for every subset, host and member at once (§2.1, §2.2, §3.4).
 
-    Computed once a month per option: the willing hosts, each council's preferred host and its
-    :meth:`Valuation.disappointment`.
+    The options of a form among fixed members differ in their sectors and host; the host changes
+    only the host's own costs and each partner's distance to it. Every term is a rule of
+    ``sim.core.mechanisms`` applied to arrays: own value (:func:`own_value`) plus the regional
+    perspective (``mechanisms.regional_perspective``) over the partners.
     """
-    cache, key = model.cache, ("losses", *option_key(option))
-    found = cache.get(key)
-    if found is None:
-        hosts = region.willing_hosts(option)
-        found = cache[key] = {}
-        for m in option.members:
-            muni = region.agents[m]
-            found[m] = muni.disappointment(option, region, muni.preferred_host(option, region, hosts))
-    return found
+    p, agents, n = model.p, [region.agents[m] for m in members], len(members)
+    cols = _columns(p, region, agents, members, form, subsets)
+    gains = cols.gains[:, None, :]
+    if form.needs_host:
+        is_host = np.array([[m == h for m in members] for h in hosts])  # [host, member]
+        km = np.array([[region.distance(m, h) for m in members] for h in hosts])
+        partner_access = mech.centralisation_fear(
+            p, 0.0, cols.pop, cols.contact[:, None, None] * km[None] * p.centralisation
+        )
+        control = np.where(is_host, 0.0, cols.control[:, None, :])
+        access = np.where(is_host, cols.host_access[:, None, :], partner_access)
+        other = np.where(is_host, cols.host_other[:, None, :], cols.other[:, None, :])
+        gains = np.broadcast_to(gains, control.shape)
+    else:
+        shape = (len(subsets), 1, n)
+        control = access = np.zeros(shape)
+        other = np.broadcast_to(cols.other[:, None, :], shape)
+        gains = np.broadcast_to(gains, shape)
+    parts = (gains, control, access, other)
+    readiness = np.array([a.readiness for a in agents])
+    council = own_value(p, readiness, parts, False) + _perspective(p, agents, members, readiness, gains, access)
+    administration = own_value(p, readiness, parts, True) + _perspective(p, agents, members, 1.0, gains, access)
+    host_member = np.array([members.index(h) if h is not None else -1 for h in hosts])
+    willing = np.zeros((len(subsets), len(hosts)), bool)
+    if eligible:
+        own = council[:, np.arange(eligible), host_member[:eligible]]  # each host's own value of hosting
+        willing[:, :eligible] = own > 0
+    return FormTable(
+        {c: k for k, c in enumerate(subsets)},
+        {h: i for i, h in enumerate(hosts)},
+        members,
+        host_member,
+        gains,
+        control,
+        access,
+        other,
+        council,
+        administration,
+        cols.lost_claim,
+        willing,
+    )
+
+
+class _Columns(NamedTuple):
+    """A form's terms by ``[subset, member]`` before the host is placed (see :func:`_columns`)."""
+
+    pop: np.ndarray
+    gains: np.ndarray
+    control: np.ndarray  # as partner
+    other: np.ndarray  # as partner
+    contact: np.ndarray  # [subset]
+    host_access: np.ndarray
+    host_other: np.ndarray
+    lost_claim: np.ndarray
+
+
+def _columns(p, region: Region, agents, members, form, subsets) -> _Columns:
+    """Each member's gains and costs of a form by sector subset, as partner and as host (§2, §3).
+
+    A subset's sums run over its sectors in order (``_total``): the same sums, term by term,
+    as the rules take them one option at a time.
+    """
+    n, k = len(members), len(subsets)
+    pad = len(p.sectors)  # a zero row: subsets shorter than the longest
+    width = max(len(c) for c in subsets)
+    idx = np.array([[*c, *([pad] * (width - len(c)))] for c in subsets]).T  # [position, subset]
+    size = np.array([len(c) for c in subsets], float)
+    pop = np.array([a.population for a in agents])
+
+    def by_sector(values) -> np.ndarray:  # [sector (+ zero row), member]
+        return np.vstack([np.array(values, float).reshape(pad, -1), np.zeros((1, n))])
+
+    def _total(table: np.ndarray) -> np.ndarray:
+        return sum(table[i] for i in idx)
+
+    if p.null_model == NullModel.NO_GAINS:
+        gains = np.zeros((k, n))
+    else:
+        sg = [[a.sector_gain(s, form, members, region) for a in agents] for s in range(pad)]
+        gains = _total(by_sector(sg))
+        if form.pools_staff:
+            gains = gains * mech.bundle_synergy(p, size)[:, None]
+    others = [[o for o in members if o != m] for m in members]
+    trust = np.array([sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, others, strict=True)])
+    other = p.trust_weight * p.trust_need[form.index] * (trust - 0.5)
+    model = agents[0].model
+    if p.fixed_areas:
+        whole = set(members) == set(region.facts.members)
+        other = other + mech.area_grant(p, whole, model.governor.funds(region.facts))
+    zeros = np.zeros((k, n))
+    if not form.needs_host:
+        funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
+        other = other - mech.coordinator_cost(p, pop, n, funded)
+        return _Columns(pop, gains, zeros, zeros + other, np.zeros(k), zeros, zeros, zeros)
+    failed = np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in subsets])
+    other = other[None, :] - failed[:, None]
+    two = mech.two_track(p)
+    other = other + np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents])
+    if form.merges:
+        other = other + mech.merger_terms(p, sum(region.population(m) for m in members))
+    sens = by_sector(np.array([a.sensitivity for a in agents]).T)
+    at_stake = mech.control_at_stake(p, sens, idx)
+    contact = _total(np.array([*p.user_contact, 0.0]))
+    staff = np.array([a.staff for a in agents]).T  # [sector, member]
+    pools = np.array([region.pool(members, s)[0] for s in range(pad)])
+    gained = _total(by_sector(pools[:, None] - staff))
+    moved = _total(by_sector(staff)) * p.centralisation
+    host_other = other + mech.hosting_gain(p, gained * p.centralisation, pop)
+    host_other = host_other - mech.coordination_burden(p, form, n - 1, size)[:, None]
+    share = pop / sum(region.population(m) for m in members)
+    host_other = host_other + mech.regional_steering(p, form, share, at_stake)
+    far = np.array([sum(region.distance(m, o) for o in os) for m, os in zip(members, others, strict=True)])
+    host_access = mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation))
+    control = mech.partner_control_loss(p, form, at_stake)
+    control = control + mech.board_aversion(p, form, region.facts.board_experience)
+    control = control + mech.centralisation_fear(p, moved, pop, 0.0)
+    lost = mech.lost_claim(
+        p, mech.hosting_gain(p, gained * p.centralisation, pop), mech.centralisation_fear(p, moved, pop, 0.0)
+    )
+    return _Columns(pop, gains, control, other, contact, host_access, host_other, lost)
+
+
+def _perspective(p, agents, members, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:
+    """Each member's regional perspective over its partners' service, ``[subset, host, member]`` (§2.1).
+
+    ``seen``: how much of a partner's gains the viewer sees (its council's readiness, or 1 for
+    the administration); a partner's service is what it gains less its cost of distance
+    (``mechanisms.regional_perspective``, partners in member order).
+    """
+    n = len(members)
+    slot = np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1)
+    trust = np.array([[a.trust[members[o]] for o in row] for a, row in zip(agents, slot, strict=True)]).reshape(n, n - 1)
+    seen = np.broadcast_to(np.asarray(seen, float), (n,))[:, None]
+    service = seen * gains[..., None, :] - access[..., None, :]  # [subset, host, viewer, partner]
+    service = service[..., np.arange(n)[:, None], slot]
+    return mech.regional_perspective(p, [(trust[:, j], service[..., j]) for j in range(n - 1)])
