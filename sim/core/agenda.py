@@ -141,44 +141,42 @@ class AgendaSetter:
         return (options[best], float(prospect[best])) if value[best] > 0 else (None, 0.0)
 
 
-def _rows(setter: AgendaSetter, options: list[Option]) -> tuple[dict[str, np.ndarray], list]:
-    """The options' rows of their forms' tables: ``[option, member]`` arrays, and each option's (table, subset, host)."""
-    model, region = setter.model, setter.region
-    where = []
-    for o in options:
-        t = form_table(model, region, o)
-        where.append((t, t.row[o.sectors], t.col[o.host if o.form.needs_host else None]))
-    out = {}
-    for name in ("gains", "control", "access", "other", "council", "administration"):
-        out[name] = np.array([getattr(t, name)[k, h] for t, k, h in where])
-    return out, where
+def _rows(setter: AgendaSetter, options: list[Option]) -> dict[str, np.ndarray]:
+    """The options' rows of their forms' tables, ``[option, member]``: parts, values and host losses (§2.1).
 
-
-def _host_losses(setter: AgendaSetter, options: list[Option], where: list) -> np.ndarray:
-    """Each member's disappointment over the option's host against the one it would name, ``[option, member]`` (§2.1).
-
-    A council names the best host for it among those willing to host and the proposed one
-    (:meth:`Valuation.preferred_host`, ties to the earlier in that list); it is disappointed
+    ``loss`` is each member's disappointment over the option's host against the one it would
+    name: a council names the best host for it among those willing to host and the proposed one
+    (:meth:`Valuation.preferred_host`, ties to the earlier in that list), and is disappointed
     (:meth:`Valuation.disappointment`) when it names itself and the option has another host.
     """
-    n = len(options[0].members)
-    loss = np.zeros((len(options), n))
-    for i, (o, (t, k, h)) in enumerate(zip(options, where, strict=True)):
-        if not o.form.needs_host:
-            continue
-        willing = t.willing[k]
-        candidate = willing.copy()
-        candidate[h] = True
-        rank = np.where(willing, np.arange(len(willing)), len(willing))  # the proposed host last unless willing
-        values = np.where(candidate[:, None], t.council[k], -np.inf)  # [host, member]
-        tied = (values == values.max(axis=0)) & candidate[:, None]
-        named = np.argmin(np.where(tied, rank[:, None], len(willing) + 1), axis=0)
-        claims = (t.host_member[named] == np.arange(n)) & (t.host_member[h] != np.arange(n))
-        loss[i] = np.where(claims, t.lost_claim[k], 0.0)
-    return loss
+    model, region, n = setter.model, setter.region, len(options[0].members)
+    groups: dict[int, tuple] = {}
+    for i, o in enumerate(options):
+        t = form_table(model, region, o)
+        g = groups.setdefault(id(t), (t, [], [], []))
+        g[1].append(i), g[2].append(t.row[o.sectors]), g[3].append(t.col[o.host if o.form.needs_host else None])
+    names = ("gains", "control", "access", "other", "council", "administration")
+    parts: dict[str, list] = {name: [] for name in (*names, "loss")}
+    for t, _, ks, hs in groups.values():
+        for name in names:
+            parts[name].append(getattr(t, name)[ks, hs])
+        loss = np.zeros((len(ks), n))
+        if t.willing.shape[1] and t.host_member[0] >= 0:
+            willing = t.willing[ks]  # [option, host]
+            hosts = np.arange(willing.shape[1])
+            candidate = willing | (hosts == np.array(hs)[:, None])
+            rank = np.where(willing, hosts, len(hosts))  # the proposed host last unless willing
+            values = np.where(candidate[:, :, None], t.council[ks], -np.inf)  # [option, host, member]
+            tied = (values == values.max(axis=1, keepdims=True)) & candidate[:, :, None]
+            named = np.argmin(np.where(tied, rank[:, :, None], len(hosts) + 1), axis=1)  # [option, member]
+            claims = (t.host_member[named] == np.arange(n)) & (t.host_member[hs][:, None] != np.arange(n))
+            loss = np.where(claims, t.lost_claim[ks], 0.0)
+        parts["loss"].append(loss)
+    order = np.argsort(np.concatenate([g[1] for g in groups.values()]), kind="stable")
+    return {name: np.concatenate(rows)[order] for name, rows in parts.items()}
 
 
-def believed(setter: AgendaSetter, options: list[Option]) -> np.ndarray:
+def believed(setter: AgendaSetter, options: list[Option], rows: dict | None = None) -> np.ndarray:
     """Believed chance that each council says yes to each option, ``[option, member]`` (§3.4, with host claims, §2.1).
 
     The options share their members. The project sees each administration's value, moved
@@ -187,10 +185,10 @@ def believed(setter: AgendaSetter, options: list[Option]) -> np.ndarray:
     A member the state compels says yes.
     """
     p, region, members = setter.model.p, setter.region, options[0].members
-    rows, where = _rows(setter, options)
+    rows = rows if rows is not None else _rows(setter, options)
     anchoring = np.array([1.0 if m in setter.revealed else setter.involvement for m in members])
     u = mech.believed_utility(rows["administration"], rows["council"], anchoring)
-    u = u - _host_losses(setter, options, where)
+    u = u - rows["loss"]
     chances = mech.yes_chance(p, u, (1.0 - anchoring) * rows["control"])
     if any(p.mandatory_host):
         for i, o in enumerate(options):
@@ -232,8 +230,8 @@ def assess(setter: AgendaSetter, options: list[Option], failures: int = 0) -> tu
     agriculture"; §3.2).
     """
     p, region, members = setter.model.p, setter.region, options[0].members
-    prospect = viable(setter, options, believed(setter, options))
-    rows, _ = _rows(setter, options)
+    rows = _rows(setter, options)
+    prospect = viable(setter, options, believed(setter, options, rows))
     gains = sum(rows["gains"][:, i] for i in range(len(members))) / len(members)
     value = gains * np.array([mech.complexity_discount(p, o.form, len(o.sectors)) for o in options])
     if setter.leader in members:

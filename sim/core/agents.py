@@ -61,6 +61,7 @@ class Municipality(Valuation, mesa.Agent):
         self.outside_talks = False
         self.member_talks = False
         self.arrangement: list[Arrangement | None] = [None] * n
+        self._own_service: list[tuple | None] = [None] * n
 
     def formal_in(self, s: int) -> bool:
         """A formal arrangement (a host form, §3.3) serves this municipality in sector ``s``."""
@@ -74,7 +75,13 @@ class Municipality(Valuation, mesa.Agent):
         self.readiness = mech.political_maturation(p, self.readiness, self.involvement, self.attention)
         for s, arr in enumerate(self.arrangement):
             own, need, start = self.staff[s], self.need[s], self.competence_start[s]
+            if arr is not None and month >= arr.starts:
+                self._own_service[s] = None
             if arr is None or month < arr.starts:
+                key = (p, own, need, self.competence[s])  # the own service: last month's values unless these changed
+                if self._own_service[s] == key:
+                    continue
+                self._own_service[s] = key
                 team, cap = own, mech.capacity(own, need)
             elif not arr.form.pools_staff:
                 pool_fte = arr.pools[s][0]
