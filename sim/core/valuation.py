@@ -190,173 +190,168 @@ class FormTable(NamedTuple):
 def form_table(model, region: Region, option: Option, extra: tuple[str, ...] = ()) -> FormTable:
     """The month's :class:`FormTable` of the option's form and members, holding its sectors and host.
 
-    Built for every subset of the negotiation's sectors and every eligible host (and any other
-    host asked for), once a month; cleared with the month's cache.
+    The tables of every form among the option's members are built at once (:func:`_build`), for
+    every subset of the negotiation's sectors and every eligible host (and any other host asked
+    for), once a month; they are cleared with the month's cache.
     """
-    cache, key = model.cache, ("table", option.form.index, option.members)
-    found = cache.get(key)
+    cache, key = model.cache, ("tables", option.members)
+    tables = cache.get(key)
     host = option.host if option.form.needs_host else None
-    if (
-        found is not None
-        and option.sectors in found.row
-        and host in found.col
-        and all(h in found.col for h in extra)
-    ):
-        return found
+    if tables is not None:
+        found = tables[option.form.index]
+        if option.sectors in found.row and host in found.col and all(h in found.col for h in extra):
+            return found
+    last = tables[option.form.index] if tables is not None else None
     sectors = region.facts.sectors
     subsets = [c for k in range(1, len(sectors) + 1) for c in combinations(sectors, k)]
-    subsets += [c for c in (option.sectors, *(found.row if found else ())) if c not in subsets]
-    if option.form.needs_host:
-        hosts = region.eligible_hosts(option.members)
-        eligible = len(hosts)
-        hosts += [h for h in (host, *extra, *(found.col if found else ())) if h is not None and h not in hosts]
-    else:
-        hosts, eligible = [None], 0
-    found = cache[key] = _build(model, region, option.form, option.members, subsets, hosts, eligible)
-    return found
+    subsets += [c for c in (option.sectors, *(last.row if last else ())) if c not in subsets]
+    hosts = region.eligible_hosts(option.members)
+    eligible = len(hosts)
+    asked = (host, *extra, *(h for t in (tables or {}).values() for h in t.col))
+    hosts += [h for h in dict.fromkeys(asked) if h is not None and h not in hosts]
+    tables = cache[key] = _build(model, region, option.members, subsets, hosts, eligible)
+    return tables[option.form.index]
 
 
-def _build(model, region: Region, form, members, subsets, hosts, eligible: int) -> FormTable:
-    """Parts and values of a form for every subset, host and member at once (§2.1, §2.2, §3.4).
+def _build(model, region: Region, members, subsets, hosts, eligible: int) -> dict[int, FormTable]:
+    """Parts and values of every form for every subset, host and member at once (§2.1, §2.2, §3.4).
 
-    The options of a form among fixed members differ in their sectors and host; the host changes
+    The options among fixed members differ in their form, sectors and host; the host changes
     only the host's own costs and each partner's distance to it. Every term is a rule of
     ``sim.core.mechanisms`` applied to arrays: own value (:func:`own_value`) plus the regional
     perspective (``mechanisms.regional_perspective``) over the partners.
     """
-    p, agents, n = model.p, [region.agents[m] for m in members], len(members)
-    cols = _columns(p, region, agents, members, form, subsets)
-    gains = cols.gains[:, None, :]
-    if form.needs_host:
-        is_host = np.array([[m == h for m in members] for h in hosts])  # [host, member]
-        km = np.array([[region.distance(m, h) for m in members] for h in hosts])
-        partner_access = mech.centralisation_fear(
-            p, 0.0, cols.pop, cols.contact[:, None, None] * km[None] * p.centralisation
-        )
-        control = np.where(is_host, 0.0, cols.control[:, None, :])
-        access = np.where(is_host, cols.host_access[:, None, :], partner_access)
-        other = np.where(is_host, cols.host_other[:, None, :], cols.other[:, None, :])
-        gains = np.broadcast_to(gains, control.shape)
-    else:
-        shape = (len(subsets), 1, n)
-        control = access = np.zeros(shape)
-        other = np.broadcast_to(cols.other[:, None, :], shape)
-        gains = np.broadcast_to(gains, shape)
-    parts = (gains, control, access, other)
-    readiness = np.array([a.readiness for a in agents])
-    council = own_value(p, readiness, parts, False) + _perspective(p, agents, members, readiness, gains, access)
-    administration = own_value(p, readiness, parts, True) + _perspective(p, agents, members, 1.0, gains, access)
-    host_member = np.array([members.index(h) if h is not None else -1 for h in hosts])
-    willing = np.zeros((len(subsets), len(hosts)), bool)
-    if eligible:
-        own = council[:, np.arange(eligible), host_member[:eligible]]  # each host's own value of hosting
-        willing[:, :eligible] = own > 0
-    return FormTable(
-        {c: k for k, c in enumerate(subsets)},
-        {h: i for i, h in enumerate(hosts)},
-        members,
-        host_member,
-        gains,
-        control,
-        access,
-        other,
-        council,
-        administration,
-        cols.lost_claim,
-        willing,
+    p, agents, forms = model.p, [region.agents[m] for m in members], model.p.forms
+    terms = _Terms(p, region, agents, members, subsets)
+    is_host = np.array([[m == h for m in members] for h in hosts]).reshape(len(hosts), len(members))
+    km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(is_host.shape)
+    partner_access = mech.centralisation_fear(
+        p, 0.0, terms.pop, terms.contact[:, None, None] * km[None] * p.centralisation
     )
+    shape = (len(subsets), len(hosts), len(members))
+    gains, control, access, other, lost = [], [], [], [], []
+    for form in forms:
+        g, c, o, host_other, lost_claim = terms.form(form)
+        gains.append(np.broadcast_to(g[:, None, :], shape))
+        lost.append(lost_claim)
+        if form.needs_host:
+            control.append(np.where(is_host, 0.0, c[:, None, :]))
+            access.append(np.where(is_host, terms.host_access[:, None, :], partner_access))
+            other.append(np.where(is_host, host_other[:, None, :], o[:, None, :]))
+        else:
+            control.append(np.zeros(shape))
+            access.append(np.zeros(shape))
+            other.append(np.broadcast_to(o[:, None, :], shape))
+    parts = tuple(np.stack(x) for x in (gains, control, access, other))  # [form, subset, host, member]
+    readiness = np.array([a.readiness for a in agents])
+    council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
+    administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
+    host_member = np.array([members.index(h) for h in hosts], int)
+    row = {c: k for k, c in enumerate(subsets)}
+    tables = {}
+    for f, form in enumerate(forms):
+        h = slice(None) if form.needs_host else slice(0, 1)
+        willing = np.zeros((len(subsets), len(hosts) if form.needs_host else 0), bool)
+        if form.needs_host and eligible:
+            willing[:, :eligible] = council[f, :, np.arange(eligible), host_member[:eligible]].T > 0
+        tables[form.index] = FormTable(
+            row,
+            {x: i for i, x in enumerate(hosts)} if form.needs_host else {None: 0},
+            members,
+            host_member if form.needs_host else np.array([-1]),
+            *(a[f][:, h] for a in (*parts, council, administration)),
+            lost[f],
+            willing,
+        )
+    return tables
 
 
-class _Columns(NamedTuple):
-    """A form's terms by ``[subset, member]`` before the host is placed (see :func:`_columns`)."""
+class _Terms:
+    """The terms of every option among fixed members, by ``[subset, member]`` (see :func:`_build`).
 
-    pop: np.ndarray
-    gains: np.ndarray
-    control: np.ndarray  # as partner
-    other: np.ndarray  # as partner
-    contact: np.ndarray  # [subset]
-    host_access: np.ndarray
-    host_other: np.ndarray
-    lost_claim: np.ndarray
-
-
-def _columns(p, region: Region, agents, members, form, subsets) -> _Columns:
-    """Each member's gains and costs of a form by sector subset, as partner and as host (§2, §3).
-
-    A subset's sums run over its sectors in order (``_total``): the same sums, term by term,
+    A subset's sums run over its sectors in order (:meth:`total`): the same sums, term by term,
     as the rules take them one option at a time.
     """
-    n, k = len(members), len(subsets)
-    pad = len(p.sectors)  # a zero row: subsets shorter than the longest
-    width = max(len(c) for c in subsets)
-    idx = np.array([[*c, *([pad] * (width - len(c)))] for c in subsets]).T  # [position, subset]
-    size = np.array([len(c) for c in subsets], float)
-    pop = np.array([a.population for a in agents])
 
-    def by_sector(values) -> np.ndarray:  # [sector (+ zero row), member]
-        return np.vstack([np.array(values, float).reshape(pad, -1), np.zeros((1, n))])
+    def __init__(self, p, region: Region, agents, members, subsets) -> None:
+        self.p, self.region, self.agents, self.members, self.subsets = p, region, agents, members, subsets
+        n, pad = len(members), len(p.sectors)  # row ``pad``: zeros, for subsets shorter than the longest
+        width = max(len(c) for c in subsets)
+        self.n, self.pad = n, pad
+        self.idx = np.array([[*c, *([pad] * (width - len(c)))] for c in subsets]).T  # [position, subset]
+        self.size = np.array([len(c) for c in subsets], float)
+        self.pop = np.array([a.population for a in agents])
+        self.others = [[o for o in members if o != m] for m in members]
+        self.contact = self.total(np.array([*p.user_contact, 0.0]))
+        staff = np.array([a.staff for a in agents]).T  # [sector, member]
+        pools = np.array([region.pool(members, s)[0] for s in range(pad)])
+        self.gained = self.total(self.by_sector(pools[:, None] - staff))
+        self.moved = self.total(self.by_sector(staff)) * p.centralisation
+        self.at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
+        far = np.array([sum(region.distance(m, o) for o in os) for m, os in zip(members, self.others, strict=True)])
+        self.host_access = mech.office_days(p, far * self.contact[:, None] / self.size[:, None] * (1 - p.centralisation))
+        trust = [sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, self.others, strict=True)]
+        self.trust = np.array(trust)
+        slot = np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1)
+        self.slot = slot
+        self.trust_slot = np.array([[a.trust[members[o]] for o in row] for a, row in zip(agents, slot, strict=True)])
 
-    def _total(table: np.ndarray) -> np.ndarray:
-        return sum(table[i] for i in idx)
+    def by_sector(self, values) -> np.ndarray:
+        """``[sector, member]`` values with the zero row appended."""
+        return np.vstack([np.asarray(values, float).reshape(self.pad, -1), np.zeros((1, self.n))])
 
-    if p.null_model == NullModel.NO_GAINS:
-        gains = np.zeros((k, n))
-    else:
-        sg = [[a.sector_gain(s, form, members, region) for a in agents] for s in range(pad)]
-        gains = _total(by_sector(sg))
-        if form.pools_staff:
-            gains = gains * mech.bundle_synergy(p, size)[:, None]
-    others = [[o for o in members if o != m] for m in members]
-    trust = np.array([sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, others, strict=True)])
-    other = p.trust_weight * p.trust_need[form.index] * (trust - 0.5)
-    model = agents[0].model
-    if p.fixed_areas:
-        whole = set(members) == set(region.facts.members)
-        other = other + mech.area_grant(p, whole, model.governor.funds(region.facts))
-    zeros = np.zeros((k, n))
-    if not form.needs_host:
-        funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
-        other = other - mech.coordinator_cost(p, pop, n, funded)
-        return _Columns(pop, gains, zeros, zeros + other, np.zeros(k), zeros, zeros, zeros)
-    failed = np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in subsets])
-    other = other[None, :] - failed[:, None]
-    two = mech.two_track(p)
-    other = other + np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents])
-    if form.merges:
-        other = other + mech.merger_terms(p, sum(region.population(m) for m in members))
-    sens = by_sector(np.array([a.sensitivity for a in agents]).T)
-    at_stake = mech.control_at_stake(p, sens, idx)
-    contact = _total(np.array([*p.user_contact, 0.0]))
-    staff = np.array([a.staff for a in agents]).T  # [sector, member]
-    pools = np.array([region.pool(members, s)[0] for s in range(pad)])
-    gained = _total(by_sector(pools[:, None] - staff))
-    moved = _total(by_sector(staff)) * p.centralisation
-    host_other = other + mech.hosting_gain(p, gained * p.centralisation, pop)
-    host_other = host_other - mech.coordination_burden(p, form, n - 1, size)[:, None]
-    share = pop / sum(region.population(m) for m in members)
-    host_other = host_other + mech.regional_steering(p, form, share, at_stake)
-    far = np.array([sum(region.distance(m, o) for o in os) for m, os in zip(members, others, strict=True)])
-    host_access = mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation))
-    control = mech.partner_control_loss(p, form, at_stake)
-    control = control + mech.board_aversion(p, form, region.facts.board_experience)
-    control = control + mech.centralisation_fear(p, moved, pop, 0.0)
-    lost = mech.lost_claim(
-        p, mech.hosting_gain(p, gained * p.centralisation, pop), mech.centralisation_fear(p, moved, pop, 0.0)
-    )
-    return _Columns(pop, gains, control, other, contact, host_access, host_other, lost)
+    def total(self, table: np.ndarray) -> np.ndarray:
+        """Each subset's sum over its sectors, in order (Python's ``sum``, from 0)."""
+        return sum(table[i] for i in self.idx)
 
+    def form(self, form) -> tuple[np.ndarray, ...]:
+        """A form's gains, control and other as partner, other as host, and lost host claim (§2, §3).
 
-def _perspective(p, agents, members, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:
-    """Each member's regional perspective over its partners' service, ``[subset, host, member]`` (§2.1).
+        See :meth:`Valuation.parts`; a hostless form has no host terms (zeros).
+        """
+        p, region, agents, members, n = self.p, self.region, self.agents, self.members, self.n
+        model = agents[0].model
+        if p.null_model == NullModel.NO_GAINS:
+            gains = np.zeros((len(self.subsets), n))
+        else:
+            gains = self.total(self.by_sector([[a.sector_gain(s, form, members, region) for a in agents] for s in range(self.pad)]))
+            if form.pools_staff:
+                gains = gains * mech.bundle_synergy(p, self.size)[:, None]
+        other = p.trust_weight * p.trust_need[form.index] * (self.trust - 0.5)
+        if p.fixed_areas:
+            whole = set(members) == set(region.facts.members)
+            other = other + mech.area_grant(p, whole, model.governor.funds(region.facts))
+        zeros = np.zeros_like(gains)
+        if not form.needs_host:
+            funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
+            other = other - mech.coordinator_cost(p, self.pop, n, funded)
+            return gains, zeros, zeros + other, zeros, zeros
+        failed = np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in self.subsets])
+        other = other[None, :] - failed[:, None]
+        two = mech.two_track(p)
+        other = other + np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents])
+        if form.merges:
+            other = other + mech.merger_terms(p, sum(region.population(m) for m in members))
+        host_other = other + mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
+        host_other = host_other - mech.coordination_burden(p, form, n - 1, self.size)[:, None]
+        share = self.pop / sum(region.population(m) for m in members)
+        host_other = host_other + mech.regional_steering(p, form, share, self.at_stake)
+        control = mech.partner_control_loss(p, form, self.at_stake)
+        control = control + mech.board_aversion(p, form, region.facts.board_experience)
+        control = control + mech.centralisation_fear(p, self.moved, self.pop, 0.0)
+        hoped = mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
+        lost = mech.lost_claim(p, hoped, mech.centralisation_fear(p, self.moved, self.pop, 0.0))
+        return gains, control, other, host_other, lost
 
-    ``seen``: how much of a partner's gains the viewer sees (its council's readiness, or 1 for
-    the administration); a partner's service is what it gains less its cost of distance
-    (``mechanisms.regional_perspective``, partners in member order).
-    """
-    n = len(members)
-    slot = np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1)
-    trust = np.array([[a.trust[members[o]] for o in row] for a, row in zip(agents, slot, strict=True)]).reshape(n, n - 1)
-    seen = np.broadcast_to(np.asarray(seen, float), (n,))[:, None]
-    service = seen * gains[..., None, :] - access[..., None, :]  # [subset, host, viewer, partner]
-    service = service[..., np.arange(n)[:, None], slot]
-    return mech.regional_perspective(p, [(trust[:, j], service[..., j]) for j in range(n - 1)])
+    def perspective(self, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:
+        """Each member's regional perspective over its partners' service, ``[..., member]`` (§2.1).
+
+        ``seen``: how much of a partner's gains the viewer sees (its council's readiness, or 1 for
+        the administration); a partner's service is what it gains less its cost of distance
+        (``mechanisms.regional_perspective``, partners in member order).
+        """
+        n = self.n
+        seen = np.broadcast_to(np.asarray(seen, float), (n,))[:, None]
+        service = seen * gains[..., None, :] - access[..., None, :]  # [..., viewer, partner]
+        service = service[..., np.arange(n)[:, None], self.slot]
+        return mech.regional_perspective(self.p, [(self.trust_slot[:, j], service[..., j]) for j in range(n - 1)])
