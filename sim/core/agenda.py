@@ -151,8 +151,11 @@ def _rows(setter: AgendaSetter, options: list[Option]) -> dict[str, np.ndarray]:
     """
     model, region, n = setter.model, setter.region, len(options[0].members)
     groups: dict[int, tuple] = {}
+    tables = {}
     for i, o in enumerate(options):
-        t = form_table(model, region, o)
+        t = tables.get(o.form.index)
+        if t is None or o.sectors not in t.row or (o.form.needs_host and o.host not in t.col):
+            t = tables[o.form.index] = form_table(model, region, o)
         g = groups.setdefault(id(t), (t, [], [], []))
         g[1].append(i), g[2].append(t.row[o.sectors]), g[3].append(t.col[o.host if o.form.needs_host else None])
     names = ("gains", "control", "access", "other", "council", "administration")

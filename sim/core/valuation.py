@@ -63,8 +63,17 @@ class Valuation:
         return found
 
     def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """``(gains, control, access, other)`` of an option, from its appraisal this month."""
-        return appraise(self.model, region, option).parts[self.name]
+        """``(gains, control, access, other)`` of an option, from its form's table this month.
+
+        ``control`` is the control and job loss that an administration discounts (§3.4);
+        ``access`` a host's cost of serving partners on office days (§2.1, §2.2), or a partner's
+        cost of the office's distance to its users (§2.1, §3.2); ``other`` the rest (hosting,
+        steering, coordination, trust, history, reform, the network's coordinator), seen alike
+        by administration and council (:class:`_Terms`).
+        """
+        t, k, h = _cell(self.model, region, option)
+        i = option.members.index(self.name)
+        return tuple(float(a[k, h, i]) for a in (t.gains, t.control, t.access, t.other))
 
     def own_value(self, option: Option, region: Region, administration: bool = False) -> float:
         """Own value of an option against keeping the own service (0), as council or administration.
@@ -84,8 +93,8 @@ class Valuation:
         to guard (§2.2: host and partners "had fundamentally different ambitions"). Every
         member's value is computed at once (:func:`appraise`).
         """
-        a = appraise(self.model, region, option)
-        return (a.administration if administration else a.council)[self.name]
+        t, k, h = _cell(self.model, region, option)
+        return float((t.administration if administration else t.council)[k, h, option.members.index(self.name)])
 
     def preferred_host(self, option: Option, region: Region, hosts: list[str]) -> str | None:
         """The host this council would name: the best for it, partners' interests included (§2.1)."""
@@ -136,6 +145,12 @@ def own_value(p, readiness, parts: tuple, administration: bool):
     if administration:
         return gains - p.admin_control_weight * control - access + other
     return readiness * gains - control - access + other
+
+
+def _cell(model, region: Region, option: Option) -> tuple[FormTable, int, int]:
+    """The option's table and its subset and host index there."""
+    t = form_table(model, region, option)
+    return t, t.row[option.sectors], t.col[option.host if option.form.needs_host else None]
 
 
 def appraise(model, region: Region, option: Option) -> Appraisal:
@@ -294,6 +309,7 @@ class _Terms:
         self.trust = np.array(trust)
         slot = np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1)
         self.slot = slot
+        self._gains: dict[int, np.ndarray] = {}
         self.trust_slot = np.array([[a.trust[members[o]] for o in row] for a, row in zip(agents, slot, strict=True)])
 
     def by_sector(self, values) -> np.ndarray:
@@ -311,12 +327,7 @@ class _Terms:
         """
         p, region, agents, members, n = self.p, self.region, self.agents, self.members, self.n
         model = agents[0].model
-        if p.null_model == NullModel.NO_GAINS:
-            gains = np.zeros((len(self.subsets), n))
-        else:
-            gains = self.total(self.by_sector([[a.sector_gain(s, form, members, region) for a in agents] for s in range(self.pad)]))
-            if form.pools_staff:
-                gains = gains * mech.bundle_synergy(p, self.size)[:, None]
+        gains = self.gains(form)
         other = p.trust_weight * p.trust_need[form.index] * (self.trust - 0.5)
         if p.fixed_areas:
             whole = set(members) == set(region.facts.members)
@@ -342,6 +353,21 @@ class _Terms:
         hoped = mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
         lost = mech.lost_claim(p, hoped, mech.centralisation_fear(p, self.moved, self.pop, 0.0))
         return gains, control, other, host_other, lost
+
+    def gains(self, form) -> np.ndarray:
+        """Each member's service gains of a form by subset (:meth:`Valuation.sector_gain`; the pooled forms share them)."""
+        p, agents, members, region = self.p, self.agents, self.members, self.region
+        kind = -1 if form.pools_staff else form.index
+        if kind not in self._gains:
+            if p.null_model == NullModel.NO_GAINS:
+                gains = np.zeros((len(self.subsets), self.n))
+            else:
+                by_sector = [[a.sector_gain(s, form, members, region) for a in agents] for s in range(self.pad)]
+                gains = self.total(self.by_sector(by_sector))
+                if form.pools_staff:
+                    gains = gains * mech.bundle_synergy(p, self.size)[:, None]
+            self._gains[kind] = gains
+        return self._gains[kind]
 
     def perspective(self, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:
         """Each member's regional perspective over its partners' service, ``[..., member]`` (§2.1).
