@@ -212,11 +212,11 @@ def form_table(model, region: Region, option: Option, extra: tuple[str, ...] = (
     cache, key = model.cache, ("tables", option.members)
     tables = cache.get(key)
     host = option.host if option.form.needs_host else None
-    if tables is not None:
+    if tables is not None and option.form.index in tables:
         found = tables[option.form.index]
         if option.sectors in found.row and host in found.col and all(h in found.col for h in extra):
             return found
-    last = tables[option.form.index] if tables is not None else None
+    last = next(iter(tables.values())) if tables else None
     sectors = region.facts.sectors
     subsets = [c for k in range(1, len(sectors) + 1) for c in combinations(sectors, k)]
     subsets += [c for c in (option.sectors, *(last.row if last else ())) if c not in subsets]
@@ -224,11 +224,12 @@ def form_table(model, region: Region, option: Option, extra: tuple[str, ...] = (
     eligible = len(hosts)
     asked = (host, *extra, *(h for t in (tables or {}).values() for h in t.col))
     hosts += [h for h in dict.fromkeys(asked) if h is not None and h not in hosts]
-    tables = cache[key] = _build(model, region, option.members, subsets, hosts, eligible)
+    wanted = (option.form.index, *(tables or ()))
+    tables = cache[key] = _build(model, region, option.members, subsets, hosts, eligible, wanted)
     return tables[option.form.index]
 
 
-def _build(model, region: Region, members, subsets, hosts, eligible: int) -> dict[int, FormTable]:
+def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted=()) -> dict[int, FormTable]:
     """Parts and values of every form for every subset, host and member at once (§2.1, §2.2, §3.4).
 
     The options among fixed members differ in their form, sectors and host; the host changes
@@ -236,28 +237,21 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int) -> dic
     ``sim.core.mechanisms`` applied to arrays: own value (:func:`own_value`) plus the regional
     perspective (``mechanisms.regional_perspective``) over the partners.
     """
-    p, agents, forms = model.p, [region.agents[m] for m in members], model.p.forms
+    p, agents = model.p, [region.agents[m] for m in members]
+    forms = [f for f in p.forms if p.allowed(f) or f.index in wanted]
     terms = _Terms(p, region, agents, members, subsets)
     is_host = np.array([[m == h for m in members] for h in hosts]).reshape(len(hosts), len(members))
     km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(is_host.shape)
     partner_access = mech.centralisation_fear(
         p, 0.0, terms.pop, terms.contact[:, None, None] * km[None] * p.centralisation
     )
-    shape = (len(subsets), len(hosts), len(members))
-    gains, control, access, other, lost = [], [], [], [], []
-    for form in forms:
-        g, c, o, host_other, lost_claim = terms.form(form)
-        gains.append(np.broadcast_to(g[:, None, :], shape))
-        lost.append(lost_claim)
-        if form.needs_host:
-            control.append(np.where(is_host, 0.0, c[:, None, :]))
-            access.append(np.where(is_host, terms.host_access[:, None, :], partner_access))
-            other.append(np.where(is_host, host_other[:, None, :], o[:, None, :]))
-        else:
-            control.append(np.zeros(shape))
-            access.append(np.zeros(shape))
-            other.append(np.broadcast_to(o[:, None, :], shape))
-    parts = tuple(np.stack(x) for x in (gains, control, access, other))  # [form, subset, host, member]
+    terms_by_form = [terms.form(form) for form in forms]  # gains, control, other as partner and as host, lost claim
+    gains, control, other, host_other, lost = (np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True))
+    hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
+    control = np.where(is_host, 0.0, control)
+    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], partner_access), 0.0)
+    other = np.where(is_host & hosted, host_other, other)
+    parts = (np.broadcast_to(gains, other.shape), control, access, other)
     readiness = np.array([a.readiness for a in agents])
     council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
     administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
@@ -275,7 +269,7 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int) -> dic
             members,
             host_member if form.needs_host else np.array([-1]),
             *(a[f][:, h] for a in (*parts, council, administration)),
-            lost[f],
+            lost[f, :, 0],
             willing,
         )
     return tables
@@ -336,7 +330,7 @@ class _Terms:
         if not form.needs_host:
             funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
             other = other - mech.coordinator_cost(p, self.pop, n, funded)
-            return gains, zeros, zeros + other, zeros, zeros
+            return gains, zeros, zeros + other, zeros + other, zeros
         failed = np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in self.subsets])
         other = other[None, :] - failed[:, None]
         two = mech.two_track(p)
