@@ -264,15 +264,21 @@ class MonthlyRecord:
 
     def __init__(self, model: CooperationModel) -> None:
         self._model = model
-        self.model_vars: dict[str, list] = {"month": [], "arrangements": []}
+        self._months: list[int] = []
+        self._arrangements: list[int] = []
         self._steps: list[int] = []
         self.agent_reporters = ["municipality", *_columns(model.p)]
 
     def collect(self, model: CooperationModel) -> None:
         """Record this month's model variables (the agent variables are in ``model.history``)."""
-        self.model_vars["month"].append(month_label(model.month))
-        self.model_vars["arrangements"].append(sum(a.ended is None for a in model.arrangements))
+        self._months.append(model.month)
+        self._arrangements.append(sum(a.ended is None for a in model.arrangements))
         self._steps.append(model.steps)
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        """The model variables by name, one value per recorded month (as Mesa's collector holds them)."""
+        return {"month": [month_label(m) for m in self._months], "arrangements": list(self._arrangements)}
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per recorded month: ``month`` and ``arrangements``."""
