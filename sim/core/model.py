@@ -236,8 +236,9 @@ class CooperationModel(RecordsMixin, mesa.Model):
                 self._munis[a].trust[b] = self._munis[b].trust[a] = t
 
     def _record(self) -> None:
-        values = [(m.competence, m.capacity, m.vulnerability) for m in self._munis.values()]  # [muni, measure, sector]
-        self.history[self.month - self.scenario.start] = np.array(values).transpose(0, 2, 1)
+        values = [m.competence + m.capacity + m.vulnerability for m in self._munis.values()]  # [muni, measure x sector]
+        month = self.history[self.month - self.scenario.start]  # [muni, sector, measure]
+        month[:] = np.array(values).reshape(len(values), len(MEASURES), -1).transpose(0, 2, 1)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
