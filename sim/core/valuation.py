@@ -7,6 +7,7 @@ state and the :class:`sim.core.region.Region` it is given.
 
 from __future__ import annotations
 
+import functools
 from itertools import combinations
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -275,6 +276,18 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     return tables
 
 
+class _HostTerms(NamedTuple):
+    """Terms of the forms with a host that do not depend on the form, by ``[subset, member]`` (:meth:`_Terms.form`)."""
+
+    failed: np.ndarray  # failed_attempt, [subset, 1]
+    reform: np.ndarray  # reform_track, [member]
+    merger: float  # merger_terms
+    hosting: np.ndarray  # hosting_gain of the posts that move in
+    share: np.ndarray  # the host's population share, [member]
+    fear: np.ndarray  # centralisation_fear of the posts that move out, without distance
+    lost: np.ndarray  # lost_claim: hosting gain and fear together (§2.1)
+
+
 class _Terms:
     """The terms of every option among fixed members, by ``[subset, member]`` (see :func:`_build`).
 
@@ -331,22 +344,35 @@ class _Terms:
             funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
             other = other - mech.coordinator_cost(p, self.pop, n, funded)
             return gains, zeros, zeros + other, zeros + other, zeros
-        failed = np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in self.subsets])
-        other = other[None, :] - failed[:, None]
-        two = mech.two_track(p)
-        other = other + np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents])
+        shared = self.host_terms()
+        other = other[None, :] - shared.failed
+        other = other + shared.reform
         if form.merges:
-            other = other + mech.merger_terms(p, sum(region.population(m) for m in members))
-        host_other = other + mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
+            other = other + shared.merger
+        host_other = other + shared.hosting
         host_other = host_other - mech.coordination_burden(p, form, n - 1, self.size)[:, None]
-        share = self.pop / sum(region.population(m) for m in members)
-        host_other = host_other + mech.regional_steering(p, form, share, self.at_stake)
+        host_other = host_other + mech.regional_steering(p, form, shared.share, self.at_stake)
         control = mech.partner_control_loss(p, form, self.at_stake)
         control = control + mech.board_aversion(p, form, region.facts.board_experience)
-        control = control + mech.centralisation_fear(p, self.moved, self.pop, 0.0)
-        hoped = mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
-        lost = mech.lost_claim(p, hoped, mech.centralisation_fear(p, self.moved, self.pop, 0.0))
-        return gains, control, other, host_other, lost
+        control = control + shared.fear
+        return gains, control, other, host_other, shared.lost
+
+    @functools.cache  # noqa: B019 (one object per table build)
+    def host_terms(self) -> _HostTerms:
+        """The terms every form with a host shares (see :meth:`form`)."""
+        p, region, agents, members = self.p, self.region, self.agents, self.members
+        two = mech.two_track(p)
+        hosting = mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
+        fear = mech.centralisation_fear(p, self.moved, self.pop, 0.0)
+        return _HostTerms(
+            np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in self.subsets])[:, None],
+            np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents]),
+            mech.merger_terms(p, sum(region.population(m) for m in members)),
+            hosting,
+            self.pop / sum(region.population(m) for m in members),
+            fear,
+            mech.lost_claim(p, hosting, fear),
+        )
 
     def gains(self, form) -> np.ndarray:
         """Each member's service gains of a form by subset (:meth:`Valuation.sector_gain`; the pooled forms share them)."""
