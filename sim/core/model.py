@@ -192,8 +192,9 @@ class CooperationModel(RecordsMixin, mesa.Model):
         for facts in [f for f in self._pending if f.start == self.month]:
             self._pending.remove(facts)
             self.open_negotiation(facts)
+        attention = mech.attention(p, load)
         for muni in self._munis.values():
-            muni.attention = mech.attention(p, load)
+            muni.attention = attention
             muni.involvement = 0.0
         for project in self.negotiations:
             for name in project.members:

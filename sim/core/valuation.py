@@ -106,9 +106,8 @@ class Valuation:
         if not all(h in table.col for h in hosts):
             table = form_table(self.model, region, option._replace(host=None), extra=tuple(hosts))
             k = table.row[option.sectors]
-        me = option.members.index(self.name)
-        council = table.council
-        return max(hosts, key=lambda h: (council[k, table.col[h], me], -hosts.index(h)))
+        council = table.council[k, :, option.members.index(self.name)].tolist()  # by host
+        return max(hosts, key=lambda h: (council[table.col[h]], -hosts.index(h)))
 
     def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
         """Loss from a lost own claim to host: the posts it hoped to gain and those it loses (§2.1)."""
