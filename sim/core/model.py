@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from itertools import combinations, count
+from itertools import count
 from typing import Any
 
 import mesa
@@ -18,9 +18,9 @@ import pandas as pd
 from sim.core import history, merging, selfstart
 from sim.core import mechanisms as mech
 from sim.core.agents import CountyGovernor, Municipality
+from sim.core.arrangements import Arrangements
 from sim.core.negotiation import ProjectOrganisation
 from sim.core.records import Arrangement, Event, RecordsMixin
-from sim.core.region import Region
 from sim.inputs.calendar import month_label
 from sim.inputs.facts import RegionFacts
 from sim.inputs.loader import load_scenario
@@ -29,7 +29,7 @@ from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import MEASURES, EventKind
 
 
-class CooperationModel(RecordsMixin, mesa.Model):
+class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
     """Municipalities, their project organisations and the County Governor, month by month.
 
     Args:
@@ -112,41 +112,6 @@ class CooperationModel(RecordsMixin, mesa.Model):
         """The first (for the pilots: the only) negotiation."""
         return self.negotiations[0]
 
-    def open_negotiation(self, facts: RegionFacts) -> ProjectOrganisation:
-        """Start a negotiation (a project organisation) on an area's facts this month."""
-        project = ProjectOrganisation(self, Region(facts, self._munis, self.scenario.distance, self))
-        if hasattr(self, "_ids"):  # an agent made after __init__: see the note there
-            mesa.Agent._ids.pop(self, None)
-            project.unique_id = next(self._ids)
-        self.negotiations.append(project)
-        self.region_facts[facts.name] = facts
-        return project
-
-    def _existing(self, ex) -> Arrangement:
-        """Put an arrangement of the scenario in force from the start, fully integrated."""
-        agents = [self._munis[m] for m in ex.members]
-        pools = {s: (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents)) for s in ex.sectors}
-        form = self.p.vocab.form(ex.form)
-        month = self.month
-        arr = Arrangement(form, ex.sectors, ex.members, ex.host, month, month, ex.name, pools, integration=1.0)
-        self.add_arrangement(arr)
-        return arr
-
-    def _expire(self) -> None:
-        """End the scenario's arrangements whose last month has passed (their members go back to their own service)."""
-        for until, arr in [x for x in self._expiring if x[0] < self.month]:
-            self._expiring.remove((until, arr))
-            arr.ended = self.month
-            for name in arr.members:
-                for s in arr.sectors:
-                    if self._munis[name].arrangement[s] is arr:
-                        self._munis[name].arrangement[s] = None
-            text = f"{arr.region} ends"
-            self.log(Event(self.month, arr.region, EventKind.ARRANGEMENT_END, text, members=arr.members))
-            initiative = self.scenario.initiative
-            if initiative is not None and self.month > initiative.start and self.governor.initiative_on():
-                self.governor.launch_initiative(where=set(arr.members))
-
     def _forecast_setup(self) -> None:
         """A county's state at its origin: merger talks before it, dissolving arrangements (``sim.core.selfstart``)."""
         selfstart.setup(self)
@@ -154,25 +119,6 @@ class CooperationModel(RecordsMixin, mesa.Model):
     def log(self, event: Event) -> None:
         """Append to the event log."""
         self.events.append(event)
-
-    def add_arrangement(self, arr: Arrangement) -> None:
-        """Put a decided arrangement in force for its members in its sectors.
-
-        An arrangement a member had in those sectors goes on for its other members and sectors;
-        it ends when no member uses it for any sector any more.
-        """
-        replaced = []
-        for name in arr.members:
-            muni = self._munis[name]
-            for s in arr.sectors:
-                old = muni.arrangement[s]
-                if old is not None and old.ended is None and old not in replaced:
-                    replaced.append(old)
-                muni.arrangement[s] = arr
-        for old in replaced:
-            if not any(self._munis[m].arrangement[s] is old for m in old.members for s in old.sectors):
-                old.ended = self.month
-        self.arrangements.append(arr)
 
     # --- the clock ---------------------------------------------------------------------------
     def step(self) -> None:
@@ -221,20 +167,6 @@ class CooperationModel(RecordsMixin, mesa.Model):
         self.datacollector.collect(self)
         self.month += 1
         self.running = self.month <= sc.horizon
-
-    def _run_arrangements(self) -> None:
-        p = self.p
-        for arr in self.arrangements:
-            if arr.ended is not None or self.month < arr.starts:
-                continue
-            if arr.form.pools_staff:
-                arr.integration = mech.integration_month(p, arr.integration)
-                continue
-            funded = self.governor.coordinator_funded(self.region_facts.get(arr.region))
-            arr.activity = mech.network_activity(p, arr.activity, funded)
-            for a, b in combinations(arr.members, 2):
-                t = min(1.0, self._munis[a].trust[b] + p.network_trust_gain * arr.activity)
-                self._munis[a].trust[b] = self._munis[b].trust[a] = t
 
     def _record(self) -> None:
         values = [m.competence + m.capacity + m.vulnerability for m in self._munis.values()]  # [muni, measure x sector]

@@ -310,7 +310,9 @@ class _Terms:
         self.moved = self.total(self.by_sector(staff)) * p.centralisation
         self.at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
         far = np.array([sum(region.distance(m, o) for o in os) for m, os in zip(members, self.others, strict=True)])
-        self.host_access = mech.office_days(p, far * self.contact[:, None] / self.size[:, None] * (1 - p.centralisation))
+        self.host_access = mech.office_days(
+            p, far * self.contact[:, None] / self.size[:, None] * (1 - p.centralisation)
+        )
         trust = [sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, self.others, strict=True)]
         self.trust = np.array(trust)
         slot = np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1)
@@ -374,7 +376,7 @@ class _Terms:
         )
 
     def gains(self, form) -> np.ndarray:
-        """Each member's service gains of a form by subset (:meth:`Valuation.sector_gain`; the pooled forms share them)."""
+        """Each member's gains of a form by subset (:meth:`Valuation.sector_gain`; pooled forms share them)."""
         p, agents, members, region = self.p, self.agents, self.members, self.region
         kind = -1 if form.pools_staff else form.index
         if kind not in self._gains:
