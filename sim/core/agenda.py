@@ -141,7 +141,7 @@ class AgendaSetter:
         return (options[best], float(prospect[best])) if value[best] > 0 else (None, 0.0)
 
 
-def _rows(setter: AgendaSetter, options: list[Option]) -> dict[str, np.ndarray]:
+def option_rows(model: CooperationModel, region: Region, options: list[Option]) -> dict[str, np.ndarray]:
     """The options' rows of their forms' tables, ``[option, member]``: parts, values and host losses (§2.1).
 
     ``loss`` is each member's disappointment over the option's host against the one it would
@@ -149,7 +149,7 @@ def _rows(setter: AgendaSetter, options: list[Option]) -> dict[str, np.ndarray]:
     (:meth:`Valuation.preferred_host`, ties to the earlier in that list), and is disappointed
     (:meth:`Valuation.disappointment`) when it names itself and the option has another host.
     """
-    model, region, n = setter.model, setter.region, len(options[0].members)
+    n = len(options[0].members)
     groups: dict[int, tuple] = {}
     tables = {}
     for i, o in enumerate(options):
@@ -188,7 +188,7 @@ def believed(setter: AgendaSetter, options: list[Option], rows: dict | None = No
     A member the state compels says yes.
     """
     p, region, members = setter.model.p, setter.region, options[0].members
-    rows = rows if rows is not None else _rows(setter, options)
+    rows = rows if rows is not None else option_rows(setter.model, region, options)
     anchoring = np.array([1.0 if m in setter.revealed else setter.involvement for m in members])
     u = mech.believed_utility(rows["administration"], rows["council"], anchoring)
     u = u - rows["loss"]
@@ -233,7 +233,7 @@ def assess(setter: AgendaSetter, options: list[Option], failures: int = 0) -> tu
     agriculture"; §3.2).
     """
     p, region, members = setter.model.p, setter.region, options[0].members
-    rows = _rows(setter, options)
+    rows = option_rows(setter.model, region, options)
     prospect = viable(setter, options, believed(setter, options, rows))
     gains = sum(rows["gains"][:, i] for i in range(len(members))) / len(members)
     value = gains * np.array([mech.complexity_discount(p, o.form, len(o.sectors)) for o in options])
