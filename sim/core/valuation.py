@@ -7,7 +7,6 @@ state and the :class:`sim.core.region.Region` it is given.
 
 from __future__ import annotations
 
-import functools
 from itertools import combinations
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -239,23 +238,19 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     """
     p, agents = model.p, [region.agents[m] for m in members]
     forms = [f for f in p.forms if p.allowed(f) or f.index in wanted]
-    terms = _Terms(p, region, agents, members, subsets)
-    is_host = np.array([[m == h for m in members] for h in hosts]).reshape(len(hosts), len(members))
-    km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(is_host.shape)
-    partner_access = mech.centralisation_fear(
-        p, 0.0, terms.pop, terms.contact[:, None, None] * km[None] * p.centralisation
-    )
+    terms = _Terms(p, region, agents, members, subsets, hosts)
+    is_host = terms.is_host
     terms_by_form = [terms.form(form) for form in forms]  # gains, control, other as partner and as host, lost claim
     gains, control, other, host_other, lost = (np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True))
     hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
     control = np.where(is_host, 0.0, control)
-    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], partner_access), 0.0)
+    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
     other = np.where(is_host & hosted, host_other, other)
     parts = (np.broadcast_to(gains, other.shape), control, access, other)
     readiness = np.array([a.readiness for a in agents])
     council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
     administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
-    host_member = np.array([members.index(h) for h in hosts], int)
+    host_member = terms.host_member
     row = {c: k for k, c in enumerate(subsets)}
     tables = {}
     for f, form in enumerate(forms):
@@ -275,18 +270,6 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     return tables
 
 
-class _HostTerms(NamedTuple):
-    """Terms of the forms with a host that do not depend on the form, by ``[subset, member]`` (:meth:`_Terms.form`)."""
-
-    failed: np.ndarray  # failed_attempt, [subset, 1]
-    reform: np.ndarray  # reform_track, [member]
-    merger: float  # merger_terms
-    hosting: np.ndarray  # hosting_gain of the posts that move in
-    share: np.ndarray  # the host's population share, [member]
-    fear: np.ndarray  # centralisation_fear of the posts that move out, without distance
-    lost: np.ndarray  # lost_claim: hosting gain and fear together (§2.1)
-
-
 class _Terms:
     """The terms of every option among fixed members, by ``[subset, member]`` (see :func:`_build`).
 
@@ -294,31 +277,67 @@ class _Terms:
     as the rules take them one option at a time.
     """
 
-    def __init__(self, p, region: Region, agents, members, subsets) -> None:
+    def __init__(self, p, region: Region, agents, members, subsets, hosts) -> None:
         self.p, self.region, self.agents, self.members, self.subsets = p, region, agents, members, subsets
-        n, pad = len(members), len(p.sectors)  # row ``pad``: zeros, for subsets shorter than the longest
+        self.n, self.pad = len(members), len(p.sectors)  # row ``pad``: zeros, for subsets shorter than the longest
+        facts = tuple((a.population, a.staff, a.need, a.sensitivity) for a in agents)
+        key = ("terms", p, members, tuple(subsets), tuple(hosts), facts)
+        lasting = region.lasting.get(key)  # what stays while the members' facts stay (cleared by nothing)
+        if lasting is None:
+            lasting = region.lasting[key] = self._lasting(hosts)
+        self.__dict__.update(lasting)
+        others = [[o for o in members if o != m] for m in members]
+        self.trust = np.array([sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, others, strict=True)])
+        self.trust_slot = np.array([[a.trust[o] for o in os] for a, os in zip(agents, others, strict=True)])
+        two = mech.two_track(p)
+        self.reform = np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents])
+        self._gains: dict[int, np.ndarray] = {}
+
+    def _lasting(self, hosts) -> dict:
+        """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2)."""
+        p, region, agents, members, subsets, n, pad = (
+            self.p,
+            self.region,
+            self.agents,
+            self.members,
+            self.subsets,
+            self.n,
+            self.pad,
+        )
         width = max(len(c) for c in subsets)
-        self.n, self.pad = n, pad
         self.idx = np.array([[*c, *([pad] * (width - len(c)))] for c in subsets]).T  # [position, subset]
-        self.size = np.array([len(c) for c in subsets], float)
-        self.pop = np.array([a.population for a in agents])
-        self.others = [[o for o in members if o != m] for m in members]
-        self.contact = self.total(np.array([*p.user_contact, 0.0]))
+        size = np.array([len(c) for c in subsets], float)
+        pop = np.array([a.population for a in agents])
+        contact = self.total(np.array([*p.user_contact, 0.0]))
         staff = np.array([a.staff for a in agents]).T  # [sector, member]
         pools = np.array([region.pool(members, s)[0] for s in range(pad)])
-        self.gained = self.total(self.by_sector(pools[:, None] - staff))
-        self.moved = self.total(self.by_sector(staff)) * p.centralisation
-        self.at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
-        far = np.array([sum(region.distance(m, o) for o in os) for m, os in zip(members, self.others, strict=True)])
-        self.host_access = mech.office_days(
-            p, far * self.contact[:, None] / self.size[:, None] * (1 - p.centralisation)
-        )
-        trust = [sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, self.others, strict=True)]
-        self.trust = np.array(trust)
-        slot = np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1)
-        self.slot = slot
-        self._gains: dict[int, np.ndarray] = {}
-        self.trust_slot = np.array([[a.trust[members[o]] for o in row] for a, row in zip(agents, slot, strict=True)])
+        gained = self.total(self.by_sector(pools[:, None] - staff))
+        moved = self.total(self.by_sector(staff)) * p.centralisation
+        at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
+        far = np.array([sum(region.distance(m, o) for o in members if o != m) for m in members])
+        km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(len(hosts), n)
+        hosting = mech.hosting_gain(p, gained * p.centralisation, pop)
+        fear = mech.centralisation_fear(p, moved, pop, 0.0)
+        return {
+            "idx": self.idx,
+            "size": size,
+            "pop": pop,
+            "contact": contact,
+            "at_stake": at_stake,
+            "host_access": mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation)),
+            "partner_access": mech.centralisation_fear(
+                p, 0.0, pop, contact[:, None, None] * km[None] * p.centralisation
+            ),
+            "is_host": np.array([[m == h for m in members] for h in hosts]).reshape(len(hosts), n),
+            "host_member": np.array([members.index(h) for h in hosts], int),
+            "slot": np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1),
+            "failed": np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in subsets])[:, None],
+            "merger": mech.merger_terms(p, sum(region.population(m) for m in members)),
+            "hosting": hosting,
+            "share": pop / sum(region.population(m) for m in members),
+            "fear": fear,
+            "lost": mech.lost_claim(p, hosting, fear),
+        }
 
     def by_sector(self, values) -> np.ndarray:
         """``[sector, member]`` values with the zero row appended."""
@@ -345,35 +364,17 @@ class _Terms:
             funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
             other = other - mech.coordinator_cost(p, self.pop, n, funded)
             return gains, zeros, zeros + other, zeros + other, zeros
-        shared = self.host_terms()
-        other = other[None, :] - shared.failed
-        other = other + shared.reform
+        other = other[None, :] - self.failed
+        other = other + self.reform
         if form.merges:
-            other = other + shared.merger
-        host_other = other + shared.hosting
+            other = other + self.merger
+        host_other = other + self.hosting
         host_other = host_other - mech.coordination_burden(p, form, n - 1, self.size)[:, None]
-        host_other = host_other + mech.regional_steering(p, form, shared.share, self.at_stake)
+        host_other = host_other + mech.regional_steering(p, form, self.share, self.at_stake)
         control = mech.partner_control_loss(p, form, self.at_stake)
         control = control + mech.board_aversion(p, form, region.facts.board_experience)
-        control = control + shared.fear
-        return gains, control, other, host_other, shared.lost
-
-    @functools.cache  # noqa: B019 (one object per table build)
-    def host_terms(self) -> _HostTerms:
-        """The terms every form with a host shares (see :meth:`form`)."""
-        p, region, agents, members = self.p, self.region, self.agents, self.members
-        two = mech.two_track(p)
-        hosting = mech.hosting_gain(p, self.gained * p.centralisation, self.pop)
-        fear = mech.centralisation_fear(p, self.moved, self.pop, 0.0)
-        return _HostTerms(
-            np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in self.subsets])[:, None],
-            np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents]),
-            mech.merger_terms(p, sum(region.population(m) for m in members)),
-            hosting,
-            self.pop / sum(region.population(m) for m in members),
-            fear,
-            mech.lost_claim(p, hosting, fear),
-        )
+        control = control + self.fear
+        return gains, control, other, host_other, self.lost
 
     def gains(self, form) -> np.ndarray:
         """Each member's gains of a form by subset (:meth:`Valuation.sector_gain`; pooled forms share them)."""
