@@ -161,13 +161,14 @@ def option_rows(model: CooperationModel, region: Region, options: list[Option]) 
     names = ("gains", "control", "access", "other", "council", "administration")
     parts: dict[str, list] = {name: [] for name in (*names, "loss")}
     for t, _, ks, hs in groups.values():
+        ks, hs = np.array(ks), np.array(hs)
         for name in names:
             parts[name].append(getattr(t, name)[ks, hs])
         loss = np.zeros((len(ks), n))
         if t.willing.shape[1] and t.host_member[0] >= 0:
             willing = t.willing[ks]  # [option, host]
             hosts = np.arange(willing.shape[1])
-            candidate = willing | (hosts == np.array(hs)[:, None])
+            candidate = willing | (hosts == hs[:, None])
             rank = np.where(willing, hosts, len(hosts))  # the proposed host last unless willing
             values = np.where(candidate[:, :, None], t.council[ks], -np.inf)  # [option, host, member]
             tied = (values == values.max(axis=1, keepdims=True)) & candidate[:, :, None]
