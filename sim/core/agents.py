@@ -61,7 +61,8 @@ class Municipality(Valuation, mesa.Agent):
         self.outside_talks = False
         self.member_talks = False
         self.arrangement: list[Arrangement | None] = [None] * n
-        self._own_service: list[tuple | None] = [None] * n
+        self._own_service: tuple | None = None  # the terms of the own service last computed (see ``step``)
+        self.changed = True  # competence, capacity or vulnerability computed this month
 
     def formal_in(self, s: int) -> bool:
         """A formal arrangement (a host form, §3.3) serves this municipality in sector ``s``."""
@@ -73,15 +74,14 @@ class Municipality(Valuation, mesa.Agent):
         """Political maturation and one month of each sector's service."""
         p, month = self.model.p, self.model.month
         self.readiness = mech.political_maturation(p, self.readiness, self.involvement, self.attention)
+        own_service = None if any(self.arrangement) else (p, self.staff, self.need, tuple(self.competence))
+        self.changed = own_service is None or own_service != self._own_service
+        if not self.changed:  # its own service in every sector, on the same terms as last month
+            return
+        self._own_service = own_service
         for s, arr in enumerate(self.arrangement):
             own, need, start = self.staff[s], self.need[s], self.competence_start[s]
-            if arr is not None and month >= arr.starts:
-                self._own_service[s] = None
             if arr is None or month < arr.starts:
-                key = (p, own, need, self.competence[s])  # the own service: last month's values unless these changed
-                if self._own_service[s] == key:
-                    continue
-                self._own_service[s] = key
                 team, cap = own, mech.capacity(own, need)
             elif not arr.form.pools_staff:
                 pool_fte = arr.pools[s][0]

@@ -169,9 +169,13 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
         self.running = self.month <= sc.horizon
 
     def _record(self) -> None:
-        values = [m.competence + m.capacity + m.vulnerability for m in self._munis.values()]  # [muni, measure x sector]
-        month = self.history[self.month - self.scenario.start]  # [muni, sector, measure]
-        month[:] = np.array(values).reshape(len(values), len(MEASURES), -1).transpose(0, 2, 1)
+        t = self.month - self.scenario.start
+        month = self.history[t]  # [muni, sector, measure]
+        if t > 0:
+            month[:] = self.history[t - 1]
+        for i, m in enumerate(self._munis.values()):
+            if m.changed or t == 0:  # else the same values as last month
+                month[i] = np.array(m.competence + m.capacity + m.vulnerability).reshape(len(MEASURES), -1).T
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
