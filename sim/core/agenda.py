@@ -145,11 +145,8 @@ def option_rows(model: CooperationModel, region: Region, options: list[Option]) 
     """The options' rows of their forms' tables, ``[option, member]``: parts, values and host losses (§2.1).
 
     ``loss`` is each member's disappointment over the option's host against the one it would
-    name: a council names the best host for it among those willing to host and the proposed one
-    (:meth:`Valuation.preferred_host`, ties to the earlier in that list), and is disappointed
-    (:meth:`Valuation.disappointment`) when it names itself and the option has another host.
+    name (``sim.core.valuation.FormTable``).
     """
-    n = len(options[0].members)
     groups: dict[int, tuple] = {}
     tables = {}
     for i, o in enumerate(options):
@@ -158,24 +155,12 @@ def option_rows(model: CooperationModel, region: Region, options: list[Option]) 
             t = tables[o.form.index] = form_table(model, region, o)
         g = groups.setdefault(id(t), (t, [], [], []))
         g[1].append(i), g[2].append(t.row[o.sectors]), g[3].append(t.col[o.host if o.form.needs_host else None])
-    names = ("gains", "control", "access", "other", "council", "administration")
-    parts: dict[str, list] = {name: [] for name in (*names, "loss")}
+    names = ("gains", "control", "access", "other", "council", "administration", "loss")
+    parts: dict[str, list] = {name: [] for name in names}
     for t, _, ks, hs in groups.values():
         ks, hs = np.array(ks), np.array(hs)
         for name in names:
             parts[name].append(getattr(t, name)[ks, hs])
-        loss = np.zeros((len(ks), n))
-        if t.willing.shape[1] and t.host_member[0] >= 0:
-            willing = t.willing[ks]  # [option, host]
-            hosts = np.arange(willing.shape[1])
-            candidate = willing | (hosts == hs[:, None])
-            rank = np.where(willing, hosts, len(hosts))  # the proposed host last unless willing
-            values = np.where(candidate[:, :, None], t.council[ks], -np.inf)  # [option, host, member]
-            tied = (values == values.max(axis=1, keepdims=True)) & candidate[:, :, None]
-            named = np.argmin(np.where(tied, rank[:, :, None], len(hosts) + 1), axis=1)  # [option, member]
-            claims = (t.host_member[named] == np.arange(n)) & (t.host_member[hs][:, None] != np.arange(n))
-            loss = np.where(claims, t.lost_claim[ks], 0.0)
-        parts["loss"].append(loss)
     order = np.argsort(np.concatenate([g[1] for g in groups.values()]), kind="stable")
     return {name: np.concatenate(rows)[order] for name, rows in parts.items()}
 

@@ -183,6 +183,7 @@ class FormTable(NamedTuple):
         members: The members, in the order of the last axis; ``host_member``: each host's index there.
         gains, control, access, other: The parts (see :meth:`Valuation.parts`).
         council, administration: Values with the regional perspective (see :meth:`Valuation.value`).
+        loss: A member's disappointment over the option's host (:func:`_host_losses`).
         lost_claim: A member's disappointment when its own claim to host loses (§2.1).
         willing: The host is eligible and its council would host (``Region.willing_hosts``).
     """
@@ -197,6 +198,7 @@ class FormTable(NamedTuple):
     other: np.ndarray
     council: np.ndarray
     administration: np.ndarray
+    loss: np.ndarray
     lost_claim: np.ndarray
     willing: np.ndarray
 
@@ -251,23 +253,42 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
     administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
     host_member = terms.host_member
+    willing = np.zeros(council.shape[:3], bool)  # [form, subset, host]
+    willing[:, :, :eligible] = council[:, :, np.arange(eligible), host_member[:eligible]] > 0
+    loss = _host_losses(council, willing, host_member, lost[:, :, 0]) * hosted  # [form, subset, host, member]
     row = {c: k for k, c in enumerate(subsets)}
     tables = {}
     for f, form in enumerate(forms):
         h = slice(None) if form.needs_host else slice(0, 1)
-        willing = np.zeros((len(subsets), len(hosts) if form.needs_host else 0), bool)
-        if form.needs_host and eligible:
-            willing[:, :eligible] = council[f, :, np.arange(eligible), host_member[:eligible]].T > 0
         tables[form.index] = FormTable(
             row,
             {x: i for i, x in enumerate(hosts)} if form.needs_host else {None: 0},
             members,
             host_member if form.needs_host else np.array([-1]),
-            *(a[f][:, h] for a in (*parts, council, administration)),
+            *(a[f][:, h] for a in (*parts, council, administration, loss)),
             lost[f, :, 0],
-            willing,
+            willing[f] if form.needs_host else willing[f, :, :0],
         )
     return tables
+
+
+def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """Each member's disappointment over an option's host against the one it would name, ``[..., host, member]``.
+
+    A council names the best host for it among those willing to host and the proposed one
+    (:meth:`Valuation.preferred_host`, ties to the earlier in that list, the proposed host last
+    unless willing); it is disappointed (:meth:`Valuation.disappointment`, ``lost``) when it names
+    itself and the option has another host (§2.1).
+    """
+    n_hosts, n = council.shape[-2], council.shape[-1]
+    hosts = np.arange(n_hosts)
+    candidate = willing[..., None, :] | (hosts[:, None] == hosts)  # [..., proposed, named]
+    rank = np.where(willing, hosts, n_hosts)[..., None, :]
+    values = np.where(candidate[..., None], council[..., None, :, :], -np.inf)  # [..., proposed, named, member]
+    tied = (values == values.max(axis=-2, keepdims=True)) & candidate[..., None]
+    named = np.argmin(np.where(tied, rank[..., None], n_hosts + 1), axis=-2)  # [..., proposed, member]
+    claims = (host_member[named] == np.arange(n)) & (host_member[:, None] != np.arange(n))
+    return np.where(claims, lost[..., None, :], 0.0)
 
 
 class _Terms:
