@@ -63,6 +63,7 @@ class Municipality(Valuation, mesa.Agent):
         self.arrangement: list[Arrangement | None] = [None] * n
         self._own_service: tuple | None = None  # the terms of the own service last computed (see ``step``)
         self.changed = True  # competence, capacity or vulnerability computed this month
+        self._ceiling: list[tuple] = [((), 0.0)] * n  # a network's competence ceiling per sector, with its terms
 
     def formal_in(self, s: int) -> bool:
         """A formal arrangement (a host form, §3.3) serves this municipality in sector ``s``."""
@@ -85,7 +86,12 @@ class Municipality(Valuation, mesa.Agent):
                 team, cap = own, mech.capacity(own, need)
             elif not arr.form.pools_staff:
                 pool_fte = arr.pools[s][0]
-                ceiling = mech.network_ceiling(p, start, mech.team_competence(p, pool_fte))
+                if self._ceiling[s][0] != (p, start, pool_fte):  # the same while the network's pool is
+                    self._ceiling[s] = (
+                        (p, start, pool_fte),
+                        mech.network_ceiling(p, start, mech.team_competence(p, pool_fte)),
+                    )
+                ceiling = self._ceiling[s][1]
                 self.competence[s] = mech.network_month(p, self.competence[s], ceiling, arr.activity * self.attention)
                 left = own - mech.running_time(p, arr.form, own, arr.activity)
                 team = mech.network_team(p, left, pool_fte - own, arr.activity)

@@ -173,9 +173,11 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
         month = self.history[t]  # [muni, sector, measure]
         if t > 0:
             month[:] = self.history[t - 1]
-        for i, m in enumerate(self._munis.values()):
-            if m.changed or t == 0:  # else the same values as last month
-                month[i] = np.array(m.competence + m.capacity + m.vulnerability).reshape(len(MEASURES), -1).T
+        changed = [i for i, m in enumerate(self._munis.values()) if m.changed or t == 0]  # else as last month
+        if changed:
+            munis = list(self._munis.values())
+            values = np.array([munis[i].competence + munis[i].capacity + munis[i].vulnerability for i in changed])
+            month[changed] = values.reshape(len(changed), len(MEASURES), -1).transpose(0, 2, 1)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
