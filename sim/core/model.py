@@ -160,7 +160,8 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
         for project in self.negotiations:
             project.step()
         self.cache.clear()
-        self.agents_by_type[Municipality].do("step")
+        for muni in self._munis.values():  # every municipality, in scenario order (as agents_by_type holds them)
+            muni.step()
         self._run_arrangements()
         self._record()
         merging.mirror(self)
