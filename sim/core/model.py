@@ -143,8 +143,10 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
             muni.attention = attention
             muni.involvement = 0.0
         for project in self.negotiations:
+            involvement = project.involvement
             for name in project.members:
-                self._munis[name].involvement = max(self._munis[name].involvement, project.involvement)
+                muni = self._munis[name]
+                muni.involvement = max(muni.involvement, involvement)
         self.governor.step()
         if sc.self_start is not None:
             selfstart.step(self)
@@ -163,22 +165,11 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
         for muni in self._munis.values():  # every municipality, in scenario order (as agents_by_type holds them)
             muni.step()
         self._run_arrangements()
-        self._record()
+        self.datacollector.record(self)
         merging.mirror(self)
         self.datacollector.collect(self)
         self.month += 1
         self.running = self.month <= sc.horizon
-
-    def _record(self) -> None:
-        t = self.month - self.scenario.start
-        month = self.history[t]  # [muni, sector, measure]
-        if t > 0:
-            month[:] = self.history[t - 1]
-        changed = [i for i, m in enumerate(self._munis.values()) if m.changed or t == 0]  # else as last month
-        if changed:
-            munis = list(self._munis.values())
-            values = np.array([munis[i].competence + munis[i].capacity + munis[i].vulnerability for i in changed])
-            month[changed] = values.reshape(len(changed), len(MEASURES), -1).transpose(0, 2, 1)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
@@ -209,6 +200,22 @@ class MonthlyRecord:
         self._arrangements: list[int] = []
         self._steps: list[int] = []
         self.agent_reporters = ["municipality", *_columns(model.p)]
+
+    def record(self, model: CooperationModel) -> None:
+        """Write this month's competence, capacity and vulnerability into ``model.history``.
+
+        A municipality whose values did not change this month (``Municipality.changed``) keeps
+        last month's row.
+        """
+        t = model.month - model.scenario.start
+        month = model.history[t]  # [muni, sector, measure]
+        if t > 0:
+            month[:] = model.history[t - 1]
+        munis = model.municipalities
+        changed = [i for i, m in enumerate(munis) if m.changed or t == 0]
+        if changed:
+            values = np.array([munis[i].competence + munis[i].capacity + munis[i].vulnerability for i in changed])
+            month[changed] = values.reshape(len(changed), len(MEASURES), -1).transpose(0, 2, 1)
 
     def collect(self, model: CooperationModel) -> None:
         """Record this month's model variables (the agent variables are in ``model.history``)."""
