@@ -61,6 +61,7 @@ class Municipality(Valuation, mesa.Agent):
         self.outside_talks = False
         self.member_talks = False
         self.arrangement: list[Arrangement | None] = [None] * n
+        self._gain_memo: dict[tuple, tuple] = {}  # sector gains with their terms (``Valuation.sector_gain``)
         self._own_service: tuple | None = None  # the terms of the own service last computed (see ``step``)
         self.changed = True  # competence, capacity or vulnerability computed this month
         self._ceiling: list[tuple] = [((), 0.0)] * n  # a network's competence ceiling per sector, with its terms

@@ -35,16 +35,17 @@ class Valuation:
     def sector_gain(self, s: int, form, members: tuple[str, ...], region: Region) -> float:
         """One sector's weighted gain in capacity, competence and robustness under a form (§1.1, §3.3).
 
-        Cached for the month: every bundle that holds the sector adds the same term (the pooled
-        forms share one entry, as only the network's running time depends on the form).
+        Kept while its terms stay the same (the pooled forms share one entry, as only the
+        network's running time depends on the form).
         """
-        cache, key = self.model.cache, ("sector gain", self.name, s, -1 if form.pools_staff else form.index, members)
-        found = cache.get(key)
-        if found is not None:
-            return found
         p = self.model.p
         own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
         pool_fte, pool_need = region.pool(members, s)
+        key = (s, -1 if form.pools_staff else form.index, members)
+        terms = (p, own, cap, comp, vul, self.competence_start[s], self.need[s], pool_fte, pool_need)
+        found = self._gain_memo.get(key)
+        if found is not None and found[0] == terms:
+            return found[1]
         if form.pools_staff:
             comp2 = max(comp, mech.team_competence(p, pool_fte))
             cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
@@ -57,10 +58,9 @@ class Valuation:
             cap2 = mech.capacity(left, self.need[s])
             vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
             weight = 1.0
-        found = cache[key] = weight * (
-            p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
-        )
-        return found
+        gain = weight * (p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2))
+        self._gain_memo[key] = (terms, gain)
+        return gain
 
     def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
         """``(gains, control, access, other)`` of an option, from its form's table this month.
