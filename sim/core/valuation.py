@@ -242,10 +242,12 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     forms = [f for f in p.forms if p.allowed(f) or f.index in wanted]
     terms = _Terms(p, region, agents, members, subsets, hosts)
     is_host = terms.is_host
-    terms_by_form = [terms.form(form) for form in forms]  # gains, control, other as partner and as host, lost claim
-    gains, control, other, host_other, lost = (np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True))
+    terms_by_form = [terms.form(form) for form in forms]  # see _Terms.form
+    gains, control, host_control, other, host_other, lost = (
+        np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True)
+    )
     hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
-    control = np.where(is_host, 0.0, control)
+    control = np.where(is_host, host_control, control)
     access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
     other = np.where(is_host & hosted, host_other, other)
     parts = (np.broadcast_to(gains, other.shape), control, access, other)
@@ -369,7 +371,7 @@ class _Terms:
         return sum(table[i] for i in self.idx)
 
     def form(self, form) -> tuple[np.ndarray, ...]:
-        """A form's gains, control and other as partner, other as host, and lost host claim (§2, §3).
+        """A form's gains, control as partner and as host, other as partner and as host, and lost host claim (§2, §3).
 
         See :meth:`Valuation.parts`; a hostless form has no host terms (zeros).
         """
@@ -384,7 +386,7 @@ class _Terms:
         if not form.needs_host:
             funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
             other = other - mech.coordinator_cost(p, self.pop, n, funded)
-            return gains, zeros, zeros + other, zeros + other, zeros
+            return gains, zeros, zeros, zeros + other, zeros + other, zeros
         other = other[None, :] - self.failed
         other = other + self.reform
         if form.merges:
@@ -395,7 +397,7 @@ class _Terms:
         control = mech.partner_control_loss(p, form, self.at_stake)
         control = control + mech.board_aversion(p, form, region.facts.board_experience)
         control = control + self.fear
-        return gains, control, other, host_other, self.lost
+        return gains, control, np.zeros_like(control), other, host_other, self.lost  # a host gives up no control
 
     def gains(self, form) -> np.ndarray:
         """Each member's gains of a form by subset (:meth:`Valuation.sector_gain`; pooled forms share them)."""
