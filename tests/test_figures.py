@@ -93,7 +93,9 @@ def figures(tmp_path_factory):
     from sim.analysis.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
     from sim.analysis.results import compare, run_scenarios
 
-    figs = dict(result_figures(run_scenarios(PILOTS, replicates=4, workers=1, progress=False)))
+    pilots = run_scenarios(PILOTS, replicates=4, workers=1, progress=False)
+    figs = dict(result_figures(pilots))
+    figs |= {f"{k}-nb": f for k, f in result_figures(pilots, "nb").items() if k.endswith(("fan-charts", "timeline"))}
     figs |= result_figures(
         run_scenarios(["trondelag"], replicates=3, workers=1, progress=False, county_initiative=True)
     )
@@ -138,6 +140,7 @@ def figures(tmp_path_factory):
 
 EXPECTED = [
     *(f"{p}-{kind}" for p in PILOTS for kind in ("outcomes", "fan-charts", "timeline", "map")),
+    *(f"{p}-{kind}-nb" for p in PILOTS for kind in ("fan-charts", "timeline")),
     "trondelag-areas-agriculture",
     "trondelag-map-agriculture",
     "comparison",
@@ -196,6 +199,19 @@ def test_every_cause_has_a_plain_label():
 
     assert set(plots.CAUSES) == set(Cause)
     assert all("_" not in label for label in plots.CAUSES.values())
+    assert all(
+        "_" not in plots.cause_label(c, "nb") and plots.cause_label(c, "nb") != label
+        for c, label in plots.CAUSES.items()
+    )
+
+
+def test_a_no_that_backs_the_form_and_names_another_host_is_not_shown_as_against():
+    """Tolga backed the administrative host model and named itself as host (report §2.1): a diamond, not a cross."""
+    vote = {"vote": "no", "form": "admin_host", "host": "B", "governance_form": "admin_host", "named_host": "T"}
+    assert plots.backs_form_names_other_host(vote)
+    assert not plots.backs_form_names_other_host({**vote, "governance_form": "board_host"})
+    assert not plots.backs_form_names_other_host({**vote, "named_host": "B"})
+    assert not plots.backs_form_names_other_host({**vote, "vote": "yes"})
 
 
 @pytest.mark.slow

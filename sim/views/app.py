@@ -40,7 +40,7 @@ from sim.core.model import MEASURES, CooperationModel
 from sim.core.outcomes import area_rows, county_row
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
-from sim.inputs.lang import LANGUAGES, term
+from sim.inputs.lang import LANGUAGES, meaning, term
 from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
 from sim.inputs.settings import to_toml
@@ -311,6 +311,15 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
             f"<td>{_number(key, mean)}{interval}</td><td><b>{this}</b></td></tr>"
         )
     out.append("</table>")
+    out += _area_bars(dist, sc, areas_now, which)
+    if finished:
+        out.append("<div style='margin-top:6px'>This run is one possible course, not a forecast.</div>")
+    return "".join(out)
+
+
+def _area_bars(dist: dict[str, Any], sc: Scenario, areas_now: dict[str, Any], which: str) -> list[str]:
+    """Per initiative sector, the share of runs with a joint office in each area (Wilson interval; ◀ this run)."""
+    n, out = dist["n"], []
     labels = {s.name: s.label for s in sc.params.vocab.sectors}
     for sector, counts in dist["offices"].items():
 
@@ -341,9 +350,7 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
                 f'<div style="{CAPTION}">The other {len(counts) - len(shown)} areas had no joint '
                 f"{html.escape(labels[sector])} office in any run.</div>"
             )
-    if finished:
-        out.append("<div style='margin-top:6px'>This run is one possible course, not a forecast.</div>")
-    return "".join(out)
+    return out
 
 
 # --- SVG chart of the measures (cheap to redraw every month) ------------------------------------
@@ -402,25 +409,7 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
             return top + (h - top - bottom) * (1 - v / top_value)
 
         parts = [f'<svg viewBox="0 0 {w} {h}" width="33%" role="img" aria-label="{measure}">']
-        pilot = sc.pilot_end + 1 - sc.start
-        parts.append(
-            f'<rect x="{x(0):.1f}" y="{top}" width="{x(pilot) - x(0):.1f}" height="{h - top - bottom}" fill="#eef3fa"/>'
-            f'<text x="{(x(0) + x(pilot)) / 2:.1f}" y="{top + 12}" font-size="10" fill="#4a6b99" '
-            f'text-anchor="middle">pilot period</text>'
-        )
-        for frac in (0, 0.5, 1):
-            v = top_value * frac
-            parts.append(
-                f'<line x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                f'<text x="{left - 4}" y="{y(v) + 3:.1f}" font-size="10" text-anchor="end">{v:g}</text>'
-            )
-        for year in range(sc.start // 12 + 1, (sc.horizon + 1) // 12 + 1):
-            t = year * 12 - sc.start
-            parts.append(
-                f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{h - bottom}" y2="{h - bottom + 4}" stroke="#333"/>'
-                f'<text x="{x(t):.1f}" y="{h - bottom + 15}" font-size="10" text-anchor="middle">{year}</text>'
-            )
-        parts.append(f'<line x1="{left}" x2="{w - right}" y1="{h - bottom}" y2="{h - bottom}" stroke="#333"/>')
+        parts += _svg_frame(sc, x, y, top_value, (w, h, left, right, top, bottom))
         for i in range(len(names)):
             colour, dash = _line_style(model, i)
             if done:
@@ -456,6 +445,33 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
         f'<div style="display:flex;gap:6px">{"".join(panels)}</div>'
         f'<div style="font-size:13px">{legend}</div><div style="{CAPTION}">{note}</div>'
     )
+
+
+def _svg_frame(sc: Scenario, x: Callable, y: Callable, top_value: float, box: tuple[int, ...]) -> list[str]:
+    """A measure panel's frame: the pilot period shaded (when the run starts within it), grid lines and years."""
+    w, h, left, right, top, bottom = box
+    parts = []
+    pilot = sc.pilot_end + 1 - sc.start
+    if pilot > 0:  # a scenario that starts after the pilots (the forecast) has no pilot period to shade
+        parts.append(
+            f'<rect x="{x(0):.1f}" y="{top}" width="{x(pilot) - x(0):.1f}" height="{h - top - bottom}" fill="#eef3fa"/>'
+            f'<text x="{(x(0) + x(pilot)) / 2:.1f}" y="{top + 12}" font-size="10" fill="#4a6b99" '
+            f'text-anchor="middle">pilot period</text>'
+        )
+    for frac in (0, 0.5, 1):
+        v = top_value * frac
+        parts.append(
+            f'<line x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y(v) + 3:.1f}" font-size="10" text-anchor="end">{v:g}</text>'
+        )
+    for year in range(sc.start // 12 + 1, (sc.horizon + 1) // 12 + 1):
+        t = year * 12 - sc.start
+        parts.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{h - bottom}" y2="{h - bottom + 4}" stroke="#333"/>'
+            f'<text x="{x(t):.1f}" y="{h - bottom + 15}" font-size="10" text-anchor="middle">{year}</text>'
+        )
+    parts.append(f'<line x1="{left}" x2="{w - right}" y1="{h - bottom}" y2="{h - bottom}" stroke="#333"/>')
+    return parts
 
 
 def _line_style(model: CooperationModel, i: int) -> tuple[str, str]:
@@ -533,11 +549,13 @@ def Status(model: CooperationModel, lang: str = "en"):
     done = model.month - sc.start
     total = sc.horizon + 1 - sc.start
     state = f"{done} of {total} months simulated" if model.running else "end of the run"
-    pilot = "in the pilot period" if model.month <= sc.pilot_end else "after the pilot period"
-    head = (
-        f"**{sc.name}** &nbsp; Month: **{shown_month(model)}** &nbsp; ({state}; {pilot}, "
-        f"{month_label(sc.start)} to {month_label(sc.pilot_end)}) &nbsp; "
-    )
+    if sc.pilot_end < sc.start:  # a county scenario that starts after the pilots (the forecast to 2022)
+        ended = month_label(sc.pilot_end)
+        pilot = f"{month_label(sc.start)} to {month_label(sc.horizon)}, after the pilots (they ended {ended})"
+    else:
+        pilot = "in the pilot period" if model.month <= sc.pilot_end else "after the pilot period"
+        pilot += f", {month_label(sc.start)} to {month_label(sc.pilot_end)}"
+    head = f"**{sc.name}** &nbsp; Month: **{shown_month(model)}** &nbsp; ({state}; {pilot}) &nbsp; "
     if is_county(model):
         c = negotiation_counts(model)
         solara.Markdown(
@@ -642,12 +660,12 @@ def Measures(model: CooperationModel, lang: str = "en"):
 
 
 @solara.component
-def Narrative(model: CooperationModel):
-    """What happened so far and why the councils voted as they did, in plain words."""
+def Narrative(model: CooperationModel, lang: str = "en"):
+    """What happened so far and why the councils voted as they did, in plain words (``lang``)."""
     update_counter.get()
-    paragraphs = county_narrative(model) if is_county(model) else narrative(model)
+    paragraphs = county_narrative(model, lang) if is_county(model) else narrative(model, lang)
     if not paragraphs:
-        paragraphs = ["Nothing has happened yet: press Step or Play."]
+        paragraphs = [term("nv.nothing", lang)]
     body = "".join(f"<p style='margin:0 0 6px 0'>{html.escape(p)}</p>" for p in paragraphs)
     solara.HTML(tag="div", unsafe_innerHTML=body, classes=["run-narrative"], style="max-height:430px;overflow:auto")
 
@@ -699,12 +717,13 @@ def _value_text(spec: Spec, value: Any) -> str:
 
 
 @solara.component
-def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
-    """One catalogue parameter: its meaning, then its value, unit and report section, then the input."""
+def Control(key: str, value: Any, on_value: Callable[[str, Any], None], lang: str = "en"):
+    """One catalogue parameter: its meaning (a lever's in ``lang``), value, unit and report section, then the input."""
     spec, defaults = by_name()[key], catalogue_defaults()
+    words = meaning(key, lang)
     unit = spec.unit if spec.unit not in ("", "-") else "none"
     help_text = (
-        f"{spec.meaning}. Unit: {unit}. Allowed: {spec.range_text}. "
+        f"{words}. Unit: {unit}. Allowed: {spec.range_text}. "
         f"Report section: {spec.section or 'none'}. Key: {key} (--set {key}=...)."
     )
 
@@ -717,10 +736,10 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
     with solara.Tooltip(help_text):
         with solara.Column(gap="0px", style=box, classes=["catalogue-control"]):
             if spec.kind == "bool":
-                solara.Checkbox(label=spec.meaning, value=bool(value), on_value=set_value, style="margin-top:0")
+                solara.Checkbox(label=words, value=bool(value), on_value=set_value, style="margin-top:0")
                 solara.Text(caption, style=CAPTION, classes=["control-value"])
                 return
-            solara.Text(spec.meaning, style="font-size: 14px; line-height: 1.3")
+            solara.Text(words, style="font-size: 14px; line-height: 1.3")
             solara.Text(caption, style=CAPTION, classes=["control-value"])
             if spec.kind == "choice":
                 solara.Select(label="", values=list(spec.choices), value=value, on_value=set_value, dense=True)
@@ -741,7 +760,7 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
 
 
 @solara.component
-def Settings(model: DashboardModel, params: solara.Reactive[dict]):
+def Settings(model: DashboardModel, params: solara.Reactive[dict], lang: str = "en"):
     """Scenario and seed, the policy levers, and the behavioural parameters (collapsed)."""
     values = params.value
 
@@ -750,7 +769,7 @@ def Settings(model: DashboardModel, params: solara.Reactive[dict]):
 
     changed = [k for k, v in values.items() if model.settings.get(k) != v]
     if changed:
-        names = ", ".join(by_name()[k].meaning if k in by_name() else k for k in changed[:3])
+        names = ", ".join(meaning(k, lang) for k in changed[:3])
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         solara.Warning(
             f"Changed, not yet applied: {names}{more}. Press Reset to restart the run with the new settings.",
@@ -775,7 +794,7 @@ def Settings(model: DashboardModel, params: solara.Reactive[dict]):
         )
     with solara.Card("Policy levers"):
         for key in lever_keys():
-            Control(key, values[key], on_value)
+            Control(key, values[key], on_value, lang)
     Advanced(values, on_value)
 
 
@@ -836,7 +855,7 @@ def Dashboard(initial: DashboardModel | None = None):
                     use_threads=use_threads,
                 )
             SpeedAndExport(current, play_interval)
-            Settings(current, params)
+            Settings(current, params, lang.value)
         with solara.Column():
             Status(current, lang.value)
             with solara.Card():
@@ -847,7 +866,7 @@ def Dashboard(initial: DashboardModel | None = None):
                 with solara.Card():
                     Distribution(current, progress, result)
                 with solara.Card(term("what_happened", lang.value)):
-                    Narrative(current)
+                    Narrative(current, lang.value)
             Paired(current, result, lang.value)
 
 

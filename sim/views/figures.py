@@ -43,7 +43,7 @@ def _county_figures(res: Results, sc: Scenario, lang: str = "en") -> dict[str, A
 
 
 def figures(res: Results, lang: str = "en") -> dict[str, Any]:
-    """Every figure for every scenario of a result: ``{"<file stem>-<kind>": Figure}`` (county maps in ``lang``)."""
+    """Every figure for every scenario of a result: ``{"<file stem>-<kind>": Figure}`` (labels in ``lang``)."""
     figs = {}
     summary = res.summary()
     for sc in res.scenarios:
@@ -54,7 +54,7 @@ def figures(res: Results, lang: str = "en") -> dict[str, Any]:
         figs[f"{stem}-outcomes"] = plots.outcome_shares(summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes")
         if len(res.timeline):
             figs[f"{stem}-fan-charts"] = plots.fan_charts(
-                res.timeline[res.timeline["scenario"] == sc.name], sc, sc.name
+                res.timeline[res.timeline["scenario"] == sc.name], sc, sc.name, lang
             )
         rep = res.representative(sc.name)
         if len(res.events):
@@ -65,7 +65,7 @@ def figures(res: Results, lang: str = "en") -> dict[str, Any]:
                 else res.votes
             )
             figs[f"{stem}-timeline"] = plots.negotiation_timeline(
-                res.events[mine], votes, sc, f"{sc.name}: one representative replicate (the most common outcome)"
+                res.events[mine], votes, sc, term("tl.title", lang).format(name=sc.name), lang
             )
         figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
     return figs
