@@ -131,11 +131,43 @@ def figures(tmp_path_factory):
     stats, limits = box_summary(box)
     figs["prim-trajectory"] = plots.prim_tradeoff(box, "PRIM for 'stalled': peeling trajectory")
     figs["prim-box"] = plots.prim_box(stats, limits, "PRIM for 'stalled'")
+    figs |= other_figures()
     yield figs
     import matplotlib.pyplot as plt
 
     for fig in figs.values():
         plt.close(fig)
+
+
+def other_figures() -> dict:
+    """The figures of ``robust``, ``forecast`` and ``validate --robustness`` (small runs, a made-up tornado table)."""
+    import pandas as pd
+
+    from sim.analysis import futures
+    from sim.analysis.forecast import run_forecast
+    from sim.inputs.loader import load_scenario
+    from sim.views.figures import forecast_map, robust_figure
+
+    result = futures.robust(
+        load_scenario("fosen"), {"no_funds": {"pilot_funding": 0}}, futures=2, replicates=2, workers=1, progress=False
+    )
+    forecast = run_forecast("trondelag-2017", replicates=3, workers=1)
+    tornado = pd.DataFrame(
+        {
+            "baseline_share": 0.8,
+            "case": ["", "", "fosen", "fosen"],
+            "key": ["vote_noise", "vote_noise", "population.Osen", "population.Osen"],
+            "side": ["low", "high", "low", "high"],
+            "share": [0.7, 0.85, 0.4, 0.9],
+            "value": [0.1, 0.3, 900, 1100],
+        }
+    )
+    return {
+        "robust": robust_figure(result, "Fosen"),
+        "robust-nb": robust_figure(result, "Fosen", "nb"),
+        "forecast-map": forecast_map(forecast, "agriculture", forecast["years"][-1]),
+        "tornado": plots.tornado(tornado, "fosen: share of the story with one input moved"),
+    }
 
 
 EXPECTED = [
@@ -151,6 +183,10 @@ EXPECTED = [
     "indices-morris",
     "prim-trajectory",
     "prim-box",
+    "robust",
+    "robust-nb",
+    "forecast-map",
+    "tornado",
 ]
 
 

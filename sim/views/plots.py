@@ -103,12 +103,6 @@ def _date_axis(ax, max_ticks: int = 6) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
 
-def _names(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _list(value: Any) -> list[str]:
     """A record's list field (a list, or a JSON array as in the CSV files); [] when empty."""
     if isinstance(value, list | tuple):
