@@ -157,11 +157,13 @@ TERMS: dict[str, dict[str, str]] = {
     "ev.stall": {"en": "the process stops: {cause}", "nb": "prosessen stopper: {cause}"},
     "ev.pre_project_start": {"en": "pre-project starts ({members})", "nb": "forprosjektet starter ({members})"},
     "ev.new_round": {
-        "en": "a new pre-project on the remaining sectors ({sectors}) after {reason} ({members})",
-        "nb": "nytt forprosjekt for de gjenstående sektorene ({sectors}) etter at {reason} ({members})",
+        "en": "a new pre-project on the remaining sectors ({sectors}) after the joint office opened ({members})",
+        "nb": "nytt forprosjekt for de gjenstående sektorene ({sectors}) etter at felleskontoret åpnet ({members})",
     },
-    "ev.after_office": {"en": "the joint office opened", "nb": "det felles kontoret åpnet"},
-    "ev.after_network": {"en": "the network's pilot period ended", "nb": "nettverkets pilotperiode var over"},
+    "ev.new_round_network": {
+        "en": "a new pre-project on {sectors} after the network's pilot period ended ({members})",
+        "nb": "nytt forprosjekt for {sectors} etter at nettverkets pilotperiode var over ({members})",
+    },
     "ev.exit": {"en": "{who} leaves the project", "nb": "{who} går ut av prosjektet"},
     "ev.side_payment": {
         "en": "{who} is offered to host another joint function",

@@ -332,7 +332,7 @@ def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str, lang: str
                     ax.set_ylabel(term(f"fan.{measure}", lang))
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(6, len(labels)), frameon=False)
-        n = timeline["replicate"].nunique() if "replicate" in timeline else 0
+        n = timeline["replicate"].nunique() if "replicate" in timeline else 1
         head = _wrap(term("fan.title", lang).format(name=title, n=n), 120)
         none = "form" in timeline and (timeline["form"].astype(str) == NONE).all()
         fig.suptitle(head + ("\n" + term("fan.why_flat", lang) if any(flat) and none else ""))
@@ -378,11 +378,8 @@ def new_round(event, earlier: pd.DataFrame, scenario: Scenario, lang: str = "en"
     """
     done = {s for _, e in earlier[earlier["kind"] == EventKind.SERVICE_START].iterrows() for s in _list(e["sectors"])}
     rest = [sector_label(scenario, s, lang) for s in scenario.params.vocab.sector_names if s not in done]
-    opened = (earlier["kind"] == EventKind.SERVICE_START).any()
-    reason = term("ev.after_office" if opened else "ev.after_network", lang)
-    return term("ev.new_round", lang).format(
-        sectors=names(rest, lang), reason=reason, members=names(_list(event.get("members")), lang)
-    )
+    key = "ev.new_round" if (earlier["kind"] == EventKind.SERVICE_START).any() else "ev.new_round_network"
+    return term(key, lang).format(sectors=names(rest, lang), members=names(_list(event.get("members")), lang))
 
 
 def describe_event(
