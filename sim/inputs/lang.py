@@ -266,6 +266,40 @@ TERMS: dict[str, dict[str, str]] = {
     "phase.revision": {"en": "revising its proposal", "nb": "reviderer forslaget"},
     "phase.implementation": {"en": "setting up the joint office", "nb": "etablerer det felles kontoret"},
     "phase.network": {"en": "running as a network", "nb": "drives som nettverk"},
+    # the dashboard's status line
+    "st.months": {"en": "{done} of {total} months simulated", "nb": "{done} av {total} måneder simulert"},
+    "st.end": {"en": "end of the run", "nb": "slutt på kjøringen"},
+    "st.month": {"en": "Month", "nb": "Måned"},
+    "st.in_pilot": {"en": "in the pilot period", "nb": "i pilotperioden"},
+    "st.after_pilot": {"en": "after the pilot period", "nb": "etter pilotperioden"},
+    "st.after_pilots": {
+        "en": "{start} to {end}, after the pilots (they ended {ended})",
+        "nb": "{start} til {end}, etter pilotene (de sluttet {ended})",
+    },
+    "st.negotiations": {
+        "en": "Negotiations: **{running} running**, {stopped} stopped, {agreed} ended with an agreement "
+        "({all} so far; {n} municipalities in {areas} areas)",
+        "nb": "Forhandlinger: **{running} pågår**, {stopped} stoppet, {agreed} endte med enighet "
+        "({all} så langt; {n} kommuner i {areas} områder)",
+    },
+    "st.pre_project": {"en": "pre-project", "nb": "forprosjekt"},
+    "st.pre_project_rest": {
+        "en": "pre-project for the remaining sectors",
+        "nb": "forprosjekt for de gjenstående sektorene",
+    },
+    "st.first_vote": {"en": "first council vote", "nb": "første avstemning i kommunestyrene"},
+    "st.main_project": {"en": "main project", "nb": "hovedprosjekt"},
+    "st.final_vote": {"en": "final council vote", "nb": "endelig vedtak i kommunestyrene"},
+    "st.revision": {"en": "revising the proposal", "nb": "reviderer forslaget"},
+    "st.implementation": {
+        "en": "agreed; the joint office is being set up",
+        "nb": "vedtatt; det felles kontoret etableres",
+    },
+    "st.network": {"en": "network running", "nb": "nettverket er i drift"},
+    "st.stalled": {"en": "stopped", "nb": "stoppet"},
+    "st.done": {"en": "done", "nb": "ferdig"},
+    "st.agreed": {"en": "{form} for {sectors} agreed {when}", "nb": "{form} for {sectors} vedtatt {when}"},
+    "st.opens": {"en": ", opens {when}", "nb": ", åpner {when}"},
     # the timeline and fan-chart figures
     "tl.yes": {"en": "votes yes", "nb": "stemmer ja"},
     "tl.no": {"en": "votes no", "nb": "stemmer nei"},

@@ -40,7 +40,7 @@ from sim.core.model import MEASURES, CooperationModel
 from sim.core.outcomes import area_rows, county_row
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
-from sim.inputs.lang import LANGUAGES, meaning, term
+from sim.inputs.lang import LANGUAGES, TERMS, meaning, term
 from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
 from sim.inputs.settings import to_toml
@@ -548,29 +548,26 @@ def Status(model: CooperationModel, lang: str = "en"):
     sc = model.scenario
     done = model.month - sc.start
     total = sc.horizon + 1 - sc.start
-    state = f"{done} of {total} months simulated" if model.running else "end of the run"
+    state = term("st.months", lang).format(done=done, total=total) if model.running else term("st.end", lang)
+    start, end, pilot_end = month_label(sc.start), month_label(sc.horizon), month_label(sc.pilot_end)
     if sc.pilot_end < sc.start:  # a county scenario that starts after the pilots (the forecast to 2022)
-        ended = month_label(sc.pilot_end)
-        pilot = f"{month_label(sc.start)} to {month_label(sc.horizon)}, after the pilots (they ended {ended})"
+        pilot = term("st.after_pilots", lang).format(start=start, end=end, ended=pilot_end)
     else:
-        pilot = "in the pilot period" if model.month <= sc.pilot_end else "after the pilot period"
-        pilot += f", {month_label(sc.start)} to {month_label(sc.pilot_end)}"
-    head = f"**{sc.name}** &nbsp; Month: **{shown_month(model)}** &nbsp; ({state}; {pilot}) &nbsp; "
+        pilot = term("st.in_pilot" if model.month <= sc.pilot_end else "st.after_pilot", lang)
+        pilot += f", {start} {term('to', lang)} {pilot_end}"
+    head = f"**{sc.name}** &nbsp; {term('st.month', lang)}: **{shown_month(model)}** &nbsp; ({state}; {pilot}) &nbsp; "
     if is_county(model):
         c = negotiation_counts(model)
-        solara.Markdown(
-            head + f"Negotiations: **{c['running']} running**, {c['stopped']} stopped, "
-            f"{c['agreed']} ended with an agreement ({c['all']} so far; "
-            f"{len(sc.names)} municipalities in {len(sc.areas)} areas)"
-        )
+        counts = {**c, "n": len(sc.names), "areas": len(sc.areas)}
+        solara.Markdown(head + term("st.negotiations", lang).format(**counts))
         return
     project = model.project
     words = ("Fase", "Medlemmer") if lang == "nb" else ("Phase", "Members")
-    solara.Markdown(head + f"{words[0]}: **{phase_text(model)}** &nbsp; {words[1]}: {', '.join(project.members)}")
+    solara.Markdown(head + f"{words[0]}: **{phase_text(model, lang)}** &nbsp; {words[1]}: {', '.join(project.members)}")
 
 
-def phase_text(model: CooperationModel) -> str:
-    """The negotiation's phase in words, with what is already agreed (a new round is not a restart).
+def phase_text(model: CooperationModel, lang: str = "en") -> str:
+    """The negotiation's phase in words (``lang``), with what is already agreed (a new round is not a restart).
 
     After an office is agreed the project starts a new pre-project for the remaining sectors
     (:meth:`sim.core.negotiation.ProjectOrganisation.next_round`): the phase then reads "pre-project for
@@ -578,23 +575,20 @@ def phase_text(model: CooperationModel) -> str:
     """
     project, sc = model.project, model.scenario
     agreed = [a for a in model.arrangements if a.region == project.region.name]
-    words = {
-        Phase.PRE_PROJECT: "pre-project" + (" for the remaining sectors" if agreed else ""),
-        Phase.FIRST_VOTE: "first council vote",
-        Phase.MAIN_PROJECT: "main project",
-        Phase.FINAL_VOTE: "final council vote",
-        Phase.REVISION: "revising the proposal",
-        Phase.IMPLEMENTATION: "agreed; the joint office is being set up",
-        Phase.NETWORK: "network running",
-        Phase.STALLED: "stopped",
-        Phase.DONE: "done",
-    }.get(project.phase, str(project.phase).replace("_", " "))
+    phase = str(project.phase)
+    words = term(f"st.{phase}", lang) if f"st.{phase}" in TERMS else phase.replace("_", " ")
+    if phase == Phase.PRE_PROJECT and agreed:
+        words = term("st.pre_project_rest", lang)
     if not agreed:
         return words
     vocab = sc.params.vocab
     done = "; ".join(
-        f"{plots.form_label(sc, a.form.name)} for {', '.join(vocab.sectors[s].label for s in a.sectors)} "
-        f"agreed {month_label(a.decided)}" + (f", opens {month_label(a.starts)}" if a.starts > a.decided else "")
+        term("st.agreed", lang).format(
+            form=plots.form_label(sc, a.form.name, lang),
+            sectors=", ".join(plots.sector_label(sc, vocab.sectors[s].name, lang) for s in a.sectors),
+            when=month_label(a.decided),
+        )
+        + (term("st.opens", lang).format(when=month_label(a.starts)) if a.starts > a.decided else "")
         for a in agreed
     )
     return f"{words} ({done})"
