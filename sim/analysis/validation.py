@@ -579,13 +579,8 @@ def validate(
         for r in range(replicates)
     ]
     out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
-    runs = {
-        g: [
-            {"row": o["row"], "votes": o["votes"], "events": o["events"]}
-            for o in out[i * replicates : (i + 1) * replicates]
-        ]
-        for i, g in enumerate(groups)
-    }
+    records = [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in out]
+    runs = {g: records[i * replicates : (i + 1) * replicates] for i, g in enumerate(groups)}
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
     result["facts"] = evaluate_facts(facts, runs)
     if post:
