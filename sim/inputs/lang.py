@@ -300,6 +300,57 @@ TERMS: dict[str, dict[str, str]] = {
     "st.done": {"en": "done", "nb": "ferdig"},
     "st.agreed": {"en": "{form} for {sectors} agreed {when}", "nb": "{form} for {sectors} vedtatt {when}"},
     "st.opens": {"en": ", opens {when}", "nb": ", åpner {when}"},
+    # the dashboard's distribution over runs
+    "ds.same_settings": {"en": "**The same settings, {n} runs**", "nb": "**Samme innstillinger, {n} kjøringer**"},
+    "ds.fewer": {
+        "en": " (fewer for {k} municipalities, to keep the page quick)",
+        "nb": " (færre for {k} kommuner, så siden holder farten)",
+    },
+    "ds.running": {
+        "en": "Running {n} runs in the background: {k} of {n} done",
+        "nb": "Kjører {n} kjøringer i bakgrunnen: {k} av {n} ferdige",
+    },
+    "ds.at_end": {"en": "at the end", "nb": "ved slutten"},
+    "ds.so_far": {"en": "so far", "nb": "så langt"},
+    "ds.head": {
+        "en": "Arrangement at the end of {when} in {n} runs of {name} with these settings (same levers and "
+        "parameters, different chance events). Outlined: this run's arrangement {which}.",
+        "nb": "Samarbeidsordning ved utgangen av {when} i {n} kjøringer av {name} med disse innstillingene (samme "
+        "virkemidler og parametere, ulike tilfeldige hendelser). Markert: denne kjøringens ordning {which}.",
+    },
+    "ds.k_of_n": {
+        "en": "{k} of {n} runs (95 % Wilson interval {lo:.0%} to {hi:.0%})",
+        "nb": "{k} av {n} kjøringer (95 % Wilson-intervall {lo:.0%} til {hi:.0%})",
+    },
+    "ds.this_run": {"en": "this run", "nb": "denne kjøringen"},
+    "ds.in_none": {
+        "en": "this run: {form} (in none of the {n} runs at the end)",
+        "nb": "denne kjøringen: {form} (i ingen av de {n} kjøringene ved slutten)",
+    },
+    "ds.stopped": {
+        "en": "The process stopped in <b>{stopped} of {n}</b> runs",
+        "nb": "Prosessen stoppet i <b>{stopped} av {n}</b> kjøringer",
+    },
+    "ds.same_outcome": {
+        "en": "This run's outcome (the same arrangement in every sector) came out in <b>{k} of {n}</b> runs "
+        "(95 % interval {lo:.0%} to {hi:.0%}). It is one possible course, not a forecast.",
+        "nb": "Denne kjøringens utfall (samme ordning i hver sektor) kom ut i <b>{k} av {n}</b> kjøringer "
+        "(95 % intervall {lo:.0%} til {hi:.0%}). Det er ett mulig forløp, ikke en prognose.",
+    },
+    "ds.county_head": {
+        "en": "{name} at the end of {when}: means over {n} runs with these settings (same levers and parameters, "
+        "different chance events), with 95 % t intervals (counts: not below 0); the last column is this run {which}.",
+        "nb": "{name} ved utgangen av {when}: gjennomsnitt over {n} kjøringer med disse innstillingene (samme "
+        "virkemidler og parametere, ulike tilfeldige hendelser), med 95 % t-intervaller (antall: ikke under 0); "
+        "siste kolonne er denne kjøringen {which}.",
+    },
+    "ds.outcome": {"en": "Outcome", "nb": "Utfall"},
+    "ds.mean": {"en": "Mean (95 % interval)", "nb": "Gjennomsnitt (95 % intervall)"},
+    "ds.this_run_column": {"en": "This run", "nb": "Denne kjøringen"},
+    "ds.one_course": {
+        "en": "This run is one possible course, not a forecast.",
+        "nb": "Denne kjøringen er ett mulig forløp, ikke en prognose.",
+    },
     # the timeline and fan-chart figures
     "tl.yes": {"en": "votes yes", "nb": "stemmer ja"},
     "tl.no": {"en": "votes no", "nb": "stemmer nei"},

@@ -45,7 +45,7 @@ from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
 from sim.inputs.settings import to_toml
 from sim.inputs.vocab import NONE, EventKind, Phase
-from sim.run.codebook import UNITS
+from sim.run.codebook import UNITS, outcome_label
 from sim.run.runner import Job, execute, replicate_seed
 from sim.views import maps, plots
 from sim.views.narrative import (  # noqa: F401 (the dashboard's API)
@@ -279,7 +279,9 @@ def _number(key: str, value: float) -> str:
     return f"{value:.1f}" if value != round(value) else f"{value:.0f}"
 
 
-def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]]) -> str:
+def county_distribution_html(
+    dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]], lang: str = "en"
+) -> str:
     """County outcomes over runs (mean, 95 % t interval, this run) and per-area shares with a joint office.
 
     This run is replicate 0 of ``rows``: at the end its values are ``rows[0]``; before the end
@@ -293,18 +295,18 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
         mine, areas_now = county_row(model), {a["area"]: a for a in area_rows(model)}
     else:
         mine, areas_now = None, {}
-    which = "at the end" if finished else "so far"
+    which = term("ds.at_end" if finished else "ds.so_far", lang)
+    head = term("ds.county_head", lang).format(name=html.escape(sc.name), when=when(sc.horizon, lang), n=n, which=which)
+    columns = "".join(f"<th>{term(k, lang)}</th>" for k in ("ds.outcome", "ds.mean", "ds.this_run_column"))
     out = [
-        f'<div style="{CAPTION}">{html.escape(sc.name)} at the end of {when(sc.horizon)}: means over {n} runs with '
-        f"these settings (same levers and parameters, different chance events), with 95 % t intervals "
-        "(counts: not below 0); "
-        f"the last column is this run {which}.</div>",
-        '<table style="font-size:13px;border-collapse:collapse;width:100%"><tr style="text-align:left">'
-        "<th>Outcome</th><th>Mean (95 % interval)</th><th>This run</th></tr>",
+        f'<div style="{CAPTION}">{head}</div>',
+        f'<table style="font-size:13px;border-collapse:collapse;width:100%"><tr style="text-align:left">{columns}</tr>',
     ]
-    for key, label in county_outcome_keys(sc).items():
+    for key in county_outcome_keys(sc):
+        label = outcome_label(key, lang)
         mean, lo, hi = dist["means"][key]
-        interval = f" ({_number(key, max(lo, 0.0))} to {_number(key, hi)})" if lo == lo else ""  # counts: not < 0
+        to = term("to", lang)
+        interval = f" ({_number(key, max(lo, 0.0))} {to} {_number(key, hi)})" if lo == lo else ""  # counts: not < 0
         this = _number(key, float(mine[key])) if mine is not None else "–"
         out.append(
             f'<tr style="border-top:1px solid #eee"><td>{html.escape(label)}</td>'
@@ -313,7 +315,7 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
     out.append("</table>")
     out += _area_bars(dist, sc, areas_now, which)
     if finished:
-        out.append("<div style='margin-top:6px'>This run is one possible course, not a forecast.</div>")
+        out.append(f"<div style='margin-top:6px'>{term('ds.one_course', lang)}</div>")
     return "".join(out)
 
 
@@ -481,18 +483,17 @@ def _line_style(model: CooperationModel, i: int) -> tuple[str, str]:
     return COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)]
 
 
-def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]]) -> str:
+def distribution_html(
+    dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]], lang: str = "en"
+) -> str:
     """Stacked bars of the arrangement at the horizon per sector over runs, with this run's arrangement outlined."""
     sc, n = model.scenario, dist["n"]
     now = current_arrangements(model)
     finished = not model.running
     forms = [NONE, *sc.params.vocab.form_names]
-    out = [
-        f'<div style="{CAPTION}">Arrangement at the end of {when(sc.horizon)} in {n} runs of {html.escape(sc.name)} '
-        "with these settings "
-        "(same levers and parameters, different chance events). Outlined: this run's arrangement "
-        f"{'at the end' if finished else 'so far'}.</div>"
-    ]
+    which = term("ds.at_end" if finished else "ds.so_far", lang)
+    head = term("ds.head", lang).format(when=when(sc.horizon, lang), n=n, name=html.escape(sc.name), which=which)
+    out = [f'<div style="{CAPTION}">{head}</div>']
     for sector in sc.params.vocab.sectors:
         counts = dist["sectors"][sector.name]
         mine = now[f"form_{sector.name}"]
@@ -503,29 +504,31 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
                 continue
             outline = "outline:3px solid #000;outline-offset:-3px;" if form == mine else ""
             lo, hi = wilson(k, n)
-            label = f"{plots.form_label(sc, form)}: {k} of {n} runs (95 % Wilson interval {lo:.0%} to {hi:.0%})"
+            label = f"{plots.form_label(sc, form, lang)}: " + term("ds.k_of_n", lang).format(k=k, n=n, lo=lo, hi=hi)
             colour = plots.form_colour(sc, form)
             segments.append(
                 f'<div title="{html.escape(label)}" style="width:{100 * k / n:.1f}%;background:{colour};{outline}'
                 f'color:#fff;font-size:12px;padding:3px;overflow:hidden;white-space:nowrap">{100 * k / n:.0f}%</div>'
             )
         words = "; ".join(
-            f"{plots.form_label(sc, f)} {counts[f]}" + (" ◀ this run" if f == mine else "")
+            f"{plots.form_label(sc, f, lang)} {counts[f]}" + (f" ◀ {term('ds.this_run', lang)}" if f == mine else "")
             for f in forms
             if counts.get(f)
         )
         if mine not in counts:
-            words += f"; this run: {plots.form_label(sc, mine)} (in none of the {n} runs at the end)"
+            words += "; " + term("ds.in_none", lang).format(form=plots.form_label(sc, mine, lang), n=n)
+        title = plots.sector_label(sc, sector.name, lang).capitalize()
         out.append(
-            f'<div style="margin-top:8px;font-weight:bold">{html.escape(sector.label.capitalize())}</div>'
+            f'<div style="margin-top:8px;font-weight:bold">{html.escape(title)}</div>'
             f'<div style="display:flex;width:100%;border:1px solid #999">{"".join(segments)}</div>'
             f'<div style="{CAPTION}">{html.escape(words)}</div>'
         )
     stalls = dist["stalls"]
     stopped = sum(stalls.values())
-    causes = "; ".join(f"{plots.cause_label(c)} ({k})" for c, k in stalls.most_common())
+    causes = "; ".join(f"{plots.cause_label(c, lang)} ({k})" for c, k in stalls.most_common())
     out.append(
-        f'<div style="margin-top:8px">The process stopped in <b>{stopped} of {n}</b> runs'
+        '<div style="margin-top:8px">'
+        + term("ds.stopped", lang).format(stopped=stopped, n=n)
         + (f": {html.escape(causes)}" if causes else "")
         + ".</div>"
     )
@@ -533,10 +536,7 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
         key = outcome_key(rows[0], sc)
         k = sum(outcome_key(r, sc) == key for r in rows)
         lo, hi = wilson(k, n)
-        out.append(
-            f"<div>This run's outcome (the same arrangement in every sector) came out in <b>{k} of {n}</b> runs "
-            f"(95 % interval {lo:.0%} to {hi:.0%}). It is one possible course, not a forecast.</div>"
-        )
+        out.append(f"<div>{term('ds.same_outcome', lang).format(k=k, n=n, lo=lo, hi=hi)}</div>")
     return "".join(out)
 
 
@@ -669,21 +669,21 @@ EventLog = Narrative
 
 
 @solara.component
-def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: solara.Reactive[Any]):
+def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: solara.Reactive[Any], lang: str = "en"):
     """The outcomes of :func:`replicates_for` runs with the same settings, with progress while they run."""
     update_counter.get()
     key, rows = result.value if result.value else (None, None)
     n = replicates_for(model.scenario)
-    fewer = f" (fewer for {len(model.scenario.names)} municipalities, to keep the page quick)" if n < REPLICATES else ""
-    solara.Markdown(f"**The same settings, {n} runs**{fewer}")
+    fewer = term("ds.fewer", lang).format(k=len(model.scenario.names)) if n < REPLICATES else ""
+    solara.Markdown(term("ds.same_settings", lang).format(n=n) + fewer)
     if key != model.key or rows is None:
         solara.ProgressLinear(value=100 * progress.value / n)
-        solara.Text(f"Running {n} runs in the background: {progress.value} of {n} done", classes=["replicate-progress"])
+        solara.Text(term("ds.running", lang).format(n=n, k=progress.value), classes=["replicate-progress"])
         return
     if is_county(model):
-        html_text = county_distribution_html(county_distribution(rows, model.scenario), model, rows)
+        html_text = county_distribution_html(county_distribution(rows, model.scenario), model, rows, lang)
     else:
-        html_text = distribution_html(distribution(rows, model.scenario), model, rows)
+        html_text = distribution_html(distribution(rows, model.scenario), model, rows, lang)
     solara.HTML(tag="div", unsafe_innerHTML=html_text, classes=["replicate-distribution"])
 
 
@@ -858,7 +858,7 @@ def Dashboard(initial: DashboardModel | None = None):
                 Measures(current, lang.value)
             with solara.Columns([5, 7]):
                 with solara.Card():
-                    Distribution(current, progress, result)
+                    Distribution(current, progress, result, lang.value)
                 with solara.Card(term("what_happened", lang.value)):
                     Narrative(current, lang.value)
             Paired(current, result, lang.value)
