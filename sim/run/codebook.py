@@ -513,11 +513,11 @@ FILES += (
             _c("p_new_office_{sector}_{year}", "0-1", "The same for an office decided after the forecast origin"),
             _c("p_new_office_{sector}_{year}_low", "0-1", "Lower limit of its 95 % Wilson interval"),
             _c("p_new_office_{sector}_{year}_high", "0-1", "Upper limit of its 95 % Wilson interval"),
-            _c("host_{sector}_{year}", "-", "Most common host of the most common group with a new office (empty: none)"),
+            _c("host_{sector}_{year}", "-", "Most common host of the most common new-office group (empty: none)"),
             _c("host_share_{sector}_{year}", "0-1", "Share of that group's replicates with this host"),
             _c("members_{sector}_{year}", "JSON list", "Most common group of members of a new office"),
             _c("members_share_{sector}_{year}", "0-1", "Share of replicates with a new office that have this group"),
-            _c("p_nothing", "0-1", "Share of replicates in which no arrangement of any form is decided after the origin"),
+            _c("p_nothing", "0-1", "Share of replicates with no arrangement of any form decided after the origin"),
             _c("p_nothing_low", "0-1", "Lower limit of its 95 % Wilson interval"),
             _c("p_nothing_high", "0-1", "Upper limit of its 95 % Wilson interval"),
             _c(
@@ -585,7 +585,7 @@ FILES += (
         "one lever in one cooperation area: its effect on a new office in the horizon year, paired replicates",
         (
             _c("area", "-", "Cooperation area"),
-            _c("outcome", "-", "new_office_{sector}_{year} (forecast_runs.csv): agriculture, or the first sector without one"),
+            _c("outcome", "-", "new_office_{sector}_{year} (forecast_runs.csv): agriculture, else the first sector"),
             _c("forecast", "0-1", "Share of replicates with a new office, no lever"),
             _c("variant", "0-1", "Share with the lever (the lever's name: variant_name)"),
             _c("difference", "0-1", "With the lever minus the forecast"),
