@@ -20,6 +20,7 @@ Definitions (docs/ODD.md, "The forecast"):
 
 from __future__ import annotations
 
+import ast
 import json
 from collections import Counter
 from pathlib import Path
@@ -261,6 +262,45 @@ def where(areas: pd.DataFrame, lever: str) -> str:
     return "; ".join(parts) + "; elsewhere no clear change"
 
 
+#: The columns of :func:`digest`: outcome (of the first sector, agriculture), heading, decimals.
+DIGEST = (
+    ("offices_{}", "joint offices", 2),
+    ("covered_{}", "municipalities served", 2),
+    ("vulnerability_{}_mean", "mean vulnerability", 3),
+    ("stalls", "negotiations stopped", 1),
+)
+
+
+def digest(levers: pd.DataFrame, sector: str = "agriculture") -> str:
+    """The levers in one Markdown table (the one the README quotes): forecast, then each lever's difference.
+
+    Args:
+        levers: ``levers.csv`` of ``forecast --levers``.
+        sector: The sector of the per-sector columns.
+    """
+    names = [(o.format(sector), head, d) for o, head, d in DIGEST]
+
+    def num(x: float, d: int, sign: bool = True) -> str:
+        return f"{x:{'+' if sign else ''}.{d}f}".replace("-", "\u2212")
+
+    first = levers[levers["variant_name"] == levers["variant_name"].iloc[0]].set_index("outcome")
+    lines = [
+        "| lever (from January 2017) | " + " | ".join(h for _, h, _ in names) + " |",
+        "|---" * (len(names) + 1) + "|",
+        "| forecast (no lever) | " + " | ".join(num(first.loc[o, "baseline"], d, False) for o, _, d in names) + " |",
+    ]
+    for _, g in levers.groupby("variant_name", sort=False):
+        g = g.set_index("outcome")
+        overrides = ast.literal_eval(str(g["overrides"].iloc[0]))
+        label = " + ".join(f"`{k}`" if v is True else f"`{k}={str(v).lower()}`" for k, v in overrides.items())
+        cells = [
+            f"{num(g.loc[o, 'difference'], d)} [{num(g.loc[o, 'ci_low'], d)}, {num(g.loc[o, 'ci_high'], d)}]"
+            for o, _, d in names
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def answer(result: dict[str, Any]) -> list[str]:
     """The short answer first: per lever, what it adds to the forecast county-wide and where (Markdown lines).
 
@@ -286,7 +326,8 @@ def answer(result: dict[str, Any]) -> list[str]:
         rows = short[short["variant_name"] == name]
         note = lever_note(levers.loc[levers["variant_name"] == name, "overrides"].iloc[0])
         lines += [f"- **{name}** ({note}). {sentence(name, rows, n)}", f"  Where: {where(areas, name)}."]
-    return lines + [""]
+    sector = outcome.split("_")[2] if outcome else result["sectors"][0]
+    return [*lines, "", f"In {sector}, December {result['years'][-1]}:", "", digest(levers, sector)]
 
 
 def markdown(result: dict[str, Any]) -> str:
