@@ -8,6 +8,7 @@ of a failed process from that record alone.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -21,12 +22,15 @@ if TYPE_CHECKING:
     from sim.core.region import Region
 
 
-def stated_preferences(model: CooperationModel, region: Region, option: Option) -> tuple[dict, dict, dict]:
+def stated_preferences(
+    model: CooperationModel, region: Region, option: Option, earlier: Sequence[Vote] = ()
+) -> tuple[dict, dict, dict]:
     """Each council's preferred host, form and sector subset for the option (§2.1, §2.2, §3.2).
 
     For a formal proposal the preferred form is among the allowed formal forms: the question put
     to the councils was the governance model of a joint service (§2.2: a joint board or an
-    administrative host).
+    administrative host). A council that named a host at an earlier vote on the same sectors keeps
+    that decision while the host is still on offer (``mechanisms.kept_host``, §2.1).
     """
     p = model.p
     hosts = region.willing_hosts(option)
@@ -36,10 +40,12 @@ def stated_preferences(model: CooperationModel, region: Region, option: Option) 
     forms = [
         f for f in p.forms if p.allowed(f) and (f.formal or not option.form.formal) and (whole or not f.merges)
     ] or [option.form]
+    decided = next((v.preferred_host for v in reversed(earlier) if v.option.sectors == option.sectors), {})
     pref_host, pref_form, pref_sectors = {}, {}, {}
     for name in option.members:
         muni = region.agents[name]
-        pref_host[name] = muni.preferred_host(option, region, hosts)
+        own = muni.preferred_host(option, region, hosts)
+        pref_host[name] = mech.kept_host(decided.get(name), own, hosts) if own is not None else None
         variants = [_with_form(region, muni, option, f) for f in forms]
         variants = [v for v in variants if v.host is not None or not v.form.needs_host] or [option]
         pref_form[name] = max(variants, key=lambda v: (muni.value(v, region), -v.form.index)).form.name
@@ -134,15 +140,24 @@ def offer_side_payment(
     return receiver
 
 
-def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, vote_id: int, leader: str) -> Vote:
+def hold(
+    model: CooperationModel,
+    region: Region,
+    option: Option,
+    stage: Stage,
+    vote_id: int,
+    leader: str,
+    earlier: Sequence[Vote] = (),
+) -> Vote:
     """Every council votes on the option; a council that says no may leave (§2.1, §2.2).
 
     The councils first name their preferred host; the most named host is the one voted on
     (§2.1: one member named itself as host, the three others named a fourth). A council whose own
-    claim lost judges the outcome on its own interest, less its disappointment.
+    claim lost judges the outcome on its own interest, less its disappointment. ``earlier`` holds
+    the negotiation's earlier votes (a council keeps the host it decided, :func:`stated_preferences`).
     """
     p, rng = model.p, model.rng
-    pref_host, pref_form, pref_sectors = stated_preferences(model, region, option)
+    pref_host, pref_form, pref_sectors = stated_preferences(model, region, option, earlier)
     option = option._replace(host=decided_host(option, pref_host))
     util, loss, yes = {}, {}, {}
     for name in option.members:
