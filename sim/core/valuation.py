@@ -270,28 +270,27 @@ def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
         council.append(c_row)
         administration.append(a_row)
     if option.form.needs_host:
-        _price_location_fight(p, option, hosts, parts, council, administration)
+        credible = hosts[: len(region.eligible_hosts(names))]  # the group's hosts start with the credible ones
+        _price_location_fight(p, option, credible, parts, council, administration)
     found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
     return found
 
 
-def _price_location_fight(p, option: Option, hosts: tuple, parts: list, council: list, administration: list) -> None:
+def _price_location_fight(p, option: Option, credible: tuple, parts: list, council: list, administration: list) -> None:
     """Charge every member, under every host, the fight the group's host claims would start (§2.3, §2.1).
 
-    A claimant is a member that could host and values itself as host above every other host and
-    above keeping its own service; ``mechanisms.location_fight`` prices the fight from their number.
+    A claimant is a member that can credibly host (``credible``, the first rows of the group,
+    ``Region.eligible_hosts``) and values itself as host above every other credible host and above
+    keeping its own service; ``mechanisms.location_fight`` prices the fight from their number.
     The charge is the same under every host, so it changes no council's preferred host, only how
     far a joint office is worth it at all. Updates the lists in place.
     """
-    names = option.members
     claims = 0
-    for m in hosts:
-        if m not in names:
-            continue
-        i, own = names.index(m), hosts.index(m)
+    for own, host in enumerate(credible):
+        i = option.members.index(host)
         mine = council[own][i]
-        claims += mine > 0 and all(mine > council[h][i] for h in range(len(hosts)) if h != own)
-    fight = mech.location_fight(p, len(option.sectors), claims, len(names))
+        claims += mine > 0 and all(mine > council[h][i] for h in range(len(credible)) if h != own)
+    fight = mech.location_fight(p, len(option.sectors), claims, len(option.members))
     if fight <= 0:
         return
     for row, c_row, a_row in zip(parts, council, administration, strict=True):
