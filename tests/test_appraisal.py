@@ -31,7 +31,7 @@ def one_at_a_time(model, region, option, name):
 def with_fight(model, region, option, name):
     """``one_at_a_time`` less the location fight of the option's group (``mechanisms.location_fight``, §2.3)."""
     parts, values = one_at_a_time(model, region, option, name)
-    if not option.form.needs_host:
+    if not option.form.needs_host or option.form.merges:
         return parts, values
     credible = region.eligible_hosts(option.members)
     claims = 0

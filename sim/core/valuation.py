@@ -269,7 +269,7 @@ def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
             )
         council.append(c_row)
         administration.append(a_row)
-    if option.form.needs_host:
+    if option.form.needs_host and not option.form.merges:  # a joint office's location (§2.3), not a merger's
         credible = hosts[: len(region.eligible_hosts(names))]  # the group's hosts start with the credible ones
         _price_location_fight(p, option, credible, parts, council, administration)
     found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
