@@ -306,6 +306,16 @@ class Params:
         0,
         2,
     )
+    host_min_of_largest: float = _num(
+        "process",
+        "x largest member",
+        "A credible host holds at least this share of the largest member's population (it gathers the "
+        "field's staff and competence, §2.1 l.1224-1226); estimate 0.15-0.35: the named hosts were the "
+        "regional centre (§2.2) or a member of like size (§2.1)",
+        "§2.1, §2.2",
+        0,
+        1,
+    )
     centralisation: float = _num(
         "process",
         "share 0-1",
@@ -400,6 +410,26 @@ class Params:
         "steering of the field at the regional level under a joint board, times its "
         "population share of the region",
         "§2.2, §1.3 Samhandling",
+        0,
+        5,
+    )
+    board_handling_cost: float = _num(
+        "valuation",
+        "utility per sector",
+        "Every council's political cost of a field run by a joint board, host included: 'mer tungvint' and "
+        "less political steering for the councils (§2.1 l.1259-1263, §2.2 l.1871-1875); estimate 0.2-1.0, "
+        "below a host's coordination saving per partner council and sector times four",
+        "§2.1, §2.2",
+        0,
+        3,
+    )
+    location_fight_cost: float = _num(
+        "valuation",
+        "utility per sector",
+        "Every member's cost of a fight over a joint office's location, per sector and share of partners "
+        "that claim the host too ('drakamper om lokalisering ... tar fort all oppmerksomhet', §2.3 l.2493-2499); "
+        "estimate 0.3-1.5, of the order of a council's valuation of hosting",
+        "§2.3, §2.1",
         0,
         5,
     )
