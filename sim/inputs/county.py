@@ -38,7 +38,7 @@ from sim.inputs import geo
 from sim.inputs.errors import InputError
 from sim.inputs.facts import SELF_START_KEYS, AreaFacts, Initiative, RegionFacts, SelfStart
 from sim.inputs.mergers import load_mergers
-from sim.inputs.params import Params, apply_overrides, load_defaults, read_toml
+from sim.inputs.params import Params, read_toml
 from sim.inputs.scenario import Existing, MunicipalityFacts, Reader, Scenario, load_region, resolve_path, staff_rule
 
 _COUNTY_KEYS = (
@@ -66,9 +66,7 @@ _AREA_KEYS = (
 )
 
 
-def load_county(
-    path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float], defaults: Path
-) -> Scenario:
+def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float]) -> Scenario:
     """Build a county scenario (see the module docstring); every error names the file and key.
 
     Args:
@@ -78,7 +76,6 @@ def load_county(
         overrides: The overrides, passed on to the pilots.
         moved: Estimated inputs moved away from their value; a pilot's keys are prefixed with
             its file stem (``vaernesregionen.region.board_experience``).
-        defaults: The shared parameter file.
 
     Returns:
         A :class:`sim.inputs.scenario.Scenario` of kind ``"county"``.
@@ -92,7 +89,7 @@ def load_county(
         raise InputError(path, "county.horizon", "needs start - 1 <= pilot_end <= horizon")
     places = geo.load_places()
     counties, exclude = _counties(path, c, places)
-    pilots = _pilots(path, c, overrides, moved, defaults, found)
+    pilots = _pilots(path, c, params, overrides, moved, found)
     munis, knrs = _members(path, places, counties, exclude, pilots, params.vocab.staff_per_1000)
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
     areas = _areas(path, c, top, places, counties, knrs, munis, pilots, sector_names, found, moved)
@@ -170,8 +167,11 @@ def _counties(path: Path, c: Any, places: dict) -> tuple[tuple[str, ...], set[st
     return counties, set(excluded)
 
 
-def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, found: dict) -> list:
-    """The pilot (region) files of ``county.pilots``, loaded with their own facts and estimates."""
+def _pilots(path: Path, c: Any, params: Params, overrides: dict, moved: dict, found: dict) -> list:
+    """The pilot (region) files of ``county.pilots``, loaded with their own facts and estimates.
+
+    A pilot takes the county's parameter set as it is (overrides already applied and checked).
+    """
     pilots = []
     for i, name in enumerate(c.get("pilots", list, [])):
         key = f"county.pilots[{i}]"
@@ -181,7 +181,6 @@ def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, fo
             raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
         stem = pilot_path.stem
         sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
-        params = apply_overrides(load_defaults(defaults), overrides, "--set")
         pilot = load_region(pilot_path, raw, params, overrides, sub)
         found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
         pilots.append(pilot)

@@ -119,6 +119,9 @@ class Scenario:
         existing: Arrangements already in force at the start (county files).
         mergers: Scheduled mergers (:class:`sim.inputs.mergers.Merger`, county files with ``county.mergers``).
         self_start: Self-started negotiations (:class:`sim.inputs.facts.SelfStart`; None: only pilots and levers).
+        defaults: The shared parameter set before any override (a county's pilots run with its
+            §4 levers until the initiative starts, :func:`sim.inputs.params.historical`); carried
+            here so that a run needs no file.
     """
 
     name: str
@@ -149,6 +152,7 @@ class Scenario:
     existing: tuple[Existing, ...] = ()
     mergers: tuple[Any, ...] = ()
     self_start: Any = None
+    defaults: Params | None = None
 
     @property
     def names(self) -> list[str]:
