@@ -122,6 +122,20 @@ class Vocabulary:
         """Form names in order."""
         return tuple(f.name for f in self.forms)
 
+    @property
+    def names(self) -> dict[str, list[str]]:
+        """``{"sectors": [...], "forms": [...]}``: what a result made with this vocabulary records of it."""
+        return {"sectors": list(self.sector_names), "forms": list(self.form_names)}
+
+    def foreign(self, recorded: dict[str, list[str]]) -> tuple[str, str] | None:
+        """``(key, problem)`` when ``recorded`` (see :attr:`names`) is another vocabulary, else None."""
+        for key, ours in self.names.items():
+            theirs = recorded.get(key)
+            if theirs != ours:
+                made = ", ".join(map(str, theirs)) if isinstance(theirs, list) else repr(theirs)
+                return key, f"made with {key} {made}; scenarios/defaults.toml has {', '.join(ours)}"
+        return None
+
 
 class Agenda(StrEnum):
     """How the project organisation bundles sectors (lever, §3.2)."""
