@@ -1,10 +1,12 @@
 """Adding a sector is data: planning split into land-use planning and building/mapping.
 
-The test copies the program (``run.py``, ``sim/``, ``scenarios/``, ``data/``) to a temporary folder,
-changes only the scenario files there -- one ``[[sector]]`` table becomes two, every per-sector
-value and every list of sectors names both -- and runs the command line of the copy: a pilot,
-``validate``, ``compare`` on a pilot and a county run. The copy's ``sim/`` is the project's,
-byte for byte: nothing in the code names a sector.
+The test copies the program (``run.py``, ``sim/``, ``scenarios/``, ``data/``, the calibration's
+prior centre) to a temporary folder and changes only the scenario files and the centre there: one
+``[[sector]]`` table becomes two, every per-sector value and every list of sectors names both.
+Then it runs the command line of the copy: a pilot, ``validate``, ``compare`` on a pilot, a county
+run, and a small calibration whose posterior a run then uses. The copy's ``sim/`` is the
+project's, byte for byte: nothing in the code names a sector. A posterior made with the three
+sectors is refused in one line.
 """
 
 from __future__ import annotations
@@ -40,17 +42,27 @@ staff_per_1000 = 0.6
 def split_sector(text: str) -> str:
     """One scenario file with ``planning`` split in two: values copied, lists extended.
 
-    ``planning = V`` inside an inline table becomes ``land_use = V, building = V`` and ``"planning"``
-    in a list becomes ``"land_use", "building"``; comments and prose are left alone.
+    ``planning = V`` inside an inline table becomes ``land_use = V, building = V``, ``"planning"``
+    in a list becomes ``"land_use", "building"`` (and ``"sensitivity.planning"`` among the
+    calibrated keys ``"sensitivity.land_use", "sensitivity.building"``); comments and prose are left alone.
     """
     text = re.sub(r'\[\[sector\]\]\nname = "planning"\nlabel = "planning"\nstaff_per_1000 = [\d.]+\n', SECTORS, text)
     lines = []
     for line in text.splitlines():
         code, hash_, comment = line.partition("#")  # comments left alone
         code = re.sub(rf"\b{OLD} = ([^,}}]+?)(\s*[,}}])", rf"{NEW[0]} = \1, {NEW[1]} = \1\2", code)
-        code = code.replace(f'"{OLD}"', ", ".join(f'"{s}"' for s in NEW))
+        code = re.sub(rf'"([\w.]*?){OLD}"', lambda m: ", ".join(f'"{m.group(1)}{s}"' for s in NEW), code)
         lines.append(code + hash_ + comment)
     return "\n".join(lines) + "\n"
+
+
+def split_keys(values: dict) -> dict:
+    """``{"sensitivity.planning": v}`` -> ``{"sensitivity.land_use": v, "sensitivity.building": v}``."""
+    out = {}
+    for key, value in values.items():
+        name, _, item = key.rpartition(".")
+        out.update({f"{name}.{s}": value for s in NEW} if item == OLD else {key: value})
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +75,11 @@ def copy(tmp_path_factory) -> Path:
         shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
     for path in (root / "scenarios").glob("*.toml"):
         path.write_text(split_sector(path.read_text(encoding="utf-8")), encoding="utf-8")
+    centre = json.loads((ROOT / "docs" / "calibration" / "centre.json").read_text(encoding="utf-8"))
+    (root / "docs" / "calibration").mkdir(parents=True)  # the calibration's default prior centre, split as well
+    (root / "docs" / "calibration" / "centre.json").write_text(
+        json.dumps(split_keys(centre), indent=1), encoding="utf-8"
+    )
     defaults = (root / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
     assert 'name = "land_use"' in defaults and f'name = "{OLD}"' not in defaults
     assert not re.search(rf"\b{OLD} = ", defaults.split("[levers]", 1)[1].replace("# ", "#")), "a value left unsplit"
@@ -169,6 +186,29 @@ def test_a_county_runs_with_four_sectors(copy, tmp_path):
     assert any(NEW[0] in column for column in row) and not any(OLD in column for column in row)
 
 
+@pytest.mark.slow
+def test_calibrate_and_run_under_its_posterior_with_four_sectors(copy, tmp_path):
+    out = tmp_path / "cal"
+    tiny = ("--sets", "2", "--generations", "1", "--replicates", "1", "--workers", "2", "--quiet")
+    cli(copy, "calibrate", *tiny, "--out", str(out))
+    spec = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    assert spec["vocabulary"]["sectors"] == [*NEW, "environment", "agriculture"]
+    assert f"sensitivity.{NEW[1]}" in spec["prior"] and f"sensitivity.{OLD}" not in spec["prior"]
+    cli(
+        copy,
+        "run",
+        "fosen",
+        "--replicates",
+        "2",
+        "--quiet",
+        "--no-plots",
+        "--posterior",
+        str(out),
+        "--out",
+        str(tmp_path / "r"),
+    )
+
+
 # --- a posterior made with three sectors is refused with four ---------------------------------------
 POSTERIOR = ROOT / "docs" / "calibration" / "posterior"
 
@@ -205,3 +245,16 @@ def test_a_posterior_with_another_form_is_refused(tmp_path):
     (folder / "calibration.json").write_text(json.dumps(spec), encoding="utf-8")
     with pytest.raises(InputError, match=r"calibration.json: vocabulary.forms: made with forms .*, purchase;"):
         load_posterior(folder)
+
+
+def test_the_calibrated_keys_must_name_the_vocabulary(tmp_path):
+    """A sector removed from ``[[sector]]`` but left in ``[calibration]`` is one clear error."""
+    from sim.inputs.errors import InputError
+    from sim.inputs.params import calibrated
+
+    text = (ROOT / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
+    path = tmp_path / "defaults.toml"
+    path.write_text(text.replace('"sensitivity.environment",', '"sensitivity.geodata",'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"calibration.parameters: unknown parameter 'sensitivity.geodata'"):
+        calibrated(path)
+    assert calibrated() == tuple(json.loads((POSTERIOR / "calibration.json").read_text(encoding="utf-8"))["prior"])

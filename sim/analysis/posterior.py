@@ -24,65 +24,14 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.errors import InputError
-from sim.inputs.params import by_name, field_specs, load_defaults, read_toml, suggest
+from sim.inputs.params import by_name, calibrated, field_specs, load_defaults, read_toml, suggest
 from sim.inputs.scenario import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Parameters the calibration moves (the rest are facts, levers or documented estimates).
-CALIBRATED = (
-    "hosting_value",
-    "coordination_cost",
-    "steering_value",
-    "control_share.admin_host",
-    "control_share.board_host",
-    "sensitivity.planning",
-    "sensitivity.environment",
-    "board_experience_weight",
-    "leader_weight",
-    "consultant_neutrality",
-    "failure_cost",
-    "failure_stake",
-    "complexity",
-    "belief_uncertainty",
-    "w_capacity",
-    "w_competence",
-    "w_robustness",
-    "loss_aversion",
-    "distance_cost",
-    "job_loss_fear",
-    "solidarity_weight",
-    "pre_project_months",
-    "main_project_months",
-    "vote_noise",
-    "trust_weight",
-    "merger_trust_damage",
-    "min_prospect",
-    "admin_control_weight",
-    "bundle_synergy",
-    "involvement_per_stage",
-    "involvement_steering_group",
-    "network_competence_gain",
-    "running_cost.network",
-    "vote_trust_damage",
-    "decision_attention",
-    "attention_drain",
-    "maturation_rate",
-    "council_control_value",
-    "cohesion.planning",
-    "failed_attempt_penalty",
-    "trust_need.network",
-    "shared_post_trust",
-    "history_trust",
-    "base_trust",
-    "reform_afterglow_months",
-    "political_readiness_start",
-    "duration_noise",
-    "council_months",
-    "funding_speedup",
-    "sensitivity_noise",
-    "political_readiness_noise",
-)
+#: Parameters the calibration moves (the rest are facts, levers or documented estimates): data, in
+#: ``[calibration]`` of ``scenarios/defaults.toml``, so a new sector or form says there whether it is calibrated.
+CALIBRATED = calibrated()
 #: The committed calibration result (``validate --robustness`` uses it when no ``--posterior`` is given).
 COMMITTED = ROOT / "docs" / "calibration" / "posterior"
 #: A parameter is *constrained* when its posterior 90 % interval is narrower than this share of the prior's.

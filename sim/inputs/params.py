@@ -769,7 +769,7 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     by_name = {s.name: s for s in _FIELD_SPECS}
     values: dict[str, Any] = {}
     for group, table in raw.items():
-        if group in ("sector", "form"):
+        if group in ("sector", "form", "calibration"):  # the vocabulary; what the calibration moves
             continue
         if not isinstance(table, dict):
             raise InputError(path, group, "expected a table of parameters")
@@ -799,6 +799,25 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     if missing:
         raise InputError(path, missing[0], "missing parameter")
     return Params(vocab=vocab, **values)
+
+
+def calibrated(path: Path = DEFAULTS) -> tuple[str, ...]:
+    """The ``--set`` keys the calibration moves: ``[calibration] parameters`` of the shared parameter file.
+
+    Raises:
+        InputError: the list is missing or empty, names a key twice, or a key that is not a
+            parameter of the file's vocabulary (a sector or form since removed).
+    """
+    keys = read_toml(path).get("calibration", {}).get("parameters")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise InputError(path, "calibration.parameters", "expected a list of parameter keys")
+    specs = flat_specs(load_defaults(path).vocab)
+    for key in keys:
+        if key not in specs:
+            raise InputError(path, "calibration.parameters", f"unknown parameter {key!r}" + suggest(key, specs))
+        if keys.count(key) > 1:
+            raise InputError(path, "calibration.parameters", f"{key!r} is named twice")
+    return tuple(keys)
 
 
 #: The §4 levers. In a county scenario they take effect at the initiative's start: before it the
