@@ -318,7 +318,7 @@ def load_region(
     f = _ScenarioFile(path, raw, params.vocab, dict(estimates or {}))
     munis, places = f.municipalities()
     r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
-    start, pilot_end, horizon, reform_start, reform_deadline = f.dates(r)
+    start, pilot_end, horizon, reform_start, reform_deadline = _dates(r)
     leader = r.get("leader", str)
     if leader != "external":
         f.member(leader, "region.leader")
@@ -375,7 +375,7 @@ class _ScenarioFile:
             mr.prefix = f"municipality.{name}."
             if name in self.names:
                 raise InputError(self.path, f"municipality.{name}", "defined twice")
-            place = self.place(mr, "population" in m) if "knr" in m else None
+            place = _place(mr, "population" in m) if "knr" in m else None
             if place:
                 if place.knr in (p.knr for p in places.values()):
                     raise InputError(self.path, mr.key("knr"), f"{place.knr} is also another member's number")
@@ -394,34 +394,6 @@ class _ScenarioFile:
         if len(munis) < 2:
             raise InputError(self.path, "municipality", "a region needs at least two municipalities")
         return munis, places
-
-    def place(self, mr: Reader, has_population: bool) -> Any:
-        """The data file's municipality with this 2016 number (a population in the file overrides the data's)."""
-        knr = mr.get("knr", str).strip()
-        places = geo.load_places()
-        if knr not in places:
-            raise InputError(
-                self.path, mr.key("knr"), f"no municipality numbered {knr!r} in 2016 (data/kommuner-2016.csv)"
-            )
-        if not has_population and math.isnan(places[knr].population):
-            raise InputError(self.path, mr.key("knr"), f"the data file has no population for {knr}; give population")
-        return places[knr]
-
-    def dates(self, r: Reader) -> tuple[int, int, int, int, int]:
-        """Start, pilot end, horizon, reform start and deadline, in order."""
-        start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
-        reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
-        for key, earlier, later in (
-            ("pilot_end", start, pilot_end),
-            ("horizon", pilot_end, horizon),
-            ("reform_deadline", reform_start, reform_deadline),
-        ):
-            if later < earlier:
-                before = {"pilot_end": "start", "horizon": "pilot_end", "reform_deadline": "reform_start"}[key]
-                raise InputError(self.path, f"region.{key}", f"is before region.{before}")
-        if horizon - start > 1200:
-            raise InputError(self.path, "region.horizon", "more than 100 years after region.start")
-        return start, pilot_end, horizon, reform_start, reform_deadline
 
     def distances(self, places: dict[str, Any]) -> dict[frozenset, float]:
         """Typed distances, or computed ones when every member has a ``knr`` and none are typed."""
@@ -513,6 +485,34 @@ class _ScenarioFile:
         if unknown:
             hint = suggest(unknown[0], self.found)
             raise InputError(self.path, unknown[0], "not an estimated input of this scenario" + hint)
+
+
+def _place(mr: Reader, has_population: bool) -> Any:
+    """The data file's municipality with this 2016 number (a population in the file overrides the data's)."""
+    knr = mr.get("knr", str).strip()
+    places = geo.load_places()
+    if knr not in places:
+        raise InputError(mr.path, mr.key("knr"), f"no municipality numbered {knr!r} in 2016 (data/kommuner-2016.csv)")
+    if not has_population and math.isnan(places[knr].population):
+        raise InputError(mr.path, mr.key("knr"), f"the data file has no population for {knr}; give population")
+    return places[knr]
+
+
+def _dates(r: Reader) -> tuple[int, int, int, int, int]:
+    """Start, pilot end, horizon, reform start and deadline, in order."""
+    start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
+    reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
+    for key, earlier, later in (
+        ("pilot_end", start, pilot_end),
+        ("horizon", pilot_end, horizon),
+        ("reform_deadline", reform_start, reform_deadline),
+    ):
+        if later < earlier:
+            before = {"pilot_end": "start", "horizon": "pilot_end", "reform_deadline": "reform_start"}[key]
+            raise InputError(r.path, f"region.{key}", f"is before region.{before}")
+    if horizon - start > 1200:
+        raise InputError(r.path, "region.horizon", "more than 100 years after region.start")
+    return start, pilot_end, horizon, reform_start, reform_deadline
 
 
 def staff_rule(path: Path, key: str, population: float, per_1000: tuple[float, ...]) -> tuple[float, ...]:
