@@ -30,11 +30,13 @@ NEW = ("land_use", "building")
 SECTORS = f'''[[sector]]
 name = "{NEW[0]}"
 label = "land-use planning"
+label_nb = "arealplan"
 staff_per_1000 = 1.0
 
 [[sector]]
 name = "{NEW[1]}"
 label = "building cases and mapping"
+label_nb = "byggesak og oppmåling"
 staff_per_1000 = 0.6
 '''
 
@@ -46,7 +48,7 @@ def split_sector(text: str) -> str:
     in a list becomes ``"land_use", "building"`` (and ``"sensitivity.planning"`` among the
     calibrated keys ``"sensitivity.land_use", "sensitivity.building"``); comments and prose are left alone.
     """
-    text = re.sub(r'\[\[sector\]\]\nname = "planning"\nlabel = "planning"\nstaff_per_1000 = [\d.]+\n', SECTORS, text)
+    text = re.sub(r'\[\[sector\]\]\nname = "planning"\n(label.*\n)+staff_per_1000 = [\d.]+\n', SECTORS, text)
     lines = []
     for line in text.splitlines():
         code, hash_, comment = line.partition("#")  # comments left alone

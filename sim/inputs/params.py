@@ -701,6 +701,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 # --- vocabulary and defaults -------------------------------------------------------------------
 _FORM_FLAGS = ("statutory", "pools_staff", "needs_host", "board", "merges")
+_SECTOR_KEYS = {"name", "label", "label_nb", "staff_per_1000"}
 
 
 def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
@@ -712,15 +713,15 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
     out_s: list[Sector] = []
     for i, t in enumerate(sectors):
         key = f"sector[{i}]"
-        if not isinstance(t, dict) or set(t) != {"name", "label", "staff_per_1000"}:
-            raise InputError(path, key, "expected a table with exactly: name, label, staff_per_1000")
+        if not isinstance(t, dict) or not {"name", "label", "staff_per_1000"} <= set(t) <= _SECTOR_KEYS:
+            raise InputError(path, key, "expected a table with name, label, staff_per_1000 (and label_nb)")
         if not _is_key(t["name"]) or t["name"] in (s.name for s in out_s):
             raise InputError(path, f"{key}.name", f"expected a new lower-case name, got {t['name']!r}")
         staff = t["staff_per_1000"]
         if isinstance(staff, bool) or not isinstance(staff, int | float) or not 0 < staff < 100:
             problem = f"expected FTE per 1,000 inhabitants in (0, 100), got {staff!r}"
             raise InputError(path, f"{key}.staff_per_1000", problem)
-        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff)))
+        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff), str(t.get("label_nb", t["label"]))))
     out_f: list[Form] = []
     for i, t in enumerate(forms):
         key = f"form[{i}]"

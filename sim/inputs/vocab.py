@@ -31,12 +31,14 @@ class Sector:
         staff_per_1000: FTE of a municipality of 1,000 inhabitants in this sector: the coefficient
             ``c`` of the staff rule ``c * (population / 1000) ** b`` (:func:`sim.inputs.geo.staff_from_population`;
             values and their justification in ``scenarios/defaults.toml``).
+        label_nb: The name in bokmål (``--lang nb``; the label when the file gives none).
     """
 
     name: str
     label: str
     index: int
     staff_per_1000: float
+    label_nb: str = ""
 
 
 @dataclass(frozen=True)
