@@ -15,6 +15,7 @@ import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -658,8 +659,12 @@ def _items(vocab: Vocabulary, per: str) -> tuple[Sector, ...] | tuple[Form, ...]
     return vocab.sectors if per == "sector" else vocab.forms
 
 
+@lru_cache(maxsize=8)
 def flat_specs(vocab: Vocabulary) -> dict[str, Spec]:
-    """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``."""
+    """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``.
+
+    Built once per vocabulary (every job's overrides are checked against it); do not change it.
+    """
     out: dict[str, Spec] = {}
     for spec in _FIELD_SPECS:
         if spec.per is None:
