@@ -8,6 +8,7 @@ job made with the loaded scenario itself.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,6 @@ from sim.inputs import loader, params
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.run import runner
 from sim.run.runner import Job, execute, prepare, run_rows
 
 OVERRIDES = (("sensitivity_noise", "0.3"), ("vote_noise", 0.2))
@@ -44,15 +44,21 @@ def test_no_worker_reads_a_file(monkeypatch):
         assert os.getpid() == parent, f"a worker read {path}"
         return real(path)
 
-    runner._file.cache_clear()
-    runner._scenario.cache_clear()
     monkeypatch.setattr(params, "read_toml", read_here_only)
     monkeypatch.setattr(loader, "read_toml", read_here_only)
     two = run_rows(jobs("vaernesregionen"), workers=2, progress=False)
-    runner._file.cache_clear()
-    runner._scenario.cache_clear()
     one = run_rows(jobs("vaernesregionen"), workers=1, progress=False)
     assert two == one
+
+
+def test_each_experiment_reads_the_file_as_it_is_then(tmp_path):
+    path = tmp_path / "region.toml"
+    text = (Path(__file__).parent / "data" / "explicit-region.toml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    before = run_rows([Job(0, str(path), 0, 1)], workers=1, progress=False)
+    path.write_text(text.replace("population = 5600", "population = 56000"), encoding="utf-8")
+    after = run_rows([Job(0, str(path), 0, 1)], workers=1, progress=False)
+    assert before != after
 
 
 def test_a_loaded_scenario_runs_as_its_name_does():

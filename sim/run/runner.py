@@ -83,7 +83,10 @@ def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
 
 @lru_cache(maxsize=16)
 def _file(name: str, estimates: tuple[tuple[str, float], ...]) -> Scenario:
-    """A scenario file read and checked once per experiment (and per set of moved estimates)."""
+    """A scenario file read and checked once per experiment and set of moved estimates.
+
+    :func:`execute` empties the cache when it starts, so an experiment reads the files as they are then.
+    """
     return load_scenario(name, {}, "Job.overrides", dict(estimates))
 
 
@@ -381,6 +384,8 @@ def execute(
     if total is None:
         jobs = jobs if isinstance(jobs, Sequence) else list(jobs)
         total = len(jobs)
+    _file.cache_clear()  # read the files as they are now (a notebook or the dashboard may have changed one)
+    _scenario.cache_clear()
     jobs = map(prepare, jobs)  # files read and overrides checked here, once, never in a worker
     shown = progress and (sys.stderr.isatty() or "ipykernel" in sys.modules)
     bar = tqdm(total=total, unit="run", disable=not shown, dynamic_ncols=True, leave=False)
