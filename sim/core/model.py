@@ -23,7 +23,6 @@ from sim.core.region import Region
 from sim.inputs.calendar import month_label
 from sim.inputs.facts import RegionFacts
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import historical
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import MEASURES, EventKind
 
@@ -57,8 +56,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
         sc = self.scenario
         self.p = p = sc.params
         if sc.kind == "county" and sc.initiative is not None:  # §4 levers from the initiative's start
-            assert sc.defaults is not None, "a scenario from sim.inputs.loader.load_scenario carries its defaults"
-            before = historical(sc.params, sc.defaults)
+            before = sc.before_levers
             if before != sc.params:
                 self.p = p = before
         self.month: int = sc.start

@@ -15,6 +15,7 @@ import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import permutations
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from sim.inputs import geo
 from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError, ScenarioWarning
 from sim.inputs.facts import AreaFacts, Initiative, RegionFacts
-from sim.inputs.params import DEFAULTS, Params, apply_overrides, suggest
+from sim.inputs.params import DEFAULTS, Params, apply_overrides, historical, suggest
 from sim.inputs.vocab import Vocabulary
 
 SCENARIO_DIR = DEFAULTS.parent
@@ -175,6 +176,16 @@ class Scenario:
         """
         params = apply_overrides(self.params, dict(overrides), source)
         return replace(self, params=params, overrides={**self.overrides, **overrides})
+
+    @cached_property
+    def before_levers(self) -> Params:
+        """The parameters with every §4 lever at its shared value: a county's run until its initiative starts.
+
+        Worked out once per scenario (:func:`sim.inputs.params.historical`), not in every model run.
+        """
+        if self.defaults is None:
+            raise ValueError(f"{self.path}: a scenario built without sim.inputs.loader.load_scenario has no defaults")
+        return historical(self.params, self.defaults)
 
     def with_horizon(self, until: int) -> Scenario:
         """A copy that stops at ``until`` (the pilot ends no later)."""
