@@ -13,7 +13,7 @@ import ast
 from typing import Any
 
 from sim.inputs.errors import InputError
-from sim.inputs.params import BY_NAME
+from sim.inputs.params import BY_NAME, load_defaults
 
 LANGUAGES = ("en", "nb")
 
@@ -26,10 +26,8 @@ TERMS: dict[str, dict[str, str]] = {
     "regional_council": {"en": "regional council (regionråd)", "nb": "regionråd"},
     "reform": {"en": "municipal reform (kommunereform)", "nb": "kommunereform"},
     "county_governor": {"en": "County Governor (Fylkesmannen)", "nb": "Fylkesmannen"},
-    # sectors
-    "planning": {"en": "planning", "nb": "plan"},
-    "environment": {"en": "environment", "nb": "miljø"},
-    "agriculture": {"en": "agriculture", "nb": "landbruk"},
+    # sectors: their labels in [[sector]] of scenarios/defaults.toml (a new sector brings its own)
+    **{s.name: {"en": s.label, "nb": s.label_nb} for s in load_defaults().vocab.sectors},
     # measures
     "competence": {"en": "competence", "nb": "kompetanse"},
     "capacity": {"en": "capacity", "nb": "kapasitet"},

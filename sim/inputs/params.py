@@ -15,6 +15,7 @@ import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -688,8 +689,12 @@ def _items(vocab: Vocabulary, per: str) -> tuple[Sector, ...] | tuple[Form, ...]
     return vocab.sectors if per == "sector" else vocab.forms
 
 
+@lru_cache(maxsize=8)
 def flat_specs(vocab: Vocabulary) -> dict[str, Spec]:
-    """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``."""
+    """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``.
+
+    Built once per vocabulary (every job's overrides are checked against it); do not change it.
+    """
     out: dict[str, Spec] = {}
     for spec in _FIELD_SPECS:
         if spec.per is None:
@@ -731,6 +736,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 # --- vocabulary and defaults -------------------------------------------------------------------
 _FORM_FLAGS = ("statutory", "pools_staff", "needs_host", "board", "merges")
+_SECTOR_KEYS = {"name", "label", "label_nb", "staff_per_1000"}
 
 
 def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
@@ -742,15 +748,15 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
     out_s: list[Sector] = []
     for i, t in enumerate(sectors):
         key = f"sector[{i}]"
-        if not isinstance(t, dict) or set(t) != {"name", "label", "staff_per_1000"}:
-            raise InputError(path, key, "expected a table with exactly: name, label, staff_per_1000")
+        if not isinstance(t, dict) or not {"name", "label", "staff_per_1000"} <= set(t) <= _SECTOR_KEYS:
+            raise InputError(path, key, "expected a table with name, label, staff_per_1000 (and label_nb)")
         if not _is_key(t["name"]) or t["name"] in (s.name for s in out_s):
             raise InputError(path, f"{key}.name", f"expected a new lower-case name, got {t['name']!r}")
         staff = t["staff_per_1000"]
         if isinstance(staff, bool) or not isinstance(staff, int | float) or not 0 < staff < 100:
             problem = f"expected FTE per 1,000 inhabitants in (0, 100), got {staff!r}"
             raise InputError(path, f"{key}.staff_per_1000", problem)
-        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff)))
+        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff), str(t.get("label_nb", t["label"]))))
     out_f: list[Form] = []
     for i, t in enumerate(forms):
         key = f"form[{i}]"
@@ -799,7 +805,7 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     by_name = {s.name: s for s in _FIELD_SPECS}
     values: dict[str, Any] = {}
     for group, table in raw.items():
-        if group in ("sector", "form"):
+        if group in ("sector", "form", "calibration"):  # the vocabulary; what the calibration moves
             continue
         if not isinstance(table, dict):
             raise InputError(path, group, "expected a table of parameters")
@@ -829,6 +835,25 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     if missing:
         raise InputError(path, missing[0], "missing parameter")
     return Params(vocab=vocab, **values)
+
+
+def calibrated(path: Path = DEFAULTS) -> tuple[str, ...]:
+    """The ``--set`` keys the calibration moves: ``[calibration] parameters`` of the shared parameter file.
+
+    Raises:
+        InputError: the list is missing or empty, names a key twice, or a key that is not a
+            parameter of the file's vocabulary (a sector or form since removed).
+    """
+    keys = read_toml(path).get("calibration", {}).get("parameters")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise InputError(path, "calibration.parameters", "expected a list of parameter keys")
+    specs = flat_specs(load_defaults(path).vocab)
+    for key in keys:
+        if key not in specs:
+            raise InputError(path, "calibration.parameters", f"unknown parameter {key!r}" + suggest(key, specs))
+        if keys.count(key) > 1:
+            raise InputError(path, "calibration.parameters", f"{key!r} is named twice")
+    return tuple(keys)
 
 
 #: The §4 levers. In a county scenario they take effect at the initiative's start: before it the
