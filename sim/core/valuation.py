@@ -255,6 +255,11 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
     administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
     host_member = terms.host_member
+    for f, form in enumerate(forms):
+        if form.needs_host and not form.merges:  # a joint office's location (§2.3), not a merger's
+            fight = _location_fight(p, subsets, council[f][:, :eligible, host_member[:eligible]], len(members))
+            for a in (other, council, administration):
+                a[f] -= fight[:, None, None]
     willing = np.zeros(council.shape[:3], bool)  # [form, subset, host]
     willing[:, :, :eligible] = council[:, :, np.arange(eligible), host_member[:eligible]] > 0
     loss = _host_losses(council, willing, host_member, lost[:, :, 0]) * hosted  # [form, subset, host, member]
@@ -272,6 +277,22 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
             willing[f] if form.needs_host else willing[f, :, :0],
         )
     return tables
+
+
+def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
+    """What the host claims cost every member under every host, by subset (§2.3, §2.1).
+
+    ``council`` is ``[subset, host, claimant]``: each credible host's council value of the option
+    under each credible host (``Region.eligible_hosts``). A claimant values itself as host above
+    keeping its own service and above every other credible host; ``mechanisms.location_fight``
+    prices the fight from their number. The charge is the same under every host, so it changes no
+    council's preferred host, only how far a joint office is worth it at all.
+    """
+    hosts = np.arange(council.shape[1])
+    mine = council[:, hosts, hosts]  # [subset, claimant]
+    above = (mine[:, None, :] > council) | (hosts[:, None] == hosts)  # [subset, host, claimant]
+    claims = ((mine > 0) & above.all(axis=1)).sum(axis=1).tolist()
+    return np.array([mech.location_fight(p, len(c), k, n) for c, k in zip(subsets, claims, strict=True)])
 
 
 def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarray, lost: np.ndarray) -> np.ndarray:
@@ -394,10 +415,11 @@ class _Terms:
         host_other = other + self.hosting
         host_other = host_other - mech.coordination_burden(p, form, n - 1, self.size)[:, None]
         host_other = host_other + mech.regional_steering(p, form, self.share, self.at_stake)
-        control = mech.partner_control_loss(p, form, self.at_stake)
+        handling = np.zeros((len(self.subsets), 1)) + np.reshape(mech.board_handling(p, form, self.size), (-1, 1))
+        control = mech.partner_control_loss(p, form, self.at_stake) + handling
         control = control + mech.board_aversion(p, form, region.facts.board_experience)
         control = control + self.fear
-        return gains, control, np.zeros_like(control), other, host_other, self.lost  # a host gives up no control
+        return gains, control, handling + np.zeros_like(control), other, host_other, self.lost  # a host: the board only
 
     def gains(self, form) -> np.ndarray:
         """Each member's gains of a form by subset (:meth:`Valuation.sector_gain`; pooled forms share them)."""
