@@ -1,23 +1,22 @@
-"""The month's appraisal of options (sim.core.valuation.appraise): every member at once equals one at a time."""
+"""The month's appraisal of options (sim.core.valuation): the tables of every option equal one option at a time."""
 
 import pytest
 
 from sim import CooperationModel
 from sim.core import mechanisms as mech
-from sim.core.valuation import appraise, own_value
+from sim.core.valuation import _build, appraise, own_value
 
 
 def one_at_a_time(model, region, option, name):
-    """A member's parts and values computed directly from the rules, without the group tables."""
+    """A member's parts from a table of this option alone, and its values from the rules, member by member."""
     p = model.p
+    host = option.host or option.members[0]  # a hostless form ignores its host column
+    alone = _build(model, region, option.members, [option.sectors], [host], 0, (option.form.index,))
+    table = alone[option.form.index]
 
     def parts(m):
-        a = region.agents[m]
-        control, access, other, contact = a.costs(option, region)
-        if contact:
-            user_km = contact * region.distance(m, option.host) * p.centralisation
-            access = mech.centralisation_fear(p, 0.0, a.population, user_km)
-        return a.gains(option, region), control, access, other
+        i = option.members.index(m)
+        return tuple(float(x[0, 0, i]) for x in (table.gains, table.control, table.access, table.other))
 
     a = region.agents[name]
     values = []

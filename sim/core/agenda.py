@@ -9,14 +9,15 @@ council's position.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.core import mechanisms as mech
 from sim.core.records import Option, describe
-from sim.core.valuation import appraise, host_losses
+from sim.core.valuation import form_table, own_value
 from sim.inputs.vocab import Agenda, NullModel
 
 if TYPE_CHECKING:
@@ -85,67 +86,17 @@ class AgendaSetter:
         return self.believed_chances(option)[name]
 
     def believed_chances(self, option: Option) -> dict[str, float]:
-        """:meth:`believed_yes` of every member, from one appraisal of the option (§3.4, §2.1).
-
-        The project sees each administration's value, moved towards its council's as far as
-        anchoring reaches, less the council's disappointment over a lost host claim; the control
-        loss it cannot see makes it less sure (``mechanisms.yes_chance``). A member the state
-        compels says yes.
-        """
-        p, region = self.model.p, self.region
-        seen = appraise(self.model, region, option)
-        compelled = region.compelled(option)
-        losses = host_losses(self.model, region, option) if option.form.needs_host else None
-        chances = {}
-        for name in option.members:
-            if name in compelled:
-                chances[name] = 1.0
-                continue
-            anchoring = 1.0 if name in self.revealed else self.involvement
-            u = mech.believed_utility(seen.administration[name], seen.council[name], anchoring)
-            if losses is not None:
-                u -= losses[name]
-            chances[name] = mech.yes_chance(p, u, (1.0 - anchoring) * seen.parts[name][1])
-        return chances
+        """:meth:`believed_yes` of every member (:func:`believed`)."""
+        return dict(zip(option.members, believed(self, [option])[0].tolist(), strict=True))
 
     def viable_chance(self, option: Option) -> float:
-        """Believed chance that the vote leaves a viable arrangement.
-
-        The host and the leader must say yes; of the others, enough for a quorum (members decide
-        independently: a Poisson-binomial sum over the count of yes votes).
-        """
-        key_members = [m for m in option.members if m in (option.host, self.leader)]
-        believed = self.believed_chances(option)
-        chance = math.prod(believed[m] for m in key_members)
-        dist = [1.0]  # dist[k]: chance that k of the other members say yes
-        for m in option.members:
-            if m in key_members:
-                continue
-            q = believed[m]
-            dist = [a * (1 - q) + b * q for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
-        need = quorum(len(option.members)) - len(key_members)
-        return chance * sum(dist[max(0, need) :])
+        """Believed chance that the vote leaves a viable arrangement (:func:`viable`)."""
+        return float(viable(self, [option], believed(self, [option]))[0])
 
     def score(self, option: Option, failures: int = 0) -> tuple[float, float]:
-        """The agenda setter's value of proposing an option, and its believed chance of passing.
-
-        Value: the members' mean service gains, discounted for a complex pooled bundle, plus an
-        internal leader's weight on the home municipality's own interest (§2.2).
-        Expected value: the chance of passing times the option's value, less, on failure, the
-        fixed cost of a failed round (growing with the rounds already failed) and the share of
-        the value that a failure loses for good (§2.1: the fear that planning "could sink
-        agriculture"; §3.2).
-        """
-        p, region = self.model.p, self.region
-        prospect = self.viable_chance(option)
-        parts = appraise(self.model, region, option).parts
-        gains = sum(parts[m][0] for m in option.members) / len(option.members)
-        value = gains * mech.complexity_discount(p, option.form, len(option.sectors))
-        if self.leader in option.members:
-            bias = p.leader_weight * (1 - p.consultant_neutrality * region.facts.consultant)
-            value += bias * region.agents[self.leader].own_value(option, region, administration=True)
-        lost = p.failure_cost * (1 + failures) + p.failure_stake * max(0.0, value)
-        return prospect * value - (1 - prospect) * lost, prospect
+        """The agenda setter's value of proposing an option, and its believed chance of passing (:func:`assess`)."""
+        value, prospect = assess(self, [option], failures)
+        return float(value[0]), float(prospect[0])
 
     def option_table(self, members: tuple[str, ...] | None = None) -> list[dict]:
         """Why the agenda setter proposes what it does: every admissible option with its terms (for analysts).
@@ -184,6 +135,98 @@ class AgendaSetter:
         if self.model.p.null_model == NullModel.RANDOM_AGENDA:
             option = options[int(rng.integers(len(options)))]
             return option, self.viable_chance(option)
-        scored = [(self.score(o, failures), rng.random(), o) for o in options]
-        (best, prospect), _, option = max(scored, key=lambda t: (t[0][0], t[1]))
-        return (option, prospect) if best > 0 else (None, 0.0)
+        value, prospect = assess(self, options, failures)
+        ties = rng.random(len(options))  # ties in value go to the larger draw, one draw per option
+        best = int(np.lexsort((ties, value))[-1])
+        return (options[best], float(prospect[best])) if value[best] > 0 else (None, 0.0)
+
+
+def option_rows(model: CooperationModel, region: Region, options: list[Option]) -> dict[str, np.ndarray]:
+    """The options' rows of their forms' tables, ``[option, member]``: parts, values and host losses (§2.1).
+
+    ``loss`` is each member's disappointment over the option's host against the one it would
+    name (``sim.core.valuation.FormTable``).
+    """
+    groups: dict[int, tuple] = {}
+    tables = {}
+    for i, o in enumerate(options):
+        t = tables.get(o.form.index)
+        if t is None or o.sectors not in t.row or (o.form.needs_host and o.host not in t.col):
+            t = tables[o.form.index] = form_table(model, region, o)
+        g = groups.setdefault(id(t), (t, [], [], []))
+        g[1].append(i), g[2].append(t.row[o.sectors]), g[3].append(t.col[o.host if o.form.needs_host else None])
+    names = ("gains", "control", "access", "other", "council", "administration", "loss")
+    parts: dict[str, list] = {name: [] for name in names}
+    for t, _, ks, hs in groups.values():
+        ks, hs = np.array(ks), np.array(hs)
+        for name in names:
+            parts[name].append(getattr(t, name)[ks, hs])
+    order = np.argsort(np.concatenate([g[1] for g in groups.values()]), kind="stable")
+    return {name: np.concatenate(rows)[order] for name, rows in parts.items()}
+
+
+def believed(setter: AgendaSetter, options: list[Option], rows: dict | None = None) -> np.ndarray:
+    """Believed chance that each council says yes to each option, ``[option, member]`` (§3.4, with host claims, §2.1).
+
+    The options share their members. The project sees each administration's value, moved
+    towards its council's as far as anchoring reaches, less the council's disappointment over a
+    lost host claim; the control loss it cannot see makes it less sure (``mechanisms.yes_chance``).
+    A member the state compels says yes.
+    """
+    p, region, members = setter.model.p, setter.region, options[0].members
+    rows = rows if rows is not None else option_rows(setter.model, region, options)
+    anchoring = np.array([1.0 if m in setter.revealed else setter.involvement for m in members])
+    u = mech.believed_utility(rows["administration"], rows["council"], anchoring)
+    u = u - rows["loss"]
+    chances = mech.yes_chance(p, u, (1.0 - anchoring) * rows["control"])
+    if any(p.mandatory_host):
+        for i, o in enumerate(options):
+            compelled = region.compelled(o)
+            chances[i] = np.where([m in compelled for m in members], 1.0, chances[i])
+    return chances
+
+
+def viable(setter: AgendaSetter, options: list[Option], chances: np.ndarray) -> np.ndarray:
+    """Believed chance that the vote on each option leaves a viable arrangement.
+
+    The host and the leader must say yes; of the others, enough for a quorum (members decide
+    independently: a Poisson-binomial sum over the count of yes votes).
+    """
+    members = options[0].members
+    n = len(members)
+    key = np.array([[m in (o.host, setter.leader) for m in members] for o in options])
+    chance = np.ones(len(options))
+    dist = np.zeros((len(options), n + 1))  # dist[:, k]: chance that k of the other members say yes
+    dist[:, 0] = 1.0
+    for i in range(n):
+        q = chances[:, i]
+        chance = np.where(key[:, i], chance * q, chance)
+        shifted = np.concatenate([np.zeros((len(options), 1)), dist[:, :-1]], axis=1)
+        dist = np.where(key[:, i, None], dist, dist * (1 - q)[:, None] + shifted * q[:, None])
+    need = quorum(n) - key.sum(axis=1)
+    total = sum(np.where(k >= need, dist[:, k], 0.0) for k in range(n + 1))
+    return chance * total
+
+
+def assess(setter: AgendaSetter, options: list[Option], failures: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The agenda setter's value of proposing each option, and its believed chance of passing.
+
+    Value: the members' mean service gains, discounted for a complex pooled bundle, plus an
+    internal leader's weight on the home municipality's own interest (§2.2).
+    Expected value: the chance of passing times the option's value, less, on failure, the
+    fixed cost of a failed round (growing with the rounds already failed) and the share of
+    the value that a failure loses for good (§2.1: the fear that planning "could sink
+    agriculture"; §3.2).
+    """
+    p, region, members = setter.model.p, setter.region, options[0].members
+    rows = option_rows(setter.model, region, options)
+    prospect = viable(setter, options, believed(setter, options, rows))
+    gains = sum(rows["gains"][:, i] for i in range(len(members))) / len(members)
+    value = gains * np.array([mech.complexity_discount(p, o.form, len(o.sectors)) for o in options])
+    if setter.leader in members:
+        i = members.index(setter.leader)
+        bias = p.leader_weight * (1 - p.consultant_neutrality * region.facts.consultant)
+        parts = tuple(rows[name][:, i] for name in ("gains", "control", "access", "other"))
+        value = value + bias * own_value(p, region.agents[setter.leader].readiness, parts, True)
+    lost = p.failure_cost * (1 + failures) + p.failure_stake * np.maximum(0.0, value)
+    return prospect * value - (1 - prospect) * lost, prospect

@@ -61,6 +61,10 @@ class Municipality(Valuation, mesa.Agent):
         self.outside_talks = False
         self.member_talks = False
         self.arrangement: list[Arrangement | None] = [None] * n
+        self._gain_memo: dict[tuple, tuple] = {}  # sector gains with their terms (``Valuation.sector_gain``)
+        self._own_service: tuple | None = None  # the terms of the own service last computed (see ``step``)
+        self.changed = True  # competence, capacity or vulnerability computed this month
+        self._ceiling: list[tuple] = [((), 0.0)] * n  # a network's competence ceiling per sector, with its terms
 
     def formal_in(self, s: int) -> bool:
         """A formal arrangement (a host form, §3.3) serves this municipality in sector ``s``."""
@@ -72,13 +76,23 @@ class Municipality(Valuation, mesa.Agent):
         """Political maturation and one month of each sector's service."""
         p, month = self.model.p, self.model.month
         self.readiness = mech.political_maturation(p, self.readiness, self.involvement, self.attention)
+        own_service = None if any(self.arrangement) else (p, self.staff, self.need, tuple(self.competence))
+        self.changed = own_service is None or own_service != self._own_service
+        if not self.changed:  # its own service in every sector, on the same terms as last month
+            return
+        self._own_service = own_service
         for s, arr in enumerate(self.arrangement):
             own, need, start = self.staff[s], self.need[s], self.competence_start[s]
             if arr is None or month < arr.starts:
                 team, cap = own, mech.capacity(own, need)
             elif not arr.form.pools_staff:
                 pool_fte = arr.pools[s][0]
-                ceiling = mech.network_ceiling(p, start, mech.team_competence(p, pool_fte))
+                if self._ceiling[s][0] != (p, start, pool_fte):  # the same while the network's pool is
+                    self._ceiling[s] = (
+                        (p, start, pool_fte),
+                        mech.network_ceiling(p, start, mech.team_competence(p, pool_fte)),
+                    )
+                ceiling = self._ceiling[s][1]
                 self.competence[s] = mech.network_month(p, self.competence[s], ceiling, arr.activity * self.attention)
                 left = own - mech.running_time(p, arr.form, own, arr.activity)
                 team = mech.network_team(p, left, pool_fte - own, arr.activity)

@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.core import mechanisms as mech
-from sim.core.agenda import quorum
+from sim.core.agenda import option_rows, quorum
 from sim.core.records import Option, Vote
+from sim.core.valuation import own_value
 from sim.inputs.vocab import NONE, Cause, NullModel, Stage
 
 if TYPE_CHECKING:
@@ -89,16 +92,23 @@ def open_preferences(
         base = option._replace(form=f, host=option.host if f.needs_host else None)
         hosts = region.willing_hosts(base) if f.needs_host else [None]
         variants += [base._replace(host=h) for h in hosts if h is not None or not f.needs_host]
+    rows = option_rows(model, region, variants)  # [variant, member]
+    readiness = np.array([region.agents[m].readiness for m in option.members])
+    own = own_value(p, readiness, tuple(rows[k] for k in ("gains", "control", "access", "other")), False)
+    values = (np.where(rows["loss"] > 0, own, rows["council"]) - rows["loss"]).T.tolist()  # [member, variant]
     best_form, best_host = {}, {}
     decided = _decided_hosts(option, earlier)
-    for name in option.members:
+    for name, value in zip(option.members, values, strict=True):
         muni = region.agents[name]
+        if decided.get(name) is not None:  # the table's loss assumes the council names its preferred host
+            value = []
+            for v in variants:
+                named = _named_host(region, muni, v, region.willing_hosts(v), decided)
+                loss = muni.disappointment(v, region, named)
+                value.append((muni.own_value(v, region) if loss > 0 else muni.value(v, region)) - loss)
         scored = [(0.0, 1, 0, NONE, None)]
-        for v in variants:
-            named = _named_host(region, muni, v, region.willing_hosts(v), decided)
-            loss = muni.disappointment(v, region, named)
-            value = (muni.own_value(v, region) if loss > 0 else muni.value(v, region)) - loss
-            scored.append((value, 2 if v == option else 0, -v.form.index, v.form.name, v.host))
+        for v, u in zip(variants, value, strict=True):
+            scored.append((u, 2 if v == option else 0, -v.form.index, v.form.name, v.host))
         _, _, _, best_form[name], best_host[name] = max(scored, key=lambda s: s[:3])
     return best_form, best_host
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from sim.inputs.params import Params
 from sim.inputs.vocab import Form
 
@@ -241,16 +243,25 @@ def believed_utility(admin_view: float, political_view: float, anchoring: float)
     return admin_view + anchoring * (political_view - admin_view)
 
 
-def yes_chance(p: Params, utility: float, unseen_control: float = 0.0) -> float:
+def _tanh(x):
+    """``math.tanh`` of a number or of each element of an array (libm's, as numpy's may differ in the last bit)."""
+    if isinstance(x, np.ndarray):
+        return np.array([math.tanh(v) for v in x.ravel().tolist()]).reshape(x.shape)
+    return math.tanh(x)
+
+
+def yes_chance(p: Params, utility, unseen_control=0.0):
     """Chance that a council votes yes, as the agenda setter sees it: a logistic, computed stably.
+
+    ``utility`` and ``unseen_control`` are numbers or numpy arrays (every option and member at once).
 
     ``unseen_control`` is the control loss the setter cannot see the council's view of (its
     share beyond political anchoring): the more of it, the less sure the setter is, so a
     politically sensitive proposal is a gamble (§2.1: the fear that "disagreement on planning
     could sink agriculture"; §3.4).
     """
-    scale = p.vote_noise + p.belief_uncertainty * max(0.0, unseen_control)
-    return 0.5 * (1.0 + math.tanh(utility / (2.0 * scale)))
+    scale = p.vote_noise + p.belief_uncertainty * np.maximum(0.0, unseen_control)
+    return 0.5 * (1.0 + _tanh(utility / (2.0 * scale)))
 
 
 # --- Municipal reform (§1.3 "Prosess", §2.1, §2.2, §2.3) ---------------------------------------

@@ -7,7 +7,7 @@ one :class:`sim.core.negotiation.ProjectOrganisation` per negotiating area (the 
 from __future__ import annotations
 
 import math
-from itertools import combinations, count
+from itertools import count
 from typing import Any
 
 import mesa
@@ -17,9 +17,9 @@ import pandas as pd
 from sim.core import history, merging, selfstart
 from sim.core import mechanisms as mech
 from sim.core.agents import CountyGovernor, Municipality
+from sim.core.arrangements import Arrangements
 from sim.core.negotiation import ProjectOrganisation
 from sim.core.records import Arrangement, Event, RecordsMixin
-from sim.core.region import Region
 from sim.inputs.calendar import month_label
 from sim.inputs.facts import RegionFacts
 from sim.inputs.loader import load_scenario
@@ -27,7 +27,7 @@ from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import MEASURES, EventKind
 
 
-class CooperationModel(RecordsMixin, mesa.Model):
+class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
     """Municipalities, their project organisations and the County Governor, month by month.
 
     Args:
@@ -110,41 +110,6 @@ class CooperationModel(RecordsMixin, mesa.Model):
         """The first (for the pilots: the only) negotiation."""
         return self.negotiations[0]
 
-    def open_negotiation(self, facts: RegionFacts) -> ProjectOrganisation:
-        """Start a negotiation (a project organisation) on an area's facts this month."""
-        project = ProjectOrganisation(self, Region(facts, self._munis, self.scenario.distance, self))
-        if hasattr(self, "_ids"):  # an agent made after __init__: see the note there
-            mesa.Agent._ids.pop(self, None)
-            project.unique_id = next(self._ids)
-        self.negotiations.append(project)
-        self.region_facts[facts.name] = facts
-        return project
-
-    def _existing(self, ex) -> Arrangement:
-        """Put an arrangement of the scenario in force from the start, fully integrated."""
-        agents = [self._munis[m] for m in ex.members]
-        pools = {s: (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents)) for s in ex.sectors}
-        form = self.p.vocab.form(ex.form)
-        month = self.month
-        arr = Arrangement(form, ex.sectors, ex.members, ex.host, month, month, ex.name, pools, integration=1.0)
-        self.add_arrangement(arr)
-        return arr
-
-    def _expire(self) -> None:
-        """End the scenario's arrangements whose last month has passed (their members go back to their own service)."""
-        for until, arr in [x for x in self._expiring if x[0] < self.month]:
-            self._expiring.remove((until, arr))
-            arr.ended = self.month
-            for name in arr.members:
-                for s in arr.sectors:
-                    if self._munis[name].arrangement[s] is arr:
-                        self._munis[name].arrangement[s] = None
-            text = f"{arr.region} ends"
-            self.log(Event(self.month, arr.region, EventKind.ARRANGEMENT_END, text, members=arr.members))
-            initiative = self.scenario.initiative
-            if initiative is not None and self.month > initiative.start and self.governor.initiative_on():
-                self.governor.launch_initiative(where=set(arr.members))
-
     def _forecast_setup(self) -> None:
         """A county's state at its origin: merger talks before it, dissolving arrangements (``sim.core.selfstart``)."""
         selfstart.setup(self)
@@ -152,25 +117,6 @@ class CooperationModel(RecordsMixin, mesa.Model):
     def log(self, event: Event) -> None:
         """Append to the event log."""
         self.events.append(event)
-
-    def add_arrangement(self, arr: Arrangement) -> None:
-        """Put a decided arrangement in force for its members in its sectors.
-
-        An arrangement a member had in those sectors goes on for its other members and sectors;
-        it ends when no member uses it for any sector any more.
-        """
-        replaced = []
-        for name in arr.members:
-            muni = self._munis[name]
-            for s in arr.sectors:
-                old = muni.arrangement[s]
-                if old is not None and old.ended is None and old not in replaced:
-                    replaced.append(old)
-                muni.arrangement[s] = arr
-        for old in replaced:
-            if not any(self._munis[m].arrangement[s] is old for m in old.members for s in old.sectors):
-                old.ended = self.month
-        self.arrangements.append(arr)
 
     # --- the clock ---------------------------------------------------------------------------
     def step(self) -> None:
@@ -190,12 +136,15 @@ class CooperationModel(RecordsMixin, mesa.Model):
         for facts in [f for f in self._pending if f.start == self.month]:
             self._pending.remove(facts)
             self.open_negotiation(facts)
+        attention = mech.attention(p, load)
         for muni in self._munis.values():
-            muni.attention = mech.attention(p, load)
+            muni.attention = attention
             muni.involvement = 0.0
         for project in self.negotiations:
+            involvement = project.involvement
             for name in project.members:
-                self._munis[name].involvement = max(self._munis[name].involvement, project.involvement)
+                muni = self._munis[name]
+                muni.involvement = max(muni.involvement, involvement)
         self.governor.step()
         if sc.self_start is not None:
             selfstart.step(self)
@@ -211,31 +160,14 @@ class CooperationModel(RecordsMixin, mesa.Model):
         for project in self.negotiations:
             project.step()
         self.cache.clear()
-        self.agents_by_type[Municipality].do("step")
+        for muni in self._munis.values():  # every municipality, in scenario order (as agents_by_type holds them)
+            muni.step()
         self._run_arrangements()
-        self._record()
+        self.datacollector.record(self)
         merging.mirror(self)
         self.datacollector.collect(self)
         self.month += 1
         self.running = self.month <= sc.horizon
-
-    def _run_arrangements(self) -> None:
-        p = self.p
-        for arr in self.arrangements:
-            if arr.ended is not None or self.month < arr.starts:
-                continue
-            if arr.form.pools_staff:
-                arr.integration = mech.integration_month(p, arr.integration)
-                continue
-            funded = self.governor.coordinator_funded(self.region_facts.get(arr.region))
-            arr.activity = mech.network_activity(p, arr.activity, funded)
-            for a, b in combinations(arr.members, 2):
-                t = min(1.0, self._munis[a].trust[b] + p.network_trust_gain * arr.activity)
-                self._munis[a].trust[b] = self._munis[b].trust[a] = t
-
-    def _record(self) -> None:
-        values = [(m.competence, m.capacity, m.vulnerability) for m in self._munis.values()]  # [muni, measure, sector]
-        self.history[self.month - self.scenario.start] = np.array(values).transpose(0, 2, 1)
 
     def run(self) -> CooperationModel:
         """Run to the scenario's horizon and return self."""
@@ -256,15 +188,37 @@ class MonthlyRecord:
 
     def __init__(self, model: CooperationModel) -> None:
         self._model = model
-        self.model_vars: dict[str, list] = {"month": [], "arrangements": []}
+        self._months: list[int] = []
+        self._arrangements: list[int] = []
         self._steps: list[int] = []
         self.agent_reporters = ["municipality", *_columns(model.p)]
 
+    def record(self, model: CooperationModel) -> None:
+        """Write this month's competence, capacity and vulnerability into ``model.history``.
+
+        A municipality whose values did not change this month (``Municipality.changed``) keeps
+        last month's row.
+        """
+        t = model.month - model.scenario.start
+        month = model.history[t]  # [muni, sector, measure]
+        if t > 0:
+            month[:] = model.history[t - 1]
+        munis = model.municipalities
+        changed = [i for i, m in enumerate(munis) if m.changed or t == 0]
+        if changed:
+            values = np.array([munis[i].competence + munis[i].capacity + munis[i].vulnerability for i in changed])
+            month[changed] = values.reshape(len(changed), len(MEASURES), -1).transpose(0, 2, 1)
+
     def collect(self, model: CooperationModel) -> None:
         """Record this month's model variables (the agent variables are in ``model.history``)."""
-        self.model_vars["month"].append(month_label(model.month))
-        self.model_vars["arrangements"].append(sum(a.ended is None for a in model.arrangements))
+        self._months.append(model.month)
+        self._arrangements.append(sum(a.ended is None for a in model.arrangements))
         self._steps.append(model.steps)
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        """The model variables by name, one value per recorded month (as Mesa's collector holds them)."""
+        return {"month": [month_label(m) for m in self._months], "arrangements": list(self._arrangements)}
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """One row per recorded month: ``month`` and ``arrangements``."""

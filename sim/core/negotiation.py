@@ -33,7 +33,7 @@ _WORK = {
 
 
 class Decisions:
-    """What follows a vote: an agreement, or a stop with its cause; and the negotiation's event log.
+    """What follows a vote: an agreement, a next round or a stop with its cause; and the negotiation's event log.
 
     The part of :class:`ProjectOrganisation` that records outcomes (it reads the organisation's
     model, region and phase).
@@ -68,6 +68,18 @@ class Decisions:
         else:
             self.log(EventKind.NETWORK_START, f"the {describe(self.model.p.vocab, option)} starts", option)
             self._enter(Phase.NETWORK, timed=False)
+
+    def next_round(self) -> None:
+        """After a service opens or a network's pilot ends: start on the remaining sectors."""
+        if self.agenda.options(self.members):
+            self.revisions, self.agenda.tried = 0, set()
+            self._enter(Phase.PRE_PROJECT)
+            self.log(
+                EventKind.PRE_PROJECT_START, "a new pre-project starts for the remaining sectors", members=self.members
+            )
+        else:
+            self._enter(Phase.DONE, timed=False)
+            self.model.governor.reoffer(self)
 
     def stall(self, cause: Cause) -> None:
         """The process stops; the cause is recorded (§2.2). Where the law requires a host, the state decides (§4)."""
@@ -200,18 +212,6 @@ class ProjectOrganisation(Decisions, mesa.Agent):
             self.next_round()
         elif self.phase == Phase.NETWORK and model.month > model.scenario.pilot_end:
             self.next_round()
-
-    def next_round(self) -> None:
-        """After a service opens or a network's pilot ends: start on the remaining sectors."""
-        if self.agenda.options(self.members):
-            self.revisions, self.agenda.tried = 0, set()
-            self._enter(Phase.PRE_PROJECT)
-            self.log(
-                EventKind.PRE_PROJECT_START, "a new pre-project starts for the remaining sectors", members=self.members
-            )
-        else:
-            self._enter(Phase.DONE, timed=False)
-            self.model.governor.reoffer(self)
 
     def propose(self) -> None:
         """Choose a proposal and send it to the councils, or stop (§2.2 "Prosess")."""

@@ -39,6 +39,25 @@ def _in_force(arrangements: list[Arrangement], s: int, month: int) -> Arrangemen
     return live[-1] if live else None
 
 
+def _sector_columns(model: CooperationModel, sector, names: list[str], arrangements: list[Arrangement]) -> dict:
+    """A sector's columns of :func:`outcome_row`: its arrangement at the pilot's end and horizon, and vulnerability."""
+    sc, s, name = model.scenario, sector.index, sector.name
+    arr = _in_force(arrangements, s, sc.pilot_end)
+    row: dict[str, Any] = {f"form_{name}": arr.form.name if arr else NONE}
+    row[f"members_{name}"] = json.dumps(list(arr.members) if arr else [], ensure_ascii=False)
+    row[f"host_{name}"] = (arr.host or "") if arr else ""
+    row[f"decided_{name}"] = month_label(arr.decided) if arr else ""
+    row[f"formal_{name}"] = bool(arr and arr.form.formal)
+    row[f"network_{name}"] = bool(arr and arr.form.network)
+    last = _in_force(arrangements, s, sc.horizon)
+    row[f"form_{name}_horizon"] = last.form.name if last else NONE
+    group = list(last.members) if last else names
+    for label, month in (("pilot_end", sc.pilot_end), ("horizon", sc.horizon)):
+        row[f"vulnerability_{name}_{label}"] = _mean_over(model, month, group, [s], "vulnerability")
+    row[f"vulnerability_{name}_horizon_all"] = _mean_over(model, sc.horizon, names, [s], "vulnerability")
+    return row
+
+
 def outcome_row(model: CooperationModel, project: ProjectOrganisation | None = None) -> dict[str, Any]:
     """Summarise a finished run as one flat dict (one row of ``runs.csv``).
 
@@ -63,24 +82,10 @@ def outcome_row(model: CooperationModel, project: ProjectOrganisation | None = N
         votes = project.votes
     row: dict[str, Any] = {"scenario": region, "n_members": len(names)}
     everyone = list(range(len(vocab.sectors)))
-    formal_end = network_end = False
     for sector in vocab.sectors:
-        s, name = sector.index, sector.name
-        arr = _in_force(arrangements, s, sc.pilot_end)
-        row[f"form_{name}"] = arr.form.name if arr else NONE
-        row[f"members_{name}"] = json.dumps(list(arr.members) if arr else [], ensure_ascii=False)
-        row[f"host_{name}"] = (arr.host or "") if arr else ""
-        row[f"decided_{name}"] = month_label(arr.decided) if arr else ""
-        row[f"formal_{name}"] = bool(arr and arr.form.formal)
-        row[f"network_{name}"] = bool(arr and arr.form.network)
-        formal_end |= row[f"formal_{name}"]
-        network_end |= row[f"network_{name}"]
-        last = _in_force(arrangements, s, sc.horizon)
-        row[f"form_{name}_horizon"] = last.form.name if last else NONE
-        group = list(last.members) if last else names
-        for label, month in (("pilot_end", sc.pilot_end), ("horizon", sc.horizon)):
-            row[f"vulnerability_{name}_{label}"] = _mean_over(model, month, group, [s], "vulnerability")
-        row[f"vulnerability_{name}_horizon_all"] = _mean_over(model, sc.horizon, names, [s], "vulnerability")
+        row.update(_sector_columns(model, sector, names, arrangements))
+    formal_end = any(row[f"formal_{sector.name}"] for sector in vocab.sectors)
+    network_end = any(row[f"network_{sector.name}"] for sector in vocab.sectors)
     stalls = [e for e in events if e.kind == EventKind.STALL]
     row["stall_cause"] = stalls[0].cause if stalls else ""
     row["stall_month"] = month_label(stalls[0].month) if stalls else ""

@@ -29,6 +29,7 @@ class Region:
         self._distance = distance
         self._model = model
         self._pools: dict[tuple, tuple[float, float]] = {}
+        self.lasting: dict[tuple, Any] = {}  # valuation terms keyed by the facts they depend on (sim.core.valuation)
 
     @property
     def _p(self) -> Params:

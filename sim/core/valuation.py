@@ -7,7 +7,10 @@ state and the :class:`sim.core.region.Region` it is given.
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from sim.core import mechanisms as mech
 from sim.core.records import Option
@@ -27,25 +30,22 @@ class Valuation:
 
     def gains(self, option: Option, region: Region) -> float:
         """Expected gain in capacity, competence and robustness from an option (§1.1, §3.3)."""
-        if self.model.p.null_model == NullModel.NO_GAINS:
-            return 0.0
-        total = 0.0
-        for s in option.sectors:
-            total += self.sector_gain(s, option.form, option.members, region)
-        return total * mech.bundle_synergy(self.model.p, len(option.sectors)) if option.form.pools_staff else total
+        return self.parts(option, region)[0]
 
     def sector_gain(self, s: int, form, members: tuple[str, ...], region: Region) -> float:
         """One sector's weighted gain in capacity, competence and robustness under a form (§1.1, §3.3).
 
-        Cached for the month: every bundle that holds the sector adds the same term.
+        Kept while its terms stay the same (the pooled forms share one entry, as only the
+        network's running time depends on the form).
         """
-        cache, key = self.model.cache, ("sector gain", self.name, s, form.index, members)
-        found = cache.get(key)
-        if found is not None:
-            return found
         p = self.model.p
         own, cap, comp, vul = self.staff[s], self.capacity[s], self.competence[s], self.vulnerability[s]
         pool_fte, pool_need = region.pool(members, s)
+        key = (s, -1 if form.pools_staff else form.index, members)
+        terms = (p, own, cap, comp, vul, self.competence_start[s], self.need[s], pool_fte, pool_need)
+        found = self._gain_memo.get(key)
+        if found is not None and found[0] == terms:
+            return found[1]
         if form.pools_staff:
             comp2 = max(comp, mech.team_competence(p, pool_fte))
             cap2 = mech.pooled_capacity(p, pool_fte, pool_need, 1.0)
@@ -58,58 +58,22 @@ class Valuation:
             cap2 = mech.capacity(left, self.need[s])
             vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
             weight = 1.0
-        found = cache[key] = weight * (
-            p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2)
-        )
-        return found
-
-    def costs(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """Costs and benefits of an option other than service gains.
-
-        Returns:
-            ``(control, access, other, contact)``: ``control`` is the control and job loss that
-            an administration discounts (§3.4), for a host the political cost of a board (§2.1);
-            ``access`` the cost for a host of serving
-            partners on office days (§2.1, §2.2); ``other`` the rest (hosting, steering,
-            coordination, trust, history, reform, the network's coordinator), seen alike by
-            administration and council. For a partner, ``access`` is 0 and ``contact`` the
-            sectors' user contact: its cost of the office's distance to users (§2.1, §3.2)
-            depends on the host and is computed for every host at once (:func:`appraise_group`).
-        """
-        p = self.model.p
-        others = [m for m in option.members if m != self.name]
-        trust = sum(self.trust[o] for o in others) / len(others)
-        other = p.trust_weight * p.trust_need[option.form.index] * (trust - 0.5)
-        if p.fixed_areas:
-            whole = set(option.members) == set(region.facts.members)
-            other += mech.area_grant(p, whole, self.model.governor.funds(region.facts))
-        if not option.form.needs_host:
-            funded = self.model.governor.coordinator_funded(region.facts, after_pilot=True)
-            return 0.0, 0.0, other - mech.coordinator_cost(p, self.population, len(option.members), funded), 0.0
-        other -= mech.failed_attempt(p, region.facts.failed_sectors, option.sectors)
-        other += mech.reform_track(p, self.outside_talks, self.member_talks and not mech.two_track(p))
-        if option.form.merges:
-            other += mech.merger_terms(p, sum(region.population(m) for m in option.members))
-        n = len(option.sectors)
-        at_stake = mech.control_at_stake(p, self.sensitivity, option.sectors)
-        contact = sum(p.user_contact[s] for s in option.sectors)
-        if option.host == self.name:
-            gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors)
-            other += mech.hosting_gain(p, gained * p.centralisation, self.population)
-            other -= mech.coordination_burden(p, option.form, len(others), n)
-            share = self.population / sum(region.population(m) for m in option.members)
-            other += mech.regional_steering(p, option.form, share, at_stake)
-            km = sum(region.distance(self.name, o) for o in others) * contact / n * (1 - p.centralisation)
-            return mech.board_handling(p, option.form, n), mech.office_days(p, km), other, 0.0
-        control = mech.partner_control_loss(p, option.form, at_stake) + mech.board_handling(p, option.form, n)
-        control += mech.board_aversion(p, option.form, region.facts.board_experience)
-        moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
-        control += mech.centralisation_fear(p, moved, self.population, 0.0)
-        return control, 0.0, other, contact
+        gain = weight * (p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2))
+        self._gain_memo[key] = (terms, gain)
+        return gain
 
     def parts(self, option: Option, region: Region) -> tuple[float, float, float, float]:
-        """``(gains, control, access, other)`` of an option, from its appraisal this month."""
-        return appraise(self.model, region, option).parts[self.name]
+        """``(gains, control, access, other)`` of an option, from its form's table this month.
+
+        ``control`` is the control and job loss that an administration discounts (§3.4);
+        ``access`` a host's cost of serving partners on office days (§2.1, §2.2), or a partner's
+        cost of the office's distance to its users (§2.1, §3.2); ``other`` the rest (hosting,
+        steering, coordination, trust, history, reform, the network's coordinator), seen alike
+        by administration and council (:class:`_Terms`).
+        """
+        t, k, h = _cell(self.model, region, option)
+        i = option.members.index(self.name)
+        return tuple(float(a[k, h, i]) for a in (t.gains, t.control, t.access, t.other))
 
     def own_value(self, option: Option, region: Region, administration: bool = False) -> float:
         """Own value of an option against keeping the own service (0), as council or administration.
@@ -129,35 +93,27 @@ class Valuation:
         to guard (§2.2: host and partners "had fundamentally different ambitions"). Every
         member's value is computed at once (:func:`appraise`).
         """
-        a = appraise(self.model, region, option)
-        return (a.administration if administration else a.council)[self.name]
+        t, k, h = _cell(self.model, region, option)
+        return float((t.administration if administration else t.council)[k, h, option.members.index(self.name)])
 
     def preferred_host(self, option: Option, region: Region, hosts: list[str]) -> str | None:
         """The host this council would name: the best for it, partners' interests included (§2.1)."""
         if not option.form.needs_host or not hosts:
             return None
-        key = ("host", self.name, option.sectors, option.form.index, option.members, tuple(hosts))
-        cache = self.model.cache
-        if key not in cache:
-            group = appraise_group(self.model, region, option._replace(host=None))
-            council = dict(zip(group.hosts, group.council, strict=True))  # host -> every member's value
-            if all(h in council for h in hosts):
-                me = option.members.index(self.name)
-                cache[key] = max(hosts, key=lambda h: (council[h][me], -hosts.index(h)))
-            else:
-                cache[key] = max(hosts, key=lambda h: (self.value(option._replace(host=h), region), -hosts.index(h)))
-        return cache[key]
+        table = form_table(self.model, region, option._replace(host=hosts[0]))
+        k = table.row[option.sectors]
+        if not all(h in table.col for h in hosts):
+            table = form_table(self.model, region, option._replace(host=None), extra=tuple(hosts))
+            k = table.row[option.sectors]
+        council = table.council[k, :, option.members.index(self.name)].tolist()  # by host
+        return max(hosts, key=lambda h: (council[table.col[h]], -hosts.index(h)))
 
     def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
         """Loss from a lost own claim to host: the posts it hoped to gain and those it loses (§2.1)."""
         if preferred_host != self.name or option.host in (None, self.name):
             return 0.0
-        p = self.model.p
-        gained = sum(region.pool(option.members, s)[0] - self.staff[s] for s in option.sectors) * p.centralisation
-        moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
-        return mech.lost_claim(
-            p, mech.hosting_gain(p, gained, self.population), mech.centralisation_fear(p, moved, self.population, 0.0)
-        )
+        table = form_table(self.model, region, option)
+        return float(table.lost_claim[table.row[option.sectors], option.members.index(self.name)])
 
 
 class Appraisal(NamedTuple):
@@ -179,16 +135,25 @@ def option_key(option: Option) -> tuple:
     return (option.sectors, option.form.index, option.host, option.members)
 
 
-def own_value(p, readiness: float, parts: tuple[float, float, float, float], administration: bool) -> float:
-    """Own value from an option's parts, as council or administration (§3.4); see :meth:`Valuation.own_value`."""
+def own_value(p, readiness, parts: tuple, administration: bool):
+    """Own value from an option's parts, as council or administration (§3.4); see :meth:`Valuation.own_value`.
+
+    Numbers or numpy arrays (every member and option at once, :class:`FormTable`).
+    """
     gains, control, access, other = parts
     if administration:
         return gains - p.admin_control_weight * control - access + other
     return readiness * gains - control - access + other
 
 
+def _cell(model, region: Region, option: Option) -> tuple[FormTable, int, int]:
+    """The option's table and its subset and host index there."""
+    t = form_table(model, region, option)
+    return t, t.row[option.sectors], t.col[option.host if option.form.needs_host else None]
+
+
 def appraise(model, region: Region, option: Option) -> Appraisal:
-    """Every member's parts and values of an option, from its group's appraisal (§2.1, §3.4).
+    """Every member's parts and values of an option, from its form's table this month (§2.1, §3.4).
 
     Cached for the month per option; anything that changes a member's trust within a month clears
     that cache (``sim.core.ballot.strain_trust``).
@@ -196,122 +161,290 @@ def appraise(model, region: Region, option: Option) -> Appraisal:
     cache, key = model.cache, option_key(option)
     found = cache.get(key)
     if found is None:
-        group = appraise_group(model, region, option)
-        h = group.hosts.index(option.host)
-        members = option.members
+        t = form_table(model, region, option)
+        k, h, members = t.row[option.sectors], t.col[option.host], option.members
+        parts = zip(*(a[k, h].tolist() for a in (t.gains, t.control, t.access, t.other)), strict=True)
         found = cache[key] = Appraisal(
-            dict(zip(members, group.parts[h], strict=True)),
-            dict(zip(members, group.council[h], strict=True)),
-            dict(zip(members, group.administration[h], strict=True)),
+            dict(zip(members, parts, strict=True)),
+            dict(zip(members, t.council[k, h].tolist(), strict=True)),
+            dict(zip(members, t.administration[k, h].tolist(), strict=True)),
         )
     return found
 
 
-class GroupAppraisal(NamedTuple):
-    """Every member's parts and values of one sectors-form-members group, for each host (lists by host, member).
+class FormTable(NamedTuple):
+    """Every member's parts and values of one form among fixed members, by sector subset and host.
 
-    Row ``h`` is the option hosted by ``hosts[h]`` (one row, host None, for a form without host).
+    Arrays are indexed ``[subset, host, member]`` (``lost_claim`` and ``willing``:
+    ``[subset, member]`` and ``[subset, host]``); a hostless form has the one host None.
+
+    Attributes:
+        row: Subset (a tuple of sectors) -> its index; ``col``: host -> its index.
+        members: The members, in the order of the last axis; ``host_member``: each host's index there.
+        gains, control, access, other: The parts (see :meth:`Valuation.parts`).
+        council, administration: Values with the regional perspective (see :meth:`Valuation.value`).
+        loss: A member's disappointment over the option's host (:func:`_host_losses`).
+        lost_claim: A member's disappointment when its own claim to host loses (§2.1).
+        willing: The host is eligible and its council would host (``Region.willing_hosts``).
     """
 
-    hosts: tuple[str | None, ...]
-    parts: list[list[tuple[float, float, float, float]]]
-    council: list[list[float]]
-    administration: list[list[float]]
+    row: dict[tuple[int, ...], int]
+    col: dict[str | None, int]
+    members: tuple[str, ...]
+    host_member: np.ndarray
+    gains: np.ndarray
+    control: np.ndarray
+    access: np.ndarray
+    other: np.ndarray
+    council: np.ndarray
+    administration: np.ndarray
+    loss: np.ndarray
+    lost_claim: np.ndarray
+    willing: np.ndarray
 
 
-def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
-    """Parts and values of an option for every member and every eligible host, at once (§2.1, §2.2, §3.4).
+def form_table(model, region: Region, option: Option, extra: tuple[str, ...] = ()) -> FormTable:
+    """The month's :class:`FormTable` of the option's form and members, holding its sectors and host.
 
-    The options of a group (same sectors, form and members) differ only in the host, and only
-    through the host's own costs and each partner's distance to it; so each member's gains and its
-    costs as partner, and each host's costs as host, are computed once (:meth:`Valuation.gains`,
-    :meth:`Valuation.costs`), and the values of all hosts and members follow as arrays: own value
-    (:func:`own_value`) plus the regional perspective (``mechanisms.regional_perspective``). The
-    hosts are the members eligible to host (``Region.eligible_hosts``) and the option's own.
+    The tables of every form among the option's members are built at once (:func:`_build`), for
+    every subset of the negotiation's sectors and every eligible host (and any other host asked
+    for), once a month; they are cleared with the month's cache.
     """
-    cache, key = model.cache, ("group", option.sectors, option.form.index, option.members)
-    found = cache.get(key)
-    if found is not None and (option.host is None or option.host in found.hosts):
-        return found
-    p, names = model.p, option.members
-    agents = [region.agents[m] for m in names]
-    gains = [a.gains(option, region) for a in agents]
-    if option.form.needs_host:
-        hosts = tuple(region.eligible_hosts(names))
-        hosts += tuple(h for h in (option.host, *(found.hosts if found else ())) if h not in (*hosts, None))
-        partner = [a.costs(option._replace(host=None), region) for a in agents]
-        parts = []
-        for h in hosts:
-            row = []
-            for m, a, g, (control, access, other, contact) in zip(names, agents, gains, partner, strict=True):
-                if m == h:
-                    control, access, other, _ = a.costs(option._replace(host=h), region)
-                else:
-                    user_km = contact * region.distance(m, h) * p.centralisation
-                    access = mech.centralisation_fear(p, 0.0, a.population, user_km)
-                row.append((g, control, access, other))
-            parts.append(row)
-    else:
-        hosts = (None,)
-        parts = [[(g, *a.costs(option, region)[:3]) for a, g in zip(agents, gains, strict=True)]]
-    council, administration = [], []
-    for row in parts:
-        c_row, a_row = [], []
-        for i, (m, a) in enumerate(zip(names, agents, strict=True)):
-            trust = [(a.trust[o], part) for o, part in zip(names, row, strict=True) if o != m]
-            c_row.append(
-                own_value(p, a.readiness, row[i], False)
-                + mech.regional_perspective(p, [(t, a.readiness * g - acc) for t, (g, _, acc, _) in trust])
-            )
-            a_row.append(
-                own_value(p, a.readiness, row[i], True)
-                + mech.regional_perspective(p, [(t, 1.0 * g - acc) for t, (g, _, acc, _) in trust])
-            )
-        council.append(c_row)
-        administration.append(a_row)
-    if option.form.needs_host and not option.form.merges:  # a joint office's location (§2.3), not a merger's
-        credible = hosts[: len(region.eligible_hosts(names))]  # the group's hosts start with the credible ones
-        _price_location_fight(p, option, credible, parts, council, administration)
-    found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
-    return found
+    cache, key = model.cache, ("tables", option.members)
+    tables = cache.get(key)
+    host = option.host if option.form.needs_host else None
+    if tables is not None and option.form.index in tables:
+        found = tables[option.form.index]
+        if option.sectors in found.row and host in found.col and all(h in found.col for h in extra):
+            return found
+    last = next(iter(tables.values())) if tables else None
+    sectors = region.facts.sectors
+    subsets = [c for k in range(1, len(sectors) + 1) for c in combinations(sectors, k)]
+    subsets += [c for c in (option.sectors, *(last.row if last else ())) if c not in subsets]
+    hosts = region.eligible_hosts(option.members)
+    eligible = len(hosts)
+    asked = (host, *extra, *(h for t in (tables or {}).values() for h in t.col))
+    hosts += [h for h in dict.fromkeys(asked) if h is not None and h not in hosts]
+    wanted = (option.form.index, *(tables or ()))
+    tables = cache[key] = _build(model, region, option.members, subsets, hosts, eligible, wanted)
+    return tables[option.form.index]
 
 
-def _price_location_fight(p, option: Option, credible: tuple, parts: list, council: list, administration: list) -> None:
-    """Charge every member, under every host, the fight the group's host claims would start (§2.3, §2.1).
+def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted=()) -> dict[int, FormTable]:
+    """Parts and values of every form for every subset, host and member at once (§2.1, §2.2, §3.4).
 
-    A claimant is a member that can credibly host (``credible``, the first rows of the group,
-    ``Region.eligible_hosts``) and values itself as host above every other credible host and above
-    keeping its own service; ``mechanisms.location_fight`` prices the fight from their number.
-    The charge is the same under every host, so it changes no council's preferred host, only how
-    far a joint office is worth it at all. Updates the lists in place.
+    The options among fixed members differ in their form, sectors and host; the host changes
+    only the host's own costs and each partner's distance to it. Every term is a rule of
+    ``sim.core.mechanisms`` applied to arrays: own value (:func:`own_value`) plus the regional
+    perspective (``mechanisms.regional_perspective``) over the partners.
     """
-    claims = 0
-    for own, host in enumerate(credible):
-        i = option.members.index(host)
-        mine = council[own][i]
-        claims += mine > 0 and all(mine > council[h][i] for h in range(len(credible)) if h != own)
-    fight = mech.location_fight(p, len(option.sectors), claims, len(option.members))
-    if fight <= 0:
-        return
-    for row, c_row, a_row in zip(parts, council, administration, strict=True):
-        for i, (g, control, access, other) in enumerate(row):
-            row[i] = (g, control, access, other - fight)
-            c_row[i] -= fight
-            a_row[i] -= fight
+    p, agents = model.p, [region.agents[m] for m in members]
+    forms = [f for f in p.forms if p.allowed(f) or f.index in wanted]
+    terms = _Terms(p, region, agents, members, subsets, hosts)
+    is_host = terms.is_host
+    terms_by_form = [terms.form(form) for form in forms]  # see _Terms.form
+    gains, control, host_control, other, host_other, lost = (
+        np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True)
+    )
+    hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
+    control = np.where(is_host, host_control, control)
+    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
+    other = np.where(is_host & hosted, host_other, other)
+    parts = (np.broadcast_to(gains, other.shape), control, access, other)
+    readiness = np.array([a.readiness for a in agents])
+    council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
+    administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
+    host_member = terms.host_member
+    for f, form in enumerate(forms):
+        if form.needs_host and not form.merges:  # a joint office's location (§2.3), not a merger's
+            fight = _location_fight(p, subsets, council[f][:, :eligible, host_member[:eligible]], len(members))
+            for a in (other, council, administration):
+                a[f] -= fight[:, None, None]
+    willing = np.zeros(council.shape[:3], bool)  # [form, subset, host]
+    willing[:, :, :eligible] = council[:, :, np.arange(eligible), host_member[:eligible]] > 0
+    loss = _host_losses(council, willing, host_member, lost[:, :, 0]) * hosted  # [form, subset, host, member]
+    row = {c: k for k, c in enumerate(subsets)}
+    tables = {}
+    for f, form in enumerate(forms):
+        h = slice(None) if form.needs_host else slice(0, 1)
+        tables[form.index] = FormTable(
+            row,
+            {x: i for i, x in enumerate(hosts)} if form.needs_host else {None: 0},
+            members,
+            host_member if form.needs_host else np.array([-1]),
+            *(a[f][:, h] for a in (*parts, council, administration, loss)),
+            lost[f, :, 0],
+            willing[f] if form.needs_host else willing[f, :, :0],
+        )
+    return tables
 
 
-def host_losses(model, region: Region, option: Option) -> dict[str, float]:
-    """Each member's disappointment over the option's host against the one it would name (§2.1).
+def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
+    """What the host claims cost every member under every host, by subset (§2.3, §2.1).
 
-    Computed once a month per option: the willing hosts, each council's preferred host and its
-    :meth:`Valuation.disappointment`.
+    ``council`` is ``[subset, host, claimant]``: each credible host's council value of the option
+    under each credible host (``Region.eligible_hosts``). A claimant values itself as host above
+    keeping its own service and above every other credible host; ``mechanisms.location_fight``
+    prices the fight from their number. The charge is the same under every host, so it changes no
+    council's preferred host, only how far a joint office is worth it at all.
     """
-    cache, key = model.cache, ("losses", *option_key(option))
-    found = cache.get(key)
-    if found is None:
-        hosts = region.willing_hosts(option)
-        found = cache[key] = {}
-        for m in option.members:
-            muni = region.agents[m]
-            found[m] = muni.disappointment(option, region, muni.preferred_host(option, region, hosts))
-    return found
+    hosts = np.arange(council.shape[1])
+    mine = council[:, hosts, hosts]  # [subset, claimant]
+    above = (mine[:, None, :] > council) | (hosts[:, None] == hosts)  # [subset, host, claimant]
+    claims = ((mine > 0) & above.all(axis=1)).sum(axis=1).tolist()
+    return np.array([mech.location_fight(p, len(c), k, n) for c, k in zip(subsets, claims, strict=True)])
+
+
+def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """Each member's disappointment over an option's host against the one it would name, ``[..., host, member]``.
+
+    A council names the best host for it among those willing to host and the proposed one
+    (:meth:`Valuation.preferred_host`, ties to the earlier in that list, the proposed host last
+    unless willing); it is disappointed (:meth:`Valuation.disappointment`, ``lost``) when it names
+    itself and the option has another host (§2.1).
+    """
+    n_hosts, n = council.shape[-2], council.shape[-1]
+    hosts = np.arange(n_hosts)
+    candidate = willing[..., None, :] | (hosts[:, None] == hosts)  # [..., proposed, named]
+    rank = np.where(willing, hosts, n_hosts)[..., None, :]
+    values = np.where(candidate[..., None], council[..., None, :, :], -np.inf)  # [..., proposed, named, member]
+    tied = (values == values.max(axis=-2, keepdims=True)) & candidate[..., None]
+    named = np.argmin(np.where(tied, rank[..., None], n_hosts + 1), axis=-2)  # [..., proposed, member]
+    claims = (host_member[named] == np.arange(n)) & (host_member[:, None] != np.arange(n))
+    return np.where(claims, lost[..., None, :], 0.0)
+
+
+class _Terms:
+    """The terms of every option among fixed members, by ``[subset, member]`` (see :func:`_build`).
+
+    A subset's sums run over its sectors in order (:meth:`total`): the same sums, term by term,
+    as the rules take them one option at a time.
+    """
+
+    def __init__(self, p, region: Region, agents, members, subsets, hosts) -> None:
+        self.p, self.region, self.agents, self.members, self.subsets = p, region, agents, members, subsets
+        self.n, self.pad = len(members), len(p.sectors)  # row ``pad``: zeros, for subsets shorter than the longest
+        facts = tuple((a.population, a.staff, a.need, a.sensitivity) for a in agents)
+        key = ("terms", p, members, tuple(subsets), tuple(hosts), facts)
+        lasting = region.lasting.get(key)  # what stays while the members' facts stay (cleared by nothing)
+        if lasting is None:
+            lasting = region.lasting[key] = self._lasting(hosts)
+        self.__dict__.update(lasting)
+        others = [[o for o in members if o != m] for m in members]
+        self.trust = np.array([sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, others, strict=True)])
+        self.trust_slot = np.array([[a.trust[o] for o in os] for a, os in zip(agents, others, strict=True)])
+        two = mech.two_track(p)
+        self.reform = np.array([mech.reform_track(p, a.outside_talks, a.member_talks and not two) for a in agents])
+        self._gains: dict[int, np.ndarray] = {}
+
+    def _lasting(self, hosts) -> dict:
+        """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2)."""
+        p, region, agents, members, subsets, n, pad = (
+            self.p,
+            self.region,
+            self.agents,
+            self.members,
+            self.subsets,
+            self.n,
+            self.pad,
+        )
+        width = max(len(c) for c in subsets)
+        self.idx = np.array([[*c, *([pad] * (width - len(c)))] for c in subsets]).T  # [position, subset]
+        size = np.array([len(c) for c in subsets], float)
+        pop = np.array([a.population for a in agents])
+        contact = self.total(np.array([*p.user_contact, 0.0]))
+        staff = np.array([a.staff for a in agents]).T  # [sector, member]
+        pools = np.array([region.pool(members, s)[0] for s in range(pad)])
+        gained = self.total(self.by_sector(pools[:, None] - staff))
+        moved = self.total(self.by_sector(staff)) * p.centralisation
+        at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
+        far = np.array([sum(region.distance(m, o) for o in members if o != m) for m in members])
+        km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(len(hosts), n)
+        hosting = mech.hosting_gain(p, gained * p.centralisation, pop)
+        fear = mech.centralisation_fear(p, moved, pop, 0.0)
+        return {
+            "idx": self.idx,
+            "size": size,
+            "pop": pop,
+            "contact": contact,
+            "at_stake": at_stake,
+            "host_access": mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation)),
+            "partner_access": mech.centralisation_fear(
+                p, 0.0, pop, contact[:, None, None] * km[None] * p.centralisation
+            ),
+            "is_host": np.array([[m == h for m in members] for h in hosts]).reshape(len(hosts), n),
+            "host_member": np.array([members.index(h) for h in hosts], int),
+            "slot": np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1),
+            "failed": np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in subsets])[:, None],
+            "merger": mech.merger_terms(p, sum(region.population(m) for m in members)),
+            "hosting": hosting,
+            "share": pop / sum(region.population(m) for m in members),
+            "fear": fear,
+            "lost": mech.lost_claim(p, hosting, fear),
+        }
+
+    def by_sector(self, values) -> np.ndarray:
+        """``[sector, member]`` values with the zero row appended."""
+        return np.vstack([np.asarray(values, float).reshape(self.pad, -1), np.zeros((1, self.n))])
+
+    def total(self, table: np.ndarray) -> np.ndarray:
+        """Each subset's sum over its sectors, in order (Python's ``sum``, from 0)."""
+        return sum(table[i] for i in self.idx)
+
+    def form(self, form) -> tuple[np.ndarray, ...]:
+        """A form's gains, control as partner and as host, other as partner and as host, and lost host claim (§2, §3).
+
+        See :meth:`Valuation.parts`; a hostless form has no host terms (zeros).
+        """
+        p, region, agents, members, n = self.p, self.region, self.agents, self.members, self.n
+        model = agents[0].model
+        gains = self.gains(form)
+        other = p.trust_weight * p.trust_need[form.index] * (self.trust - 0.5)
+        if p.fixed_areas:
+            whole = set(members) == set(region.facts.members)
+            other = other + mech.area_grant(p, whole, model.governor.funds(region.facts))
+        zeros = np.zeros_like(gains)
+        if not form.needs_host:
+            funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
+            other = other - mech.coordinator_cost(p, self.pop, n, funded)
+            return gains, zeros, zeros, zeros + other, zeros + other, zeros
+        other = other[None, :] - self.failed
+        other = other + self.reform
+        if form.merges:
+            other = other + self.merger
+        host_other = other + self.hosting
+        host_other = host_other - mech.coordination_burden(p, form, n - 1, self.size)[:, None]
+        host_other = host_other + mech.regional_steering(p, form, self.share, self.at_stake)
+        handling = np.zeros((len(self.subsets), 1)) + np.reshape(mech.board_handling(p, form, self.size), (-1, 1))
+        control = mech.partner_control_loss(p, form, self.at_stake) + handling
+        control = control + mech.board_aversion(p, form, region.facts.board_experience)
+        control = control + self.fear
+        return gains, control, handling + np.zeros_like(control), other, host_other, self.lost  # a host: the board only
+
+    def gains(self, form) -> np.ndarray:
+        """Each member's gains of a form by subset (:meth:`Valuation.sector_gain`; pooled forms share them)."""
+        p, agents, members, region = self.p, self.agents, self.members, self.region
+        kind = -1 if form.pools_staff else form.index
+        if kind not in self._gains:
+            if p.null_model == NullModel.NO_GAINS:
+                gains = np.zeros((len(self.subsets), self.n))
+            else:
+                by_sector = [[a.sector_gain(s, form, members, region) for a in agents] for s in range(self.pad)]
+                gains = self.total(self.by_sector(by_sector))
+                if form.pools_staff:
+                    gains = gains * mech.bundle_synergy(p, self.size)[:, None]
+            self._gains[kind] = gains
+        return self._gains[kind]
+
+    def perspective(self, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:
+        """Each member's regional perspective over its partners' service, ``[..., member]`` (§2.1).
+
+        ``seen``: how much of a partner's gains the viewer sees (its council's readiness, or 1 for
+        the administration); a partner's service is what it gains less its cost of distance
+        (``mechanisms.regional_perspective``, partners in member order).
+        """
+        n = self.n
+        seen = np.broadcast_to(np.asarray(seen, float), (n,))[:, None]
+        service = seen * gains[..., None, :] - access[..., None, :]  # [..., viewer, partner]
+        service = service[..., np.arange(n)[:, None], self.slot]
+        return mech.regional_perspective(self.p, [(self.trust_slot[:, j], service[..., j]) for j in range(n - 1)])
