@@ -31,8 +31,9 @@ from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import BY_NAME, suggest
 from sim.inputs.scenario import resolve_path
+from sim.run.execution import Execution
 from sim.run.output import check_replaceable, clean_stale, make_parents, metadata, write_json
-from sim.run.runner import ROW_BYTES, Job, available_memory, check_fits, check_scheduler, execute, run_job, run_rows
+from sim.run.runner import ROW_BYTES, Job, available_memory, check_fits, run_job
 
 
 @dataclass(frozen=True)
@@ -390,9 +391,7 @@ def run_sweep(
     seed: int = 20161214,
     resume: bool = False,
     force: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     overrides: dict[str, Any] | None = None,
 ) -> Path:
     """Run a sweep, streaming rows to ``out/runs.partial.csv``; ``out/runs.csv`` when complete.
@@ -418,8 +417,7 @@ def run_sweep(
     replace = False if resume else _check_new(out, force)
     points = Design(params, samples, method, seed)
     total = points.size * replicates
-    if scheduler:
-        check_scheduler(scheduler)
+    execution.check()
 
     def job(i: int) -> Job:
         return sweep_job(str(path), i, points.point(i // replicates), replicates, seed, overrides)
@@ -434,10 +432,10 @@ def run_sweep(
     try:
         with _locked(out / "sweep.json"):
             write_json(out / "metadata.json", metadata([base], **record))
-            execution = _stream(out, rows, job, total, workers=workers, scheduler=scheduler, progress=progress)
+            used = _stream(out, rows, job, total, execution)
             os.replace(out / "runs.partial.csv", final)
             (out / "runs.salvage.csv").unlink(missing_ok=True)
-            write_json(out / "metadata.json", metadata([base], execution=execution, runs=total, **record))
+            write_json(out / "metadata.json", metadata([base], execution=used, runs=total, **record))
     except BaseException:
         if not resume and not partial_rows(out):
             _undo(out, created, trash)
@@ -492,7 +490,7 @@ def _check_disk(out: Path, runs: int, row_bytes: int, total: int) -> None:
         )
 
 
-def _stream(out: Path, rows: _Rows, job, total: int, **run: Any) -> dict[str, Any]:
+def _stream(out: Path, rows: _Rows, job, total: int, execution: Execution) -> dict[str, Any]:
     """Append every missing row to ``runs.partial.csv`` in job order; return how the runs were executed.
 
     Valid rows kept from damage (``runs.salvage.csv``) are copied in place; only the others run.
@@ -512,8 +510,8 @@ def _stream(out: Path, rows: _Rows, job, total: int, **run: Any) -> dict[str, An
             else:
                 yield job(i) if run_it else b""
 
-    execution: dict[str, Any] = {}
-    results = execute(fill(True), total=todo, execution=execution, **run)
+    used: dict[str, Any] = {}
+    results = execution.execute(fill(True), todo, used)
     with open(partial, "ab") as fh:
         if fh.tell() == 0:
             fh.write(rows.header_line)
@@ -524,7 +522,7 @@ def _stream(out: Path, rows: _Rows, job, total: int, **run: Any) -> dict[str, An
             fh.write(line)
             fh.flush()
     next(results, None)  # let the executor finish and shut down
-    return execution
+    return used
 
 
 def partial_rows(out: Path) -> int:
@@ -573,9 +571,7 @@ def sensitivity(
     samples: int,
     replicates: int,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     overrides: dict[str, Any] | None = None,
 ):
     """Sobol (Saltelli/Sobol' sampling) or Morris indices of the outcomes, with 95 % intervals.
@@ -607,17 +603,8 @@ def sensitivity(
         unit = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     points = [_typed(params, row) for row in np.stack([p.scale(unit[:, i]) for i, p in enumerate(params)], axis=1)]
     jobs = sweep_jobs(str(resolve_path(scenario)), points, replicates, seed, overrides)
-    execution: dict[str, Any] = {}
-    rows = pd.DataFrame(
-        run_rows(
-            jobs,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            total=len(points) * replicates,
-            execution=execution,
-        )
-    )
+    used: dict[str, Any] = {}
+    rows = pd.DataFrame(execution.rows(jobs, len(points) * replicates, used))
     out = [
         entry for name, y in _outcomes(rows).items() for entry in _indices(problem, params, method, unit, name, y, seed)
     ]
@@ -626,7 +613,7 @@ def sensitivity(
         table["warning"] = ""
     table["warning"] = table["warning"].fillna("")
     warnings = sobol_warnings(table, samples) if method == "sobol" else []
-    table.attrs.update(runs=len(rows), execution=execution, samples=samples, warnings=warnings)
+    table.attrs.update(runs=len(rows), execution=used, samples=samples, warnings=warnings)
     return table
 
 

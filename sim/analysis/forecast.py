@@ -33,7 +33,8 @@ from sim.analysis.stats import METHODS, newcombe_paired, wilson
 from sim.core.outcomes import YEARS
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
-from sim.run.runner import Job, execute
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 #: The row of the whole county in the forecast table.
 COUNTY = "(whole county)"
@@ -173,10 +174,9 @@ def run_forecast(
     scenario: str = "trondelag-2017",
     replicates: int = 1000,
     seed: int = 20161214,
-    workers: int | None = None,
+    execution: Execution = Execution(progress=False),
     levers: dict[str, dict[str, Any]] | None = None,
     posterior: Any = None,
-    progress: bool = False,
 ) -> dict[str, Any]:
     """Run the forecast (and each lever on the same seeds) and return its tables.
 
@@ -184,11 +184,10 @@ def run_forecast(
         scenario: A forecast scenario (a county file with ``[self_start]``).
         replicates: Replicates per arm.
         seed: Base seed (replicate ``r`` of every arm shares its stream).
-        workers: Worker processes (results do not depend on it).
+        execution: Workers and progress bar (results do not depend on it; local workers only).
         levers: ``{name: {--set key: value}}`` compared against the forecast.
         posterior: A calibration result folder or :class:`sim.analysis.posterior.Posterior`: replicate ``r``
             of every arm runs with posterior set ``r mod K``.
-        progress: Show a progress bar.
 
     Returns:
         ``{"scenario", "rows", "county", "table", "groups", "levers", "lever_areas", "execution"}``.
@@ -204,8 +203,8 @@ def run_forecast(
         for a, sc in enumerate(arms)
         for r in range(replicates)
     ]
-    execution: dict[str, Any] = {}
-    results = list(execute(jobs, workers=workers, progress=progress, total=len(jobs), execution=execution))
+    used: dict[str, Any] = {}
+    results = list(execution.execute(jobs, len(jobs), used))
     sectors = list(base.params.vocab.sector_names)
     years = [y for y in YEARS if y * 12 + 11 <= base.horizon]
     arm_rows, arm_county = [], []
@@ -233,7 +232,7 @@ def run_forecast(
         "groups": group_table(rows, sectors, years[-1]),
         "levers": pd.concat(lever_county, ignore_index=True) if lever_county else pd.DataFrame(),
         "lever_areas": pd.concat(lever_areas, ignore_index=True) if lever_areas else pd.DataFrame(),
-        "execution": execution,
+        "execution": used,
         "years": years,
         "sectors": sectors,
         "posterior": post,

@@ -29,7 +29,8 @@ from sim.analysis.stats import wilson
 from sim.inputs.errors import InputError
 from sim.inputs.scenario import Scenario
 from sim.run.codebook import outcome_label
-from sim.run.runner import Job, run_rows
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 #: Outcomes where less is better (every other outcome: more is better).
 LOWER_IS_BETTER = ("vulnerability", "stall", "governance_dispute")
@@ -100,10 +101,8 @@ def robust(
     seed: int = 20161214,
     outcome: str | None = None,
     posterior: Any = None,
-    workers: int | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     source: str = "--variant",
-    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Every variant (and the baseline) in every future, on shared seeds; best share and regret per variant.
 
@@ -115,10 +114,8 @@ def robust(
         seed: Base seed (replicate seeds and the futures' stream).
         outcome: The outcome to score by (default :func:`default_outcome`).
         posterior: A :class:`sim.analysis.posterior.Posterior` to draw parameter sets from (None: the defaults).
-        workers: Worker processes.
-        progress: Show a progress bar.
+        execution: Workers, scheduler, progress bar.
         source: Named in errors about a variant's parameters.
-        scheduler: Dask scheduler address (the runs go there instead of local processes).
 
     Returns:
         ``futures`` (one row per future: its posterior set and every estimate), ``values`` (one row
@@ -144,8 +141,8 @@ def robust(
             for r in range(replicates):
                 index = (f.index * len(arms) + a) * replicates + r
                 jobs.append(Job(index, str(scenario.path), r, seed, overrides, estimates=f.estimates))
-    execution: dict[str, Any] = {}
-    rows = run_rows(jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(jobs), execution=execution)
+    used: dict[str, Any] = {}
+    rows = execution.rows(jobs, len(jobs), used)
     up = higher_is_better(outcome)
     values = []
     for f in drawn:
@@ -193,7 +190,7 @@ def robust(
         "summary": pd.DataFrame(summary),
         "outcome": outcome,
         "higher_is_better": up,
-        "execution": execution,
+        "execution": used,
     }
 
 
