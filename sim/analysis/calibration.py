@@ -663,6 +663,33 @@ def load_centre(path: Path) -> dict[str, float]:
     return centre
 
 
+def _metadata(
+    the_spec: dict[str, Any], result: dict[str, Any], budget: Budget, started, used, command, seconds: float
+) -> dict[str, Any]:
+    """The calibration's ``metadata.json``: the run's record, its spec (prior, centre, hashes) and its result."""
+    cases = list(the_spec["scenarios_sha256"])
+    return metadata(
+        [load_scenario(c) for c in cases],
+        seed=the_spec["seed"],
+        replicates=budget.replicates,
+        started=started,
+        execution=used,
+        command=command,
+        procedure=the_spec["procedure"],
+        budget=asdict(budget),
+        cases=len(cases),
+        runs=budget.runs(len(cases)),
+        accepted=result["accepted"],
+        distinct=result["distinct"],
+        factor=the_spec["factor"],
+        centre=the_spec["centre"],
+        prior=the_spec["prior"],
+        patterns_sha256=the_spec["patterns_sha256"],
+        stories=result["stories"],
+        elapsed_seconds=seconds,
+    )
+
+
 def calibrate(
     out: Path,
     budget: Budget = Budget(),
@@ -709,26 +736,7 @@ def calibrate(
     history = run_generations(out, prior, budget, seed, execution, used, say)
     result = write_results(out, history, prior, budget, centre)
     seconds = round(time.perf_counter() - t0, 1)
-    meta = metadata(
-        [load_scenario(c) for c in cases],
-        seed=seed,
-        replicates=budget.replicates,
-        started=started,
-        execution=used,
-        command=command,
-        procedure=the_spec["procedure"],
-        budget=asdict(budget),
-        cases=len(cases),
-        runs=budget.runs(len(cases)),
-        accepted=result["accepted"],
-        distinct=result["distinct"],
-        factor=factor,
-        centre=the_spec["centre"],
-        prior=the_spec["prior"],
-        patterns_sha256=the_spec["patterns_sha256"],
-        stories=result["stories"],
-        elapsed_seconds=seconds,
-    )
+    meta = _metadata(the_spec, result, budget, started, used, command, seconds)
     meta["seconds"] = seconds
     _write_atomic(out / "summary.md", summary_markdown(result["identifiability"], result["generations"], meta))
     write_json(out / "metadata.json", meta)

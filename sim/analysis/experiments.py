@@ -381,6 +381,18 @@ def _locked(spec_file: Path) -> Iterator[None]:
         yield
 
 
+#: The files a sweep folder holds (``metadata.json``: what ``--force`` may remove).
+SWEEP_FILES = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv", "runs.salvage.csv.tmp"]
+
+
+def _first_row(out: Path, job, points: Design, replicates: int, seed: int, resume: bool) -> _Rows:
+    """Run the first job for the table's columns and a reference row; refuse a sweep that would not fit on disk."""
+    reference = run_job(job(0))["row"]
+    total = points.size * replicates
+    _check_disk(out, total - (partial_rows(out) if resume else 0), len(_csv_line(list(reference.values()))), total)
+    return _Rows(list(reference), reference, points, replicates, seed)
+
+
 def run_sweep(
     out: Path,
     scenario: str,
@@ -411,9 +423,8 @@ def run_sweep(
     check_params(params, overrides)
     spec = _spec(path, params, samples, replicates, method, seed, overrides)
     out = Path(os.path.abspath(out))
-    final = out / "runs.csv"
     if resume and _complete(out, spec, force):
-        return final
+        return out / "runs.csv"
     replace = False if resume else _check_new(out, force)
     points = Design(params, samples, method, seed)
     total = points.size * replicates
@@ -422,18 +433,15 @@ def run_sweep(
     def job(i: int) -> Job:
         return sweep_job(str(path), i, points.point(i // replicates), replicates, seed, overrides)
 
-    reference = run_job(job(0))["row"]
-    rows = _Rows(list(reference), reference, points, replicates, seed)
-    row_bytes = len(_csv_line(list(reference.values())))
-    _check_disk(out, total - (partial_rows(out) if resume else 0), row_bytes, total)
+    rows = _first_row(out, job, points, replicates, seed, resume)
     created, trash = ([], None) if resume else _start(out, spec, replace)
     record = {"seed": seed, "replicates": replicates, "started": started, "kind": "sweep", "design": spec}
-    record["files"] = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv", "runs.salvage.csv.tmp"]
+    record["files"] = SWEEP_FILES
     try:
         with _locked(out / "sweep.json"):
             write_json(out / "metadata.json", metadata([base], **record))
             used = _stream(out, rows, job, total, execution)
-            os.replace(out / "runs.partial.csv", final)
+            os.replace(out / "runs.partial.csv", out / "runs.csv")
             (out / "runs.salvage.csv").unlink(missing_ok=True)
             write_json(out / "metadata.json", metadata([base], execution=used, runs=total, **record))
     except BaseException:
@@ -444,7 +452,7 @@ def run_sweep(
     finally:
         if trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
-    return final
+    return out / "runs.csv"
 
 
 def _spec(
@@ -988,6 +996,37 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
     return box, x, y
 
 
+def _box_stats(i: int, row, y: np.ndarray) -> dict[str, float]:
+    """The statistics of box ``i`` (its row of ``PrimBox.inspect``) and of the outcome ``y``."""
+    return {
+        "box": i,
+        "base_rate": float(y.mean()),
+        "cases": int(y.sum()),
+        "runs": len(y),
+        "coverage": float(row["coverage"]),
+        "density": float(row["density"]),
+        "mass": float(row["mass"]),
+        "in_box": int(row["n"]),
+        "restricted": int(row["res_dim"]),
+    }
+
+
+def _resample(box, i: int, iterations: int, seed: int):
+    """``PrimBox.resample`` of box ``i`` with the global NumPy generator seeded (and restored); None if it cannot."""
+    import warnings
+
+    state = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        with warnings.catch_warnings():  # the library's own deprecation noise
+            warnings.simplefilter("ignore")
+            return box.resample(i, iterations=iterations)
+    except AssertionError:  # a resample where the outcome is constant: too few runs to resample
+        return None
+    finally:
+        np.random.set_state(state)
+
+
 def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str, float], Any]:
     """A PRIM box through the EMA Workbench's own inspection: statistics and restricted dimensions.
 
@@ -1017,18 +1056,7 @@ def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str,
 
     i = int(box._cur_box)
     stats_row, lims = box.inspect(i, style="data")[0]
-    y = np.asarray(box.prim.y)
-    stats = {
-        "box": i,
-        "base_rate": float(y.mean()),
-        "cases": int(y.sum()),
-        "runs": len(y),
-        "coverage": float(stats_row["coverage"]),
-        "density": float(stats_row["density"]),
-        "mass": float(stats_row["mass"]),
-        "in_box": int(stats_row["n"]),
-        "restricted": int(stats_row["res_dim"]),
-    }
+    stats = _box_stats(i, stats_row, np.asarray(box.prim.y))
     lims = lims.droplevel(0, axis=1)
     init = box.prim.box_init
     limits = pd.DataFrame(
@@ -1043,18 +1071,7 @@ def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str,
         index=pd.Index([str(n) for n in lims.index], name="parameter"),
     )
     if resample > 0:
-        import warnings
-
-        state = np.random.get_state()
-        np.random.seed(seed % 2**32)
-        try:
-            with warnings.catch_warnings():  # the library's own deprecation noise
-                warnings.simplefilter("ignore")
-                scores = box.resample(i, iterations=resample)
-        except AssertionError:  # a resample where the outcome is constant: too few runs to resample
-            scores = None
-        finally:
-            np.random.set_state(state)
+        scores = _resample(box, i, resample, seed)
         for column in ("reproduce coverage", "reproduce density"):
             limits[column.replace(" ", "_")] = [
                 float(scores.loc[n, column]) if scores is not None else float("nan") for n in limits.index

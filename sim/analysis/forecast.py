@@ -170,6 +170,24 @@ def _mode(values: pd.Series) -> tuple[str, float]:
     return value, k / sum(counts.values())
 
 
+def _lever_tables(base, levers: dict, arm_rows: list, arm_county: list, outcome: str) -> tuple[pd.DataFrame, ...]:
+    """Each lever against the forecast, paired by replicate: county outcomes, and ``outcome`` per area."""
+    county = [
+        compare_rows(arm_county[0], arm_county[a], base.params.vocab, "county").assign(
+            variant_name=name, overrides=str(dict(ov))
+        )
+        for a, (name, ov) in enumerate(levers.items(), start=1)
+    ]
+    areas = [
+        lever_table(arm_rows[0], arm_rows[a], outcome).assign(variant_name=name)
+        for a, name in enumerate(levers, start=1)
+    ]
+    return (
+        pd.concat(county, ignore_index=True) if county else pd.DataFrame(),
+        pd.concat(areas, ignore_index=True) if areas else pd.DataFrame(),
+    )
+
+
 def run_forecast(
     scenario: str = "trondelag-2017",
     replicates: int = 1000,
@@ -213,25 +231,16 @@ def run_forecast(
         arm_rows.append(pd.DataFrame([{"replicate": r["row"]["replicate"], **f} for r in chunk for f in r["forecast"]]))
         arm_county.append([r["row"] for r in chunk])
     rows = arm_rows[0]
-    lever_county = [
-        compare_rows(arm_county[0], arm_county[a], base.params.vocab, "county").assign(
-            variant_name=name, overrides=str(dict(ov))
-        )
-        for a, (name, ov) in enumerate(levers.items(), start=1)
-    ]
     sector = "agriculture" if "agriculture" in sectors else sectors[0]
-    outcome = f"new_office_{sector}_{years[-1]}"
-    lever_areas = [
-        lever_table(rows, arm_rows[a], outcome).assign(variant_name=name) for a, name in enumerate(levers, start=1)
-    ]
+    lever_county, lever_areas = _lever_tables(base, levers, arm_rows, arm_county, f"new_office_{sector}_{years[-1]}")
     return {
         "scenario": base,
         "rows": rows,
         "county": pd.DataFrame(arm_county[0]),
         "table": forecast_table(rows, sectors, years),
         "groups": group_table(rows, sectors, years[-1]),
-        "levers": pd.concat(lever_county, ignore_index=True) if lever_county else pd.DataFrame(),
-        "lever_areas": pd.concat(lever_areas, ignore_index=True) if lever_areas else pd.DataFrame(),
+        "levers": lever_county,
+        "lever_areas": lever_areas,
         "execution": used,
         "years": years,
         "sectors": sectors,

@@ -133,17 +133,29 @@ def robust(
         raise InputError(source, "baseline", "the baseline is always run; name the variant otherwise")
     parsed = {name: dict(scenario.with_overrides(ov, source).overrides) for name, ov in arms.items()}
     drawn = sample_futures(scenario, futures, seed, posterior)
-    jobs = []
-    for f in drawn:
-        for a, ov in enumerate(parsed.values()):  # each arm's overrides include the scenario's own
-            merged = {**dict(f.parameters), **ov}
-            overrides = tuple(sorted((k, v) for k, v in merged.items()))
-            for r in range(replicates):
-                index = (f.index * len(arms) + a) * replicates + r
-                jobs.append(Job(index, str(scenario.path), r, seed, overrides, estimates=f.estimates))
+    jobs = [
+        Job((f.index * len(arms) + a) * replicates + r, str(scenario.path), r, seed, overrides, estimates=f.estimates)
+        for f in drawn
+        for a, ov in enumerate(parsed.values())  # each arm's overrides include the scenario's own
+        for overrides in [tuple(sorted({**dict(f.parameters), **ov}.items()))]
+        for r in range(replicates)
+    ]
     used: dict[str, Any] = {}
     rows = execution.rows(jobs, len(jobs), used)
     up = higher_is_better(outcome)
+    values = pd.DataFrame(_regrets(drawn, list(arms), rows, replicates, outcome, scenario, up))
+    return {
+        "futures": _futures_table(drawn),
+        "values": values,
+        "summary": _summary(values, arms),
+        "outcome": outcome,
+        "higher_is_better": up,
+        "execution": used,
+    }
+
+
+def _regrets(drawn, arms: list[str], rows: list[dict], replicates: int, outcome: str, scenario, up: bool) -> list[dict]:
+    """One row per future and arm: the outcome's mean, the best arm's value in that future and the regret."""
     values = []
     for f in drawn:
         scores = {}
@@ -155,9 +167,13 @@ def robust(
             values.append(
                 {"future": f.index, "variant": name, "value": v, "best": best, "regret": abs(best - v), "n": replicates}
             )
-    values_df = pd.DataFrame(values)
+    return values
+
+
+def _summary(values: pd.DataFrame, arms: dict[str, dict]) -> pd.DataFrame:
+    """Per arm: the share of futures where it is best (Wilson interval), its mean and worst regret, its mean value."""
     summary = []
-    for name, g in values_df.groupby("variant", sort=False):
+    for name, g in values.groupby("variant", sort=False):
         k = int((g["regret"] <= 1e-12).sum())
         lo, hi = wilson(k, len(g))
         summary.append(
@@ -173,7 +189,12 @@ def robust(
                 "mean_value": float(g["value"].mean()),
             }
         )
-    table = pd.DataFrame(
+    return pd.DataFrame(summary)
+
+
+def _futures_table(drawn) -> pd.DataFrame:
+    """One row per sampled future: its posterior set and every estimate and parameter it sets."""
+    return pd.DataFrame(
         [
             {
                 "future": f.index,
@@ -184,14 +205,6 @@ def robust(
             for f in drawn
         ]
     )
-    return {
-        "futures": table,
-        "values": values_df,
-        "summary": pd.DataFrame(summary),
-        "outcome": outcome,
-        "higher_is_better": up,
-        "execution": used,
-    }
 
 
 def save(result: dict[str, Any], folder: Path) -> list[str]:

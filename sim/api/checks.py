@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.inputs.errors import InputError
+from sim.inputs.params import ALIASES
+from sim.run.output import metadata, write_json
 
 #: Levers that act only through a county scenario's initiative (``[initiative]``, §4): on a pilot
 #: (region) scenario they would be accepted and change nothing.
@@ -68,8 +70,6 @@ def check_lever_kind(scenarios, keys: Iterable[str], source: str) -> None:
     Raises:
         InputError: a county-only lever (:data:`COUNTY_ONLY_LEVERS`) on a region scenario.
     """
-    from sim.inputs.params import ALIASES
-
     for key in keys:
         if ALIASES.get(key, key) not in COUNTY_ONLY_LEVERS:
             continue
@@ -89,7 +89,7 @@ def base_and_variants(scenario: Any, variants: Mapping[str, Mapping[str, Any]], 
     Raises:
         InputError: an override the scenario refuses (unknown key, bad value, a county-only lever on a pilot).
     """
-    from sim.analysis.results import load_unique
+    from sim.analysis.results import load_unique  # pandas: not for `list` and `show`, which use this module
 
     base = load_unique([scenario])[0]
     for overrides in variants.values():
@@ -105,7 +105,7 @@ def posterior_option(folder: Path | None, committed: bool = False):
         folder: The folder given, or None.
         committed: Without a folder, fall back on the committed ``docs/calibration/posterior`` if it exists.
     """
-    from sim.analysis.posterior import COMMITTED, load_posterior
+    from sim.analysis.posterior import COMMITTED, load_posterior  # pandas: not for `list` and `show`
 
     if folder is not None:
         return load_posterior(folder)
@@ -135,8 +135,6 @@ def write_metadata(
     folder: Path, scenarios, seed: int, replicates: int, command: list[str] | None, started, used, **extra: Any
 ) -> None:
     """Write a result folder's ``metadata.json`` (:func:`sim.run.output.metadata`)."""
-    from sim.run.output import metadata, write_json
-
     meta = metadata(
         scenarios, seed=seed, replicates=replicates, started=started, execution=used, command=command, **extra
     )

@@ -14,14 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.analysis import experiments
+from sim.analysis import calibration, experiments
+from sim.analysis.calibration import primary_patterns
 from sim.analysis.results import load_unique
 from sim.api.checks import check_lever_kind, default_out, resume_command, stamp, write_metadata
 from sim.api.workflows import DEFAULT_SEED, Output
 from sim.inputs.errors import InputError
 from sim.run.execution import Execution
 from sim.run.output import OutputFolder, check_output_file
-from sim.run.runner import ROW_BYTES, check_fits
+from sim.run.runner import DETAIL_BYTES, ROW_BYTES, available_memory, check_fits
 
 #: Memory one scored set takes in a calibration's history (point, unit, story and clause shares),
 #: measured at a few kB and about doubled; every scored set is kept until the result is written.
@@ -155,9 +156,6 @@ def check_calibration_size(budget) -> None:
     Every scored set is kept (``SCORED_SET_BYTES`` each), and one set's runs with their records are
     held while it is scored (``DETAIL_BYTES`` per run and case), as ``run`` and ``compare`` check theirs.
     """
-    from sim.analysis.calibration import primary_patterns
-    from sim.run.runner import DETAIL_BYTES, available_memory
-
     cases = len({p.case for p in primary_patterns()})
     scored = budget.sets * budget.generations
     need, have = scored * SCORED_SET_BYTES, available_memory() // 2
@@ -195,8 +193,6 @@ def calibrate(
         execution: Workers, scheduler, progress bar (the result does not depend on it).
         command: The command line recorded in ``metadata.json`` and named to resume.
     """
-    from sim.analysis import calibration
-
     loaded = calibration.load_centre(centre) if centre else None
     if resume and not out:
         raise InputError("--resume", "--out", "name the folder of the calibration to resume")

@@ -108,6 +108,21 @@ def _robustness(replicates: int, seed: int, execution: Execution, post, say) -> 
     return result, used
 
 
+def _check(replicates: int, null: str, posterior, json_file, markdown, robustness: bool, out, force: bool):
+    """Check the options of :func:`validate` before any work; return the output files and the posterior."""
+    if out is not None and not robustness:
+        raise InputError("--out", str(out), "only with --robustness")
+    if robustness and null not in ("none", "all"):
+        raise InputError("--null", null, "--robustness moves inputs of the full model; use --null none or all")
+    files = _output_files(json_file, markdown, out, force)
+    cases = len(stories.pattern_cases(stories.load_patterns()))
+    check_fits(replicates * cases, ROW_BYTES, "--replicates", str(replicates))
+    post = posterior_option(posterior)
+    if robustness:
+        check_fits(replicates, DETAIL_BYTES, "--replicates", str(replicates))
+    return files, post
+
+
 def validate(
     replicates: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -153,17 +168,7 @@ def validate(
         _refuse("--directions", "", null, **{k: v for k, v in given.items() if k != "markdown"})
         return validate_directions(replicates, seed, markdown, force, execution, command, say)
     replicates = replicates or (200 if robustness else 1000)
-    if out is not None and not robustness:
-        raise InputError("--out", str(out), "only with --robustness")
-    if robustness and null not in ("none", "all"):
-        raise InputError("--null", null, "--robustness moves inputs of the full model; use --null none or all")
-    files = _output_files(json_file, markdown, out, force)
-    check_fits(
-        replicates * len(stories.pattern_cases(stories.load_patterns())), ROW_BYTES, "--replicates", str(replicates)
-    )
-    post = posterior_option(posterior)
-    if robustness:
-        check_fits(replicates, DETAIL_BYTES, "--replicates", str(replicates))
+    files, post = _check(replicates, null, posterior, json_file, markdown, robustness, out, force)
     execution.check()
     folder = OutputFolder(out, force) if out is not None else None  # checked before any work
     started = datetime.now()

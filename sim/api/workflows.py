@@ -22,6 +22,7 @@ from typing import Any
 
 from sim.analysis import answers, futures
 from sim.analysis.forecast import LEVERS, run_forecast, save_tables
+from sim.analysis.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
 from sim.analysis.results import check_until, load_unique, run_scenarios
 from sim.analysis.results import compare as compare_arms
 from sim.api.checks import (
@@ -34,6 +35,7 @@ from sim.api.checks import (
 )
 from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError
+from sim.inputs.settings import read_set_file
 from sim.run.execution import Execution
 from sim.run.output import OutputFolder
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
@@ -75,6 +77,19 @@ def summary_text(summary, lang: str = "en") -> str:
     return "\n".join([*lines, "\n" + _intervals(summary, "95 % intervals")])
 
 
+def _load(scenarios: list[str], overrides, set_file: Path | None, until: str | None) -> tuple[list, int | None]:
+    """The scenarios with their overrides (the settings file's, then ``overrides``) and the stop month, checked."""
+    overrides = dict(overrides or {})
+    if set_file is not None:
+        overrides = {**read_set_file(set_file)[0], **overrides}
+    loaded = load_unique(scenarios, overrides, "--set")
+    check_lever_kind(loaded, overrides, "--set")
+    month = month_index(until, "--until", until) if until is not None else None
+    if month is not None:
+        check_until(loaded, month, "--until", until)
+    return loaded, month
+
+
 def run(
     scenarios: list[str],
     replicates: int = 100,
@@ -107,16 +122,7 @@ def run(
         execution: Workers, scheduler, progress bar.
         command: The command line recorded in ``metadata.json``.
     """
-    overrides = dict(overrides or {})
-    if set_file is not None:
-        from sim.inputs.settings import read_set_file
-
-        overrides = {**read_set_file(set_file)[0], **overrides}
-    loaded = load_unique(scenarios, overrides, "--set")
-    check_lever_kind(loaded, overrides, "--set")
-    month = month_index(until, "--until", until) if until is not None else None
-    if month is not None:
-        check_until(loaded, month, "--until", until)
+    loaded, month = _load(scenarios, overrides, set_file, until)
     check_fits(len(loaded) * replicates, DETAIL_BYTES, "--replicates", str(replicates))
     post = posterior_option(posterior)
     execution.check()
@@ -142,8 +148,6 @@ def run(
 
 def _flags(table, post) -> list[str]:
     """Name the what-if answers that depend on parameters the calibration leaves unconstrained."""
-    from sim.analysis.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
-
     flagged = table[table["depends_on"] != ""]
     lines = [
         f"\nunconstrained parameters (posterior 90 % interval >= {CONSTRAINED_BELOW} of the prior's): "

@@ -38,7 +38,7 @@ def _say(done) -> None:
 
 def cmd_validate(args):
     """Run validation, print each table, write JSON / markdown if asked (and the robustness corners)."""
-    from sim.api.validation import validate
+    from sim.api.validation import validate  # lazy: --help stays fast
 
     return validate(
         args.replicates,
@@ -60,8 +60,8 @@ def cmd_validate(args):
 
 def cmd_run(args) -> Path:
     """Run scenarios and write the result folder."""
-    from sim.api.checks import parse_set
-    from sim.api.workflows import run
+    from sim.api.checks import parse_set  # lazy: --help stays fast
+    from sim.api.workflows import run  # lazy: --help stays fast
 
     overrides = parse_set(args.set)
     given = (args.replicates, args.seed, overrides, args.set_file, args.until, args.out, args.force)
@@ -72,8 +72,8 @@ def cmd_run(args) -> Path:
 
 def cmd_compare(args) -> Path:
     """Baseline vs variants on common random numbers."""
-    from sim.api.checks import parse_variants
-    from sim.api.workflows import compare
+    from sim.api.checks import parse_variants  # lazy: --help stays fast
+    from sim.api.workflows import compare  # lazy: --help stays fast
 
     variants = parse_variants(args.variant, "--variant")
     given = (args.replicates, args.seed, args.out, args.force, args.lang, args.posterior)
@@ -84,8 +84,8 @@ def cmd_compare(args) -> Path:
 
 def cmd_forecast(args) -> Path:
     """The county forecast (``sim.analysis.forecast``): tables, map and the levers against it."""
-    from sim.api.checks import parse_variants
-    from sim.api.workflows import forecast
+    from sim.api.checks import parse_variants  # lazy: --help stays fast
+    from sim.api.workflows import forecast  # lazy: --help stays fast
 
     levers = parse_variants(args.lever, "--lever")
     given = (args.replicates, args.seed, levers, args.levers, args.out, args.force, args.posterior)
@@ -96,8 +96,8 @@ def cmd_forecast(args) -> Path:
 
 def cmd_robust(args) -> Path:
     """Variants across sampled futures: share of futures where best, mean and worst regret."""
-    from sim.api.checks import parse_variants
-    from sim.api.workflows import robust
+    from sim.api.checks import parse_variants  # lazy: --help stays fast
+    from sim.api.workflows import robust  # lazy: --help stays fast
 
     variants = parse_variants(args.variant, "--variant")
     given = (args.futures, args.replicates, args.seed, args.outcome, args.out, args.force, args.lang, args.posterior)
@@ -108,8 +108,8 @@ def cmd_robust(args) -> Path:
 
 def cmd_sweep(args) -> Path:
     """Run (or resume) a sweep."""
-    from sim.api.checks import parse_set
-    from sim.api.studies import sweep
+    from sim.api.checks import parse_set  # lazy: --help stays fast
+    from sim.api.studies import sweep  # lazy: --help stays fast
 
     overrides = parse_set(args.set)
     given = (args.samples, args.replicates, args.method, args.seed, overrides, args.out, args.resume, args.force)
@@ -120,8 +120,8 @@ def cmd_sweep(args) -> Path:
 
 def cmd_sensitivity(args) -> Path:
     """Sobol or Morris indices with a plot."""
-    from sim.api.checks import parse_set
-    from sim.api.studies import sensitivity, uncertainties
+    from sim.api.checks import parse_set  # lazy: --help stays fast
+    from sim.api.studies import sensitivity, uncertainties  # lazy: --help stays fast
 
     params = uncertainties(args.param)
     given = (args.method, args.samples, args.replicates, args.seed, parse_set(args.set), args.out, args.force)
@@ -132,15 +132,15 @@ def cmd_sensitivity(args) -> Path:
 
 def cmd_discover(args) -> None:
     """PRIM on a sweep folder: the box report (with resampling) and two figures."""
-    from sim.api.studies import discover
+    from sim.api.studies import discover  # lazy: --help stays fast
 
     _say(discover(args.sweep_dir, args.outcome, args.min_coverage))
 
 
 def cmd_calibrate(args) -> None:
     """Run or resume the ABC calibration (``sim.analysis.calibration``) and print its summary and elapsed time."""
-    from sim.analysis.calibration import Budget
-    from sim.api.studies import calibrate
+    from sim.analysis.calibration import Budget  # lazy: --help stays fast
+    from sim.api.studies import calibrate  # lazy: --help stays fast
 
     budget = Budget(args.sets, args.generations, args.replicates, args.keep)
     given = (args.seed, args.centre, args.factor, args.out, args.resume, args.force)
@@ -149,29 +149,29 @@ def cmd_calibrate(args) -> None:
 
 def cmd_dashboard(args) -> None:
     """Start the dashboard server, print its address once it answers; stop it on Ctrl-C or SIGTERM."""
-    from sim.api.dashboard import serve
+    from sim.api.dashboard import serve  # lazy: --help stays fast
 
     serve(args.host, args.port)
 
 
 def cmd_list(_args) -> None:
     """Scenarios and the parameter catalogue."""
-    from sim.api.catalogue import catalogue
+    from sim.api.catalogue import catalogue  # lazy: --help stays fast
 
     print(catalogue())
 
 
 def cmd_show(args) -> None:
     """Resolved scenario as TOML."""
-    from sim.api.catalogue import show
-    from sim.api.checks import parse_set
+    from sim.api.catalogue import show  # lazy: --help stays fast
+    from sim.api.checks import parse_set  # lazy: --help stays fast
 
     print(show(args.scenario, parse_set(args.set)))
 
 
 def cmd_default(args) -> None:
     """No arguments: validation table for a modest count, then results and plots."""
-    from sim.api.checks import stamp
+    from sim.api.checks import stamp  # lazy: --help stays fast
     from sim.inputs.loader import load_scenario
     from sim.inputs.scenario import available_scenarios
 
