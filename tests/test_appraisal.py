@@ -28,6 +28,20 @@ def one_at_a_time(model, region, option, name):
     return parts(name), values
 
 
+def with_fight(model, region, option, name):
+    """``one_at_a_time`` less the location fight of the option's group (``mechanisms.location_fight``, §2.3)."""
+    parts, values = one_at_a_time(model, region, option, name)
+    if not option.form.needs_host or option.form.merges:
+        return parts, values
+    credible = region.eligible_hosts(option.members)
+    claims = 0
+    for m in credible:
+        mine = {h: one_at_a_time(model, region, option._replace(host=h), m)[1][0] for h in credible}
+        claims += mine[m] > 0 and all(mine[m] > v for h, v in mine.items() if h != m)
+    fight = mech.location_fight(model.p, len(option.sectors), claims, len(option.members))
+    return (*parts[:3], parts[3] - fight), [v - fight for v in values]
+
+
 @pytest.mark.parametrize("case", ["vaernesregionen", "fjellregionen", "fosen"])
 def test_group_appraisal_equals_member_by_member(case):
     model = CooperationModel(case, rng=3)
@@ -39,7 +53,7 @@ def test_group_appraisal_equals_member_by_member(case):
     for option in options:
         seen = appraise(model, project.region, option)
         for name in option.members:
-            parts, (council, administration) = one_at_a_time(model, project.region, option, name)
+            parts, (council, administration) = with_fight(model, project.region, option, name)
             assert seen.parts[name] == pytest.approx(parts, rel=1e-12, abs=1e-12)
             assert seen.council[name] == pytest.approx(council, rel=1e-12, abs=1e-12)
             assert seen.administration[name] == pytest.approx(administration, rel=1e-12, abs=1e-12)

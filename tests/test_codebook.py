@@ -85,3 +85,21 @@ def test_sweep_and_sensitivity_columns_are_in_the_codebook(tmp_path):
     table = sensitivity("fosen", params, "morris", 2, 1, execution=SERIAL)
     for col in table.columns:
         assert codebook.column("indices.csv", col) is not None, f"indices.csv: {col}"
+
+
+def test_forecast_columns_are_in_the_codebook(tmp_path):
+    from sim.analysis.forecast import run_forecast, save_tables
+
+    result = run_forecast(
+        "trondelag-2017", replicates=2, execution=SERIAL, levers={"initiative": {"county_initiative": True}}
+    )
+    files = save_tables(result, tmp_path)
+    assert {"forecast.csv", "forecast_runs.csv", "groups.csv", "levers.csv", "lever_areas.csv"} <= set(files)
+    missing = [
+        f"{name}: {col}"
+        for name in files
+        if name.endswith(".csv")
+        for col in pd.read_csv(tmp_path / name, nrows=0).columns
+        if codebook.column(name, col) is None
+    ]
+    assert not missing, "undocumented columns:\n" + "\n".join(missing)

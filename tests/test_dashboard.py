@@ -534,11 +534,25 @@ def test_dashboard_in_a_real_browser(tmp_path):
             county_ms = 1000 * statistics.median(county_times)
             assert ", agriculture: pre-project from" in page.locator(".run-narrative").inner_text()
             shoot(page, "dashboard-trondelag-step60.png")
+            # the forecast scenario: January 2017 to the horizon December 2022, played to the end
+            page.locator(".v-select", has_text="Scenario").first.locator(".v-select__selections").click()
+            page.get_by_role("option", name="trondelag-2017", exact=True).click()
+            page.get_by_text("Reset", exact=True).click()
+            page.get_by_text("Month: 2017-01").wait_for(timeout=30000)
+            page.get_by_text("after the pilots", exact=False).first.wait_for(timeout=30000)
+            t0 = time.perf_counter()
+            page.get_by_text("▶", exact=True).click()
+            page.get_by_text("end of the run").wait_for(timeout=300000)
+            forecast_s = time.perf_counter() - t0
+            page.get_by_text("Month: 2022-12").wait_for(timeout=30000)
+            page.locator(".replicate-distribution", has_text="at the end of December 2022").wait_for(timeout=180000)
+            shoot(page, "dashboard-trondelag-2017-end.png")
             browser.close()
         print(
             f"\nStep in the browser: median {step_ms:.0f} ms (min {1000 * min(times):.0f}, max {1000 * max(times):.0f})"
         )
         print(f"Play to the horizon: {play_s:.1f} s")
+        print(f"Play trondelag-2017 to December 2022: {forecast_s:.1f} s")
         print(
             f"Step in the browser, trondelag with the county initiative: median {county_ms:.0f} ms "
             f"(min {1000 * min(county_times):.0f}, max {1000 * max(county_times):.0f})"
@@ -556,6 +570,30 @@ def test_dashboard_in_a_real_browser(tmp_path):
         server.wait(timeout=20)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the server still answers after SIGTERM"
+
+
+def test_the_forecast_scenario_runs_to_2022_without_a_pilot_period():
+    """trondelag-2017 starts after the pilots: no pilot shading, a status that says so, years to 2022 (issue 22)."""
+    model = DashboardModel("trondelag-2017", rng="1")
+    assert month_label(model.scenario.horizon) == "2022-12"
+    assert "pilot period" not in app.measures_svg(model)
+    box, rc = solara.render(Status(model), handle_error=False)
+    assert "2017-01 to 2022-12, after the pilots (they ended 2016-12)" in rendered_text(rc)
+    model.run()
+    assert app.shown_month(model) == "2022-12"
+    assert ">2022</text>" in app.measures_svg(model)
+
+
+def test_the_narrative_and_the_lever_meanings_follow_the_language():
+    model = DashboardModel("fjellregionen", rng="1").run()
+    english, bokmal = app.narrative(model, "en"), app.narrative(model, "nb")
+    assert len(english) == len(bokmal) and english[0].startswith("In ") and bokmal[0].startswith("I ")
+    assert any("nytt forprosjekt for de gjenstående sektorene" in p for p in bokmal)
+    assert any("a new pre-project on the remaining sectors" in p for p in english)
+    from sim.inputs.lang import meaning
+
+    assert meaning("county_initiative", "nb").startswith("Fylkesinitiativ")
+    assert meaning("county_initiative", "en") == by_name()["county_initiative"].meaning
 
 
 def test_every_default_lies_on_its_slider_grid():
@@ -627,6 +665,7 @@ def test_the_language_switch_turns_headings_and_measures_to_bokmal():
     toggle.v_model = 1  # en, nb
     wait_for_text(rc, "Sårbarhet (sjanse for at en oppgave blir liggende når én person er borte, 0-1)")
     assert "Phase:" not in rendered_text(rc) and "Fase:" in rendered_text(rc)
+    wait_for_text(rc, by_name()["agenda"].meaning.split(":")[0].replace("Agenda", "Dagsorden"))
 
 
 def test_baseline_beside_a_variant_on_shared_seeds():

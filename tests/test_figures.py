@@ -94,7 +94,9 @@ def figures(tmp_path_factory):
     from sim.analysis.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
     from sim.analysis.results import compare, run_scenarios
 
-    figs = dict(result_figures(run_scenarios(PILOTS, replicates=4, execution=SERIAL)))
+    pilots = run_scenarios(PILOTS, replicates=4, execution=SERIAL)
+    figs = dict(result_figures(pilots))
+    figs |= {f"{k}-nb": f for k, f in result_figures(pilots, "nb").items() if k.endswith(("fan-charts", "timeline"))}
     figs |= result_figures(run_scenarios(["trondelag"], replicates=3, execution=SERIAL, county_initiative=True))
     table = compare(
         "vaernesregionen",
@@ -126,6 +128,7 @@ def figures(tmp_path_factory):
     stats, limits = box_summary(box)
     figs["prim-trajectory"] = plots.prim_tradeoff(box, "PRIM for 'stalled': peeling trajectory")
     figs["prim-box"] = plots.prim_box(stats, limits, "PRIM for 'stalled'")
+    figs |= other_figures()
     yield figs
     import matplotlib.pyplot as plt
 
@@ -133,8 +136,40 @@ def figures(tmp_path_factory):
         plt.close(fig)
 
 
+def other_figures() -> dict:
+    """The figures of ``robust``, ``forecast`` and ``validate --robustness`` (small runs, a made-up tornado table)."""
+    import pandas as pd
+
+    from sim.analysis import futures
+    from sim.analysis.forecast import run_forecast
+    from sim.inputs.loader import load_scenario
+    from sim.views.figures import forecast_map, robust_figure
+
+    result = futures.robust(
+        load_scenario("fosen"), {"no_funds": {"pilot_funding": 0}}, futures=2, replicates=2, execution=SERIAL
+    )
+    forecast = run_forecast("trondelag-2017", replicates=3, execution=SERIAL)
+    tornado = pd.DataFrame(
+        {
+            "baseline_share": 0.8,
+            "case": ["", "", "fosen", "fosen"],
+            "key": ["vote_noise", "vote_noise", "population.Osen", "population.Osen"],
+            "side": ["low", "high", "low", "high"],
+            "share": [0.7, 0.85, 0.4, 0.9],
+            "value": [0.1, 0.3, 900, 1100],
+        }
+    )
+    return {
+        "robust": robust_figure(result, "Fosen"),
+        "robust-nb": robust_figure(result, "Fosen", "nb"),
+        "forecast-map": forecast_map(forecast, "agriculture", forecast["years"][-1]),
+        "tornado": plots.tornado(tornado, "fosen: share of the story with one input moved"),
+    }
+
+
 EXPECTED = [
     *(f"{p}-{kind}" for p in PILOTS for kind in ("outcomes", "fan-charts", "timeline", "map")),
+    *(f"{p}-{kind}-nb" for p in PILOTS for kind in ("fan-charts", "timeline")),
     "trondelag-areas-agriculture",
     "trondelag-map-agriculture",
     "comparison",
@@ -145,6 +180,10 @@ EXPECTED = [
     "indices-morris",
     "prim-trajectory",
     "prim-box",
+    "robust",
+    "robust-nb",
+    "forecast-map",
+    "tornado",
 ]
 
 
@@ -193,6 +232,19 @@ def test_every_cause_has_a_plain_label():
 
     assert set(plots.CAUSES) == set(Cause)
     assert all("_" not in label for label in plots.CAUSES.values())
+    assert all(
+        "_" not in plots.cause_label(c, "nb") and plots.cause_label(c, "nb") != label
+        for c, label in plots.CAUSES.items()
+    )
+
+
+def test_a_no_that_backs_the_form_and_names_another_host_is_not_shown_as_against():
+    """Tolga backed the administrative host model and named itself as host (report §2.1): a diamond, not a cross."""
+    vote = {"vote": "no", "form": "admin_host", "host": "B", "governance_form": "admin_host", "named_host": "T"}
+    assert plots.backs_form_names_other_host(vote)
+    assert not plots.backs_form_names_other_host({**vote, "governance_form": "board_host"})
+    assert not plots.backs_form_names_other_host({**vote, "named_host": "B"})
+    assert not plots.backs_form_names_other_host({**vote, "vote": "yes"})
 
 
 @pytest.mark.slow

@@ -190,3 +190,53 @@ def test_a_merged_away_municipality_is_offered_no_initiative(origin):
     model.governor.launch_initiative()
     opened = model.negotiations[before:]
     assert opened and not {m for n in opened for m in n.members} & set(model.merged_into)
+
+
+def test_where_names_only_areas_whose_interval_excludes_zero():
+    import pandas as pd
+
+    from sim.analysis.forecast import where
+
+    areas = pd.DataFrame(
+        [
+            {
+                "variant_name": "a",
+                "area": "North",
+                "difference": 0.2,
+                "ci_low": 0.1,
+                "ci_high": 0.3,
+                "forecast": 0.1,
+                "variant": 0.3,
+            },
+            {
+                "variant_name": "a",
+                "area": "South",
+                "difference": 0.05,
+                "ci_low": -0.02,
+                "ci_high": 0.1,
+                "forecast": 0.1,
+                "variant": 0.15,
+            },
+            {
+                "variant_name": "a",
+                "area": "West",
+                "difference": -0.4,
+                "ci_low": -0.5,
+                "ci_high": -0.3,
+                "forecast": 0.5,
+                "variant": 0.1,
+            },
+            {
+                "variant_name": "b",
+                "area": "North",
+                "difference": 0.0,
+                "ci_low": -0.1,
+                "ci_high": 0.1,
+                "forecast": 0.1,
+                "variant": 0.1,
+            },
+        ]
+    )
+    text = where(areas, "a")
+    assert text.startswith("West -40 points") and "North +20 points" in text and "South" not in text
+    assert "every interval includes 0" in where(areas, "b")

@@ -153,7 +153,9 @@ def test_pilot_funds_speed_up_and_oblige():
 def test_history_builds_trust_and_a_failed_attempt_blocks_formal_only():
     assert mech.initial_trust(P, 0.9, 2) > mech.initial_trust(P, 0.9, 0) > mech.initial_trust(P, 0.0, 0)
     assert mech.vote_trust(P, 0.5) < 0.5
-    m, clean = model("fosen"), model("fosen", failed_attempt_penalty=0.0)
+    # without location fights: fewer willing claimants under the penalty would also mean less of a fight
+    m = model("fosen", location_fight_cost=0.0)
+    clean = model("fosen", failed_attempt_penalty=0.0, location_fight_cost=0.0)
     names = tuple(m.scenario.names)
     formal, network = Option((AGRI,), ADMIN, names[0], names), Option((AGRI,), NET, None, names)
     assert values(m, formal)[names[1]] < values(clean, formal)[names[1]]
@@ -166,3 +168,36 @@ def test_formal_office_pools_staff_gradually_and_arithmetic_is_stable():
     assert mech.vulnerability(replace(P, availability=1.0), 3.0, 1.2) == 0.0  # no negative base, no complex numbers
     assert mech.team_competence(P, 6.0) > mech.team_competence(P, 1.5)
     assert mech.pooled_capacity(P, 6.0, 6.0, 1.0) > mech.pooled_capacity(P, 6.0, 6.0, 0.0) == 1.0
+
+
+# --- the report's stated positions (issue 20): board handling, location fights, credible hosts --------
+def test_a_board_costs_every_council_handling_per_sector_and_other_forms_nothing():
+    assert mech.board_handling(P, BOARD, 1) > 0
+    assert mech.board_handling(P, BOARD, 3) == pytest.approx(3 * mech.board_handling(P, BOARD, 1))
+    assert mech.board_handling(P, ADMIN, 3) == mech.board_handling(P, NET, 3) == 0
+
+
+def test_a_location_fight_needs_two_claims_and_grows_with_claims_and_sectors():
+    assert mech.location_fight(P, 3, 0, 3) == mech.location_fight(P, 3, 1, 3) == 0
+    assert 0 < mech.location_fight(P, 1, 2, 3) < mech.location_fight(P, 1, 3, 3) < mech.location_fight(P, 3, 3, 3)
+    assert mech.location_fight(replace(P, location_fight_cost=0.0), 3, 3, 3) == 0
+
+
+def test_a_credible_host_is_not_far_smaller_than_the_largest_member():
+    pops = {"a": 20000.0, "b": 4000.0, "c": 6000.0}
+    assert mech.credible_hosts(replace(P, host_min_share=0.0, host_min_of_largest=0.25), pops) == ["a", "c"]
+    assert mech.credible_hosts(replace(P, host_min_share=0.0, host_min_of_largest=0.0), pops) == ["a", "b", "c"]
+
+
+def test_a_council_keeps_the_host_it_decided_while_that_host_is_on_offer():
+    assert mech.kept_host("b", "a", ["a", "b"]) == "b"
+    assert mech.kept_host("b", "a", ["a"]) == "a"
+    assert mech.kept_host(None, "a", ["a", "b"]) == "a"
+
+
+def test_members_that_all_claim_the_host_price_the_fight_into_every_joint_office():
+    m, without = model("fosen"), model("fosen", location_fight_cost=0.0)
+    names = tuple(m.scenario.names)
+    for form in (ADMIN, BOARD):
+        option = Option((PLAN, ENV, AGRI), form, names[0], names)
+        assert all(values(m, option)[n] < values(without, option)[n] for n in names)

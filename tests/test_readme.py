@@ -98,3 +98,53 @@ def test_every_readme_command_runs_as_written(tmp_path):
             failures.append(f"{command}: exit {res.returncode}: {res.stderr.strip()[-600:]}")
     print(f"\n{len(times)} commands in {sum(times) / 60:.1f} min")
     assert not failures, "\n".join(failures)
+    stale = committed_forecast_differences(tmp_path)
+    assert not stale, "docs/forecast/ is stale; re-run the README's forecast commands:\n" + "\n".join(stale)
+
+
+def committed_forecast_differences(folder: Path) -> list[str]:
+    """The README quotes docs/forecast/: what the README's forecast commands (run in ``folder``) give differently.
+
+    The committed ``forecast.csv`` (1,000 replicates) and ``levers.csv`` (200 paired) are compared
+    with the files the same commands wrote, matched by their command line in ``metadata.json``.
+    """
+    import json
+
+    import pandas as pd
+
+    committed = ROOT / "docs" / "forecast"
+    wanted = {"forecast.csv": ["--replicates", "1000"], "levers.csv": ["--replicates", "200", "--levers"]}
+    out = []
+    for name, flags in wanted.items():
+        made = [
+            m.parent / name
+            for m in folder.glob("results/forecast-*/metadata*.json")
+            if (m.parent / name).exists()
+            and all(f in json.loads(m.read_text(encoding="utf-8"))["command_line"] for f in flags)
+            and "--posterior" not in json.loads(m.read_text(encoding="utf-8"))["command_line"]
+        ]
+        if not made:
+            out.append(f"{name}: no README command wrote it")
+            continue
+        new, old = pd.read_csv(made[0]), pd.read_csv(committed / name)
+        numbers = old.select_dtypes("number").columns
+        if list(new.columns) != list(old.columns) or len(new) != len(old):
+            out.append(f"{name}: columns or rows differ")
+        elif not (new[numbers] - old[numbers]).abs().le(1e-9).all().all():
+            out.append(f"{name}: numbers differ")
+    return out
+
+
+def test_the_readme_quotes_the_committed_forecast():
+    """The README's forecast numbers and lever table are those of docs/forecast/ (made by its commands)."""
+    import pandas as pd
+
+    from sim.analysis.forecast import COUNTY, digest
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    folder = ROOT / "docs" / "forecast"
+    assert digest(pd.read_csv(folder / "levers.csv")) in text, "README's lever table is not docs/forecast/levers.csv"
+    county = pd.read_csv(folder / "forecast.csv").set_index("area").loc[COUNTY]
+    for key in ("p_new_office_agriculture_2022", "p_nothing"):
+        quoted = f"{county[key]:.2f} [{county[key + '_low']:.2f}, {county[key + '_high']:.2f}]"
+        assert quoted in " ".join(text.split()), f"README does not quote {key} = {quoted} of docs/forecast/forecast.csv"

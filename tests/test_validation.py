@@ -263,3 +263,18 @@ def test_directions_flag_refuses_other_modes_with_one_line():
     )
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "--directions" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_the_validation_table_speaks_plain_words_and_explains_its_columns():
+    """No "story / primary / thr": kinds and columns in words, with the key under the table (issue 22)."""
+    from sim.analysis.validation import KIND_WORDS, format_table, markdown
+
+    pattern = {"id": "a.story", "kind": "primary", "share": 0.8, "ci95": [0.5, 0.9], "threshold": 0.75}
+    result = {
+        "replicates": 10, "seed": 1, "seconds": 1.0, "null": "none", "joint": {"share": 0.8, "ci95": [0.5, 0.9]},
+        "patterns": [{**pattern, "passed": True, "clauses": {"first vote": 0.9}}],
+    }  # fmt: skip
+    for text in (format_table(result, clauses=True), markdown(result, "cmd", [result])):
+        assert "thr" not in text.split() and "| primary |" not in text
+        assert KIND_WORDS["primary"] in text and "Held in: share of the replicates" in text
+        assert "Needed: the share a pattern must reach to pass" in text

@@ -59,7 +59,7 @@ from sim.analysis.posterior import CALIBRATED, CONSTRAINED_BELOW, ROOT, weighted
 from sim.analysis.validation import PATTERNS_FILE, Pattern, load_patterns, score
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import by_name, suggest
+from sim.inputs.params import by_name, load_defaults, suggest
 from sim.inputs.scenario import resolve_path
 from sim.run.execution import Execution
 from sim.run.output import PROGRAM, metadata, write_json, write_text_atomic
@@ -348,6 +348,7 @@ def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], fact
         "prior": {k: [lo, hi] for k, lo, hi in zip(prior.keys, prior.low, prior.high, strict=True)},
         "patterns_sha256": _sha256(PATTERNS_FILE),
         "scenarios_sha256": {c: load_scenario(c).sha256 for c in cases},
+        "vocabulary": load_defaults().vocab.names,  # sim.analysis.posterior refuses a posterior of another
     }
 
 

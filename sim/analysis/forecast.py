@@ -20,6 +20,7 @@ Definitions (docs/ODD.md, "The forecast"):
 
 from __future__ import annotations
 
+import ast
 import json
 from collections import Counter
 from pathlib import Path
@@ -27,12 +28,14 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.answers import sentence, short_table
 from sim.analysis.posterior import posterior_argument
 from sim.analysis.results import _overrides, _tags, compare_rows, load_unique
 from sim.analysis.stats import METHODS, newcombe_paired, wilson
 from sim.core.outcomes import YEARS
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
+from sim.inputs.lang import lever_note
 from sim.run.execution import Execution
 from sim.run.runner import Job
 
@@ -248,17 +251,107 @@ def run_forecast(
     }
 
 
+def where(areas: pd.DataFrame, lever: str) -> str:
+    """Where one lever acts: the areas whose paired difference in a new office excludes 0, largest first.
+
+    Args:
+        areas: :func:`lever_table` rows of every lever (``variant_name`` column).
+        lever: The lever's name.
+    """
+    rows = areas[(areas["variant_name"] == lever) & ((areas["ci_low"] > 0) | (areas["ci_high"] < 0))]
+    rows = rows.reindex(rows["difference"].abs().sort_values(ascending=False).index)
+    if rows.empty:
+        return "no area's chance of a new office changes clearly (every interval includes 0)"
+    parts = [
+        f"{r['area']} {100 * r['difference']:+.0f} points ({100 * r['ci_low']:+.0f} to {100 * r['ci_high']:+.0f};"
+        f" {100 * r['forecast']:.0f} % -> {100 * r['variant']:.0f} %)"
+        for _, r in rows.iterrows()
+    ]
+    return "; ".join(parts) + "; elsewhere no clear change"
+
+
+#: The columns of :func:`digest`: outcome (of the first sector, agriculture), heading, decimals.
+DIGEST = (
+    ("offices_{}", "joint offices", 2),
+    ("covered_{}", "municipalities served", 2),
+    ("vulnerability_{}_mean", "mean vulnerability", 3),
+    ("stalls", "negotiations stopped", 1),
+)
+
+
+def digest(levers: pd.DataFrame, sector: str = "agriculture") -> str:
+    """The levers in one Markdown table (the one the README quotes): forecast, then each lever's difference.
+
+    Args:
+        levers: ``levers.csv`` of ``forecast --levers``.
+        sector: The sector of the per-sector columns.
+    """
+    names = [(o.format(sector), head, d) for o, head, d in DIGEST]
+
+    def num(x: float, d: int, sign: bool = True) -> str:
+        return f"{x:{'+' if sign else ''}.{d}f}".replace("-", "\u2212")
+
+    first = levers[levers["variant_name"] == levers["variant_name"].iloc[0]].set_index("outcome")
+    lines = [
+        "| lever (from January 2017) | " + " | ".join(h for _, h, _ in names) + " |",
+        "|---" * (len(names) + 1) + "|",
+        "| forecast (no lever) | " + " | ".join(num(first.loc[o, "baseline"], d, False) for o, _, d in names) + " |",
+    ]
+    for _, g in levers.groupby("variant_name", sort=False):
+        g = g.set_index("outcome")
+        overrides = ast.literal_eval(str(g["overrides"].iloc[0]))
+        label = " + ".join(f"`{k}`" if v is True else f"`{k}={str(v).lower()}`" for k, v in overrides.items())
+        cells = [
+            f"{num(g.loc[o, 'difference'], d)} [{num(g.loc[o, 'ci_low'], d)}, {num(g.loc[o, 'ci_high'], d)}]"
+            for o, _, d in names
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def answer(result: dict[str, Any]) -> list[str]:
+    """The short answer first: per lever, what it adds to the forecast county-wide and where (Markdown lines).
+
+    County-wide: :func:`sim.analysis.answers.sentence` over the headline outcomes that differ (every
+    sector). Where: :func:`where` on ``lever_areas`` (a new office of its sector by the horizon year).
+    """
+    levers, areas = result["levers"], result["lever_areas"]
+    if not len(levers):
+        return []
+    sectors = result["sectors"]
+    n = int(levers["n"].iloc[0])
+    short = short_table(levers, "county", sectors)
+    outcome = str(areas["outcome"].iloc[0]) if len(areas) else ""
+    lines = [
+        "## The answer: what each lever adds to this forecast",
+        "",
+        f"Paired on the same {n} seeds; 95 % intervals; only differences whose interval excludes 0 are named."
+        f" Where: the areas whose chance of `{outcome}` (forecast_runs.csv) changes, in percentage points"
+        " (lever_areas.csv has every area; levers.csv every outcome).",
+        "",
+    ]
+    for name in dict.fromkeys(levers["variant_name"]):
+        rows = short[short["variant_name"] == name]
+        note = lever_note(levers.loc[levers["variant_name"] == name, "overrides"].iloc[0])
+        lines += [f"- **{name}** ({note}). {sentence(name, rows, n)}", f"  Where: {where(areas, name)}."]
+    sector = outcome.split("_")[2] if outcome else result["sectors"][0]
+    return [*lines, "", f"In {sector}, December {result['years'][-1]}:", "", digest(levers, sector)]
+
+
 def markdown(result: dict[str, Any]) -> str:
-    """The forecast as a Markdown report: per area and sector, offices by each year, hosts, reasons, levers."""
+    """The forecast as a Markdown report: the levers' answer, then per area and sector offices, hosts, reasons."""
     sc, table, years, sectors = result["scenario"], result["table"], result["years"], result["sectors"]
     n = int(table["replicates"].iloc[0]) if len(table) else 0
+    ends = [f"{ex.name} (until {month_label(ex.until)})" for ex in sc.existing if ex.until is not None]
     lines = [
         f"# {sc.name}: forecast from {month_label(sc.start)} to {month_label(sc.horizon)}",
         "",
         f"{n} replicates{'; ' + result['posterior'].note if result.get('posterior') else ''};"
         " 95 % Wilson score intervals. An office: a formal joint arrangement (host form; not a merger)"
-        " in force in December serving at least one of the area's municipalities; new: decided after the origin.",
+        " in force in December serving at least one of the area's municipalities; new: decided after the origin."
+        + (f" Arrangements in force at the origin that end by their own decision: {', '.join(ends)}." if ends else ""),
         "",
+        *answer(result),
     ]
     for sector in sectors:
         head = " | ".join(f"office {y} | new office {y} | host, members (share of new) {y}" for y in years)

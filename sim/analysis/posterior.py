@@ -14,6 +14,7 @@ paired comparison share the set as well as the seed (common random numbers).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,65 +24,14 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.errors import InputError
-from sim.inputs.params import by_name, read_toml, suggest
+from sim.inputs.params import by_name, calibrated, field_specs, load_defaults, read_toml, suggest
 from sim.inputs.scenario import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Parameters the calibration moves (the rest are facts, levers or documented estimates).
-CALIBRATED = (
-    "hosting_value",
-    "coordination_cost",
-    "steering_value",
-    "control_share.admin_host",
-    "control_share.board_host",
-    "sensitivity.planning",
-    "sensitivity.environment",
-    "board_experience_weight",
-    "leader_weight",
-    "consultant_neutrality",
-    "failure_cost",
-    "failure_stake",
-    "complexity",
-    "belief_uncertainty",
-    "w_capacity",
-    "w_competence",
-    "w_robustness",
-    "loss_aversion",
-    "distance_cost",
-    "job_loss_fear",
-    "solidarity_weight",
-    "pre_project_months",
-    "main_project_months",
-    "vote_noise",
-    "trust_weight",
-    "merger_trust_damage",
-    "min_prospect",
-    "admin_control_weight",
-    "bundle_synergy",
-    "involvement_per_stage",
-    "involvement_steering_group",
-    "network_competence_gain",
-    "running_cost.network",
-    "vote_trust_damage",
-    "decision_attention",
-    "attention_drain",
-    "maturation_rate",
-    "council_control_value",
-    "cohesion.planning",
-    "failed_attempt_penalty",
-    "trust_need.network",
-    "shared_post_trust",
-    "history_trust",
-    "base_trust",
-    "reform_afterglow_months",
-    "political_readiness_start",
-    "duration_noise",
-    "council_months",
-    "funding_speedup",
-    "sensitivity_noise",
-    "political_readiness_noise",
-)
+#: Parameters the calibration moves (the rest are facts, levers or documented estimates): data, in
+#: ``[calibration]`` of ``scenarios/defaults.toml``, so a new sector or form says there whether it is calibrated.
+CALIBRATED = calibrated()
 #: The committed calibration result (``validate --robustness`` uses it when no ``--posterior`` is given).
 COMMITTED = ROOT / "docs" / "calibration" / "posterior"
 #: A parameter is *constrained* when its posterior 90 % interval is narrower than this share of the prior's.
@@ -205,14 +155,18 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
         raise InputError(folder, source, "no such folder (give a calibration result folder)")
     path = folder / "accepted.csv"
     table = _read_csv(path, source)
+    _check_vocabulary(folder / "calibration.json")
     keys = tuple(k for k in table.columns if k in CALIBRATED)
     known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *_pattern_ids()}
     unknown = [str(c) for c in table.columns if c not in known]
     if unknown:  # a misspelt parameter would otherwise be dropped without a word
-        raise InputError(path, unknown[0], "unknown column" + suggest(unknown[0], CALIBRATED))
+        raise InputError(path, unknown[0], _foreign(unknown[0]) or "unknown column" + suggest(unknown[0], CALIBRATED))
     if not keys:
         raise InputError(path, source, "no calibrated parameter column")
     specs, columns = by_name(), {}
+    for key in keys:
+        if key not in specs:
+            raise InputError(path, key, _foreign(key) or "not a parameter of scenarios/defaults.toml")
     for key in keys:
         columns[key] = _number_column(table, path, key)
         for i, value in enumerate(columns[key]):
@@ -229,6 +183,48 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
         for i in range(len(table))
     )
     return Posterior(folder, keys, sets, tuple(float(w) for w in weights / weights.sum()), ratios, prior)
+
+
+def _check_vocabulary(path: Path) -> None:
+    """Refuse a posterior whose ``calibration.json`` records other sectors, forms or parameters than ours.
+
+    A posterior made with another vocabulary would otherwise be applied without a word to the
+    parameters the two share (docs/ODD.md III.vii). A file without the record (older results) is
+    checked by its parameter columns only.
+    """
+    if not path.is_file():
+        return
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(path, "-", f"cannot read it as JSON ({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(spec, dict):
+        raise InputError(path, "-", "expected a JSON object (a calibration's calibration.json)")
+    recorded = spec.get("vocabulary")
+    if recorded is not None:
+        found = load_defaults().vocab.foreign(recorded) if isinstance(recorded, dict) else ("", "expected an object")
+        if found:
+            raise InputError(path, f"vocabulary.{found[0]}".rstrip("."), found[1])
+    specs = by_name()
+    for key in spec.get("prior") or {}:
+        if key not in specs:
+            raise InputError(path, f"prior.{key}", _foreign(key) or "not a parameter of scenarios/defaults.toml")
+
+
+def _foreign(key: str) -> str:
+    """Why ``key`` names a sector or form of another vocabulary (``sensitivity.planning``), or ''."""
+    name, dot, item = key.partition(".")
+    spec = next((s for s in field_specs() if s.name == name and s.per is not None), None)
+    if not dot or spec is None:
+        return ""
+    vocab = load_defaults().vocab
+    ours = vocab.sector_names if spec.per == "sector" else vocab.form_names
+    if item in ours:
+        return ""
+    return (
+        f"made with another vocabulary: no {spec.per} {item!r} in scenarios/defaults.toml "
+        f"({spec.per}s: {', '.join(ours)})"
+    )
 
 
 def _pattern_ids() -> set[str]:

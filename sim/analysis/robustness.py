@@ -337,12 +337,13 @@ def format_table(result: Robustness, change: float = NOTABLE_CHANGE) -> str:
     lines = [
         f"robustness: one input at a time; estimates at low/high, calibrated parameters at "
         f"{result.corners_text}; {result.replicates} replicates per corner, same seeds as the baseline",
-        f"{'story':24s} {'corner':44s} {'value':>19s} {'share':>6s} {'base':>6s} {'change':>7s}",
+        f"{'pilot story':24s} {'corner (input moved)':44s} {'value':>19s} {'held in':>7s} {'before':>6s} "
+        f"{'change':>7s}",
     ]
     for r in rows.itertuples():
         moved = f"{_value(r.baseline_value)} -> {_value(r.value)}"
         lines.append(
-            f"{r.story:24s} {r.corner:44s} {moved:>19s} {r.share:6.3f} {r.baseline_share:6.3f} {r.change:+7.3f}"
+            f"{r.story:24s} {r.corner:44s} {moved:>19s} {r.share:7.3f} {r.baseline_share:6.3f} {r.change:+7.3f}"
         )
     if rows.empty:
         lines.append(f"(no corner moves a story by more than {change:g} or below {KNIFE_EDGE:g})")
@@ -351,6 +352,10 @@ def format_table(result: Robustness, change: float = NOTABLE_CHANGE) -> str:
     lines += [f"  {e.story:24s} {e.corner:44s} {e.share:.3f}" for e in edges]
     n_corners = result.table["corner"].nunique()
     lines.append(f"{n_corners} corners, {result.runs:,} runs, {result.seconds:.1f} s")
+    lines.append(
+        "held in: share of replicates (0-1) in which the pilot's story holds with the input moved; "
+        "before: the share at the baseline; change: held in minus before"
+    )
     return "\n".join(lines)
 
 

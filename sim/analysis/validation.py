@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -617,27 +618,43 @@ def validate_county(
     return result
 
 
+#: A pattern's kind in plain words (``kind`` in ``scenarios/patterns.toml``).
+KIND_WORDS = {"primary": "a pilot's own story", "secondary": "a comparison of two runs"}
+#: What the validation table's columns mean (printed under the table and above it in ``docs/validation.md``).
+TABLE_KEY = (
+    "Held in: share of the replicates (0-1) in which every clause of the pattern holds, with its 95 % "
+    "Wilson interval. Needed: the share a pattern must reach to pass. A pilot's own story (a primary "
+    "pattern) is what the report says happened in one pilot; a comparison of two runs (a secondary "
+    "pattern) is a claim about a mechanism, scored on paired runs with the same seeds. Joint: every "
+    "pilot's story holds in the same replicate."
+)
+
+
+def _kind(kind: str) -> str:
+    return KIND_WORDS.get(kind, kind)
+
+
 def format_table(result: dict[str, Any], clauses: bool = False) -> str:
-    """The validation table as plain text (with each clause's share when ``clauses``)."""
-    title = "" if result.get("null", "none") == "none" else f"null model: {result['null']}\n"
-    lines = [title + f"{'pattern':40s} {'kind':9s} {'share':>6s}  {'95% CI':15s} {'thr':>5s}  result"]
+    """The validation table as plain text (with each clause's share when ``clauses``), then what the columns mean."""
+    title = "" if result.get("null", "none") == "none" else f"null model (one mechanism removed): {result['null']}\n"
+    head = f"{'pattern':32s} {'kind':25s} {'held in':>7s}  {'95 % interval':15s} {'needed':>6s}  result"
+    lines = [title + head]
     for p in result["patterns"]:
         lo, hi = p["ci95"]
         lines.append(
-            f"{p['id']:40s} {p['kind']:9s} {p['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  "
-            f"{p['threshold']:5.2f}  {'pass' if p['passed'] else 'FAIL'}"
+            f"{p['id']:32s} {_kind(p['kind']):25s} {p['share']:7.3f}  [{lo:.3f}, {hi:.3f}]  "
+            f"{p['threshold']:6.2f}  {'pass' if p['passed'] else 'FAIL'}"
         )
         if clauses:
-            lines += [f"    {label:36s} {share:6.3f}" for label, share in p["clauses"].items()]
+            lines += [f"    {label:54s} {share:6.3f}" for label, share in p["clauses"].items()]
     lo, hi = result["joint"]["ci95"]
-    lines.append(
-        f"{'joint: all primary stories, same replicate':40s} {'':9s} {result['joint']['share']:6.3f}  "
-        f"[{lo:.3f}, {hi:.3f}]"
-    )
+    joint = "joint: every pilot's story, same replicate"
+    lines.append(f"{joint:58s} {result['joint']['share']:7.3f}  [{lo:.3f}, {hi:.3f}]")
     lines.append(f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s")
+    lines += textwrap.wrap(TABLE_KEY, 110)
     if "posterior" in result:
         post = result["posterior"]
-        lines.append(f"95 % Wilson intervals; {post['note']}: {post['folder']}")
+        lines.append(f"{post['note']}: {post['folder']}")
     return "\n".join(lines)
 
 
@@ -649,12 +666,12 @@ def format_facts(result: dict[str, Any]) -> str:
         if not rows:
             continue
         met = sum(f["passed"] for f in rows)
-        lines += ["", f"{role} facts ({met} of {len(rows)} met, bar 0.6)"]
-        lines.append(f"{'fact':44s} {'share':>6s}  {'95% CI':15s} result")
+        lines += ["", f"{role} facts ({met} of {len(rows)} met; a fact is met when it holds in a share of 0.6 or more)"]
+        lines.append(f"{'fact':44s} {'held in':>7s}  {'95 % interval':15s} result")
         for f in rows:
             lo, hi = f["ci95"]
             verdict = "met" if f["passed"] else "NOT MET"
-            lines.append(f"{f['id']:44s} {f['share']:6.3f}  [{lo:.3f}, {hi:.3f}]  {verdict}")
+            lines.append(f"{f['id']:44s} {f['share']:7.3f}  [{lo:.3f}, {hi:.3f}]  {verdict}")
     return "\n".join(lines)
 
 
@@ -670,7 +687,7 @@ def facts_markdown(result: dict[str, Any]) -> str:
             "",
             f"### {role.capitalize()} facts ({met} of {len(rows)} met)",
             "",
-            "| fact | report | statement | share | 95 % interval | met (>= 0.6) |",
+            "| fact | report | statement | held in (share of replicates) | 95 % interval | met (>= 0.6) |",
             "|---|---|---|---|---|---|",
         ]
         for f in rows:
@@ -682,8 +699,15 @@ def facts_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] | None = None) -> str:
-    """``docs/validation.md``: the stories with each clause's share, and the null models."""
+def _stories_markdown(result: dict[str, Any], command: str) -> list[str]:
+    """The head of ``docs/validation.md`` and its table of patterns, each with its clauses' shares."""
+    posterior = (
+        f" Replicate r runs with posterior set r mod {result['posterior']['sets']} of "
+        f"`{result['posterior']['folder']}`, so the shares and their 95 % intervals carry parameter and "
+        "stochastic uncertainty."
+        if "posterior" in result
+        else ""
+    )
     lines = [
         "# Validation (generated)",
         "",
@@ -694,30 +718,76 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
         "```",
         "",
         f"{result['replicates']} replicates per case, base seed {result['seed']}, {result['seconds']:.1f} s. "
-        "Stories and their exact clauses: `scenarios/patterns.toml`, `sim/analysis/validation.py`, docs/ODD.md III.vi."
-        + (
-            f" Replicate r runs with posterior set r mod {result['posterior']['sets']} of "
-            f"`{result['posterior']['folder']}`, so the shares and their 95 % intervals carry parameter and "
-            "stochastic uncertainty."
-            if "posterior" in result
-            else ""
-        ),
+        "Patterns and their exact clauses: `scenarios/patterns.toml`, `sim/analysis/validation.py`, "
+        "docs/ODD.md III.vi." + posterior,
         "",
-        "| pattern | kind | share | 95 % interval | threshold | result |",
+        TABLE_KEY + " A clause row gives the share of replicates in which that one clause holds.",
+        "",
+        "| pattern | kind | held in (share of replicates) | 95 % interval | needed to pass | result |",
         "|---|---|---|---|---|---|",
     ]
     for p in result["patterns"]:
         lo, hi = p["ci95"]
         lines.append(
-            f"| `{p['id']}` | {p['kind']} | {p['share']:.3f} | [{lo:.3f}, {hi:.3f}] | {p['threshold']:.2f} | "
+            f"| `{p['id']}` | {_kind(p['kind'])} | {p['share']:.3f} | [{lo:.3f}, {hi:.3f}] | {p['threshold']:.2f} | "
             f"{'pass' if p['passed'] else 'FAIL'} |"
         )
         lines += [f"| &nbsp;&nbsp; {label} | clause | {share:.3f} | | | |" for label, share in p["clauses"].items()]
     lo, hi = result["joint"]["ci95"]
     lines.append(
-        f"| all primary stories in the same replicate | joint | {result['joint']['share']:.3f} | "
+        f"| every pilot's story in the same replicate | joint | {result['joint']['share']:.3f} | "
         f"[{lo:.3f}, {hi:.3f}] | | |"
     )
+    return lines
+
+
+def _knockouts_markdown(knockouts: list[dict[str, Any]]) -> list[str]:
+    """The mechanism knock-outs section of ``docs/validation.md``."""
+    lines = [
+        "",
+        "## Mechanism knock-outs",
+        "",
+        "The null models (next section) test specificity. These switch off, one at a time, a mechanism the "
+        "report names as a cause of a pilot's story (`[[knockout]]` in `scenarios/patterns.toml`); the story "
+        f"must fail (held in a share below {KNOCKOUT_BAR}) for it to be evidence of that mechanism.",
+        "",
+        "| knock-out | pattern | mechanism (report) | overrides | held in | 95 % interval | story fails |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k in knockouts:
+        lo, hi = k["ci95"]
+        sets = ", ".join(f"`{a}={b}`" for a, b in k["overrides"].items())
+        lines.append(
+            f"| `{k['id']}` | `{k['pattern']}` | {k['mechanism']} | {sets} | {k['share']:.3f} | "
+            f"[{lo:.3f}, {hi:.3f}] | {'yes' if k['fails'] else 'NO'} |"
+        )
+    return lines
+
+
+def _nulls_markdown(result: dict[str, Any], nulls: list[dict[str, Any]]) -> list[str]:
+    """The null models section of ``docs/validation.md``: each pilot's story with one mechanism removed."""
+    ids = [p["id"] for p in result["patterns"] if p["kind"] == "primary"]
+    lines = [
+        "",
+        "## Null models",
+        "",
+        "Each pilot's own story must fail (held in a share of the replicates below 0.2) when one mechanism is "
+        "removed. Cells: share of replicates in which the story holds.",
+        "",
+        "| null model (mechanism removed) | " + " | ".join(f"`{i}`" for i in ids) + " | all fail |",
+        "|---|" + "---|" * (len(ids) + 1),
+    ]
+    for n in nulls:
+        shares = {p["id"]: p["share"] for p in n["patterns"]}
+        ok = all(shares[i] < 0.2 for i in ids)
+        cells = " | ".join(f"{shares[i]:.3f}" for i in ids)
+        lines.append(f"| {n['null']} | {cells} | {'yes' if ok else 'NO'} |")
+    return lines
+
+
+def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] | None = None) -> str:
+    """``docs/validation.md``: the patterns with each clause's share, the facts, the knock-outs and the null models."""
+    lines = _stories_markdown(result, command)
     if result.get("facts"):
         lines += [
             "",
@@ -726,42 +796,10 @@ def markdown(result: dict[str, Any], command: str, nulls: list[dict[str, Any]] |
             "Each fact is one statement of the report about a pilot, read from the same replicates; "
             "`calibration` facts may score parameter sets, `validation` facts are held out (chosen before any "
             "calibration run on them).",
+            facts_markdown(result),
         ]
-        lines.append(facts_markdown(result))
     if result.get("knockouts"):
-        lines += [
-            "",
-            "## Mechanism knock-outs",
-            "",
-            "The null models (next section) test specificity. These switch off, one at a time, a mechanism the "
-            "report names as a cause of a story (`[[knockout]]` in `scenarios/patterns.toml`); the story must fail "
-            f"(share below {KNOCKOUT_BAR}) for it to be evidence of that mechanism.",
-            "",
-            "| knock-out | story | mechanism (report) | overrides | share | 95 % interval | story fails |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for k in result["knockouts"]:
-            lo, hi = k["ci95"]
-            sets = ", ".join(f"`{a}={b}`" for a, b in k["overrides"].items())
-            lines.append(
-                f"| `{k['id']}` | `{k['pattern']}` | {k['mechanism']} | {sets} | {k['share']:.3f} | "
-                f"[{lo:.3f}, {hi:.3f}] | {'yes' if k['fails'] else 'NO'} |"
-            )
+        lines += _knockouts_markdown(result["knockouts"])
     if nulls:
-        ids = [p["id"] for p in result["patterns"] if p["kind"] == "primary"]
-        lines += [
-            "",
-            "## Null models",
-            "",
-            "Each primary story must fail (share below 0.2) when one mechanism is removed.",
-            "",
-            "| null model | " + " | ".join(f"`{i}`" for i in ids) + " | all fail |",
-            "|---|" + "---|" * (len(ids) + 1),
-        ]
-        for n in nulls:
-            shares = {p["id"]: p["share"] for p in n["patterns"]}
-            ok = all(shares[i] < 0.2 for i in ids)
-            lines.append(
-                f"| {n['null']} | " + " | ".join(f"{shares[i]:.3f}" for i in ids) + f" | {'yes' if ok else 'NO'} |"
-            )
+        lines += _nulls_markdown(result, nulls)
     return "\n".join(lines) + "\n"

@@ -307,8 +307,8 @@ def _robust(sub) -> None:
     rb.add_argument("--futures", type=_whole("--futures", 2, 10_000), default=20, help="sampled futures (default 20)")
     rb.add_argument(
         "--outcome",
-        help="outcome to score by (default: municipalities served by a joint office for a county, any formal "
-        "agreement for a pilot); vulnerability and stops count lower as better",
+        help="outcome to score by (default: municipalities served by a joint office for a county, mean "
+        "vulnerability at the horizon for a pilot); vulnerability and stops count lower as better",
     )
     _common(rb, 20)
     _output(rb, "robust-<scenario>")

@@ -8,6 +8,7 @@ of a failed process from that record alone.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -21,12 +22,15 @@ if TYPE_CHECKING:
     from sim.core.region import Region
 
 
-def stated_preferences(model: CooperationModel, region: Region, option: Option) -> tuple[dict, dict, dict]:
+def stated_preferences(
+    model: CooperationModel, region: Region, option: Option, earlier: Sequence[Vote] = ()
+) -> tuple[dict, dict, dict]:
     """Each council's preferred host, form and sector subset for the option (§2.1, §2.2, §3.2).
 
     For a formal proposal the preferred form is among the allowed formal forms: the question put
     to the councils was the governance model of a joint service (§2.2: a joint board or an
-    administrative host).
+    administrative host). A council that named a host at an earlier vote on the same sectors keeps
+    that decision while the host is still on offer (``mechanisms.kept_host``, §2.1).
     """
     p = model.p
     hosts = region.willing_hosts(option)
@@ -36,10 +40,11 @@ def stated_preferences(model: CooperationModel, region: Region, option: Option) 
     forms = [
         f for f in p.forms if p.allowed(f) and (f.formal or not option.form.formal) and (whole or not f.merges)
     ] or [option.form]
+    decided = _decided_hosts(option, earlier)
     pref_host, pref_form, pref_sectors = {}, {}, {}
     for name in option.members:
         muni = region.agents[name]
-        pref_host[name] = muni.preferred_host(option, region, hosts)
+        pref_host[name] = _named_host(region, muni, option, hosts, decided)
         variants = [_with_form(region, muni, option, f) for f in forms]
         variants = [v for v in variants if v.host is not None or not v.form.needs_host] or [option]
         pref_form[name] = max(variants, key=lambda v: (muni.value(v, region), -v.form.index)).form.name
@@ -47,14 +52,28 @@ def stated_preferences(model: CooperationModel, region: Region, option: Option) 
     return pref_host, pref_form, pref_sectors
 
 
-def open_preferences(model: CooperationModel, region: Region, option: Option) -> tuple[dict, dict]:
+def _decided_hosts(option: Option, earlier: Sequence[Vote]) -> dict[str, str | None]:
+    """The hosts the councils named at the latest earlier vote on the option's sectors (empty if none)."""
+    return next((v.preferred_host for v in reversed(earlier) if v.option.sectors == option.sectors), {})
+
+
+def _named_host(region: Region, muni, option: Option, hosts: list[str], decided: dict) -> str | None:
+    """The host a council names: its preferred host, or the one it decided earlier (``mechanisms.kept_host``)."""
+    own = muni.preferred_host(option, region, hosts)
+    return mech.kept_host(decided.get(muni.name), own, hosts) if own is not None else None
+
+
+def open_preferences(
+    model: CooperationModel, region: Region, option: Option, earlier: Sequence[Vote] = ()
+) -> tuple[dict, dict]:
     """Each council's best option among all open to it at this vote: form and host (issue 20, §2.1-§2.3).
 
     The options are the vote's sectors and members under every allowed form (the network, and a
     merger when every sector is at stake, included), each hosted form with every host that would
     host it (the proposed host always counts), and keeping the own service (value 0). Each is
     valued as :func:`hold` values the option it votes on: the council's value, or its own value
-    less its disappointment where it names itself and the option names another host. Ties go to
+    less its disappointment where it names itself and the option names another host (the host it
+    names as at the vote: kept from an earlier vote on the sectors, ``earlier``). Ties go to
     the proposal, then to keeping the own service, then to the form order.
 
     Returns:
@@ -71,11 +90,12 @@ def open_preferences(model: CooperationModel, region: Region, option: Option) ->
         hosts = region.willing_hosts(base) if f.needs_host else [None]
         variants += [base._replace(host=h) for h in hosts if h is not None or not f.needs_host]
     best_form, best_host = {}, {}
+    decided = _decided_hosts(option, earlier)
     for name in option.members:
         muni = region.agents[name]
         scored = [(0.0, 1, 0, NONE, None)]
         for v in variants:
-            named = muni.preferred_host(v, region, region.willing_hosts(v))
+            named = _named_host(region, muni, v, region.willing_hosts(v), decided)
             loss = muni.disappointment(v, region, named)
             value = (muni.own_value(v, region) if loss > 0 else muni.value(v, region)) - loss
             scored.append((value, 2 if v == option else 0, -v.form.index, v.form.name, v.host))
@@ -134,15 +154,24 @@ def offer_side_payment(
     return receiver
 
 
-def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, vote_id: int, leader: str) -> Vote:
+def hold(
+    model: CooperationModel,
+    region: Region,
+    option: Option,
+    stage: Stage,
+    vote_id: int,
+    leader: str,
+    earlier: Sequence[Vote] = (),
+) -> Vote:
     """Every council votes on the option; a council that says no may leave (§2.1, §2.2).
 
     The councils first name their preferred host; the most named host is the one voted on
     (§2.1: one member named itself as host, the three others named a fourth). A council whose own
-    claim lost judges the outcome on its own interest, less its disappointment.
+    claim lost judges the outcome on its own interest, less its disappointment. ``earlier`` holds
+    the negotiation's earlier votes (a council keeps the host it decided, :func:`stated_preferences`).
     """
     p, rng = model.p, model.rng
-    pref_host, pref_form, pref_sectors = stated_preferences(model, region, option)
+    pref_host, pref_form, pref_sectors = stated_preferences(model, region, option, earlier)
     option = option._replace(host=decided_host(option, pref_host))
     util, loss, yes = {}, {}, {}
     for name in option.members:
@@ -157,7 +186,7 @@ def hold(model: CooperationModel, region: Region, option: Option, stage: Stage, 
         noise = rng.logistic(0.0, p.vote_noise)
         yes[name] = bool(rng.random() < 0.5) if p.null_model == NullModel.COIN_VOTES else util[name] + noise > 0
         util[name] += noise
-    best_form, best_host = open_preferences(model, region, option)
+    best_form, best_host = open_preferences(model, region, option, earlier)
     talks = frozenset(m for m in option.members if region.agents[m].outside_talks or region.agents[m].member_talks)
     compelled = region.compelled(option)
     vote = Vote(

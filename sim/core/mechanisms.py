@@ -127,6 +127,56 @@ def hosting_gain(p: Params, gained_fte: float, population: float) -> float:
     return p.hosting_value * gained_fte / (population / 1000)
 
 
+def board_handling(p: Params, form: Form, n_sectors: int) -> float:
+    """Every council's cost of running a field through a joint political board, host included (§2.1, §2.2).
+
+    One pilot found the board model "uaktuell": it was "mer tungvint og samtidig utfordrende på
+    kommunenes politiske styringsmuligheter av landbruksfeltet" (§2.1 l.1259-1263); in another
+    "behandlingen ofte er tungvint" (§2.2 l.1871-1875). The cost is political (a council's, not its
+    administration's) and grows with the sectors the board would handle.
+    """
+    return p.board_handling_cost * n_sectors if form.board else 0.0
+
+
+def location_fight(p: Params, n_sectors: int, claims: int, n_members: int) -> float:
+    """What a contested location costs every member of a joint office, whoever wins (§2.3, §2.1).
+
+    One pilot chose a network because "opprettelse av et felles kontor vil kunne innebære drakamper om
+    lokalisering ... uenigheter om slike spørsmål tar fort all oppmerksomhet" (§2.3 l.2493-2499);
+    in another the contested host cost a member (§2.1 l.1056-1060). ``claims`` is the number of
+    members that would name themselves as host; the fight grows with the share of partners that
+    contest the location (``claims - 1`` of ``n_members - 1``) and with the sectors (jobs) at stake.
+    One claim, or none, is no fight.
+    """
+    if claims < 2 or n_members < 2:
+        return 0.0
+    return p.location_fight_cost * n_sectors * (claims - 1) / (n_members - 1)
+
+
+def credible_hosts(p: Params, populations: dict[str, float]) -> list[str]:
+    """Members that can credibly host: large enough against an equal share and the largest member (§2.1, §2.2).
+
+    A host gathers the field's staff and competence (§2.1 l.1224-1226: "når en kommune får ansvaret
+    som vertskommune så må også ansvar og kompetanse samles"); the hosts the pilots named were the
+    regional centre (§2.2) or a member of like size (§2.1). A member must hold
+    ``host_min_share`` of an equal population share and ``host_min_of_largest`` of the largest member.
+    """
+    floor = max(
+        p.host_min_share * sum(populations.values()) / len(populations),
+        p.host_min_of_largest * max(populations.values()),
+    )
+    return [m for m, pop in populations.items() if pop >= floor]
+
+
+def kept_host(earlier: str | None, own_choice: str | None, hosts: Sequence[str]) -> str | None:
+    """The host a council names: the one its council decided at an earlier vote, while still on offer (§2.1).
+
+    The councils decided the host ("vedtak ... at [X] velges som vertskommune", §2.1 l.1056-1060); a
+    council keeps its decision at the next vote on the same sectors rather than open a new claim.
+    """
+    return earlier if earlier is not None and earlier in hosts else own_choice
+
+
 def office_days(p: Params, partner_user_km: float) -> float:
     """A host's cost of serving its partners on fixed office days (§2.1, §2.2).
 

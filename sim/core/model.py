@@ -7,7 +7,6 @@ one :class:`sim.core.negotiation.ProjectOrganisation` per negotiating area (the 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from itertools import combinations, count
 from typing import Any
 
@@ -24,7 +23,6 @@ from sim.core.region import Region
 from sim.inputs.calendar import month_label
 from sim.inputs.facts import RegionFacts
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import historical, load_defaults
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import MEASURES, EventKind
 
@@ -58,7 +56,7 @@ class CooperationModel(RecordsMixin, mesa.Model):
         sc = self.scenario
         self.p = p = sc.params
         if sc.kind == "county" and sc.initiative is not None:  # §4 levers from the initiative's start
-            before = historical(sc.params, _defaults())
+            before = sc.before_levers
             if before != sc.params:
                 self.p = p = before
         self.month: int = sc.start
@@ -244,12 +242,6 @@ class CooperationModel(RecordsMixin, mesa.Model):
         while self.running:
             self.step()
         return self
-
-
-@lru_cache(maxsize=1)
-def _defaults():
-    """The shared parameter set as in ``scenarios/defaults.toml`` (read once)."""
-    return load_defaults()
 
 
 class MonthlyRecord:

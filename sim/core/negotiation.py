@@ -230,7 +230,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         """The councils vote on the option on the table (``sim.core.ballot``)."""
         model = self.model
         stage = Stage.FIRST if self.phase == Phase.FIRST_VOTE else Stage.FINAL
-        vote = ballot.hold(model, self.region, self.option, stage, len(self.votes) + 1, self.agenda.leader)
+        vote = ballot.hold(model, self.region, self.option, stage, len(self.votes) + 1, self.agenda.leader, self.votes)
         self.votes.append(vote)
         self.agenda.revealed.update(vote.option.members)
         yes = [m for m in vote.option.members if vote.yes[m]]

@@ -85,7 +85,5 @@ class Region:
         )
 
     def eligible_hosts(self, members: tuple[str, ...]) -> list[str]:
-        """Members large enough to host: ``host_min_share`` of an equal population share (§2.1, §2.2)."""
-        pops = {m: self.agents[m].population for m in members}
-        floor = self._p.host_min_share * sum(pops.values()) / len(pops)
-        return [m for m, pop in pops.items() if pop >= floor]
+        """Members that can credibly host (``mechanisms.credible_hosts``, §2.1, §2.2)."""
+        return mech.credible_hosts(self._p, {m: self.agents[m].population for m in members})

@@ -68,7 +68,8 @@ class Valuation:
 
         Returns:
             ``(control, access, other, contact)``: ``control`` is the control and job loss that
-            an administration discounts (§3.4); ``access`` the cost for a host of serving
+            an administration discounts (§3.4), for a host the political cost of a board (§2.1);
+            ``access`` the cost for a host of serving
             partners on office days (§2.1, §2.2); ``other`` the rest (hosting, steering,
             coordination, trust, history, reform, the network's coordinator), seen alike by
             administration and council. For a partner, ``access`` is 0 and ``contact`` the
@@ -99,8 +100,8 @@ class Valuation:
             share = self.population / sum(region.population(m) for m in option.members)
             other += mech.regional_steering(p, option.form, share, at_stake)
             km = sum(region.distance(self.name, o) for o in others) * contact / n * (1 - p.centralisation)
-            return 0.0, mech.office_days(p, km), other, 0.0
-        control = mech.partner_control_loss(p, option.form, at_stake)
+            return mech.board_handling(p, option.form, n), mech.office_days(p, km), other, 0.0
+        control = mech.partner_control_loss(p, option.form, at_stake) + mech.board_handling(p, option.form, n)
         control += mech.board_aversion(p, option.form, region.facts.board_experience)
         moved = sum(self.staff[s] for s in option.sectors) * p.centralisation
         control += mech.centralisation_fear(p, moved, self.population, 0.0)
@@ -268,8 +269,35 @@ def appraise_group(model, region: Region, option: Option) -> GroupAppraisal:
             )
         council.append(c_row)
         administration.append(a_row)
+    if option.form.needs_host and not option.form.merges:  # a joint office's location (§2.3), not a merger's
+        credible = hosts[: len(region.eligible_hosts(names))]  # the group's hosts start with the credible ones
+        _price_location_fight(p, option, credible, parts, council, administration)
     found = cache[key] = GroupAppraisal(hosts, parts, council, administration)
     return found
+
+
+def _price_location_fight(p, option: Option, credible: tuple, parts: list, council: list, administration: list) -> None:
+    """Charge every member, under every host, the fight the group's host claims would start (§2.3, §2.1).
+
+    A claimant is a member that can credibly host (``credible``, the first rows of the group,
+    ``Region.eligible_hosts``) and values itself as host above every other credible host and above
+    keeping its own service; ``mechanisms.location_fight`` prices the fight from their number.
+    The charge is the same under every host, so it changes no council's preferred host, only how
+    far a joint office is worth it at all. Updates the lists in place.
+    """
+    claims = 0
+    for own, host in enumerate(credible):
+        i = option.members.index(host)
+        mine = council[own][i]
+        claims += mine > 0 and all(mine > council[h][i] for h in range(len(credible)) if h != own)
+    fight = mech.location_fight(p, len(option.sectors), claims, len(option.members))
+    if fight <= 0:
+        return
+    for row, c_row, a_row in zip(parts, council, administration, strict=True):
+        for i, (g, control, access, other) in enumerate(row):
+            row[i] = (g, control, access, other - fight)
+            c_row[i] -= fight
+            a_row[i] -= fight
 
 
 def host_losses(model, region: Region, option: Option) -> dict[str, float]:

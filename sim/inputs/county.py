@@ -38,7 +38,7 @@ from sim.inputs import geo
 from sim.inputs.errors import InputError
 from sim.inputs.facts import SELF_START_KEYS, AreaFacts, Initiative, RegionFacts, SelfStart
 from sim.inputs.mergers import load_mergers
-from sim.inputs.params import Params, apply_overrides, load_defaults, read_toml
+from sim.inputs.params import Params, read_toml
 from sim.inputs.scenario import Existing, MunicipalityFacts, Reader, Scenario, load_region, resolve_path, staff_rule
 
 _COUNTY_KEYS = (
@@ -66,60 +66,34 @@ _AREA_KEYS = (
 )
 
 
-def load_county(
-    path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float], defaults: Path
-) -> Scenario:
+def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float]) -> Scenario:
     """Build a county scenario (see the module docstring); every error names the file and key.
 
     Args:
         path: The county file.
         raw: Its parsed tables.
         params: The parameter set (defaults with overrides applied).
-        overrides: The overrides, passed on to the pilots.
+        overrides: The overrides (recorded).
         moved: Estimated inputs moved away from their value; a pilot's keys are prefixed with
             its file stem (``vaernesregionen.region.board_experience``).
-        defaults: The shared parameter file.
-
-    Returns:
-        A :class:`sim.inputs.scenario.Scenario` of kind ``"county"``.
     """
     found: dict = {}
     top = Reader(path, raw, "", ("county", "area", "initiative", "arrangement", "self_start"), found, moved)
     c = Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
-    sector_names = params.vocab.sector_names
-    start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
-    if not (start <= horizon and start - 1 <= pilot_end <= horizon):
-        raise InputError(path, "county.horizon", "needs start - 1 <= pilot_end <= horizon")
+    vocab = params.vocab
+    start, pilot_end, horizon = _months(c)
     places = geo.load_places()
     counties, exclude = _counties(path, c, places)
-    pilots = _pilots(path, c, overrides, moved, defaults, found)
-    munis, knrs = _members(path, places, counties, exclude, pilots, params.vocab.staff_per_1000)
+    pilots = _pilots(path, c, params, overrides, moved, found)
+    munis, knrs = _members(path, places, counties, exclude, pilots, vocab.staff_per_1000)
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
-    areas = _areas(path, c, top, places, counties, knrs, munis, pilots, sector_names, found, moved)
-    history = [p for p in pilots if p.pilot_end < start]  # a forecast origin: these pilots are over
-    running = [p for p in pilots if p not in history]
-    initiative = _initiative(path, top, sector_names, (start, pilot_end, horizon), found, moved)
+    areas = _areas(path, c, top, places, counties, knrs, munis, pilots, vocab.sector_names, found, moved)
+    running = [p for p in pilots if p.pilot_end >= start]  # the others are over: a forecast's history
+    initiative = _initiative(path, top, vocab.sector_names, (start, pilot_end, horizon), found, moved)
     existing = _existing(path, top, name_of, params, found, moved, start)
     areas = _pull_into_areas(areas, existing, population={m.name: m.population for m in munis})
-    area_of = {m: a.name for a in areas for m in a.members}
-    regions = tuple(
-        replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in running
-    )
-    for i, ex in enumerate(existing):
-        if len({area_of[m] for m in ex.members}) > 1 and not params.vocab.form(ex.form).formal:
-            raise InputError(path, f"arrangement[{i}].members", "a network's members must share a cooperation area")
-        _check_pilot_overlap(path, i, ex, running, sector_names)
-    mergers = ()
-    if "mergers" in c.table:
-        table = geo.DATA_DIR.parent / c.get("mergers", str)
-        mergers = load_mergers(path, "county.mergers", table, name_of, start, horizon)
-    self_start = None
-    if "self_start" in top.table:
-        table = top.get("self_start", dict)
-        self_start = _self_start(Reader(path, table, "self_start.", SELF_START_KEYS, found, moved))
-    unknown = sorted(set(moved) - set(found))
-    if unknown:
-        raise InputError(path, unknown[0], "not an estimated input of this scenario")
+    regions = _running(path, areas, existing, running, vocab)
+    mergers, self_start = _scheduled(path, c, top, name_of, (start, horizon), found, moved)
     reform_start, reform_deadline = c.month("reform_start"), c.month("reform_deadline")
     if reform_deadline < reform_start:  # as a region file (sim.inputs.scenario)
         raise InputError(path, "county.reform_deadline", "is before county.reform_start")
@@ -154,6 +128,51 @@ def load_county(
     )
 
 
+def _months(c: Reader) -> tuple[int, int, int]:
+    """``county.start``, ``pilot_end`` and ``horizon`` (the pilots may end the month before the start)."""
+    start, pilot_end, horizon = c.month("start"), c.month("pilot_end"), c.month("horizon")
+    if not (start <= horizon and start - 1 <= pilot_end <= horizon):
+        raise InputError(c.path, "county.horizon", "needs start - 1 <= pilot_end <= horizon")
+    return start, pilot_end, horizon
+
+
+def _running(path: Path, areas: list[AreaFacts], existing: tuple, running: list, vocab: Any) -> tuple[RegionFacts, ...]:
+    """The pilots still running at the start as negotiations in their areas; arrangements in force checked.
+
+    A network's members must share an area (it needs trust); a formal arrangement may span areas.
+    """
+    area_of = {m: a.name for a in areas for m in a.members}
+    for i, ex in enumerate(existing):
+        if len({area_of[m] for m in ex.members}) > 1 and not vocab.form(ex.form).formal:
+            raise InputError(path, f"arrangement[{i}].members", "a network's members must share a cooperation area")
+        _check_pilot_overlap(path, i, ex, running, vocab.sector_names)
+    return tuple(
+        replace(p.regions[0], start=p.start, funded_until=p.pilot_end, area=area_of[p.names[0]]) for p in running
+    )
+
+
+def _scheduled(
+    path: Path, c: Reader, top: Reader, name_of: dict[str, str], months: tuple[int, int], found: dict, moved: dict
+) -> tuple[tuple, SelfStart | None]:
+    """``county.mergers`` (the merger table) and ``[self_start]``; then refuse unknown moved estimates.
+
+    This is the last table that can hold an estimate, so every moved estimate must have been found.
+    """
+    mergers = ()
+    if "mergers" in c.table:
+        table = geo.DATA_DIR.parent / c.get("mergers", str)
+        mergers = load_mergers(path, "county.mergers", table, name_of, *months)
+    self_start = None
+    if "self_start" in top.table:
+        self_start = _self_start(
+            Reader(path, top.get("self_start", dict), "self_start.", SELF_START_KEYS, found, moved)
+        )
+    unknown = sorted(set(moved) - set(found))
+    if unknown:
+        raise InputError(path, unknown[0], "not an estimated input of this scenario")
+    return mergers, self_start
+
+
 def _counties(path: Path, c: Any, places: dict) -> tuple[tuple[str, ...], set[str]]:
     """``county.counties`` (numbers that exist in 2016) and ``county.exclude`` (known numbers)."""
     counties = tuple(c.get("counties", list))
@@ -170,8 +189,11 @@ def _counties(path: Path, c: Any, places: dict) -> tuple[tuple[str, ...], set[st
     return counties, set(excluded)
 
 
-def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, found: dict) -> list:
-    """The pilot (region) files of ``county.pilots``, loaded with their own facts and estimates."""
+def _pilots(path: Path, c: Any, params: Params, overrides: dict, moved: dict, found: dict) -> list:
+    """The pilot (region) files of ``county.pilots``, loaded with their own facts and estimates.
+
+    A pilot takes the county's parameter set as it is (overrides already applied and checked).
+    """
     pilots = []
     for i, name in enumerate(c.get("pilots", list, [])):
         key = f"county.pilots[{i}]"
@@ -181,7 +203,6 @@ def _pilots(path: Path, c: Any, overrides: dict, moved: dict, defaults: Path, fo
             raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
         stem = pilot_path.stem
         sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
-        params = apply_overrides(load_defaults(defaults), overrides, "--set")
         pilot = load_region(pilot_path, raw, params, overrides, sub)
         found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
         pilots.append(pilot)
@@ -240,41 +261,13 @@ def _areas(
     populous member leads.
     """
     name_of = dict(zip(knrs, (m.name for m in munis), strict=True))
-    rule = c.get("areas", str)
-    size = _whole(path, "county.area_max_size", c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
-    if rule == "councils":
-        councils = geo.DATA_DIR.parent / c.get("councils", str)
-        if not councils.is_file():
-            raise InputError(path, "county.councils", f"no such file {councils}")
-        raw_areas = geo.areas_trondelag(councils, county_numbers=counties, max_size=size)
-    elif rule == "rule":
-        raw_areas = geo.areas_by_rule([places[k] for k in knrs], max_size=size)
-    else:
-        raise InputError(path, "county.areas", f"expected 'councils' or 'rule', got {rule!r}")
+    raw_areas = _area_rule(path, c, places, counties, knrs)
     groups = {a.name: [k for k in a.members if k in name_of] for a in raw_areas}
-    home_of_pilot = {}
-    for pilot in pilots:
-        members = [_knr_of(pilot, n) for n in pilot.names]
-        home = max(groups, key=lambda a: (sum(k in groups[a] for k in members), -len(groups[a])))
-        if home in home_of_pilot:
-            other = home_of_pilot[home].name
-            raise InputError(path, "county.pilots", f"{pilot.name} and {other} share the area {home}")
-        for a in groups:
-            groups[a] = [k for k in groups[a] if k not in members or a == home]
-        groups[home] += [k for k in members if k not in groups[home]]
-        home_of_pilot[home] = pilot
+    home_of_pilot = _pilot_homes(path, groups, pilots)
     missing = [k for k in knrs if k not in {k for ms in groups.values() for k in ms}]
     if missing:
         raise InputError(path, "county.areas", f"{missing[0]} is in no area")
-
-    a = Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved)
-    template = dict(
-        consultant=a.get("consultant", bool, False),
-        politicians_in_steering_group=a.get("politicians_in_steering_group", bool, False),
-        council_stages=a.number("council_stages", 0.0, 20.0, default=1.0),
-        cooperation_history=a.number("cooperation_history", 0.0, 1.0, default=0.5),
-        board_experience=a.number("board_experience", 0.0, 1.0, default=0.0),
-    )
+    template = _area_template(Reader(path, top.get("area", dict, {}), "area.", _AREA_KEYS, found, moved))
     order = {k: i for i, k in enumerate(knrs)}
     population = {m.name: m.population for m in munis}
     info = {r.name: (r.assumed, r.source) for r in raw_areas}
@@ -296,6 +289,50 @@ def _areas(
             )  # fmt: skip
         areas.append(AreaFacts(area, members, *info[area], facts))
     return areas
+
+
+def _area_rule(path: Path, c: Reader, places: dict, counties: tuple[str, ...], knrs: list[str]) -> list[geo.Area]:
+    """The areas ``county.areas`` names: the regional councils of ``county.councils``, or the neighbour rule."""
+    rule = c.get("areas", str)
+    size = _whole(path, "county.area_max_size", c.number("area_max_size", 2, 50, default=geo.AREA_MAX_SIZE))
+    if rule == "councils":
+        councils = geo.DATA_DIR.parent / c.get("councils", str)
+        if not councils.is_file():
+            raise InputError(path, "county.councils", f"no such file {councils}")
+        return geo.areas_trondelag(councils, county_numbers=counties, max_size=size)
+    if rule == "rule":
+        return geo.areas_by_rule([places[k] for k in knrs], max_size=size)
+    raise InputError(path, "county.areas", f"expected 'councils' or 'rule', got {rule!r}")
+
+
+def _pilot_homes(path: Path, groups: dict[str, list[str]], pilots: list) -> dict[str, Scenario]:
+    """Move each pilot's members (by knr, in ``groups``) into the area that holds most of them: ``{area: pilot}``.
+
+    On a tie, the smaller area; two pilots may not share an area.
+    """
+    home_of_pilot: dict[str, Scenario] = {}
+    for pilot in pilots:
+        members = [_knr_of(pilot, n) for n in pilot.names]
+        home = max(groups, key=lambda a: (sum(k in groups[a] for k in members), -len(groups[a])))
+        if home in home_of_pilot:
+            other = home_of_pilot[home].name
+            raise InputError(path, "county.pilots", f"{pilot.name} and {other} share the area {home}")
+        for a in groups:
+            groups[a] = [k for k in groups[a] if k not in members or a == home]
+        groups[home] += [k for k in members if k not in groups[home]]
+        home_of_pilot[home] = pilot
+    return home_of_pilot
+
+
+def _area_template(a: Reader) -> dict[str, Any]:
+    """The ``[area]`` table: the facts of an area without a pilot (estimates with their ranges)."""
+    return dict(
+        consultant=a.get("consultant", bool, False),
+        politicians_in_steering_group=a.get("politicians_in_steering_group", bool, False),
+        council_stages=a.number("council_stages", 0.0, 20.0, default=1.0),
+        cooperation_history=a.number("cooperation_history", 0.0, 1.0, default=0.5),
+        board_experience=a.number("board_experience", 0.0, 1.0, default=0.0),
+    )
 
 
 def _pull_into_areas(areas: list[AreaFacts], existing: tuple, population: dict[str, float]) -> list[AreaFacts]:

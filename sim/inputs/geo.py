@@ -476,6 +476,43 @@ def _attach_loners(
         )
 
 
+def _overlap_rule(
+    councils: dict[str, list[str]], places: Mapping[str, Place], notes: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Rule (a) of :func:`areas_trondelag`: each council member's one home (members by council).
+
+    A municipality in several councils goes to the one with the fewest members, then to the one
+    whose other members are nearest on average (great-circle), then by council name; the choice
+    is added to the chosen council's ``notes``.
+    """
+    homes: dict[str, list[str]] = {}
+    for region, members in councils.items():
+        for knr in members:
+            homes.setdefault(knr, []).append(region)
+
+    def mean_km(knr: str, region: str) -> float:
+        """Mean great-circle km from ``knr`` to the council's other members (inf if none)."""
+        others = [places[k] for k in councils[region] if k != knr]
+        if not others:
+            return math.inf
+        here = places[knr]
+        return float(np.mean(great_circle_km(here.lat, here.lon, [p.lat for p in others], [p.lon for p in others])))
+
+    groups: dict[str, list[str]] = {region: [] for region in councils}
+    for knr, regions in homes.items():
+        region = min(regions, key=lambda r: (len(councils[r]), mean_km(knr, r), r))
+        groups[region].append(knr)
+        if len(regions) > 1:
+            others = ", ".join(
+                f"{r} ({len(councils[r])} members, {mean_km(knr, r):.0f} km)" for r in sorted(regions) if r != region
+            )
+            notes[region].append(
+                f"{knr} also in {others}; placed here ({len(councils[region])} members, "
+                f"{mean_km(knr, region):.0f} km) by the overlap rule"
+            )
+    return groups
+
+
 def areas_trondelag(
     regions_csv: str | Path = REGIONS_CSV,
     places: Mapping[str, Place] | None = None,
@@ -516,35 +553,10 @@ def areas_trondelag(
     path = Path(regions_csv)
     places = load_places() if places is None else places
     councils, kinds = _read_councils(path, places)
-
-    homes: dict[str, list[str]] = {}
-    for region, members in councils.items():
-        for knr in members:
-            homes.setdefault(knr, []).append(region)
-
-    def mean_km(knr: str, region: str) -> float:
-        """Mean great-circle km from ``knr`` to the council's other members (inf if none)."""
-        others = [places[k] for k in councils[region] if k != knr]
-        if not others:
-            return math.inf
-        here = places[knr]
-        return float(np.mean(great_circle_km(here.lat, here.lon, [p.lat for p in others], [p.lon for p in others])))
-
-    groups = {region: [] for region in councils}
     notes = {region: [f"{kinds[region]} in {path.name}"] for region in councils}
+    groups = _overlap_rule(councils, places, notes)
     assumed = dict.fromkeys(councils, False)
-    for knr, regions in homes.items():  # (a) one home per municipality
-        region = min(regions, key=lambda r: (len(councils[r]), mean_km(knr, r), r))
-        groups[region].append(knr)
-        if len(regions) > 1:
-            others = ", ".join(
-                f"{r} ({len(councils[r])} members, {mean_km(knr, r):.0f} km)" for r in sorted(regions) if r != region
-            )
-            notes[region].append(
-                f"{knr} also in {others}; placed here ({len(councils[region])} members, "
-                f"{mean_km(knr, region):.0f} km) by the overlap rule"
-            )
-
+    homes = {knr for members in councils.values() for knr in members}
     unknown = [p for p in _as_list(places) if p.knr[:2] in county_numbers and p.knr not in homes]
     for area in areas_by_rule(unknown, max_size=max_size) if unknown else []:  # (b) unknown membership
         if len(area.members) > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,10 @@ def load_scenario(
     """
     path = resolve_path(name_or_path)
     raw = read_toml(path)
-    params = apply_overrides(load_defaults(defaults), dict(overrides or {}), source)
+    shared = load_defaults(defaults)
+    params = apply_overrides(shared, dict(overrides or {}), source)
     if "county" in raw:
-        return load_county(path, raw, params, dict(overrides or {}), dict(estimates or {}), defaults)
-    return load_region(path, raw, params, overrides, estimates)
+        sc = load_county(path, raw, params, dict(overrides or {}), dict(estimates or {}))
+    else:
+        sc = load_region(path, raw, params, overrides, estimates)
+    return replace(sc, defaults=shared)

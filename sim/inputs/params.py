@@ -15,6 +15,7 @@ import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +307,16 @@ class Params:
         0,
         2,
     )
+    host_min_of_largest: float = _num(
+        "process",
+        "x largest member",
+        "A credible host holds at least this share of the largest member's population (it gathers the "
+        "field's staff and competence, §2.1 l.1224-1226); estimate 0.15-0.35: the named hosts were the "
+        "regional centre (§2.2) or a member of like size (§2.1)",
+        "§2.1, §2.2",
+        0,
+        1,
+    )
     centralisation: float = _num(
         "process",
         "share 0-1",
@@ -400,6 +411,26 @@ class Params:
         "steering of the field at the regional level under a joint board, times its "
         "population share of the region",
         "§2.2, §1.3 Samhandling",
+        0,
+        5,
+    )
+    board_handling_cost: float = _num(
+        "valuation",
+        "utility per sector",
+        "Every council's political cost of a field run by a joint board, host included: 'mer tungvint' and "
+        "less political steering for the councils (§2.1 l.1259-1263, §2.2 l.1871-1875); estimate 0.2-1.0, "
+        "below a host's coordination saving per partner council and sector times four",
+        "§2.1, §2.2",
+        0,
+        3,
+    )
+    location_fight_cost: float = _num(
+        "valuation",
+        "utility per sector",
+        "Every member's cost of a fight over a joint office's location, per sector and share of partners "
+        "that claim the host too ('drakamper om lokalisering ... tar fort all oppmerksomhet', §2.3 l.2493-2499); "
+        "estimate 0.3-1.5, of the order of a council's valuation of hosting",
+        "§2.3, §2.1",
         0,
         5,
     )
@@ -658,8 +689,12 @@ def _items(vocab: Vocabulary, per: str) -> tuple[Sector, ...] | tuple[Form, ...]
     return vocab.sectors if per == "sector" else vocab.forms
 
 
+@lru_cache(maxsize=8)
 def flat_specs(vocab: Vocabulary) -> dict[str, Spec]:
-    """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``."""
+    """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``.
+
+    Built once per vocabulary (every job's overrides are checked against it); do not change it.
+    """
     out: dict[str, Spec] = {}
     for spec in _FIELD_SPECS:
         if spec.per is None:
@@ -701,6 +736,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 # --- vocabulary and defaults -------------------------------------------------------------------
 _FORM_FLAGS = ("statutory", "pools_staff", "needs_host", "board", "merges")
+_SECTOR_KEYS = {"name", "label", "label_nb", "staff_per_1000"}
 
 
 def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
@@ -712,15 +748,15 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
     out_s: list[Sector] = []
     for i, t in enumerate(sectors):
         key = f"sector[{i}]"
-        if not isinstance(t, dict) or set(t) != {"name", "label", "staff_per_1000"}:
-            raise InputError(path, key, "expected a table with exactly: name, label, staff_per_1000")
+        if not isinstance(t, dict) or not {"name", "label", "staff_per_1000"} <= set(t) <= _SECTOR_KEYS:
+            raise InputError(path, key, "expected a table with name, label, staff_per_1000 (and label_nb)")
         if not _is_key(t["name"]) or t["name"] in (s.name for s in out_s):
             raise InputError(path, f"{key}.name", f"expected a new lower-case name, got {t['name']!r}")
         staff = t["staff_per_1000"]
         if isinstance(staff, bool) or not isinstance(staff, int | float) or not 0 < staff < 100:
             problem = f"expected FTE per 1,000 inhabitants in (0, 100), got {staff!r}"
             raise InputError(path, f"{key}.staff_per_1000", problem)
-        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff)))
+        out_s.append(Sector(t["name"], str(t["label"]), i, float(staff), str(t.get("label_nb", t["label"]))))
     out_f: list[Form] = []
     for i, t in enumerate(forms):
         key = f"form[{i}]"
@@ -769,7 +805,7 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     by_name = {s.name: s for s in _FIELD_SPECS}
     values: dict[str, Any] = {}
     for group, table in raw.items():
-        if group in ("sector", "form"):
+        if group in ("sector", "form", "calibration"):  # the vocabulary; what the calibration moves
             continue
         if not isinstance(table, dict):
             raise InputError(path, group, "expected a table of parameters")
@@ -799,6 +835,25 @@ def load_defaults(path: Path = DEFAULTS) -> Params:
     if missing:
         raise InputError(path, missing[0], "missing parameter")
     return Params(vocab=vocab, **values)
+
+
+def calibrated(path: Path = DEFAULTS) -> tuple[str, ...]:
+    """The ``--set`` keys the calibration moves: ``[calibration] parameters`` of the shared parameter file.
+
+    Raises:
+        InputError: the list is missing or empty, names a key twice, or a key that is not a
+            parameter of the file's vocabulary (a sector or form since removed).
+    """
+    keys = read_toml(path).get("calibration", {}).get("parameters")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise InputError(path, "calibration.parameters", "expected a list of parameter keys")
+    specs = flat_specs(load_defaults(path).vocab)
+    for key in keys:
+        if key not in specs:
+            raise InputError(path, "calibration.parameters", f"unknown parameter {key!r}" + suggest(key, specs))
+        if keys.count(key) > 1:
+            raise InputError(path, "calibration.parameters", f"{key!r} is named twice")
+    return tuple(keys)
 
 
 #: The §4 levers. In a county scenario they take effect at the initiative's start: before it the

@@ -15,6 +15,7 @@ import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import permutations
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from sim.inputs import geo
 from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError, ScenarioWarning
 from sim.inputs.facts import AreaFacts, Initiative, RegionFacts
-from sim.inputs.params import DEFAULTS, Params, apply_overrides, suggest
+from sim.inputs.params import DEFAULTS, Params, apply_overrides, historical, suggest
 from sim.inputs.vocab import Vocabulary
 
 SCENARIO_DIR = DEFAULTS.parent
@@ -119,6 +120,9 @@ class Scenario:
         existing: Arrangements already in force at the start (county files).
         mergers: Scheduled mergers (:class:`sim.inputs.mergers.Merger`, county files with ``county.mergers``).
         self_start: Self-started negotiations (:class:`sim.inputs.facts.SelfStart`; None: only pilots and levers).
+        defaults: The shared parameter set before any override (a county's pilots run with its
+            §4 levers until the initiative starts, :func:`sim.inputs.params.historical`); carried
+            here so that a run needs no file.
     """
 
     name: str
@@ -149,6 +153,7 @@ class Scenario:
     existing: tuple[Existing, ...] = ()
     mergers: tuple[Any, ...] = ()
     self_start: Any = None
+    defaults: Params | None = None
 
     @property
     def names(self) -> list[str]:
@@ -171,6 +176,16 @@ class Scenario:
         """
         params = apply_overrides(self.params, dict(overrides), source)
         return replace(self, params=params, overrides={**self.overrides, **overrides})
+
+    @cached_property
+    def before_levers(self) -> Params:
+        """The parameters with every §4 lever at its shared value: a county's run until its initiative starts.
+
+        Worked out once per scenario (:func:`sim.inputs.params.historical`), not in every model run.
+        """
+        if self.defaults is None:
+            raise ValueError(f"{self.path}: a scenario built without sim.inputs.loader.load_scenario has no defaults")
+        return historical(self.params, self.defaults)
 
     def with_horizon(self, until: int) -> Scenario:
         """A copy that stops at ``until`` (the pilot ends no later)."""
@@ -314,7 +329,7 @@ def load_region(
     f = _ScenarioFile(path, raw, params.vocab, dict(estimates or {}))
     munis, places = f.municipalities()
     r = f.reader(f.top.get("region", dict), "region.", _REGION_KEYS)
-    start, pilot_end, horizon, reform_start, reform_deadline = f.dates(r)
+    start, pilot_end, horizon, reform_start, reform_deadline = _dates(r)
     leader = r.get("leader", str)
     if leader != "external":
         f.member(leader, "region.leader")
@@ -371,7 +386,7 @@ class _ScenarioFile:
             mr.prefix = f"municipality.{name}."
             if name in self.names:
                 raise InputError(self.path, f"municipality.{name}", "defined twice")
-            place = self.place(mr, "population" in m) if "knr" in m else None
+            place = _place(mr, "population" in m) if "knr" in m else None
             if place:
                 if place.knr in (p.knr for p in places.values()):
                     raise InputError(self.path, mr.key("knr"), f"{place.knr} is also another member's number")
@@ -390,34 +405,6 @@ class _ScenarioFile:
         if len(munis) < 2:
             raise InputError(self.path, "municipality", "a region needs at least two municipalities")
         return munis, places
-
-    def place(self, mr: Reader, has_population: bool) -> Any:
-        """The data file's municipality with this 2016 number (a population in the file overrides the data's)."""
-        knr = mr.get("knr", str).strip()
-        places = geo.load_places()
-        if knr not in places:
-            raise InputError(
-                self.path, mr.key("knr"), f"no municipality numbered {knr!r} in 2016 (data/kommuner-2016.csv)"
-            )
-        if not has_population and math.isnan(places[knr].population):
-            raise InputError(self.path, mr.key("knr"), f"the data file has no population for {knr}; give population")
-        return places[knr]
-
-    def dates(self, r: Reader) -> tuple[int, int, int, int, int]:
-        """Start, pilot end, horizon, reform start and deadline, in order."""
-        start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
-        reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
-        for key, earlier, later in (
-            ("pilot_end", start, pilot_end),
-            ("horizon", pilot_end, horizon),
-            ("reform_deadline", reform_start, reform_deadline),
-        ):
-            if later < earlier:
-                before = {"pilot_end": "start", "horizon": "pilot_end", "reform_deadline": "reform_start"}[key]
-                raise InputError(self.path, f"region.{key}", f"is before region.{before}")
-        if horizon - start > 1200:
-            raise InputError(self.path, "region.horizon", "more than 100 years after region.start")
-        return start, pilot_end, horizon, reform_start, reform_deadline
 
     def distances(self, places: dict[str, Any]) -> dict[frozenset, float]:
         """Typed distances, or computed ones when every member has a ``knr`` and none are typed."""
@@ -509,6 +496,34 @@ class _ScenarioFile:
         if unknown:
             hint = suggest(unknown[0], self.found)
             raise InputError(self.path, unknown[0], "not an estimated input of this scenario" + hint)
+
+
+def _place(mr: Reader, has_population: bool) -> Any:
+    """The data file's municipality with this 2016 number (a population in the file overrides the data's)."""
+    knr = mr.get("knr", str).strip()
+    places = geo.load_places()
+    if knr not in places:
+        raise InputError(mr.path, mr.key("knr"), f"no municipality numbered {knr!r} in 2016 (data/kommuner-2016.csv)")
+    if not has_population and math.isnan(places[knr].population):
+        raise InputError(mr.path, mr.key("knr"), f"the data file has no population for {knr}; give population")
+    return places[knr]
+
+
+def _dates(r: Reader) -> tuple[int, int, int, int, int]:
+    """Start, pilot end, horizon, reform start and deadline, in order."""
+    start, pilot_end, horizon = r.month("start"), r.month("pilot_end"), r.month("horizon")
+    reform_start, reform_deadline = r.month("reform_start"), r.month("reform_deadline")
+    for key, earlier, later in (
+        ("pilot_end", start, pilot_end),
+        ("horizon", pilot_end, horizon),
+        ("reform_deadline", reform_start, reform_deadline),
+    ):
+        if later < earlier:
+            before = {"pilot_end": "start", "horizon": "pilot_end", "reform_deadline": "reform_start"}[key]
+            raise InputError(r.path, f"region.{key}", f"is before region.{before}")
+    if horizon - start > 1200:
+        raise InputError(r.path, "region.horizon", "more than 100 years after region.start")
+    return start, pilot_end, horizon, reform_start, reform_deadline
 
 
 def staff_rule(path: Path, key: str, population: float, per_1000: tuple[float, ...]) -> tuple[float, ...]:

@@ -31,12 +31,14 @@ class Sector:
         staff_per_1000: FTE of a municipality of 1,000 inhabitants in this sector: the coefficient
             ``c`` of the staff rule ``c * (population / 1000) ** b`` (:func:`sim.inputs.geo.staff_from_population`;
             values and their justification in ``scenarios/defaults.toml``).
+        label_nb: The name in bokmål (``--lang nb``; the label when the file gives none).
     """
 
     name: str
     label: str
     index: int
     staff_per_1000: float
+    label_nb: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,20 @@ class Vocabulary:
     def form_names(self) -> tuple[str, ...]:
         """Form names in order."""
         return tuple(f.name for f in self.forms)
+
+    @property
+    def names(self) -> dict[str, list[str]]:
+        """``{"sectors": [...], "forms": [...]}``: what a result made with this vocabulary records of it."""
+        return {"sectors": list(self.sector_names), "forms": list(self.form_names)}
+
+    def foreign(self, recorded: dict[str, list[str]]) -> tuple[str, str] | None:
+        """``(key, problem)`` when ``recorded`` (see :attr:`names`) is another vocabulary, else None."""
+        for key, ours in self.names.items():
+            theirs = recorded.get(key)
+            if theirs != ours:
+                made = ", ".join(map(str, theirs)) if isinstance(theirs, list) else repr(theirs)
+                return key, f"made with {key} {made}; scenarios/defaults.toml has {', '.join(ours)}"
+        return None
 
 
 class Agenda(StrEnum):

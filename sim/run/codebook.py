@@ -7,8 +7,9 @@ come from :data:`OUTCOMES` too, so a table and the codebook use the same words.
 
 Column names may hold placeholders: ``{sector}`` (a sector of the vocabulary, e.g. ``agriculture``),
 ``{measure}`` (``competence``, ``capacity`` or ``vulnerability``), ``{parameter}`` (a ``--set``
-key) and ``{estimate}`` (an estimated scenario input, e.g. ``region.council_stages``). The
-measures are defined in docs/ODD.md, "Outcomes".
+key), ``{year}`` (a calendar year of the forecast, e.g. ``2022``) and ``{estimate}`` (an estimated
+scenario input, e.g. ``region.council_stages``). The measures are
+defined in docs/ODD.md, "Outcomes".
 """
 
 from __future__ import annotations
@@ -492,10 +493,117 @@ FILES += (
 )
 
 
+FILES += (
+    File(
+        "forecast.csv",
+        "forecast",
+        "one cooperation area (and a last row for the whole county) over all replicates of the forecast",
+        (
+            _c("area", "-", "Cooperation area (regional council); '(whole county)': in any area of the county"),
+            _c("replicates", "replicates", "Replicates of the forecast"),
+            _c(
+                "p_office_{sector}_{year}",
+                "0-1",
+                "Share of replicates with a formal joint office (host form, not a merger) in force in December of"
+                " the year serving one of the area's municipalities; one that ends before (e.g. an `until`) is not"
+                " counted",
+            ),
+            _c("p_office_{sector}_{year}_low", "0-1", "Lower limit of its 95 % Wilson interval"),
+            _c("p_office_{sector}_{year}_high", "0-1", "Upper limit of its 95 % Wilson interval"),
+            _c("p_new_office_{sector}_{year}", "0-1", "The same for an office decided after the forecast origin"),
+            _c("p_new_office_{sector}_{year}_low", "0-1", "Lower limit of its 95 % Wilson interval"),
+            _c("p_new_office_{sector}_{year}_high", "0-1", "Upper limit of its 95 % Wilson interval"),
+            _c("host_{sector}_{year}", "-", "Most common host of the most common new-office group (empty: none)"),
+            _c("host_share_{sector}_{year}", "0-1", "Share of that group's replicates with this host"),
+            _c("members_{sector}_{year}", "JSON list", "Most common group of members of a new office"),
+            _c("members_share_{sector}_{year}", "0-1", "Share of replicates with a new office that have this group"),
+            _c("p_nothing", "0-1", "Share of replicates with no arrangement of any form decided after the origin"),
+            _c("p_nothing_low", "0-1", "Lower limit of its 95 % Wilson interval"),
+            _c("p_nothing_high", "0-1", "Upper limit of its 95 % Wilson interval"),
+            _c(
+                "why_nothing",
+                "-",
+                "Why nothing happens, with the share of all replicates: the stop cause of the area's last stopped"
+                " negotiation, 'still negotiating' or 'no negotiation started'",
+            ),
+            _c("mean_negotiations", "negotiations", "Negotiations started in the area per replicate"),
+        ),
+    ),
+    File(
+        "forecast_runs.csv",
+        "forecast",
+        "one cooperation area in one replicate of the forecast (forecast.csv aggregates these)",
+        (
+            _REPLICATE,
+            _c("area", "-", "Cooperation area (regional council)"),
+            _c("office_{sector}_{year}", "true/false", "A formal joint office serves the area in December of the year"),
+            _c("new_office_{sector}_{year}", "true/false", "One of them was decided after the origin"),
+            _c("host_{sector}_{year}", "-", "Host of the new office serving most of the area's municipalities"),
+            _c("members_{sector}_{year}", "JSON list", "Its members (names at the horizon; a merger by its new name)"),
+            _c("form_{sector}_{year}", "-", "Its governance form (scenarios/defaults.toml)"),
+            _c("negotiations", "negotiations", "Negotiations started in the area"),
+            _c("first_start", "YYYY-MM", "Month the first of them started (empty: none)"),
+            _c("nothing", "true/false", "No arrangement of any form was decided for the area after the origin"),
+            _c("why", "-", "Why nothing happened (see forecast.csv why_nothing); empty when something did"),
+        ),
+    ),
+    File(
+        "groups.csv",
+        "forecast",
+        "one group of municipalities served by a new formal office in the horizon year (the 5 most common per area)",
+        (
+            _c("area", "-", "Cooperation area"),
+            _c("sector", "-", "The office's sector"),
+            _c("year", "year", "The year (the forecast's last December)"),
+            _c("members", "JSON list", "The group's members"),
+            _c("host", "-", "The group's host"),
+            _c("p", "0-1", "Share of replicates with exactly this group and host"),
+            _c("ci_low", "0-1", "Lower limit of its 95 % Wilson interval"),
+            _c("ci_high", "0-1", "Upper limit of its 95 % Wilson interval"),
+        ),
+    ),
+    File(
+        "levers.csv",
+        "forecast --levers",
+        "one outcome of one lever against the forecast, whole county, on paired replicates (as comparison.csv)",
+        (
+            *_SUMMARY_COLUMNS,
+            _c("baseline", "unit of the outcome", "Share or mean in the forecast (no lever)"),
+            _c("variant", "unit of the outcome", "Share or mean with the lever (the lever's name: variant_name)"),
+            _c("difference", "unit of the outcome", "With the lever minus the forecast"),
+            _c("ci_low", "unit of the outcome", "Lower limit of the 95 % interval of the difference"),
+            _c("ci_high", "unit of the outcome", "Upper limit of the 95 % interval of the difference"),
+            _c("n", "pairs", "Paired replicates"),
+            _c("method", "-", "Interval method (Newcombe paired score for shares, paired t for means)"),
+            _c("variant_name", "-", "The lever's name (README's §4 levers, or --lever NAME:...)"),
+            _c("overrides", "-", "The lever's --set values"),
+        ),
+    ),
+    File(
+        "lever_areas.csv",
+        "forecast --levers",
+        "one lever in one cooperation area: its effect on a new office in the horizon year, paired replicates",
+        (
+            _c("area", "-", "Cooperation area"),
+            _c("outcome", "-", "new_office_{sector}_{year} (forecast_runs.csv): agriculture, else the first sector"),
+            _c("forecast", "0-1", "Share of replicates with a new office, no lever"),
+            _c("variant", "0-1", "Share with the lever (the lever's name: variant_name)"),
+            _c("difference", "0-1", "With the lever minus the forecast"),
+            _c("ci_low", "0-1", "Lower limit of its 95 % Newcombe paired interval"),
+            _c("ci_high", "0-1", "Upper limit of its 95 % Newcombe paired interval"),
+            _c("n", "pairs", "Paired replicates"),
+            _c("method", "-", "Interval method"),
+            _c("variant_name", "-", "The lever's name"),
+        ),
+    ),
+)
+
+
 @cache
 def _placeholders() -> dict[str, str]:
     return {
         "sector": "[a-z]+",
+        "year": "[0-9]{4}",
         "measure": "|".join(MEASURE_NAMES),
         "parameter": "|".join(re.escape(k) for k in sorted(by_name(), key=len, reverse=True)),
         "estimate": r"[a-z_]+(?:\.[a-z_]+)+",

@@ -40,12 +40,12 @@ from sim.core.model import MEASURES, CooperationModel
 from sim.core.outcomes import area_rows, county_row
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
-from sim.inputs.lang import LANGUAGES, term
+from sim.inputs.lang import LANGUAGES, TERMS, meaning, term
 from sim.inputs.params import Spec, by_name, load_defaults
 from sim.inputs.scenario import Scenario, available_scenarios
 from sim.inputs.settings import to_toml
 from sim.inputs.vocab import NONE, EventKind, Phase
-from sim.run.codebook import UNITS
+from sim.run.codebook import UNITS, outcome_label
 from sim.run.runner import Job, execute, replicate_seed
 from sim.views import maps, plots
 from sim.views.narrative import (  # noqa: F401 (the dashboard's API)
@@ -279,7 +279,9 @@ def _number(key: str, value: float) -> str:
     return f"{value:.1f}" if value != round(value) else f"{value:.0f}"
 
 
-def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]]) -> str:
+def county_distribution_html(
+    dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]], lang: str = "en"
+) -> str:
     """County outcomes over runs (mean, 95 % t interval, this run) and per-area shares with a joint office.
 
     This run is replicate 0 of ``rows``: at the end its values are ``rows[0]``; before the end
@@ -293,24 +295,33 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
         mine, areas_now = county_row(model), {a["area"]: a for a in area_rows(model)}
     else:
         mine, areas_now = None, {}
-    which = "at the end" if finished else "so far"
+    which = term("ds.at_end" if finished else "ds.so_far", lang)
+    head = term("ds.county_head", lang).format(name=html.escape(sc.name), when=when(sc.horizon, lang), n=n, which=which)
+    columns = "".join(f"<th>{term(k, lang)}</th>" for k in ("ds.outcome", "ds.mean", "ds.this_run_column"))
     out = [
-        f'<div style="{CAPTION}">{html.escape(sc.name)} at the end of {when(sc.horizon)}: means over {n} runs with '
-        f"these settings (same levers and parameters, different chance events), with 95 % t intervals "
-        "(counts: not below 0); "
-        f"the last column is this run {which}.</div>",
-        '<table style="font-size:13px;border-collapse:collapse;width:100%"><tr style="text-align:left">'
-        "<th>Outcome</th><th>Mean (95 % interval)</th><th>This run</th></tr>",
+        f'<div style="{CAPTION}">{head}</div>',
+        f'<table style="font-size:13px;border-collapse:collapse;width:100%"><tr style="text-align:left">{columns}</tr>',
     ]
-    for key, label in county_outcome_keys(sc).items():
+    for key in county_outcome_keys(sc):
+        label = outcome_label(key, lang)
         mean, lo, hi = dist["means"][key]
-        interval = f" ({_number(key, max(lo, 0.0))} to {_number(key, hi)})" if lo == lo else ""  # counts: not < 0
+        to = term("to", lang)
+        interval = f" ({_number(key, max(lo, 0.0))} {to} {_number(key, hi)})" if lo == lo else ""  # counts: not < 0
         this = _number(key, float(mine[key])) if mine is not None else "–"
         out.append(
             f'<tr style="border-top:1px solid #eee"><td>{html.escape(label)}</td>'
             f"<td>{_number(key, mean)}{interval}</td><td><b>{this}</b></td></tr>"
         )
     out.append("</table>")
+    out += _area_bars(dist, sc, areas_now, which)
+    if finished:
+        out.append(f"<div style='margin-top:6px'>{term('ds.one_course', lang)}</div>")
+    return "".join(out)
+
+
+def _area_bars(dist: dict[str, Any], sc: Scenario, areas_now: dict[str, Any], which: str) -> list[str]:
+    """Per initiative sector, the share of runs with a joint office in each area (Wilson interval; ◀ this run)."""
+    n, out = dist["n"], []
     labels = {s.name: s.label for s in sc.params.vocab.sectors}
     for sector, counts in dist["offices"].items():
 
@@ -341,9 +352,7 @@ def county_distribution_html(dist: dict[str, Any], model: CooperationModel, rows
                 f'<div style="{CAPTION}">The other {len(counts) - len(shown)} areas had no joint '
                 f"{html.escape(labels[sector])} office in any run.</div>"
             )
-    if finished:
-        out.append("<div style='margin-top:6px'>This run is one possible course, not a forecast.</div>")
-    return "".join(out)
+    return out
 
 
 # --- SVG chart of the measures (cheap to redraw every month) ------------------------------------
@@ -402,25 +411,7 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
             return top + (h - top - bottom) * (1 - v / top_value)
 
         parts = [f'<svg viewBox="0 0 {w} {h}" width="33%" role="img" aria-label="{measure}">']
-        pilot = sc.pilot_end + 1 - sc.start
-        parts.append(
-            f'<rect x="{x(0):.1f}" y="{top}" width="{x(pilot) - x(0):.1f}" height="{h - top - bottom}" fill="#eef3fa"/>'
-            f'<text x="{(x(0) + x(pilot)) / 2:.1f}" y="{top + 12}" font-size="10" fill="#4a6b99" '
-            f'text-anchor="middle">pilot period</text>'
-        )
-        for frac in (0, 0.5, 1):
-            v = top_value * frac
-            parts.append(
-                f'<line x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                f'<text x="{left - 4}" y="{y(v) + 3:.1f}" font-size="10" text-anchor="end">{v:g}</text>'
-            )
-        for year in range(sc.start // 12 + 1, (sc.horizon + 1) // 12 + 1):
-            t = year * 12 - sc.start
-            parts.append(
-                f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{h - bottom}" y2="{h - bottom + 4}" stroke="#333"/>'
-                f'<text x="{x(t):.1f}" y="{h - bottom + 15}" font-size="10" text-anchor="middle">{year}</text>'
-            )
-        parts.append(f'<line x1="{left}" x2="{w - right}" y1="{h - bottom}" y2="{h - bottom}" stroke="#333"/>')
+        parts += _svg_frame(sc, x, y, top_value, (w, h, left, right, top, bottom))
         for i in range(len(names)):
             colour, dash = _line_style(model, i)
             if done:
@@ -458,6 +449,33 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
     )
 
 
+def _svg_frame(sc: Scenario, x: Callable, y: Callable, top_value: float, box: tuple[int, ...]) -> list[str]:
+    """A measure panel's frame: the pilot period shaded (when the run starts within it), grid lines and years."""
+    w, h, left, right, top, bottom = box
+    parts = []
+    pilot = sc.pilot_end + 1 - sc.start
+    if pilot > 0:  # a scenario that starts after the pilots (the forecast) has no pilot period to shade
+        parts.append(
+            f'<rect x="{x(0):.1f}" y="{top}" width="{x(pilot) - x(0):.1f}" height="{h - top - bottom}" fill="#eef3fa"/>'
+            f'<text x="{(x(0) + x(pilot)) / 2:.1f}" y="{top + 12}" font-size="10" fill="#4a6b99" '
+            f'text-anchor="middle">pilot period</text>'
+        )
+    for frac in (0, 0.5, 1):
+        v = top_value * frac
+        parts.append(
+            f'<line x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y(v) + 3:.1f}" font-size="10" text-anchor="end">{v:g}</text>'
+        )
+    for year in range(sc.start // 12 + 1, (sc.horizon + 1) // 12 + 1):
+        t = year * 12 - sc.start
+        parts.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{h - bottom}" y2="{h - bottom + 4}" stroke="#333"/>'
+            f'<text x="{x(t):.1f}" y="{h - bottom + 15}" font-size="10" text-anchor="middle">{year}</text>'
+        )
+    parts.append(f'<line x1="{left}" x2="{w - right}" y1="{h - bottom}" y2="{h - bottom}" stroke="#333"/>')
+    return parts
+
+
 def _line_style(model: CooperationModel, i: int) -> tuple[str, str]:
     """Colour and dash pattern of line ``i`` (a county's worst-municipality line is red and dashed)."""
     if is_county(model):
@@ -465,18 +483,17 @@ def _line_style(model: CooperationModel, i: int) -> tuple[str, str]:
     return COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)]
 
 
-def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]]) -> str:
+def distribution_html(
+    dist: dict[str, Any], model: CooperationModel, rows: list[dict[str, Any]], lang: str = "en"
+) -> str:
     """Stacked bars of the arrangement at the horizon per sector over runs, with this run's arrangement outlined."""
     sc, n = model.scenario, dist["n"]
     now = current_arrangements(model)
     finished = not model.running
     forms = [NONE, *sc.params.vocab.form_names]
-    out = [
-        f'<div style="{CAPTION}">Arrangement at the end of {when(sc.horizon)} in {n} runs of {html.escape(sc.name)} '
-        "with these settings "
-        "(same levers and parameters, different chance events). Outlined: this run's arrangement "
-        f"{'at the end' if finished else 'so far'}.</div>"
-    ]
+    which = term("ds.at_end" if finished else "ds.so_far", lang)
+    head = term("ds.head", lang).format(when=when(sc.horizon, lang), n=n, name=html.escape(sc.name), which=which)
+    out = [f'<div style="{CAPTION}">{head}</div>']
     for sector in sc.params.vocab.sectors:
         counts = dist["sectors"][sector.name]
         mine = now[f"form_{sector.name}"]
@@ -487,29 +504,31 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
                 continue
             outline = "outline:3px solid #000;outline-offset:-3px;" if form == mine else ""
             lo, hi = wilson(k, n)
-            label = f"{plots.form_label(sc, form)}: {k} of {n} runs (95 % Wilson interval {lo:.0%} to {hi:.0%})"
+            label = f"{plots.form_label(sc, form, lang)}: " + term("ds.k_of_n", lang).format(k=k, n=n, lo=lo, hi=hi)
             colour = plots.form_colour(sc, form)
             segments.append(
                 f'<div title="{html.escape(label)}" style="width:{100 * k / n:.1f}%;background:{colour};{outline}'
                 f'color:#fff;font-size:12px;padding:3px;overflow:hidden;white-space:nowrap">{100 * k / n:.0f}%</div>'
             )
         words = "; ".join(
-            f"{plots.form_label(sc, f)} {counts[f]}" + (" ◀ this run" if f == mine else "")
+            f"{plots.form_label(sc, f, lang)} {counts[f]}" + (f" ◀ {term('ds.this_run', lang)}" if f == mine else "")
             for f in forms
             if counts.get(f)
         )
         if mine not in counts:
-            words += f"; this run: {plots.form_label(sc, mine)} (in none of the {n} runs at the end)"
+            words += "; " + term("ds.in_none", lang).format(form=plots.form_label(sc, mine, lang), n=n)
+        title = plots.sector_label(sc, sector.name, lang).capitalize()
         out.append(
-            f'<div style="margin-top:8px;font-weight:bold">{html.escape(sector.label.capitalize())}</div>'
+            f'<div style="margin-top:8px;font-weight:bold">{html.escape(title)}</div>'
             f'<div style="display:flex;width:100%;border:1px solid #999">{"".join(segments)}</div>'
             f'<div style="{CAPTION}">{html.escape(words)}</div>'
         )
     stalls = dist["stalls"]
     stopped = sum(stalls.values())
-    causes = "; ".join(f"{plots.cause_label(c)} ({k})" for c, k in stalls.most_common())
+    causes = "; ".join(f"{plots.cause_label(c, lang)} ({k})" for c, k in stalls.most_common())
     out.append(
-        f'<div style="margin-top:8px">The process stopped in <b>{stopped} of {n}</b> runs'
+        '<div style="margin-top:8px">'
+        + term("ds.stopped", lang).format(stopped=stopped, n=n)
         + (f": {html.escape(causes)}" if causes else "")
         + ".</div>"
     )
@@ -517,10 +536,7 @@ def distribution_html(dist: dict[str, Any], model: CooperationModel, rows: list[
         key = outcome_key(rows[0], sc)
         k = sum(outcome_key(r, sc) == key for r in rows)
         lo, hi = wilson(k, n)
-        out.append(
-            f"<div>This run's outcome (the same arrangement in every sector) came out in <b>{k} of {n}</b> runs "
-            f"(95 % interval {lo:.0%} to {hi:.0%}). It is one possible course, not a forecast.</div>"
-        )
+        out.append(f"<div>{term('ds.same_outcome', lang).format(k=k, n=n, lo=lo, hi=hi)}</div>")
     return "".join(out)
 
 
@@ -532,27 +548,26 @@ def Status(model: CooperationModel, lang: str = "en"):
     sc = model.scenario
     done = model.month - sc.start
     total = sc.horizon + 1 - sc.start
-    state = f"{done} of {total} months simulated" if model.running else "end of the run"
-    pilot = "in the pilot period" if model.month <= sc.pilot_end else "after the pilot period"
-    head = (
-        f"**{sc.name}** &nbsp; Month: **{shown_month(model)}** &nbsp; ({state}; {pilot}, "
-        f"{month_label(sc.start)} to {month_label(sc.pilot_end)}) &nbsp; "
-    )
+    state = term("st.months", lang).format(done=done, total=total) if model.running else term("st.end", lang)
+    start, end, pilot_end = month_label(sc.start), month_label(sc.horizon), month_label(sc.pilot_end)
+    if sc.pilot_end < sc.start:  # a county scenario that starts after the pilots (the forecast to 2022)
+        pilot = term("st.after_pilots", lang).format(start=start, end=end, ended=pilot_end)
+    else:
+        pilot = term("st.in_pilot" if model.month <= sc.pilot_end else "st.after_pilot", lang)
+        pilot += f", {start} {term('to', lang)} {pilot_end}"
+    head = f"**{sc.name}** &nbsp; {term('st.month', lang)}: **{shown_month(model)}** &nbsp; ({state}; {pilot}) &nbsp; "
     if is_county(model):
         c = negotiation_counts(model)
-        solara.Markdown(
-            head + f"Negotiations: **{c['running']} running**, {c['stopped']} stopped, "
-            f"{c['agreed']} ended with an agreement ({c['all']} so far; "
-            f"{len(sc.names)} municipalities in {len(sc.areas)} areas)"
-        )
+        counts = {**c, "n": len(sc.names), "areas": len(sc.areas)}
+        solara.Markdown(head + term("st.negotiations", lang).format(**counts))
         return
     project = model.project
     words = ("Fase", "Medlemmer") if lang == "nb" else ("Phase", "Members")
-    solara.Markdown(head + f"{words[0]}: **{phase_text(model)}** &nbsp; {words[1]}: {', '.join(project.members)}")
+    solara.Markdown(head + f"{words[0]}: **{phase_text(model, lang)}** &nbsp; {words[1]}: {', '.join(project.members)}")
 
 
-def phase_text(model: CooperationModel) -> str:
-    """The negotiation's phase in words, with what is already agreed (a new round is not a restart).
+def phase_text(model: CooperationModel, lang: str = "en") -> str:
+    """The negotiation's phase in words (``lang``), with what is already agreed (a new round is not a restart).
 
     After an office is agreed the project starts a new pre-project for the remaining sectors
     (:meth:`sim.core.negotiation.ProjectOrganisation.next_round`): the phase then reads "pre-project for
@@ -560,23 +575,20 @@ def phase_text(model: CooperationModel) -> str:
     """
     project, sc = model.project, model.scenario
     agreed = [a for a in model.arrangements if a.region == project.region.name]
-    words = {
-        Phase.PRE_PROJECT: "pre-project" + (" for the remaining sectors" if agreed else ""),
-        Phase.FIRST_VOTE: "first council vote",
-        Phase.MAIN_PROJECT: "main project",
-        Phase.FINAL_VOTE: "final council vote",
-        Phase.REVISION: "revising the proposal",
-        Phase.IMPLEMENTATION: "agreed; the joint office is being set up",
-        Phase.NETWORK: "network running",
-        Phase.STALLED: "stopped",
-        Phase.DONE: "done",
-    }.get(project.phase, str(project.phase).replace("_", " "))
+    phase = str(project.phase)
+    words = term(f"st.{phase}", lang) if f"st.{phase}" in TERMS else phase.replace("_", " ")
+    if phase == Phase.PRE_PROJECT and agreed:
+        words = term("st.pre_project_rest", lang)
     if not agreed:
         return words
     vocab = sc.params.vocab
     done = "; ".join(
-        f"{plots.form_label(sc, a.form.name)} for {', '.join(vocab.sectors[s].label for s in a.sectors)} "
-        f"agreed {month_label(a.decided)}" + (f", opens {month_label(a.starts)}" if a.starts > a.decided else "")
+        term("st.agreed", lang).format(
+            form=plots.form_label(sc, a.form.name, lang),
+            sectors=", ".join(plots.sector_label(sc, vocab.sectors[s].name, lang) for s in a.sectors),
+            when=month_label(a.decided),
+        )
+        + (term("st.opens", lang).format(when=month_label(a.starts)) if a.starts > a.decided else "")
         for a in agreed
     )
     return f"{words} ({done})"
@@ -642,12 +654,12 @@ def Measures(model: CooperationModel, lang: str = "en"):
 
 
 @solara.component
-def Narrative(model: CooperationModel):
-    """What happened so far and why the councils voted as they did, in plain words."""
+def Narrative(model: CooperationModel, lang: str = "en"):
+    """What happened so far and why the councils voted as they did, in plain words (``lang``)."""
     update_counter.get()
-    paragraphs = county_narrative(model) if is_county(model) else narrative(model)
+    paragraphs = county_narrative(model, lang) if is_county(model) else narrative(model, lang)
     if not paragraphs:
-        paragraphs = ["Nothing has happened yet: press Step or Play."]
+        paragraphs = [term("nv.nothing", lang)]
     body = "".join(f"<p style='margin:0 0 6px 0'>{html.escape(p)}</p>" for p in paragraphs)
     solara.HTML(tag="div", unsafe_innerHTML=body, classes=["run-narrative"], style="max-height:430px;overflow:auto")
 
@@ -657,21 +669,21 @@ EventLog = Narrative
 
 
 @solara.component
-def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: solara.Reactive[Any]):
+def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: solara.Reactive[Any], lang: str = "en"):
     """The outcomes of :func:`replicates_for` runs with the same settings, with progress while they run."""
     update_counter.get()
     key, rows = result.value if result.value else (None, None)
     n = replicates_for(model.scenario)
-    fewer = f" (fewer for {len(model.scenario.names)} municipalities, to keep the page quick)" if n < REPLICATES else ""
-    solara.Markdown(f"**The same settings, {n} runs**{fewer}")
+    fewer = term("ds.fewer", lang).format(k=len(model.scenario.names)) if n < REPLICATES else ""
+    solara.Markdown(term("ds.same_settings", lang).format(n=n) + fewer)
     if key != model.key or rows is None:
         solara.ProgressLinear(value=100 * progress.value / n)
-        solara.Text(f"Running {n} runs in the background: {progress.value} of {n} done", classes=["replicate-progress"])
+        solara.Text(term("ds.running", lang).format(n=n, k=progress.value), classes=["replicate-progress"])
         return
     if is_county(model):
-        html_text = county_distribution_html(county_distribution(rows, model.scenario), model, rows)
+        html_text = county_distribution_html(county_distribution(rows, model.scenario), model, rows, lang)
     else:
-        html_text = distribution_html(distribution(rows, model.scenario), model, rows)
+        html_text = distribution_html(distribution(rows, model.scenario), model, rows, lang)
     solara.HTML(tag="div", unsafe_innerHTML=html_text, classes=["replicate-distribution"])
 
 
@@ -699,12 +711,13 @@ def _value_text(spec: Spec, value: Any) -> str:
 
 
 @solara.component
-def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
-    """One catalogue parameter: its meaning, then its value, unit and report section, then the input."""
+def Control(key: str, value: Any, on_value: Callable[[str, Any], None], lang: str = "en"):
+    """One catalogue parameter: its meaning (a lever's in ``lang``), value, unit and report section, then the input."""
     spec, defaults = by_name()[key], catalogue_defaults()
+    words = meaning(key, lang)
     unit = spec.unit if spec.unit not in ("", "-") else "none"
     help_text = (
-        f"{spec.meaning}. Unit: {unit}. Allowed: {spec.range_text}. "
+        f"{words}. Unit: {unit}. Allowed: {spec.range_text}. "
         f"Report section: {spec.section or 'none'}. Key: {key} (--set {key}=...)."
     )
 
@@ -717,10 +730,10 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
     with solara.Tooltip(help_text):
         with solara.Column(gap="0px", style=box, classes=["catalogue-control"]):
             if spec.kind == "bool":
-                solara.Checkbox(label=spec.meaning, value=bool(value), on_value=set_value, style="margin-top:0")
+                solara.Checkbox(label=words, value=bool(value), on_value=set_value, style="margin-top:0")
                 solara.Text(caption, style=CAPTION, classes=["control-value"])
                 return
-            solara.Text(spec.meaning, style="font-size: 14px; line-height: 1.3")
+            solara.Text(words, style="font-size: 14px; line-height: 1.3")
             solara.Text(caption, style=CAPTION, classes=["control-value"])
             if spec.kind == "choice":
                 solara.Select(label="", values=list(spec.choices), value=value, on_value=set_value, dense=True)
@@ -741,7 +754,7 @@ def Control(key: str, value: Any, on_value: Callable[[str, Any], None]):
 
 
 @solara.component
-def Settings(model: DashboardModel, params: solara.Reactive[dict]):
+def Settings(model: DashboardModel, params: solara.Reactive[dict], lang: str = "en"):
     """Scenario and seed, the policy levers, and the behavioural parameters (collapsed)."""
     values = params.value
 
@@ -750,7 +763,7 @@ def Settings(model: DashboardModel, params: solara.Reactive[dict]):
 
     changed = [k for k, v in values.items() if model.settings.get(k) != v]
     if changed:
-        names = ", ".join(by_name()[k].meaning if k in by_name() else k for k in changed[:3])
+        names = ", ".join(meaning(k, lang) for k in changed[:3])
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         solara.Warning(
             f"Changed, not yet applied: {names}{more}. Press Reset to restart the run with the new settings.",
@@ -775,7 +788,7 @@ def Settings(model: DashboardModel, params: solara.Reactive[dict]):
         )
     with solara.Card("Policy levers"):
         for key in lever_keys():
-            Control(key, values[key], on_value)
+            Control(key, values[key], on_value, lang)
     Advanced(values, on_value)
 
 
@@ -836,7 +849,7 @@ def Dashboard(initial: DashboardModel | None = None):
                     use_threads=use_threads,
                 )
             SpeedAndExport(current, play_interval)
-            Settings(current, params)
+            Settings(current, params, lang.value)
         with solara.Column():
             Status(current, lang.value)
             with solara.Card():
@@ -845,9 +858,9 @@ def Dashboard(initial: DashboardModel | None = None):
                 Measures(current, lang.value)
             with solara.Columns([5, 7]):
                 with solara.Card():
-                    Distribution(current, progress, result)
+                    Distribution(current, progress, result, lang.value)
                 with solara.Card(term("what_happened", lang.value)):
-                    Narrative(current)
+                    Narrative(current, lang.value)
             Paired(current, result, lang.value)
 
 

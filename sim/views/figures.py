@@ -43,7 +43,7 @@ def _county_figures(res: Results, sc: Scenario, lang: str = "en") -> dict[str, A
 
 
 def figures(res: Results, lang: str = "en") -> dict[str, Any]:
-    """Every figure for every scenario of a result: ``{"<file stem>-<kind>": Figure}`` (county maps in ``lang``)."""
+    """Every figure for every scenario of a result: ``{"<file stem>-<kind>": Figure}`` (labels in ``lang``)."""
     figs = {}
     summary = res.summary()
     for sc in res.scenarios:
@@ -54,7 +54,7 @@ def figures(res: Results, lang: str = "en") -> dict[str, Any]:
         figs[f"{stem}-outcomes"] = plots.outcome_shares(summary[summary["scenario"] == sc.name], f"{sc.name}: outcomes")
         if len(res.timeline):
             figs[f"{stem}-fan-charts"] = plots.fan_charts(
-                res.timeline[res.timeline["scenario"] == sc.name], sc, sc.name
+                res.timeline[res.timeline["scenario"] == sc.name], sc, sc.name, lang
             )
         rep = res.representative(sc.name)
         if len(res.events):
@@ -65,7 +65,7 @@ def figures(res: Results, lang: str = "en") -> dict[str, Any]:
                 else res.votes
             )
             figs[f"{stem}-timeline"] = plots.negotiation_timeline(
-                res.events[mine], votes, sc, f"{sc.name}: one representative replicate (the most common outcome)"
+                res.events[mine], votes, sc, term("tl.title", lang).format(name=sc.name), lang
             )
         figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
     return figs
@@ -127,8 +127,12 @@ def forecast_map(result: dict[str, Any], sector: str, year: int):
     xy = project(np.array([facts[m].lat for m in names]), np.array([facts[m].lon for m in names]))
     pos = dict(zip(names, xy, strict=True))
     prob = municipality_probabilities(result, sector, year)
+    half = (len(sc.areas) + 1) // 2
+    list_height = 0.19 * (half + 1) + 0.3  # inches: the numbered areas in two columns, and the note
     with _style():
-        fig, ax = plt.subplots(figsize=(10, 9), dpi=160)
+        fig, (ax, notes) = plt.subplots(
+            2, 1, figsize=(10, 9 + list_height), layout="constrained", gridspec_kw={"height_ratios": [9, list_height]}
+        )
         cmap = plt.get_cmap("viridis")
         for i, area in enumerate(sc.areas, start=1):
             pts = np.array([pos[m] for m in area.members])
@@ -157,16 +161,16 @@ def forecast_map(result: dict[str, Any], sector: str, year: int):
             share = table.loc[a.name, f"p_new_office_{sector}_{year}"]
             held = table.loc[a.name, f"p_office_{sector}_{year}"]
             labels.append(f"{i} {a.name}: new {share:.2f}, any {held:.2f}" + (f", host {host}" if host else ""))
-        half = (len(labels) + 1) // 2
+        notes.axis("off")
         for col, chunk in enumerate((labels[:half], labels[half:])):
-            ax.text(0.5 * col, -0.115, "\n".join(chunk), transform=ax.transAxes, fontsize=9, va="top", ha="left")
+            top = 1.0 - 0.3 / list_height  # under the note
+            notes.text(0.5 * col, top, "\n".join(chunk), transform=notes.transAxes, fontsize=9, va="top", ha="left")
         ax.set_title(f"{sc.name}: forecast from {month_label(sc.start)}, {sector} by December {year}")
         ax.set_xlabel("km east")
         ax.set_ylabel("km north")
         ax.set_aspect("equal")
-        note = "areas numbered (dashed: assumed membership); ring: most likely host; any: an office in force"
-        ax.text(0.0, -0.075, note,
-                transform=ax.transAxes, fontsize=8, va="top", ha="left", color="#555555")  # fmt: skip
+        note = "Areas numbered (dashed: assumed membership); ring: most likely host; any: an office in force"
+        notes.text(0.0, 1.0, note, transform=notes.transAxes, fontsize=9, va="top", ha="left", color="#555555")
     return fig
 
 
@@ -174,13 +178,7 @@ def save_forecast_map(result: dict[str, Any], folder: Path) -> list[str]:
     """Write the forecast's county map (PNG, SVG) into ``folder``; return the file names."""
     year = result["years"][-1]
     sector = "agriculture" if "agriculture" in result["sectors"] else result["sectors"][0]
-    fig = forecast_map(result, sector, year)
-    written = []
-    for ext in ("png", "svg"):
-        fig.savefig(folder / f"forecast_map.{ext}", bbox_inches="tight")
-        written.append(f"forecast_map.{ext}")
-    plt.close(fig)
-    return written
+    return [p.name for p in plots.save(forecast_map(result, sector, year), folder / "forecast_map")]
 
 
 def robust_figure(result: dict[str, Any], title: str, lang: str = "en"):

@@ -109,59 +109,46 @@ class CountyMap:
             )
             for ax in self.axes:
                 draw_borders(ax, self.names, proj, dict.fromkeys(self.names, "#fafafa"), 10.0)  # coast and borders
-                for number, area in enumerate(scenario.areas, start=1):
-                    pts = np.array([where[m] for m in area.members if m in where])
-                    if len(pts) >= 3:
-                        ax.fill(*hull(pts).T, facecolor="none", edgecolor="#888888", lw=1,
-                                ls="--" if area.assumed else "-", zorder=1)  # fmt: skip
-                    if len(pts) and numbered:
-                        cx, cy = pts.mean(axis=0)
-                        ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=9, weight="bold",
-                                    zorder=5)  # fmt: skip
+                _draw_areas(ax, scenario, where, numbered)
                 self.nodes.append(
                     ax.scatter(
                         pos[:, 0], pos[:, 1], s=sizes, c=NONE_COLOUR, edgecolor="white", linewidth=0.5, zorder=3
                     )  # fmt: skip
                 )
-                ax.set_aspect("equal")
-                ax.margins(0.06)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                for spine in ax.spines.values():
-                    spine.set_visible(False)
-                x0, y0 = pos[:, 0].min(), pos[:, 1].min()
-                ax.plot([x0, x0 + 50], [y0 - 15, y0 - 15], color="black", lw=2)
-                ax.annotate("50 km", (x0 + 25, y0 - 15), xytext=(0, 4), textcoords="offset points", ha="center",
-                            fontsize=9)  # fmt: skip
-                ax.annotate("N ↑", (0.98, 0.98), xycoords="axes fraction", ha="right", va="top", fontsize=11)
-            shown = [NONE, *scenario.params.vocab.form_names]
-            handles = [
-                plt.Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    ls="",
-                    markersize=9,
-                    color=form_colour(scenario, f),
-                    label=form_label(scenario, f),
-                )  # fmt: skip
-                for f in shown
-            ]
-            handles.append(
-                plt.Line2D([], [], marker="o", ls="", markersize=9, mfc="white", mec="black", mew=2, label="host")
-            )
-            handles.append(plt.Line2D([], [], color="#888888", label="cooperation area (dashed: assumed)"))
-            handles.append(plt.Line2D([], [], color="#555555", lw=0.6, label=BORDERS_CREDIT["en"]))
-            if numbered:
-                handles += [
-                    plt.Line2D([], [], ls="", marker=f"${k}$", markersize=8, color="black", label=area.name)
-                    for k, area in enumerate(scenario.areas, start=1)
-                ]
+                _frame(ax, pos)
             self.legend_right = legend_right
-            if legend_right:  # the title goes on the panels (a figure title would run into the legend)
-                self.figure.legend(handles=handles, loc="outside right upper", ncol=1, frameon=False)
-            else:
-                self.figure.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+            self._legend(plt, numbered)
+
+    def _legend(self, plt, numbered: bool) -> None:
+        """The forms, the host ring, the areas and the borders' credit; right of the map or below it."""
+        scenario = self.scenario
+        shown = [NONE, *scenario.params.vocab.form_names]
+        handles = [
+            plt.Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                markersize=9,
+                color=form_colour(scenario, f),
+                label=form_label(scenario, f),
+            )  # fmt: skip
+            for f in shown
+        ]
+        handles.append(
+            plt.Line2D([], [], marker="o", ls="", markersize=9, mfc="white", mec="black", mew=2, label="host")
+        )
+        handles.append(plt.Line2D([], [], color="#888888", label="cooperation area (dashed: assumed)"))
+        handles.append(plt.Line2D([], [], color="#555555", lw=0.6, label=BORDERS_CREDIT["en"]))
+        if numbered:
+            handles += [
+                plt.Line2D([], [], ls="", marker=f"${k}$", markersize=8, color="black", label=area.name)
+                for k, area in enumerate(scenario.areas, start=1)
+            ]
+        if self.legend_right:  # the title goes on the panels (a figure title would run into the legend)
+            self.figure.legend(handles=handles, loc="outside right upper", ncol=1, frameon=False)
+        else:
+            self.figure.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
 
     def update(
         self, forms: dict[str, list[str]], hosts: dict[str, set[str]], when: str = "at the horizon"
@@ -186,6 +173,34 @@ class CountyMap:
         if not self.legend_right:
             self.figure.suptitle(f"{self.title}\n{', '.join(self.sectors)} {when}; node size = population; north up")
         return self
+
+
+def _draw_areas(ax, scenario: Scenario, where: dict[str, np.ndarray], numbered: bool) -> None:
+    """The cooperation areas as outlines (dashed: assumed), numbered at their centre when ``numbered``."""
+    for number, area in enumerate(scenario.areas, start=1):
+        pts = np.array([where[m] for m in area.members if m in where])
+        if len(pts) >= 3:
+            ax.fill(*hull(pts).T, facecolor="none", edgecolor="#888888", lw=1,
+                    ls="--" if area.assumed else "-", zorder=1)  # fmt: skip
+        if len(pts) and numbered:
+            cx, cy = pts.mean(axis=0)
+            ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=9, weight="bold",
+                        zorder=5)  # fmt: skip
+
+
+def _frame(ax, pos: np.ndarray) -> None:
+    """A map panel without ticks or spines, north up, with a 50 km scale bar and a north arrow."""
+    ax.set_aspect("equal")
+    ax.margins(0.06)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    x0, y0 = pos[:, 0].min(), pos[:, 1].min()
+    ax.plot([x0, x0 + 50], [y0 - 15, y0 - 15], color="black", lw=2)
+    ax.annotate("50 km", (x0 + 25, y0 - 15), xytext=(0, 4), textcoords="offset points", ha="center",
+                fontsize=9)  # fmt: skip
+    ax.annotate("N ↑", (0.98, 0.98), xycoords="axes fraction", ha="right", va="top", fontsize=11)
 
 
 def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, title: str):
@@ -300,22 +315,13 @@ def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: s
     """
     import matplotlib as mpl
 
-    formal = {f.name for f in scenario.params.vocab.forms if f.formal and not f.merges}
-    rows = municipalities
-    n = int(rows["replicate"].nunique())
-    in_office = rows.assign(_in=rows[f"form_{sector}"].isin(formal)).groupby("municipality")["_in"].mean()
-    hosting = (rows[f"host_{sector}"] == rows["municipality"]).groupby(rows["municipality"]).mean()
+    n = int(municipalities["replicate"].nunique())
+    share, hosting = _office_shares(scenario, municipalities, sector)
     facts = {m.name: m for m in scenario.municipalities}
-    names = [m for m in scenario.names if m in in_office.index]
+    names = list(share)
     proj = Projection(np.array([facts[m].lat for m in names]), np.array([facts[m].lon for m in names]))
     cmap = mpl.colormaps["YlGn"]
-    knr = _knr2019_by_name()
-    shared: dict[str, list[str]] = {}
-    for m in names:
-        shared.setdefault(knr.get(m, m), []).append(m)
-    share = {m: float(np.mean([in_office[x] for x in shared[knr.get(m, m)]])) for m in names}
     colours = {m: cmap(0.08 + 0.92 * share[m]) for m in names}
-    sector_words = term(sector, lang)
     with _style() as plt:
         fig = plt.figure(figsize=(14, 11))
         ax = fig.add_axes((0.01, 0.04, 0.72, 0.86))
@@ -333,45 +339,63 @@ def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: s
             labels.append((" / ".join(members), x, y))
         placed = place_labels(ax, labels)
         ax.set_title(_wrap_title(title, 90), fontsize=12, loc="left")
-        # right column: colour scale, host rings, credit
-        cax = fig.add_axes((0.78, 0.50, 0.025, 0.36))
-        fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(0.0, 1.0), cmap=cmap), cax=cax)
-        cax.set_ylabel(term("map_share", lang).format(sector=sector_words), fontsize=10)
-        handles = [
-            plt.Line2D(
-                [],
-                [],
-                ls="",
-                marker="o",
-                mfc="none",
-                mec="black",
-                mew=1.6,
-                markersize=math.sqrt(40 + 360 * h),
-                label=f"{h:.0%}",
-            )  # fmt: skip
-            for h in (0.1, 0.5, 1.0)
-        ]
-        fig.legend(
-            handles=handles,
-            title=term("map_host", lang),
-            loc="upper left",
-            bbox_to_anchor=(0.76, 0.45),
-            frameon=False,
-            labelspacing=1.4,
-            borderpad=1.0,
-        )
-        notes = [
-            term("map_replicates", lang).format(n=n),
-            term("map_grey", lang),
-            BORDERS_CREDIT[lang],
-        ]
+        _share_key(fig, cmap, sector, lang)
+        notes = [term("map_replicates", lang).format(n=n), term("map_grey", lang), BORDERS_CREDIT[lang]]
         if any(len(ms) > 1 for ms in shapes.values()):
             notes.insert(2, term("map_merged", lang))
         if len(placed) < len(labels):
-            missing = len(labels) - len(placed)
-            notes.insert(2, term("map_unplaced", lang).format(k=missing))
+            notes.insert(2, term("map_unplaced", lang).format(k=len(labels) - len(placed)))
         fig.text(0.76, 0.06, "\n".join(_wrap_title(t, 34) for t in notes), fontsize=9, va="bottom")
     return fig
+
+
+def _office_shares(scenario: Scenario, rows: pd.DataFrame, sector: str) -> tuple[dict[str, float], pd.Series]:
+    """Per municipality: the share of replicates in a formal joint office, and the share in which it hosts.
+
+    Municipalities merged by 2019 share one shape and so one colour: their mean share.
+    """
+    formal = {f.name for f in scenario.params.vocab.forms if f.formal and not f.merges}
+    in_office = rows.assign(_in=rows[f"form_{sector}"].isin(formal)).groupby("municipality")["_in"].mean()
+    hosting = (rows[f"host_{sector}"] == rows["municipality"]).groupby(rows["municipality"]).mean()
+    names = [m for m in scenario.names if m in in_office.index]
+    knr = _knr2019_by_name()
+    shared: dict[str, list[str]] = {}
+    for m in names:
+        shared.setdefault(knr.get(m, m), []).append(m)
+    return {m: float(np.mean([in_office[x] for x in shared[knr.get(m, m)]])) for m in names}, hosting
+
+
+def _share_key(fig, cmap, sector: str, lang: str) -> None:
+    """The share map's right column: the colour scale and the host rings' sizes."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    cax = fig.add_axes((0.78, 0.50, 0.025, 0.36))
+    fig.colorbar(mpl.cm.ScalarMappable(mpl.colors.Normalize(0.0, 1.0), cmap=cmap), cax=cax)
+    cax.set_ylabel(term("map_share", lang).format(sector=term(sector, lang)), fontsize=10)
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            mfc="none",
+            mec="black",
+            mew=1.6,
+            markersize=math.sqrt(40 + 360 * h),
+            label=f"{h:.0%}",
+        )  # fmt: skip
+        for h in (0.1, 0.5, 1.0)
+    ]
+    fig.legend(
+        handles=handles,
+        title=term("map_host", lang),
+        loc="upper left",
+        bbox_to_anchor=(0.76, 0.45),
+        frameon=False,
+        labelspacing=1.4,
+        borderpad=1.0,
+    )
 
 
 def _wrap_title(text: str, width: int) -> str:

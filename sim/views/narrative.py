@@ -1,18 +1,21 @@
-"""The story of one run in plain words, built from its records (events and votes).
+"""The story of one run in plain words (bokmål or English), built from its records (events and votes).
 
 "In March 2016 the councils voted on ...; X voted for it ...; the partners voted against it
 because ...; the process stopped because ...". Every sentence is read from the structured records
 (:class:`sim.core.records.Event`, :class:`sim.core.records.Vote`) and the vocabulary's labels; names come
-from the scenario. A county run (many negotiations) is told one line per negotiation
-(:func:`county_narrative`). Used by the dashboard (:mod:`sim.views.app`) and the notebooks.
+from the scenario, the words from :mod:`sim.inputs.lang` (``lang`` is ``en`` or ``nb``). A county
+run (many negotiations) is told one line per negotiation (:func:`county_narrative`). Used by the
+dashboard (:mod:`sim.views.app`) and the notebooks.
 """
 
 from __future__ import annotations
 
-import calendar
 from typing import TYPE_CHECKING
 
-from sim.core.records import Event, Vote, event_row
+import pandas as pd
+
+from sim.core.records import EVENT_COLUMNS, Event, Vote, event_row
+from sim.inputs.lang import month_words, names, term
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import EventKind, Phase, Stage
 from sim.views import plots
@@ -22,123 +25,130 @@ if TYPE_CHECKING:
     from sim.core.negotiation import ProjectOrganisation
 
 
-def when(month: int) -> str:
-    """``March 2016`` for a month index."""
-    return f"{calendar.month_name[month % 12 + 1]} {month // 12}"
+def when(month: int, lang: str = "en") -> str:
+    """``March 2016`` (``mars 2016``) for a month index."""
+    return month_words(month, lang)
 
 
-def _names(items) -> str:
-    return plots._names(list(items))
-
-
-def _a(label: str) -> str:
-    """``an administrative host``, ``a host with ...``, ``an informal network``."""
+def _a(label: str, lang: str = "en") -> str:
+    """``an administrative host``, ``a host with ...``, ``an informal network`` (bokmål: no article)."""
+    if lang != "en":
+        return label
     return ("an " if label[:1].lower() in "aeiou" else "a ") + label
 
 
-def vote_reasons(vote: Vote, council: str, scenario: Scenario) -> list[str]:
+def _option(sc: Scenario, form: str, sectors, host: str | None, lang: str) -> str:
+    """``an administrative host (§28b) for agriculture, hosted by X`` in ``lang``."""
+    words = names([plots.sector_label(sc, s, lang) for s in sectors], lang)
+    text = term("ev.option", lang).format(form=_a(plots.form_label(sc, form, lang), lang), sectors=words)
+    return text + (term("ev.hosted", lang).format(host=host) if host else "")
+
+
+def vote_reasons(vote: Vote, council: str, scenario: Scenario, lang: str = "en") -> list[str]:
     """What a council's stated preferences at a vote say about its vote (phrases without a subject).
 
     Read from the vote record: the form, sectors and host it would have preferred, merger talks,
     and a side payment it was offered.
     """
-    option, labels = vote.option, scenario.params.vocab.sectors
+    option, vocab = vote.option, scenario.params.vocab
     reasons = []
     preferred = vote.preferred_form.get(council)
     if preferred and preferred != option.form.name:
-        reasons.append(f"preferred {_a(plots.form_label(scenario, preferred))}")
+        reasons.append(term("nv.preferred", lang).format(form=_a(plots.form_label(scenario, preferred, lang), lang)))
     sectors = vote.preferred_sectors.get(council, option.sectors)
     if len(sectors) < len(option.sectors):
-        reasons.append(f"wanted only {_names(labels[s].label for s in sectors)}")
+        only = names([plots.sector_label(scenario, vocab.sectors[s].name, lang) for s in sectors], lang)
+        reasons.append(term("nv.only", lang).format(sectors=only))
     host = vote.preferred_host.get(council)
     if option.host and host not in (None, option.host):
-        reasons.append("wanted to host the office itself" if host == council else f"wanted {host} as host")
+        reasons.append(
+            term("nv.host_itself", lang) if host == council else term("nv.host_other", lang).format(host=host)
+        )
     if council in vote.merger_talks:
-        reasons.append("was in merger talks")
+        reasons.append(term("nv.merger_talks", lang))
     if vote.side_payment_to == council:
-        reasons.append("was offered to host another joint function")
+        reasons.append(term("nv.side_payment", lang))
     return reasons
 
 
-def describe_vote(vote: Vote, scenario: Scenario) -> str:
+def describe_vote(vote: Vote, scenario: Scenario, lang: str = "en") -> str:
     """A vote in plain words: what was voted on, who voted for and against it, and why."""
-    option = vote.option
-    stage = "the pre-project's recommendation" if vote.stage == Stage.FIRST else "the final decision"
-    sectors = _names(scenario.params.vocab.sectors[s].label for s in option.sectors)
-    host = f", hosted by {option.host}" if option.host else ""
-    form = _a(plots.form_label(scenario, option.form.name))
-    text = f"In {when(vote.month)} the councils voted on {stage}: {form} for {sectors}{host}."
+    option, vocab = vote.option, scenario.params.vocab
+    stage = term("nv.first" if vote.stage == Stage.FIRST else "nv.final", lang)
+    what = _option(scenario, option.form.name, [vocab.sectors[s].name for s in option.sectors], option.host, lang)
+    text = term("nv.voted_on", lang).format(when=when(vote.month, lang), stage=stage, option=what)
     groups: dict[tuple[bool, str], list[str]] = {}
     for m in option.members:
-        groups.setdefault((vote.yes[m], _names(vote_reasons(vote, m, scenario))), []).append(m)
+        groups.setdefault((vote.yes[m], names(vote_reasons(vote, m, scenario, lang), lang)), []).append(m)
     for (yes, why), who in groups.items():
-        subject = "they" if len(who) > 1 else "it"
+        subject = term("nv.they" if len(who) > 1 else "nv.it", lang)
         if len(who) > 1:
             why = why.replace("the office itself", "the office themselves")
         if yes:
-            why = f"although {subject} {why}" if why else f"{subject} valued the joint service above going alone"
-            text += f" {_names(who)} voted for it ({why})."
+            key = "nv.yes_although" if why else "nv.yes"
         else:
-            why = why or "valued the proposal below going alone (costs and loss of control outweighed the gains)"
-            text += f" {_names(who)} voted against it because {subject} {why}."
+            key, why = "nv.no_because", why or term("nv.no_value", lang)
+        text += term(key, lang).format(who=names(who, lang), s=subject, why=why)
     if vote.exits:
-        text += f" {_names(vote.exits)} then left the project."
-    text += " The proposal passed." if vote.passed else " The proposal failed."
-    return text
+        text += term("nv.exits", lang).format(who=names(vote.exits, lang))
+    return text + term("nv.passed" if vote.passed else "nv.failed", lang)
 
 
-def narrative(model: CooperationModel) -> list[str]:
-    """The run so far in plain words, one paragraph per event, from the event and vote records."""
+def narrative(model: CooperationModel, lang: str = "en") -> list[str]:
+    """The run so far in plain words, one paragraph per event, from the event and vote records.
+
+    A second pre-project (after an office opened) is told as the new round on the remaining
+    sectors, with what started it (:func:`sim.views.plots.new_round`).
+    """
     sc = model.scenario
     votes = {(n.region.name, v.month): v for n in model.negotiations for v in n.votes}
+    rows = [event_row(e, sc.name, None) for e in model.events]
     out = []
-    started = False
-    for e in model.events:
+    for i, e in enumerate(model.events):
+        at = when(e.month, lang)
         if e.kind == EventKind.VOTE and (e.region, e.month) in votes:
-            out.append(describe_vote(votes[e.region, e.month], sc))
-        elif e.kind in (EventKind.EXIT,):
+            out.append(describe_vote(votes[e.region, e.month], sc, lang))
+        elif e.kind == EventKind.EXIT:
             continue  # told with the vote
-        elif e.kind == EventKind.PRE_PROJECT_START and not started:
-            started = True
-            out.append(f"In {when(e.month)} {_names(e.members)} started a joint pre-project on shared services.")
+        elif e.kind == EventKind.PRE_PROJECT_START and not any(
+            p.kind == EventKind.PRE_PROJECT_START and p.region == e.region for p in model.events[:i]
+        ):
+            out.append(term("nv.started", lang).format(when=at, who=names(e.members, lang)))
         elif e.kind == EventKind.PROPOSAL:
-            chance = (
-                f" (the project judged its chance of passing at about {e.value:.0%})" if e.value is not None else ""
-            )
-            out.append(f"In {when(e.month)} the {_proposal(e, sc)}{chance}.")
+            chance = term("nv.chance", lang).format(p=e.value) if e.value is not None else ""
+            out.append(term("nv.proposed", lang).format(when=at, option=_proposal(e, sc, lang), chance=chance))
         elif e.kind == EventKind.STALL:
-            out.append(f"In {when(e.month)} the process stopped because {plots.cause_label(e.cause)}.")
+            out.append(term("nv.stopped", lang).format(when=at, cause=plots.cause_label(e.cause, lang)))
         elif e.kind == EventKind.PILOT_END:
-            out.append(
-                f"In {when(e.month)} the pilot period was over: the County Governor's funds and follow-up ended."
-            )
+            out.append(term("nv.pilot_end", lang).format(when=at))
         else:
-            text = plots.describe_event(event_row(e, sc.name, None), sc)
-            out.append(f"In {when(e.month)}: {text}.")
+            earlier = pd.DataFrame(rows[:i], columns=list(EVENT_COLUMNS))
+            text = plots.describe_event(rows[i], sc, None, lang, earlier[earlier["region"] == e.region])
+            out.append(term("nv.other", lang).format(when=at, text=text))
     return out
 
 
-def _proposal(e: Event, sc: Scenario) -> str:
-    """``project proposed an administrative host (§28b) for agriculture, hosted by X``."""
-    labels = {s.name: s.label for s in sc.params.vocab.sectors}
-    sectors = _names(labels.get(s, s) for s in e.sectors)
-    host = f", hosted by {e.host}" if e.host else ""
-    return f"project proposed {_a(plots.form_label(sc, e.form))} for {sectors}{host}"
+def _proposal(e: Event, sc: Scenario, lang: str = "en") -> str:
+    """``an administrative host (§28b) for agriculture, hosted by X``."""
+    return _option(sc, e.form, e.sectors, e.host, lang)
 
 
-#: What a running negotiation is doing, by phase (a county's one-line story).
+#: What a running negotiation is doing, by phase (a county's one-line story; words in ``sim.inputs.lang``).
 PHASE_WORDS = {
-    Phase.PRE_PROJECT: "in the pre-project",
-    Phase.FIRST_VOTE: "before the councils' first vote",
-    Phase.MAIN_PROJECT: "in the main project",
-    Phase.FINAL_VOTE: "before the councils' final decision",
-    Phase.REVISION: "revising its proposal",
-    Phase.IMPLEMENTATION: "setting up the joint office",
-    Phase.NETWORK: "running as a network",
+    phase: term(f"phase.{phase}")
+    for phase in (
+        Phase.PRE_PROJECT,
+        Phase.FIRST_VOTE,
+        Phase.MAIN_PROJECT,
+        Phase.FINAL_VOTE,
+        Phase.REVISION,
+        Phase.IMPLEMENTATION,
+        Phase.NETWORK,
+    )
 }
 
 
-def negotiation_title(project: ProjectOrganisation, scenario: Scenario) -> str:
+def negotiation_title(project: ProjectOrganisation, scenario: Scenario, lang: str = "en") -> str:
     """A negotiation's name in the county narrative.
 
     ``Area, agriculture`` for a negotiation of the county's initiative (``Area, agriculture
@@ -146,14 +156,34 @@ def negotiation_title(project: ProjectOrganisation, scenario: Scenario) -> str:
     """
     facts = project.region.facts
     if project.region.name in {r.name for r in scenario.regions}:
-        return f"{project.region.name} (pilot)"
+        return f"{project.region.name} ({term('cl.pilot', lang)})"
     area = facts.area or project.region.name
-    sectors = _names(scenario.params.vocab.sectors[s].label for s in facts.sectors)
+    sectors = names(
+        [plots.sector_label(scenario, scenario.params.vocab.sectors[s].name, lang) for s in facts.sectors], lang
+    )
     split = f" ({facts.leader})" if project.region.name.endswith(f" ({facts.leader})") else ""
     return f"{area}, {sectors}{split}" if sectors else area
 
 
-def negotiation_line(project: ProjectOrganisation, model: CooperationModel) -> str:
+def _line_part(e: Event, sc: Scenario, first: bool, lang: str) -> str | None:
+    """One event's part of a negotiation's line (None for events the line leaves out)."""
+    at = when(e.month, lang)
+    if e.kind == EventKind.PRE_PROJECT_START and first:
+        return term("cl.pre_project", lang).format(when=at, n=len(e.members))
+    if e.kind in (EventKind.AGREEMENT, EventKind.STATE_DECISION):
+        key = "cl.agreed" if e.kind == EventKind.AGREEMENT else "cl.state"
+        option = _option(sc, e.form, e.sectors, e.host, lang) + ("," if e.host else "")
+        return term(key, lang).format(option=option, when=at)
+    if e.kind == EventKind.STALL:
+        return term("cl.stopped", lang).format(when=at, cause=plots.cause_label(e.cause, lang))
+    if e.kind == EventKind.REFORM and e.cause == "agreed":
+        return term("cl.merger", lang).format(when=at, who=names(e.members, lang))
+    if e.kind == EventKind.EXIT:
+        return term("cl.left", lang).format(who=e.municipality, when=at)
+    return None
+
+
+def negotiation_line(project: ProjectOrganisation, model: CooperationModel, lang: str = "en") -> str:
     """One negotiation of a county run in one line, from its event records.
 
     ``Area, agriculture: pre-project from January 2017; agreed on an administrative host (§28b)
@@ -161,36 +191,25 @@ def negotiation_line(project: ProjectOrganisation, model: CooperationModel) -> s
     promising enough to put to a vote``; a negotiation still under way ends with what it is doing.
     """
     sc, name = model.scenario, project.region.name
-    labels = {s.name: s.label for s in sc.params.vocab.sectors}
     parts: list[str] = []
     started = False
     for e in model.events:
         if e.region != name:
             continue
-        if e.kind == EventKind.PRE_PROJECT_START and not started:
-            started = True
-            parts.append(f"pre-project from {when(e.month)} ({len(e.members)} municipalities)")
-        elif e.kind in (EventKind.AGREEMENT, EventKind.STATE_DECISION):
-            sectors = _names(labels.get(s, s) for s in e.sectors)
-            host = f", hosted by {e.host}," if e.host else ""
-            what = "agreed on" if e.kind == EventKind.AGREEMENT else "the state required"
-            parts.append(f"{what} {_a(plots.form_label(sc, e.form))} for {sectors}{host} in {when(e.month)}")
-        elif e.kind == EventKind.STALL:
-            parts.append(f"stopped in {when(e.month)}: {plots.cause_label(e.cause)}")
-        elif e.kind == EventKind.REFORM and e.cause == "agreed":
-            parts.append(f"merger agreed in {when(e.month)} ({_names(e.members)})")
-        elif e.kind == EventKind.EXIT:
-            parts.append(f"{e.municipality} left in {when(e.month)}")
+        part = _line_part(e, sc, not started, lang)
+        started = started or e.kind == EventKind.PRE_PROJECT_START
+        if part:
+            parts.append(part)
     failed = sum(not v.passed for v in project.votes)
     if failed:
-        parts.append(f"{failed} failed vote{'s' if failed > 1 else ''}")
+        parts.append(term("cl.failed", lang).format(n=failed).replace("(s)", "s" if failed > 1 else ""))
     if project.phase in PHASE_WORDS and model.running:
-        parts.append(f"now {PHASE_WORDS[project.phase]}")
-    return f"{negotiation_title(project, sc)}: {'; '.join(parts) or 'not started'}."
+        parts.append(term("cl.now", lang).format(phase=term(f"phase.{project.phase}", lang)))
+    return f"{negotiation_title(project, sc, lang)}: {'; '.join(parts) or term('cl.not_started', lang)}."
 
 
-def county_narrative(model: CooperationModel) -> list[str]:
+def county_narrative(model: CooperationModel, lang: str = "en") -> list[str]:
     """A county run so far: one line per negotiation (the pilots first), from the event and vote records."""
     pilots = {r.name for r in model.scenario.regions}
     ordered = sorted(model.negotiations, key=lambda p: p.region.name not in pilots)  # stable: pilots first
-    return [negotiation_line(p, model) for p in ordered]
+    return [negotiation_line(p, model, lang) for p in ordered]

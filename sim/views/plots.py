@@ -24,7 +24,7 @@ import pandas as pd
 from sim.analysis import answers
 from sim.analysis.answers import differs, figure_order, headline, short_table, unit_words
 from sim.analysis.experiments import SENSITIVITY_OUTCOMES
-from sim.inputs.lang import lever_note, term
+from sim.inputs.lang import lever_note, month_words, names, term
 from sim.inputs.params import by_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import NONE, Cause, EventKind
@@ -65,29 +65,26 @@ def form_colour(scenario: Scenario, form: str) -> str:
     return PALETTE[names.index(form) % len(PALETTE)] if form in names else NONE_COLOUR
 
 
-def form_label(scenario: Scenario, form: str) -> str:
-    """Plain-language name of a form."""
+def form_label(scenario: Scenario, form: str, lang: str = "en") -> str:
+    """Plain-language name of a form (the vocabulary's label; in bokmål the term of :mod:`sim.inputs.lang`)."""
+    if lang != "en":
+        return term(form if form in scenario.params.vocab.form_names else NONE, lang)
     return scenario.params.vocab.form(form).label if form in scenario.params.vocab.form_names else "own service"
 
 
-#: Why a process stopped, in plain words (one entry per :class:`sim.inputs.vocab.Cause`).
-CAUSES: dict[str, str] = {
-    Cause.GOVERNANCE_DISPUTE: "the host and the partners wanted different forms of governance",
-    Cause.SECTOR_SENSITIVITY: "the most politically sensitive sector sank the package",
-    Cause.HOST_LOCATION: "the councils voting no wanted another host",
-    Cause.COMPETING_TRACK: "the councils voting no were in merger talks elsewhere",
-    Cause.LEADER_LEFT: "the leading municipality voted no",
-    Cause.INSUFFICIENT_SUPPORT: "the expected gains did not outweigh the costs",
-    Cause.NO_PROMISING_OPTION: "no proposal was promising enough to put to a vote",
-}
-
-#: Municipal-reform events (the ``cause`` of a ``reform`` event), in plain words.
-REFORM_EVENTS: dict[str, str] = {"talks": "merger talks", "failed": "merger talks fail", "agreed": "merger agreed"}
+def sector_label(scenario: Scenario, sector: str, lang: str = "en") -> str:
+    """Plain-language name of a sector (the vocabulary's label, or its term in ``lang``)."""
+    labels = {s.name: s.label for s in scenario.params.vocab.sectors}
+    return labels.get(sector, sector) if lang == "en" else term(sector, lang)
 
 
-def cause_label(cause: str) -> str:
+#: Why a process stopped, in plain words (one entry per :class:`sim.inputs.vocab.Cause`; words in ``sim.inputs.lang``).
+CAUSES: dict[str, str] = {c: term(f"cause.{c}") for c in Cause}
+
+
+def cause_label(cause: str, lang: str = "en") -> str:
     """Plain-language reason for a stop (the cause code itself if it is not a known cause)."""
-    return CAUSES.get(cause, str(cause).replace("_", " "))
+    return term(f"cause.{cause}", lang) if cause in CAUSES else str(cause).replace("_", " ")
 
 
 def _month_date(month: str | int) -> pd.Timestamp:
@@ -104,12 +101,6 @@ def _date_axis(ax, max_ticks: int = 6) -> None:
     locator = mdates.AutoDateLocator(minticks=2, maxticks=max_ticks)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
-
-
-def _names(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _list(value: Any) -> list[str]:
@@ -296,23 +287,27 @@ def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: s
     return fig
 
 
-def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
+def _flat(sub: pd.DataFrame, measure: str) -> bool:
+    """True when a panel's replicates do not spread: every municipality and month the same in all of them."""
+    spread = sub.groupby(["municipality", "month"])[measure].agg(lambda v: v.max() - v.min())
+    return not (len(spread) and float(spread.max()) > 1e-9)
+
+
+def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str, lang: str = "en"):
     """Median and 10-90 % band over replicates per municipality: measures x sectors, shared y per row.
 
     Municipalities differ in colour and line style, so a line that lies on another stays visible.
+    A panel whose replicates do not differ (no band to draw) says so in its title, and the figure's
+    title says why when no arrangement formed in any replicate (a measure changes only with one).
     """
-    measures = [
-        ("competence", "Competence\n(0-1)"),
-        ("capacity", "Capacity (FTE per\nFTE needed)"),
-        ("vulnerability", "Vulnerability (chance a\ntask goes unserved when\none person is away)"),
-    ]
     styles = ("-", "--", "-.", ":")
     sectors = scenario.params.vocab.sectors
+    flat = []
     with _style() as plt:
         fig, axes = plt.subplots(
             3,
             len(sectors),
-            figsize=(4 * len(sectors) + 1.5, 9),
+            figsize=(4 * len(sectors) + 1.5, 9.4),
             sharex=True,
             sharey="row",
             squeeze=False,
@@ -320,82 +315,113 @@ def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str):
         )
         months = pd.PeriodIndex(sorted(timeline["month"].unique()), freq="M").to_timestamp()
         colours = plt.cm.tab10.colors
-        for i, (measure, label) in enumerate(measures):
+        for i, measure in enumerate(("competence", "capacity", "vulnerability")):
             for j, sector in enumerate(sectors):
                 ax = axes[i][j]
                 sub = timeline[timeline["sector"] == sector.name]
                 for k, (name, g) in enumerate(sub.groupby("municipality", sort=False)):
                     q = g.groupby("month")[measure].quantile([0.1, 0.5, 0.9]).unstack()
-                    ax.fill_between(months, q[0.1], q[0.9], color=colours[k % 10], alpha=0.15, lw=0)
+                    ax.fill_between(months, q[0.1], q[0.9], color=colours[k % 10], alpha=0.2, lw=0)
                     ax.plot(months, q[0.5], color=colours[k % 10], lw=1.6, ls=styles[k % len(styles)], label=name)
+                flat.append(_flat(sub, measure))
+                heading = [sector_label(scenario, sector.name, lang).capitalize()] if i == 0 else []
+                ax.set_title("\n".join(heading + ([term("fan.flat", lang)] if flat[-1] else [])), fontsize=9.5)
                 ax.axvline(_month_date(scenario.pilot_end + 1), color="grey", lw=0.8, ls=":")
                 _date_axis(ax, max_ticks=5)
-                if i == 0:
-                    ax.set_title(sector.label.capitalize())
                 if j == 0:
-                    ax.set_ylabel(label)
+                    ax.set_ylabel(term(f"fan.{measure}", lang))
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(6, len(labels)), frameon=False)
-        fig.suptitle(_wrap(f"{title}: median and 10-90 % band over replicates (dotted line: end of the pilot)", 120))
+        n = timeline["replicate"].nunique() if "replicate" in timeline else 1
+        head = _wrap(term("fan.title", lang).format(name=title, n=n), 120)
+        none = "form" in timeline and (timeline["form"].astype(str) == NONE).all()
+        fig.suptitle(head + ("\n" + term("fan.why_flat", lang) if any(flat) and none else ""))
     return fig
 
 
-#: Event kinds drawn as vertical lines in the timeline: legend label and colour (others: grey).
+#: Event kinds drawn as vertical lines in the timeline: legend term and colour (others: grey).
 TIMELINE_MARKS: dict[str, tuple[str, str]] = {
-    EventKind.PROPOSAL: ("proposal", PALETTE[1]),
-    EventKind.AGREEMENT: ("agreement", PALETTE[0]),
-    EventKind.STALL: ("process stops", PALETTE[2]),
-    EventKind.REFORM: ("municipal reform", PALETTE[3]),
+    EventKind.PROPOSAL: ("tl.proposal", PALETTE[1]),
+    EventKind.AGREEMENT: ("tl.agreement", PALETTE[0]),
+    EventKind.STALL: ("tl.stall", PALETTE[2]),
+    EventKind.REFORM: ("tl.reform", PALETTE[3]),
 }
-OTHER_STEP = ("other step (see the list)", "#9a9a9a")
+OTHER_STEP = ("tl.other", "#9a9a9a")
 
 
-def describe_event(event: dict[str, Any] | pd.Series, scenario: Scenario, votes: pd.DataFrame | None = None) -> str:
-    """One event record in plain words, built from its fields (never from its ``text``).
+def _vote_words(event, votes: pd.DataFrame | None, lang: str) -> str:
+    """``first vote (yes: A and B; no: C)`` from the replicate's vote rows of the event's month."""
+    stage, yes, no, mine = term("ev.vote", lang), [], [], pd.DataFrame()
+    if votes is not None and len(votes):
+        mine = votes[votes["month"] == event["month"]]
+        if len(mine):
+            stage = term(f"ev.{mine['stage'].iloc[0]}_vote", lang)
+        yes = list(mine.loc[mine["vote"] == "yes", "municipality"])
+        no = list(mine.loc[mine["vote"] != "yes", "municipality"])
+    if no:
+        sides = term("ev.sides", lang).format(yes=names(yes, lang) or term("ev.none", lang), no=names(no, lang))
+        for _, v in mine.iterrows():
+            if backs_form_names_other_host(v):
+                key = "ev.names_itself" if v["named_host"] == v["municipality"] else "ev.names_host"
+                sides += "; " + term(key, lang).format(who=v["municipality"], host=v["named_host"])
+    else:
+        sides = term("ev.all_yes", lang).format(yes=names(yes, lang)) if yes else ""
+    return stage + (f" ({sides})" if sides else "")
+
+
+def new_round(event, earlier: pd.DataFrame, scenario: Scenario, lang: str = "en") -> str:
+    """A pre-project that is not the region's first: the new round on the remaining sectors, and what started it.
+
+    After a joint office opens (or a network's pilot period ends) the project starts again on
+    the sectors not yet agreed (:meth:`sim.core.negotiation.ProjectOrganisation.next_round`); ``earlier``
+    are the region's events before it.
+    """
+    done = {s for _, e in earlier[earlier["kind"] == EventKind.SERVICE_START].iterrows() for s in _list(e["sectors"])}
+    rest = [sector_label(scenario, s, lang) for s in scenario.params.vocab.sector_names if s not in done]
+    key = "ev.new_round" if (earlier["kind"] == EventKind.SERVICE_START).any() else "ev.new_round_network"
+    return term(key, lang).format(sectors=names(rest, lang), members=names(_list(event.get("members")), lang))
+
+
+def describe_event(
+    event: dict[str, Any] | pd.Series,
+    scenario: Scenario,
+    votes: pd.DataFrame | None = None,
+    lang: str = "en",
+    earlier: pd.DataFrame | None = None,
+) -> str:
+    """One event record in plain words (``lang``), built from its fields (never from its ``text``).
 
     Args:
         event: A row of ``events.csv`` (``kind, sectors, form, host, members, municipality, cause, value``).
         scenario: The scenario (for the vocabulary's labels).
         votes: The replicate's votes; a ``vote`` event is described with its stage and each side.
+        lang: ``en`` or ``nb``.
+        earlier: The region's events before this one; a second pre-project is then told as a new
+            round on the remaining sectors (:func:`new_round`).
     """
     kind, form, host = str(event["kind"]), str(event.get("form") or ""), str(event.get("host") or "")
-    labels = {s.name: s.label for s in scenario.params.vocab.sectors}
-    sectors = _names([labels.get(s, s) for s in _list(event.get("sectors"))])
-    members = _names(_list(event.get("members")))
-    option = f"{form_label(scenario, form)} for {sectors}" + (f", hosted by {host}" if host else "") if form else ""
-    who = str(event.get("municipality") or "")
-    if kind == EventKind.PROPOSAL:
-        return f"proposal: {option}"
+    sectors = names([sector_label(scenario, s, lang) for s in _list(event.get("sectors"))], lang)
+    members = names(_list(event.get("members")), lang)
+    option = ""
+    if form:
+        option = term("ev.option", lang).format(form=form_label(scenario, form, lang), sectors=sectors)
+        option += term("ev.hosted", lang).format(host=host) if host else ""
     if kind == EventKind.VOTE:
-        stage, yes, no = "", [], []
-        if votes is not None and len(votes):
-            mine = votes[votes["month"] == event["month"]]
-            stage = f"{mine['stage'].iloc[0]} " if len(mine) else ""
-            yes = list(mine.loc[mine["vote"] == "yes", "municipality"])
-            no = list(mine.loc[mine["vote"] != "yes", "municipality"])
-        sides = f"yes: {_names(yes) or 'none'}; no: {_names(no)}" if no else f"all yes: {_names(yes)}" if yes else ""
-        return f"{stage}vote" + (f" ({sides})" if sides else "")
+        return _vote_words(event, votes, lang)
     if kind == EventKind.REFORM:
-        return f"{REFORM_EVENTS.get(str(event.get('cause')), 'municipal reform')}: {members}"
-    if kind == EventKind.STALL:
-        return f"the process stops: {cause_label(str(event.get('cause')))}"
-    plain = {
-        EventKind.PRE_PROJECT_START: f"pre-project starts ({members})" if members else "pre-project starts",
-        EventKind.EXIT: f"{who} leaves the project",
-        EventKind.SIDE_PAYMENT: f"{who} is offered to host another joint function",
-        EventKind.POSTPONED: "decision postponed (the municipal reform takes the councils' attention)",
-        EventKind.REVISION: "the proposal is revised",
-        EventKind.MAIN_PROJECT_START: "main project starts",
-        EventKind.AGREEMENT: f"the councils agree on {option}" if option else "the councils agree",
-        EventKind.SERVICE_START: f"the joint office opens: {option}" if option else "the joint office opens",
-        EventKind.NETWORK_START: "the network starts",
-        EventKind.NETWORK_END: "the network ends",
-        EventKind.ARRANGEMENT_END: f"the arrangement ends ({members})",
-        EventKind.PILOT_END: "end of the pilot period (funds and follow-up end)",
-        EventKind.LEVERS: "the policy levers take effect",
-        EventKind.STATE_DECISION: f"the state requires {option}" if option else "the state requires a host",
-    }
-    return plain.get(kind, kind.replace("_", " "))
+        return f"{term('ev.reform.' + str(event.get('cause')), lang)}: {members}"
+    if kind == EventKind.PRE_PROJECT_START and earlier is not None:
+        if (earlier["kind"] == EventKind.PRE_PROJECT_START).any():
+            return new_round(event, earlier, scenario, lang)
+    words = term(f"ev.{kind}", lang)
+    if "{option}" in words and not option:  # "the councils agree on {option}" -> "the councils agree"
+        return words.split(" {option}")[0].rstrip(":").removesuffix(" on").removesuffix(" om")
+    return words.format(
+        option=option,
+        members=members,
+        who=str(event.get("municipality") or ""),
+        cause=cause_label(str(event.get("cause")), lang),
+    ).replace(" ()", "")
 
 
 def _levels(positions: list[float], gap: float) -> list[int]:
@@ -414,23 +440,24 @@ def _levels(positions: list[float], gap: float) -> list[int]:
     return out
 
 
-def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario, title: str):
+def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario, title: str, lang: str = "en"):
     """One replicate's negotiation: each council's votes (yes/no) and exits, and the numbered steps.
 
     Top: a strip of numbered steps (one number per month with events; lines coloured by kind).
-    Middle: one row per municipality with its votes (yes: green dot, no: orange cross) and its
-    exit (black triangle above the vote). Bottom: the numbered list of what happened, in plain
-    words. The legend sits outside the data, on the right.
+    Middle: one row per municipality with its votes (yes: green dot, no: orange cross; a no that
+    backs the form but names another host: a diamond) and its exit (black triangle above the
+    vote). Bottom: the numbered list of what happened, in plain words (``lang``). The legend sits
+    outside the data, on the right.
     """
-    names = scenario.names
-    entries, lines = _timeline_entries(events, votes, scenario)
+    rows = scenario.names
+    entries, lines = _timeline_entries(events, votes, scenario, lang)
     months = [month for _, month, _ in entries]
     n_lines = sum(line.count("\n") + 1 for line in lines)
     span = (scenario.horizon - scenario.start + 1) or 1
     gap = max(1.0, math.ceil(span * 0.42 / 8.0))  # a number badge is ~0.4 in wide on ~8 in of axis
     levels = _levels([_month_index(m) for m in months], gap)
     n_levels = max(levels, default=0) + 1
-    heights = [0.32 * n_levels + 0.25, 0.42 * len(names) + 0.6, 0.165 * n_lines + 0.1]
+    heights = [0.32 * n_levels + 0.25, 0.42 * len(rows) + 0.6, 0.165 * n_lines + 0.1]
     with _style() as plt:
         fig, (strip, ax, notes) = plt.subplots(
             3, 1, figsize=(12.0, sum(heights) + 1.3), layout="constrained", gridspec_kw={"height_ratios": heights}
@@ -440,13 +467,13 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
         ax.set_xlim(_month_date(scenario.start) - pad, _month_date(scenario.horizon + 1) + pad)
         for a in (strip, ax):
             a.axvline(_month_date(scenario.pilot_end + 1), color="black", lw=1.0, ls=":", zorder=1)
-        _draw_steps(strip, ax, events, entries, levels, n_levels)
-        _draw_votes(ax, votes, events, {n: i for i, n in enumerate(names)})
-        ax.plot([], [], color="black", lw=1.0, ls=":", label="end of the pilot")
-        ax.set_yticks(range(len(names)), names)
-        ax.set_ylim(len(names) - 0.5, -0.75)
+        _draw_steps(strip, ax, events, entries, levels, n_levels, lang)
+        _draw_votes(ax, votes, events, {n: i for i, n in enumerate(rows)}, lang)
+        ax.plot([], [], color="black", lw=1.0, ls=":", label=term("tl.pilot_end", lang))
+        ax.set_yticks(range(len(rows)), rows)
+        ax.set_ylim(len(rows) - 0.5, -0.75)
         _date_axis(ax, max_ticks=8)
-        ax.set_xlabel("Month")
+        ax.set_xlabel(term("tl.month", lang))
         strip.set_ylim(n_levels - 0.5, -0.6)
         strip.set_yticks([])
         strip.tick_params(axis="x", labelbottom=False, bottom=False)
@@ -456,25 +483,36 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
         notes.axis("off")
         text = notes.text(0, 1, "\n".join(lines), va="top", ha="left", fontsize=9, transform=notes.transAxes)
         text.set_in_layout(False)
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
-        order = ["votes yes", "votes no", "leaves the project", *(m[0] for m in TIMELINE_MARKS.values()), OTHER_STEP[0]]
-        keys = sorted(unique, key=lambda k: order.index(k) if k in order else len(order))
-        fig.legend([unique[k] for k in keys], keys, loc="outside right upper", frameon=False)
+        _timeline_legend(fig, ax, lang)
     return fig
 
 
-def _timeline_entries(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario):
+def _timeline_legend(fig, ax, lang: str) -> None:
+    """The timeline's legend, right of the data: votes and exits first, then the kinds of step."""
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    keys = ["tl.yes", "tl.no", "tl.other_host", "tl.exit", *(m[0] for m in TIMELINE_MARKS.values()), OTHER_STEP[0]]
+    order = [term(k, lang) for k in keys]
+    shown = sorted(unique, key=lambda k: order.index(k) if k in order else len(order))
+    labels = [_wrap(k, 26) for k in shown]  # a narrow legend leaves the list of steps its width
+    fig.legend([unique[k] for k in shown], labels, loc="outside right upper", frameon=False)
+
+
+def _timeline_entries(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scenario, lang: str = "en"):
     """Numbered steps (one per month with events) and their wrapped plain-language lines."""
+    events = events.reset_index(drop=True)  # positions: the events before one are ``events.iloc[:i]``
     months = sorted(set(events["month"])) if len(events) else []
     entries = []
     for number, month in enumerate(months, start=1):
         mine = events[events["month"] == month]
-        text = "; ".join(dict.fromkeys(describe_event(e, scenario, votes) for _, e in mine.iterrows()))
-        entries.append((number, month, text))
+        texts = (
+            describe_event(e, scenario, votes, lang, events.iloc[:i][events["region"].iloc[:i] == e["region"]])
+            for i, e in mine.iterrows()
+        )
+        entries.append((number, month, "; ".join(dict.fromkeys(texts))))
     lines = [
         textwrap.fill(
-            f"{number:>2d}. {pd.Period(month, 'M').strftime('%b %Y')}: {text}",
+            f"{number:>2d}. {month_words(_month_index(month), lang, short=True)}: {text}",
             118,
             subsequent_indent="      ",
             break_on_hyphens=False,
@@ -484,13 +522,13 @@ def _timeline_entries(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scena
     return entries, lines
 
 
-def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int) -> None:
+def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int, lang: str = "en") -> None:
     """The numbered step badges on the strip and a line per step through the vote rows."""
     for (number, month, _), level in zip(entries, levels, strict=True):
         kinds = set(events.loc[events["month"] == month, "kind"])
         label, colour = next((TIMELINE_MARKS[k] for k in TIMELINE_MARKS if k in kinds), OTHER_STEP)
         when = _month_date(month)
-        ax.axvline(when, color=colour, lw=1.2, alpha=0.8, zorder=1, label=label)
+        ax.axvline(when, color=colour, lw=1.2, alpha=0.8, zorder=1, label=term(label, lang))
         strip.vlines(when, level - 0.3, n_levels, color=colour, lw=1.2, alpha=0.8)
         strip.text(
             when,
@@ -503,29 +541,46 @@ def _draw_steps(strip, ax, events: pd.DataFrame, entries, levels, n_levels: int)
         )
 
 
-def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, int]) -> None:
+def backs_form_names_other_host(vote: dict[str, Any] | pd.Series) -> bool:
+    """A no that backs the proposed form but names another host (itself or a third council).
+
+    Read from the vote row's ``governance_form`` (the formal form the council backs, §2.2) and
+    ``named_host`` (the host it names, §2.1): a pilot member that backed the administrative host
+    model and named itself as host (report §2.1) did not vote against the model.
+    """
+    if vote["vote"] == "yes":
+        return False
+    named = str(vote.get("named_host", "") or "")
+    return str(vote.get("governance_form", "")) == str(vote.get("form", "")) and named not in (
+        "",
+        "nan",
+        str(vote.get("host", "")),
+    )
+
+
+def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, int], lang: str = "en") -> None:
     """Each council's votes and its exit (a triangle above the vote).
 
     Yes is a dot, no a cross; a no from a council that backs the proposed form but names another
-    host (its recorded ``preferred_form`` is the form, its ``preferred_host`` another municipality;
-    a member in §2.1) is a diamond, so backing the model is not shown as opposing it.
+    host (:func:`backs_form_names_other_host`) is a diamond, so backing the model is not shown as
+    opposing it.
     """
     for _, v in votes.iterrows():
-        yes = v["vote"] == "yes"
-        other_host = (
-            not yes
-            and str(v.get("preferred_form", "")) == str(v.get("form", ""))
-            and str(v.get("preferred_host", "") or "") not in ("", "nan", str(v.get("host", "")))
-        )
         marker, colour, label = (
-            ("o", PALETTE[0], "votes yes")
-            if yes
-            else ("D", PALETTE[3], "backs the form, names another host")
-            if other_host
-            else ("X", PALETTE[2], "votes no")
+            ("o", PALETTE[0], "tl.yes")
+            if v["vote"] == "yes"
+            else ("D", PALETTE[3], "tl.other_host")
+            if backs_form_names_other_host(v)
+            else ("X", PALETTE[2], "tl.no")
         )
         ax.scatter(
-            _month_date(v["month"]), rows[v["municipality"]], marker=marker, s=70, zorder=3, color=colour, label=label
+            _month_date(v["month"]),
+            rows[v["municipality"]],
+            marker=marker,
+            s=70,
+            zorder=3,
+            color=colour,
+            label=term(label, lang),
         )
     exits = events[events["kind"] == EventKind.EXIT] if len(events) else pd.DataFrame()
     for _, e in exits.iterrows():
@@ -536,7 +591,7 @@ def _draw_votes(ax, votes: pd.DataFrame, events: pd.DataFrame, rows: dict[str, i
             s=45,
             color="black",
             zorder=4,
-            label="leaves the project",
+            label=term("tl.exit", lang),
         )
 
 

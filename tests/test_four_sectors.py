@@ -1,0 +1,262 @@
+"""Adding a sector is data: planning split into land-use planning and building/mapping.
+
+The test copies the program (``run.py``, ``sim/``, ``scenarios/``, ``data/``, the calibration's
+prior centre) to a temporary folder and changes only the scenario files and the centre there: one
+``[[sector]]`` table becomes two, every per-sector value and every list of sectors names both.
+Then it runs the command line of the copy: a pilot, ``validate``, ``compare`` on a pilot, a county
+run, and a small calibration whose posterior a run then uses. The copy's ``sim/`` is the
+project's, byte for byte: nothing in the code names a sector. A posterior made with the three
+sectors is refused in one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OLD = "planning"
+NEW = ("land_use", "building")
+
+SECTORS = f'''[[sector]]
+name = "{NEW[0]}"
+label = "land-use planning"
+label_nb = "arealplan"
+staff_per_1000 = 1.0
+
+[[sector]]
+name = "{NEW[1]}"
+label = "building cases and mapping"
+label_nb = "byggesak og oppmåling"
+staff_per_1000 = 0.6
+'''
+
+
+def split_sector(text: str) -> str:
+    """One scenario file with ``planning`` split in two: values copied, lists extended.
+
+    ``planning = V`` inside an inline table becomes ``land_use = V, building = V``, ``"planning"``
+    in a list becomes ``"land_use", "building"`` (and ``"sensitivity.planning"`` among the
+    calibrated keys ``"sensitivity.land_use", "sensitivity.building"``); comments and prose are left alone.
+    """
+    text = re.sub(r'\[\[sector\]\]\nname = "planning"\n(label.*\n)+staff_per_1000 = [\d.]+\n', SECTORS, text)
+    lines = []
+    for line in text.splitlines():
+        code, hash_, comment = line.partition("#")  # comments left alone
+        code = re.sub(rf"\b{OLD} = ([^,}}]+?)(\s*[,}}])", rf"{NEW[0]} = \1, {NEW[1]} = \1\2", code)
+        code = re.sub(rf'"([\w.]*?){OLD}"', lambda m: ", ".join(f'"{m.group(1)}{s}"' for s in NEW), code)
+        lines.append(code + hash_ + comment)
+    return "\n".join(lines) + "\n"
+
+
+def split_keys(values: dict) -> dict:
+    """``{"sensitivity.planning": v}`` -> ``{"sensitivity.land_use": v, "sensitivity.building": v}``."""
+    out = {}
+    for key, value in values.items():
+        name, _, item = key.rpartition(".")
+        out.update({f"{name}.{s}": value for s in NEW} if item == OLD else {key: value})
+    return out
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory) -> Path:
+    """The program in a temporary folder, its scenario files split."""
+    root = tmp_path_factory.mktemp("four-sectors")
+    shutil.copy2(ROOT / "run.py", root / "run.py")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("sim", "scenarios", "data"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
+    for path in (root / "scenarios").glob("*.toml"):
+        path.write_text(split_sector(path.read_text(encoding="utf-8")), encoding="utf-8")
+    centre = json.loads((ROOT / "docs" / "calibration" / "centre.json").read_text(encoding="utf-8"))
+    (root / "docs" / "calibration").mkdir(parents=True)  # the calibration's default prior centre, split as well
+    (root / "docs" / "calibration" / "centre.json").write_text(
+        json.dumps(split_keys(centre), indent=1), encoding="utf-8"
+    )
+    defaults = (root / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
+    assert 'name = "land_use"' in defaults and f'name = "{OLD}"' not in defaults
+    assert not re.search(rf"\b{OLD} = ", defaults.split("[levers]", 1)[1].replace("# ", "#")), "a value left unsplit"
+    return root
+
+
+def cli(root: Path, *args: str, code: int = 0) -> str:
+    """Run the copy's command line and return its output (stdout, or stderr when ``code`` is not 0)."""
+    env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "run.py", *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == code, f"{' '.join(args)}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return done.stdout if code == 0 else done.stderr
+
+
+def test_the_code_of_the_copy_is_the_projects(copy):
+    diff = filecmp.dircmp(ROOT / "sim", copy / "sim", ignore=["__pycache__"])
+    changed = []
+
+    def walk(d):
+        changed.extend(d.diff_files + d.left_only + d.right_only)
+        for sub in d.subdirs.values():
+            walk(sub)
+
+    walk(diff)
+    assert not changed
+
+
+def test_the_vocabulary_has_four_sectors(copy):
+    out = cli(copy, "list")
+    assert f"sensitivity.{NEW[0]}" in out and f"sensitivity.{NEW[1]}" in out and f"sensitivity.{OLD}" not in out
+
+
+@pytest.mark.slow
+def test_a_pilot_runs_with_four_sectors(copy, tmp_path):
+    cli(
+        copy,
+        "run",
+        "vaernesregionen",
+        "--replicates",
+        "3",
+        "--workers",
+        "1",
+        "--quiet",
+        "--no-plots",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    with open(tmp_path / "r" / "runs.csv", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert {f"form_{s}" for s in (*NEW, "environment", "agriculture")} <= set(row)
+    assert f"form_{OLD}" not in row
+
+
+@pytest.mark.slow
+def test_validate_scores_every_story_with_four_sectors(copy):
+    out = cli(copy, "validate", "--replicates", "4", "--workers", "2", "--quiet")
+    for story in ("fjellregionen.story", "vaernesregionen.story", "fosen.story", "joint: all primary stories"):
+        assert story in out
+
+
+@pytest.mark.slow
+def test_compare_a_lever_on_a_new_sector(copy, tmp_path):
+    out = cli(
+        copy,
+        "compare",
+        "fjellregionen",
+        "--variant",
+        f"easy:sensitivity.{NEW[1]}=0.5",
+        "--replicates",
+        "4",
+        "--workers",
+        "2",
+        "--quiet",
+        "--out",
+        str(tmp_path / "c"),
+    )
+    assert "easy" in out
+    with open(tmp_path / "c" / "comparison.csv", encoding="utf-8") as f:
+        outcomes = {r["outcome"] for r in csv.DictReader(f)}
+    assert any(NEW[1] in o for o in outcomes)
+
+
+@pytest.mark.slow
+def test_a_county_runs_with_four_sectors(copy, tmp_path):
+    cli(
+        copy,
+        "run",
+        "trondelag",
+        "--set",
+        f"mandatory_host.{NEW[0]}=true",
+        "--replicates",
+        "2",
+        "--workers",
+        "2",
+        "--quiet",
+        "--no-plots",
+        "--out",
+        str(tmp_path / "county"),
+    )
+    with open(tmp_path / "county" / "runs.csv", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert any(NEW[0] in column for column in row) and not any(OLD in column for column in row)
+
+
+@pytest.mark.slow
+def test_calibrate_and_run_under_its_posterior_with_four_sectors(copy, tmp_path):
+    out = tmp_path / "cal"
+    tiny = ("--sets", "2", "--generations", "1", "--replicates", "1", "--workers", "2", "--quiet")
+    cli(copy, "calibrate", *tiny, "--out", str(out))
+    spec = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    assert spec["vocabulary"]["sectors"] == [*NEW, "environment", "agriculture"]
+    assert f"sensitivity.{NEW[1]}" in spec["prior"] and f"sensitivity.{OLD}" not in spec["prior"]
+    cli(
+        copy,
+        "run",
+        "fosen",
+        "--replicates",
+        "2",
+        "--quiet",
+        "--no-plots",
+        "--posterior",
+        str(out),
+        "--out",
+        str(tmp_path / "r"),
+    )
+
+
+# --- a posterior made with three sectors is refused with four ---------------------------------------
+POSTERIOR = ROOT / "docs" / "calibration" / "posterior"
+
+
+def test_a_posterior_of_another_vocabulary_is_refused_in_one_line(copy):
+    err = cli(copy, "run", "fosen", "--replicates", "2", "--quiet", "--posterior", str(POSTERIOR), code=2)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "calibration.json: vocabulary.sectors: made with sectors planning, environment, agriculture" in err
+    assert "land_use, building, environment, agriculture" in err
+
+
+def test_an_older_posterior_is_refused_by_its_columns(copy, tmp_path):
+    """Without the record in calibration.json, a parameter column names the foreign sector."""
+    folder = tmp_path / "post"
+    shutil.copytree(POSTERIOR, folder)
+    (folder / "calibration.json").unlink()
+    err = cli(copy, "validate", "--replicates", "2", "--quiet", "--posterior", str(folder), code=2)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "accepted.csv: sensitivity.planning: made with another vocabulary: no sector 'planning'" in err
+
+
+def test_a_posterior_with_another_form_is_refused(tmp_path):
+    """In the project itself: a calibration.json that records a fifth form."""
+    from sim.analysis.posterior import load_posterior
+    from sim.inputs.errors import InputError
+    from sim.inputs.params import load_defaults
+
+    folder = tmp_path / "post"
+    shutil.copytree(POSTERIOR, folder)
+    spec = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+    assert spec["vocabulary"] == load_defaults().vocab.names  # the committed posterior is ours
+    assert load_posterior(folder).size > 0
+    spec["vocabulary"]["forms"].append("purchase")
+    (folder / "calibration.json").write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.raises(InputError, match=r"calibration.json: vocabulary.forms: made with forms .*, purchase;"):
+        load_posterior(folder)
+
+
+def test_the_calibrated_keys_must_name_the_vocabulary(tmp_path):
+    """A sector removed from ``[[sector]]`` but left in ``[calibration]`` is one clear error."""
+    from sim.inputs.errors import InputError
+    from sim.inputs.params import calibrated
+
+    text = (ROOT / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
+    path = tmp_path / "defaults.toml"
+    path.write_text(text.replace('"sensitivity.environment",', '"sensitivity.geodata",'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"calibration.parameters: unknown parameter 'sensitivity.geodata'"):
+        calibrated(path)
+    assert calibrated() == tuple(json.loads((POSTERIOR / "calibration.json").read_text(encoding="utf-8"))["prior"])
