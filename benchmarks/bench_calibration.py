@@ -24,6 +24,7 @@ from sim.analysis.calibration import (
     primary_patterns,
     score_sets,
 )
+from sim.run.execution import Execution
 
 TARGET_SECONDS = 30 * 60
 
@@ -31,7 +32,7 @@ TARGET_SECONDS = 30 * 60
 def time_sets(points: list[dict], replicates: int, workers: int | None, scheduler: str | None) -> float:
     """Wall seconds to score ``points`` (results discarded)."""
     t0 = time.perf_counter()
-    for _ in score_sets(points, replicates, seed=1, workers=workers, scheduler=scheduler, progress=False):
+    for _ in score_sets(points, replicates, 1, Execution(workers, scheduler, progress=False)):
         pass
     return time.perf_counter() - t0
 

@@ -17,6 +17,7 @@ import time
 from sim.analysis.forecast import run_forecast
 from sim.core.model import CooperationModel
 from sim.inputs.loader import load_scenario
+from sim.run.execution import Execution
 
 
 def _cpu() -> float:
@@ -30,7 +31,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     wall, cpu = time.perf_counter(), _cpu()
-    run_forecast(replicates=args.replicates, workers=args.workers)
+    run_forecast(replicates=args.replicates, execution=Execution(workers=args.workers, progress=False))
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     print(f"trondelag-2017: {args.replicates} replicates on {args.workers} workers: {wall:.1f} s wall, {cpu:.1f} s CPU")
     for name, n in (("trondelag-2017", 20), ("norway", 3)):

@@ -18,6 +18,7 @@ from typing import Any
 
 _EXPORTS = {
     "CooperationModel": "sim.core.model",
+    "Execution": "sim.run.execution",
     "InputError": "sim.inputs.errors",
     "Job": "sim.run.runner",
     "available_scenarios": "sim.inputs.scenario",

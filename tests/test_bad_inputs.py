@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.run.execution import SERIAL
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = str(ROOT / "run.py")
@@ -1003,7 +1004,7 @@ def test_an_interrupted_calibrate_force_leaves_the_previous_result_intact(tmp_pa
     from sim.analysis.calibration import Budget, calibrate, staging_folder
 
     out, budget = tmp_path / "cal", Budget(2, 2, 1)
-    calibrate(out, budget, seed=1, workers=1, progress=False, say=lambda _: None)
+    calibrate(out, budget, seed=1, execution=SERIAL, say=lambda _: None)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert {"accepted.csv", "metadata.json", "scored.csv"} <= set(before)
 
@@ -1011,12 +1012,12 @@ def test_an_interrupted_calibrate_force_leaves_the_previous_result_intact(tmp_pa
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        calibrate(out, budget, seed=2, workers=1, progress=False, force=True, say=interrupt)
+        calibrate(out, budget, seed=2, execution=SERIAL, force=True, say=interrupt)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # untouched
     assert (staging_folder(out) / "progress.jsonl").is_file()  # the new one's scores are kept
-    calibrate(out, budget, seed=2, workers=1, progress=False, resume=True, say=lambda _: None)
+    calibrate(out, budget, seed=2, execution=SERIAL, resume=True, say=lambda _: None)
     assert not staging_folder(out).exists()
     assert (out / "accepted.csv").read_bytes() != before["accepted.csv"]  # the new result replaced it
     fresh = tmp_path / "fresh"
-    calibrate(fresh, budget, seed=2, workers=1, progress=False, say=lambda _: None)
+    calibrate(fresh, budget, seed=2, execution=SERIAL, say=lambda _: None)
     assert (out / "scored.csv").read_bytes() == (fresh / "scored.csv").read_bytes()  # resumed = uninterrupted

@@ -29,6 +29,7 @@ from sim.analysis.results import compare, run_scenarios
 from sim.analysis.robustness import build_corners, posterior_quantiles
 from sim.cli import main
 from sim.inputs.params import by_name, load_defaults
+from sim.run.execution import SERIAL, Execution
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--sets", "6", "--generations", "2", "--replicates", "2", "--quiet"]
@@ -182,16 +183,16 @@ def test_weighted_quantile_and_systematic_resampling():
 def test_posterior_runs_are_independent_of_workers_and_spread_over_the_sets(tmp_path):
     post = load_posterior(fake_posterior(tmp_path / "post", sets=3, spread=0.4))
     assert [post.member(r) for r in range(6)] == [0, 1, 2, 0, 1, 2]
-    one = run_scenarios(["fosen"], replicates=6, detail=False, workers=1, progress=False, posterior=post)
-    two = run_scenarios(["fosen"], replicates=6, detail=False, workers=2, progress=False, posterior=post.folder)
+    one = run_scenarios(["fosen"], replicates=6, detail=False, execution=SERIAL, posterior=post)
+    two = run_scenarios(
+        ["fosen"], replicates=6, detail=False, execution=Execution(workers=2, progress=False), posterior=post.folder
+    )
     pd.testing.assert_frame_equal(one.rows, two.rows)
-    plain = run_scenarios(["fosen"], replicates=6, detail=False, workers=1, progress=False)
+    plain = run_scenarios(["fosen"], replicates=6, detail=False, execution=SERIAL)
     assert not one.rows.equals(plain.rows)  # the sets were used
     assert (one.summary()["method"].str.contains("replicates over 3 posterior sets")).all()
     # replicate 3 uses set 0: the same as running set 0's values directly with replicate 3's seed
-    direct = run_scenarios(
-        ["fosen"], replicates=4, detail=False, workers=1, progress=False, **post.values(0)
-    ).rows.iloc[3]
+    direct = run_scenarios(["fosen"], replicates=4, detail=False, execution=SERIAL, **post.values(0)).rows.iloc[3]
     assert direct.drop("scenario").equals(one.rows.iloc[3].drop(["scenario", "posterior_set"]))
     assert list(one.rows["posterior_set"]) == [0, 1, 2, 0, 1, 2]
 
@@ -199,7 +200,7 @@ def test_posterior_runs_are_independent_of_workers_and_spread_over_the_sets(tmp_
 def test_compare_under_a_posterior_pairs_sets_and_seeds(tmp_path):
     post = load_posterior(fake_posterior(tmp_path / "post", sets=4, spread=0.6))
     same = {"same": {"pilot_funding": load_defaults().as_dict()["pilot_funding"]}}
-    table = compare("fosen", same, replicates=8, workers=1, progress=False, posterior=post)
+    table = compare("fosen", same, replicates=8, execution=SERIAL, posterior=post)
     assert (table["difference"] == 0).all()  # both arms of a pair: same set, same seed
     assert (table["posterior_sets"] == 4).all() and table["method"].str.contains("posterior sets").all()
     assert (table["depends_on"] == "").all()  # fewer than FLAG_MIN_SETS sets: no flags

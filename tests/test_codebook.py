@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.run import codebook
+from sim.run.execution import SERIAL
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,8 +48,8 @@ def written(tmp_path_factory) -> dict[str, list[Path]]:
     out: dict[str, list[Path]] = {}
     for name, kwargs in (("fosen", {}), ("trondelag", {"county_initiative": True})):
         folder = tmp_path_factory.mktemp(name)
-        run_scenarios([name], replicates=2, workers=1, progress=False, **kwargs).save(folder)
-        table = compare(name, {"v": {"reform_intensity": 0}}, replicates=2, workers=1, progress=False)
+        run_scenarios([name], replicates=2, execution=SERIAL, **kwargs).save(folder)
+        table = compare(name, {"v": {"reform_intensity": 0}}, replicates=2, execution=SERIAL)
         save_comparison(table, folder, name)
         out[name] = sorted(folder.glob("*.csv"))
     return out
@@ -78,10 +79,10 @@ def test_sweep_and_sensitivity_columns_are_in_the_codebook(tmp_path):
     from sim.analysis.experiments import Uncertainty, read_runs, run_sweep, sensitivity
 
     params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
-    runs = read_runs(run_sweep(tmp_path / "w", "fosen", params, 3, 1, workers=1, progress=False))
+    runs = read_runs(run_sweep(tmp_path / "w", "fosen", params, 3, 1, execution=SERIAL))
     for col in runs.columns:
         assert codebook.column("runs.csv", col) is not None, f"runs.csv (sweep): {col}"
-    table = sensitivity("fosen", params, "morris", 2, 1, workers=1, progress=False)
+    table = sensitivity("fosen", params, "morris", 2, 1, execution=SERIAL)
     for col in table.columns:
         assert codebook.column("indices.csv", col) is not None, f"indices.csv: {col}"
 
@@ -89,7 +90,9 @@ def test_sweep_and_sensitivity_columns_are_in_the_codebook(tmp_path):
 def test_forecast_columns_are_in_the_codebook(tmp_path):
     from sim.analysis.forecast import run_forecast, save_tables
 
-    result = run_forecast("trondelag-2017", replicates=2, workers=1, levers={"initiative": {"county_initiative": True}})
+    result = run_forecast(
+        "trondelag-2017", replicates=2, execution=SERIAL, levers={"initiative": {"county_initiative": True}}
+    )
     files = save_tables(result, tmp_path)
     assert {"forecast.csv", "forecast_runs.csv", "groups.csv", "levers.csv", "lever_areas.csv"} <= set(files)
     missing = [

@@ -16,6 +16,7 @@ from sim.core.model import CooperationModel
 from sim.core.outcomes import area_rows, county_row, municipality_rows
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import apply_overrides, load_defaults
+from sim.run.execution import Execution
 from sim.run.runner import Job, run_rows
 
 
@@ -203,7 +204,9 @@ def test_board_form_not_allowed_removes_the_board_proposals():
 @pytest.mark.slow
 def test_pilot_stories_hold_inside_the_county():
     for overrides in ({}, {"county_initiative": True}):
-        result = validate_county("trondelag", replicates=100, workers=2, progress=False, overrides=overrides)
+        result = validate_county(
+            "trondelag", replicates=100, execution=Execution(workers=2, progress=False), overrides=overrides
+        )
         shares = {p["id"]: p["share"] for p in result["patterns"]}
         assert len(shares) == 3, shares
         assert all(s >= 0.6 for s in shares.values()), (overrides, shares)

@@ -12,6 +12,7 @@ import pytest
 
 from sim.analysis.experiments import Uncertainty, design
 from sim.inputs.errors import InputError
+from sim.run.execution import SERIAL
 from sim.run.runner import Job, run_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +140,7 @@ def test_sensitivity_and_discovery_from_the_cli(tmp_path):
 
 
 # --- resume checks every kept row ------------------------------------------------------------------
-SMALL = dict(scenario="fosen", samples=5, replicates=3, method="lhs", seed=7, workers=1, progress=False)
+SMALL = dict(scenario="fosen", samples=5, replicates=3, method="lhs", seed=7, execution=SERIAL)
 
 
 def small_sweep(out, monkeypatch=None, **kw):

@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # the test process only; sim.views.plots itself changes n
 
 import matplotlib.text as mtext  # noqa: E402
 
+from sim.run.execution import SERIAL  # noqa: E402
 from sim.views import plots  # noqa: E402
 from sim.views.figures import figures as result_figures  # noqa: E402
 
@@ -93,26 +94,22 @@ def figures(tmp_path_factory):
     from sim.analysis.experiments import Uncertainty, box_summary, discover, run_sweep, sensitivity
     from sim.analysis.results import compare, run_scenarios
 
-    pilots = run_scenarios(PILOTS, replicates=4, workers=1, progress=False)
+    pilots = run_scenarios(PILOTS, replicates=4, execution=SERIAL)
     figs = dict(result_figures(pilots))
     figs |= {f"{k}-nb": f for k, f in result_figures(pilots, "nb").items() if k.endswith(("fan-charts", "timeline"))}
-    figs |= result_figures(
-        run_scenarios(["trondelag"], replicates=3, workers=1, progress=False, county_initiative=True)
-    )
+    figs |= result_figures(run_scenarios(["trondelag"], replicates=3, execution=SERIAL, county_initiative=True))
     table = compare(
         "vaernesregionen",
         {"admin_only": {"allow.board_host": False}, "one_sector": {"agenda": "sector_by_sector"}},
         replicates=6,
-        workers=1,
-        progress=False,
+        execution=SERIAL,
     )
     figs["comparison"] = plots.comparison(table, "Værnesregionen: variants against baseline")
     county = compare(
         "trondelag",
         {"initiative": {"county_initiative": True}, "mandatory_host": {"mandatory_host.agriculture": True}},
         replicates=3,
-        workers=1,
-        progress=False,
+        execution=SERIAL,
     )
     figs["comparison-county"] = plots.comparison(county, "Trøndelag")
     figs["comparison-county-nb"] = plots.comparison(county, "Trøndelag", lang="nb")
@@ -121,10 +118,10 @@ def figures(tmp_path_factory):
     )
     params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
     for method, samples in (("sobol", 8), ("morris", 4)):
-        t = sensitivity("vaernesregionen", params, method, samples, 2, workers=1, progress=False)
+        t = sensitivity("vaernesregionen", params, method, samples, 2, execution=SERIAL)
         figs[f"indices-{method}"] = plots.sensitivity(t, f"{method.capitalize()} indices, vaernesregionen")
     out = tmp_path_factory.mktemp("sweep") / "w"
-    run_sweep(out, "vaernesregionen", params, 40, 3, workers=1, progress=False)
+    run_sweep(out, "vaernesregionen", params, 40, 3, execution=SERIAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         box, _, _ = discover(out, "stalled")
@@ -149,9 +146,9 @@ def other_figures() -> dict:
     from sim.views.figures import forecast_map, robust_figure
 
     result = futures.robust(
-        load_scenario("fosen"), {"no_funds": {"pilot_funding": 0}}, futures=2, replicates=2, workers=1, progress=False
+        load_scenario("fosen"), {"no_funds": {"pilot_funding": 0}}, futures=2, replicates=2, execution=SERIAL
     )
-    forecast = run_forecast("trondelag-2017", replicates=3, workers=1)
+    forecast = run_forecast("trondelag-2017", replicates=3, execution=SERIAL)
     tornado = pd.DataFrame(
         {
             "baseline_share": 0.8,

@@ -13,6 +13,7 @@ from sim.core.model import CooperationModel
 from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
+from sim.run.execution import SERIAL, Execution
 
 SECTORS = ("planning", "environment", "agriculture")
 
@@ -144,8 +145,10 @@ def test_self_starts_come_from_vulnerability_not_a_list(origin):
 
 
 def test_forecast_is_bit_identical_across_worker_counts():
-    one = run_forecast(replicates=4, workers=1, levers={"initiative": {"county_initiative": True}})
-    two = run_forecast(replicates=4, workers=2, levers={"initiative": {"county_initiative": True}})
+    one = run_forecast(replicates=4, execution=SERIAL, levers={"initiative": {"county_initiative": True}})
+    two = run_forecast(
+        replicates=4, execution=Execution(workers=2, progress=False), levers={"initiative": {"county_initiative": True}}
+    )
     pd.testing.assert_frame_equal(one["rows"], two["rows"])
     pd.testing.assert_frame_equal(one["table"], two["table"])
     pd.testing.assert_frame_equal(one["levers"], two["levers"])

@@ -8,6 +8,7 @@ import pytest
 from sim.analysis import futures
 from sim.inputs.loader import load_scenario
 from sim.run import codebook
+from sim.run.execution import SERIAL
 from sim.views.figures import save_robust_figure
 
 
@@ -34,8 +35,7 @@ def result():
         futures=4,
         replicates=3,
         outcome="stalled",
-        workers=1,
-        progress=False,
+        execution=SERIAL,
     )
 
 
@@ -67,7 +67,7 @@ def test_an_unknown_outcome_is_refused():
     from sim.inputs.errors import InputError
 
     with pytest.raises(InputError, match="not an outcome"):
-        futures.robust(load_scenario("fosen"), {"a": {}}, 2, 1, outcome="nope", workers=1, progress=False)
+        futures.robust(load_scenario("fosen"), {"a": {}}, 2, 1, outcome="nope", execution=SERIAL)
 
 
 def _cli(*args):

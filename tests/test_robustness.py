@@ -13,6 +13,7 @@ from sim.analysis.robustness import KNIFE_EDGE, build_corners, markdown, primary
 from sim.analysis.validation import validate
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults
+from sim.run.execution import SERIAL, Execution
 from sim.views.figures import save_robustness_figures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,9 +67,9 @@ def test_tiny_run_is_reproducible_and_independent_of_workers(tmp_path):
         )
     ] + [c for c in unmoved if c.side == "high"]  # at its own value: not moved
     assert len(corners) == 4 and not corners[-1].moved
-    one = run_corners(corners, replicates=3, seed=5, workers=1, progress=False, patterns=fosen)
-    again = run_corners(corners, replicates=3, seed=5, workers=1, progress=False, patterns=fosen)
-    two = run_corners(corners, replicates=3, seed=5, workers=2, progress=False, patterns=fosen)
+    one = run_corners(corners, replicates=3, seed=5, execution=SERIAL, patterns=fosen)
+    again = run_corners(corners, replicates=3, seed=5, execution=SERIAL, patterns=fosen)
+    two = run_corners(corners, replicates=3, seed=5, execution=Execution(workers=2, progress=False), patterns=fosen)
     pd.testing.assert_frame_equal(one.table, again.table)
     pd.testing.assert_frame_equal(one.table, two.table)
     assert one.runs == 3 * 3  # baseline, the Fosen estimate, the parameter (not the others)
@@ -77,7 +78,7 @@ def test_tiny_run_is_reproducible_and_independent_of_workers(tmp_path):
         assert not t.loc[name, "rerun"] and t.loc[name, "share"] == one.baseline["fosen.story"]
     # the baseline is validate's, on the same seeds
     assert one.baseline["fosen.story"] == next(
-        p["share"] for p in validate(3, 5, workers=1, progress=False)["patterns"] if p["id"] == "fosen.story"
+        p["share"] for p in validate(3, 5, execution=SERIAL)["patterns"] if p["id"] == "fosen.story"
     )
     assert [e.corner for e in one.knife_edges] == list(t.index[t["share"] < KNIFE_EDGE])
     assert "## Robustness" in markdown(one) and "coordination_cost high" in markdown(one)

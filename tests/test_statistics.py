@@ -13,6 +13,7 @@ from sim.analysis.results import compare_rows, summarise
 
 # --- Newcombe's hybrid score interval for paired proportions -----------------------------------------
 from sim.analysis.stats import newcombe_paired, t_interval, wilson
+from sim.run.execution import SERIAL
 
 
 def test_newcombe_matches_the_published_example():
@@ -171,7 +172,7 @@ def test_sensitivity_carries_its_warnings():
     from sim.analysis.experiments import Uncertainty, sensitivity
 
     params = [Uncertainty.parse("steering_value=0:1.5"), Uncertainty.parse("extra_political_involvement=0:1")]
-    table = sensitivity("vaernesregionen", params, "sobol", 8, 2, workers=1, progress=False)
+    table = sensitivity("vaernesregionen", params, "sobol", 8, 2, execution=SERIAL)
     assert "warning" in table and table.attrs["samples"] == 8
     assert any("N = 8" in n for n in table.attrs["warnings"])
 
@@ -187,7 +188,7 @@ def prim_box(tmp_path_factory):
         Uncertainty.parse("pilot_funding=0:2"),
     ]
     out = tmp_path_factory.mktemp("prim") / "w"
-    run_sweep(out, "vaernesregionen", params, 40, 3, workers=1, progress=False)
+    run_sweep(out, "vaernesregionen", params, 40, 3, execution=SERIAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         box, x, y = discover(out, "stalled")

@@ -8,6 +8,7 @@ import pytest
 from sim.analysis.stats import wilson
 from sim.analysis.validation import load_patterns, validate
 from sim.inputs.vocab import NullModel
+from sim.run.execution import SERIAL, Execution
 from sim.run.runner import Job, run_rows
 
 BASELINE = Path(__file__).parent / "data" / "baseline.json"
@@ -57,7 +58,7 @@ def test_patterns_are_stories_with_clauses():
 
 @pytest.mark.slow
 def test_primary_stories_hold_with_the_shared_parameters():
-    result = validate(replicates=300, seed=99, progress=False)
+    result = validate(replicates=300, seed=99, execution=Execution(progress=False))
     failed = [p for p in result["patterns"] if p["kind"] == "primary" and not p["passed"]]
     assert not failed, failed
     assert {p["id"] for p in result["patterns"]} == {p.id for p in load_patterns()}
@@ -66,7 +67,7 @@ def test_primary_stories_hold_with_the_shared_parameters():
 @pytest.mark.slow
 @pytest.mark.parametrize("null", [n for n in NullModel if n != NullModel.NONE])
 def test_every_primary_story_fails_under_every_null_model(null):
-    result = validate(replicates=400, seed=5, progress=False, null=null)
+    result = validate(replicates=400, seed=5, execution=Execution(progress=False), null=null)
     shares = {p["id"]: p["share"] for p in result["patterns"] if p["kind"] == "primary"}
     assert all(share < 0.2 for share in shares.values()), shares
 
@@ -244,7 +245,7 @@ def test_knockouts_name_a_story_and_switch_a_mechanism_off():
 def test_every_story_fails_when_a_mechanism_the_report_names_is_knocked_out():
     from sim.analysis.validation import knockouts
 
-    results = knockouts(replicates=100, seed=5, workers=1, progress=False)
+    results = knockouts(replicates=100, seed=5, execution=SERIAL)
     assert [k["id"] for k in results if not k["fails"]] == []
 
 

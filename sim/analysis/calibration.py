@@ -61,8 +61,9 @@ from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults, suggest
 from sim.inputs.scenario import resolve_path
+from sim.run.execution import Execution
 from sim.run.output import PROGRAM, metadata, write_json, write_text_atomic
-from sim.run.runner import Job, execute
+from sim.run.runner import Job
 
 CENTRE_FILE = ROOT / "docs" / "calibration" / "centre.json"
 PROGRESS = "progress.jsonl"
@@ -211,10 +212,8 @@ def score_sets(
     points: Sequence[dict[str, Any]],
     replicates: int,
     seed: int,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
-    execution: dict[str, Any] | None = None,
+    execution: Execution = Execution(),
+    used: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run every set on the primary stories' cases; yield ``{"stories", "clauses", "joint", "distance"}`` per set.
 
@@ -231,14 +230,7 @@ def score_sets(
                 for r in range(replicates):
                     yield Job((i * len(cases) + c) * replicates + r, case, r, seed, overrides, detail="records")
 
-    results = execute(
-        jobs(),
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        total=len(points) * per_set,
-        execution=execution,
-    )
+    results = execution.execute(jobs(), len(points) * per_set, used)
     for _ in points:
         out = [next(results) for _ in range(per_set)]
         stories, clauses, hits_all = {}, {}, []
@@ -442,10 +434,8 @@ def run_generations(
     prior: Prior,
     budget: Budget,
     seed: int,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
-    execution: dict[str, Any] | None = None,
+    execution: Execution = Execution(),
+    used: dict[str, Any] | None = None,
     say=None,
 ) -> list[dict[str, Any]]:
     """Score every generation (resuming from ``out/progress.jsonl``); return what each generation did.
@@ -466,7 +456,7 @@ def run_generations(
             survivors = select(population, budget.survivors)
             tolerance = population[survivors[-1]]["distance"]
             parents, unit = propose(units, survivors, budget.sets, _rng(seed, g))
-        entries = _score_generation(out, store, g, prior, unit, budget, seed, workers, scheduler, progress, execution)
+        entries = _score_generation(out, store, g, prior, unit, budget, seed, execution, used)
         resumed = sum(e.pop("kept", False) for e in entries)
         if parents is None:
             population, units, moved = entries, unit, None
@@ -674,15 +664,40 @@ def load_centre(path: Path) -> dict[str, float]:
     return centre
 
 
+def _metadata(
+    the_spec: dict[str, Any], result: dict[str, Any], budget: Budget, started, used, command, seconds: float
+) -> dict[str, Any]:
+    """The calibration's ``metadata.json``: the run's record, its spec (prior, centre, hashes) and its result."""
+    cases = list(the_spec["scenarios_sha256"])
+    return metadata(
+        [load_scenario(c) for c in cases],
+        seed=the_spec["seed"],
+        replicates=budget.replicates,
+        started=started,
+        execution=used,
+        command=command,
+        procedure=the_spec["procedure"],
+        budget=asdict(budget),
+        cases=len(cases),
+        runs=budget.runs(len(cases)),
+        accepted=result["accepted"],
+        distinct=result["distinct"],
+        factor=the_spec["factor"],
+        centre=the_spec["centre"],
+        prior=the_spec["prior"],
+        patterns_sha256=the_spec["patterns_sha256"],
+        stories=result["stories"],
+        elapsed_seconds=seconds,
+    )
+
+
 def calibrate(
     out: Path,
     budget: Budget = Budget(),
     seed: int = 20161214,
     centre: dict[str, float] | None = None,
     factor: float = FACTOR,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     resume: bool = False,
     force: bool = False,
     command: list[str] | None = None,
@@ -696,9 +711,7 @@ def calibrate(
         seed: Base seed of the runs and of the sampler.
         centre: Centre of the prior box (default: ``docs/calibration/centre.json``).
         factor: The prior box spans ``centre / factor`` to ``centre * factor`` (within the catalogue).
-        workers: Worker processes (default: all cores; 1 = in this process).
-        scheduler: Dask scheduler address.
-        progress: Show a progress bar.
+        execution: Workers, scheduler, progress bar (the result does not depend on it).
         resume: Finish an interrupted calibration in ``out`` (its arguments must match).
         force: Replace ``out`` if it is a calibration folder of this program.
         command: The command line recorded in ``metadata.json``.
@@ -720,30 +733,11 @@ def calibrate(
         _replace(final, out)
         say(f"{final} holds a finished calibration; nothing to do")
         return {"complete": True, "seconds": 0.0, "runs": 0}
-    execution: dict[str, Any] = {}
-    history = run_generations(out, prior, budget, seed, workers, scheduler, progress, execution, say)
+    used: dict[str, Any] = {}
+    history = run_generations(out, prior, budget, seed, execution, used, say)
     result = write_results(out, history, prior, budget, centre)
     seconds = round(time.perf_counter() - t0, 1)
-    meta = metadata(
-        [load_scenario(c) for c in cases],
-        seed=seed,
-        replicates=budget.replicates,
-        started=started,
-        execution=execution,
-        command=command,
-        procedure=the_spec["procedure"],
-        budget=asdict(budget),
-        cases=len(cases),
-        runs=budget.runs(len(cases)),
-        accepted=result["accepted"],
-        distinct=result["distinct"],
-        factor=factor,
-        centre=the_spec["centre"],
-        prior=the_spec["prior"],
-        patterns_sha256=the_spec["patterns_sha256"],
-        stories=result["stories"],
-        elapsed_seconds=seconds,
-    )
+    meta = _metadata(the_spec, result, budget, started, used, command, seconds)
     meta["seconds"] = seconds
     _write_atomic(out / "summary.md", summary_markdown(result["identifiability"], result["generations"], meta))
     write_json(out / "metadata.json", meta)

@@ -18,7 +18,8 @@ from typing import Any
 from sim.inputs.errors import InputError
 from sim.inputs.params import load_defaults, read_toml
 from sim.inputs.scenario import SCENARIO_DIR, resolve_path
-from sim.run.runner import Job, execute
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 DIRECTIONS_FILE = SCENARIO_DIR / "directions.toml"
 EXPECTS = ("higher", "lower", "not_higher", "not_lower")
@@ -109,9 +110,7 @@ def holds(expect: str, ci95: list[float]) -> bool:
 def directions(
     replicates: int = 200,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
 ) -> dict[str, Any]:
     """Run every expectation against its case at the defaults, on shared seeds.
 
@@ -127,7 +126,7 @@ def directions(
         for g, (case, over) in enumerate(groups)
         for r in range(replicates)
     ]
-    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    out = list(execution.execute(jobs))
     rows = {g: [o["row"] for o in out[i * replicates : (i + 1) * replicates]] for i, g in enumerate(groups)}
     results = []
     for d in items:

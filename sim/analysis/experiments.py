@@ -31,8 +31,9 @@ from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import BY_NAME, suggest
 from sim.inputs.scenario import resolve_path
+from sim.run.execution import Execution
 from sim.run.output import check_replaceable, clean_stale, make_parents, metadata, write_json
-from sim.run.runner import ROW_BYTES, Job, available_memory, check_fits, check_scheduler, execute, run_job, run_rows
+from sim.run.runner import ROW_BYTES, Job, available_memory, check_fits, run_job
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,18 @@ def _locked(spec_file: Path) -> Iterator[None]:
         yield
 
 
+#: The files a sweep folder holds (``metadata.json``: what ``--force`` may remove).
+SWEEP_FILES = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv", "runs.salvage.csv.tmp"]
+
+
+def _first_row(out: Path, job, points: Design, replicates: int, seed: int, resume: bool) -> _Rows:
+    """Run the first job for the table's columns and a reference row; refuse a sweep that would not fit on disk."""
+    reference = run_job(job(0))["row"]
+    total = points.size * replicates
+    _check_disk(out, total - (partial_rows(out) if resume else 0), len(_csv_line(list(reference.values()))), total)
+    return _Rows(list(reference), reference, points, replicates, seed)
+
+
 def run_sweep(
     out: Path,
     scenario: str,
@@ -390,9 +403,7 @@ def run_sweep(
     seed: int = 20161214,
     resume: bool = False,
     force: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     overrides: dict[str, Any] | None = None,
 ) -> Path:
     """Run a sweep, streaming rows to ``out/runs.partial.csv``; ``out/runs.csv`` when complete.
@@ -412,32 +423,27 @@ def run_sweep(
     check_params(params, overrides)
     spec = _spec(path, params, samples, replicates, method, seed, overrides)
     out = Path(os.path.abspath(out))
-    final = out / "runs.csv"
     if resume and _complete(out, spec, force):
-        return final
+        return out / "runs.csv"
     replace = False if resume else _check_new(out, force)
     points = Design(params, samples, method, seed)
     total = points.size * replicates
-    if scheduler:
-        check_scheduler(scheduler)
+    execution.check()
 
     def job(i: int) -> Job:
         return sweep_job(str(path), i, points.point(i // replicates), replicates, seed, overrides)
 
-    reference = run_job(job(0))["row"]
-    rows = _Rows(list(reference), reference, points, replicates, seed)
-    row_bytes = len(_csv_line(list(reference.values())))
-    _check_disk(out, total - (partial_rows(out) if resume else 0), row_bytes, total)
+    rows = _first_row(out, job, points, replicates, seed, resume)
     created, trash = ([], None) if resume else _start(out, spec, replace)
     record = {"seed": seed, "replicates": replicates, "started": started, "kind": "sweep", "design": spec}
-    record["files"] = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv", "runs.salvage.csv.tmp"]
+    record["files"] = SWEEP_FILES
     try:
         with _locked(out / "sweep.json"):
             write_json(out / "metadata.json", metadata([base], **record))
-            execution = _stream(out, rows, job, total, workers=workers, scheduler=scheduler, progress=progress)
-            os.replace(out / "runs.partial.csv", final)
+            used = _stream(out, rows, job, total, execution)
+            os.replace(out / "runs.partial.csv", out / "runs.csv")
             (out / "runs.salvage.csv").unlink(missing_ok=True)
-            write_json(out / "metadata.json", metadata([base], execution=execution, runs=total, **record))
+            write_json(out / "metadata.json", metadata([base], execution=used, runs=total, **record))
     except BaseException:
         if not resume and not partial_rows(out):
             _undo(out, created, trash)
@@ -446,7 +452,7 @@ def run_sweep(
     finally:
         if trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
-    return final
+    return out / "runs.csv"
 
 
 def _spec(
@@ -492,7 +498,7 @@ def _check_disk(out: Path, runs: int, row_bytes: int, total: int) -> None:
         )
 
 
-def _stream(out: Path, rows: _Rows, job, total: int, **run: Any) -> dict[str, Any]:
+def _stream(out: Path, rows: _Rows, job, total: int, execution: Execution) -> dict[str, Any]:
     """Append every missing row to ``runs.partial.csv`` in job order; return how the runs were executed.
 
     Valid rows kept from damage (``runs.salvage.csv``) are copied in place; only the others run.
@@ -512,8 +518,8 @@ def _stream(out: Path, rows: _Rows, job, total: int, **run: Any) -> dict[str, An
             else:
                 yield job(i) if run_it else b""
 
-    execution: dict[str, Any] = {}
-    results = execute(fill(True), total=todo, execution=execution, **run)
+    used: dict[str, Any] = {}
+    results = execution.execute(fill(True), todo, used)
     with open(partial, "ab") as fh:
         if fh.tell() == 0:
             fh.write(rows.header_line)
@@ -524,7 +530,7 @@ def _stream(out: Path, rows: _Rows, job, total: int, **run: Any) -> dict[str, An
             fh.write(line)
             fh.flush()
     next(results, None)  # let the executor finish and shut down
-    return execution
+    return used
 
 
 def partial_rows(out: Path) -> int:
@@ -573,9 +579,7 @@ def sensitivity(
     samples: int,
     replicates: int,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     overrides: dict[str, Any] | None = None,
 ):
     """Sobol (Saltelli/Sobol' sampling) or Morris indices of the outcomes, with 95 % intervals.
@@ -607,17 +611,8 @@ def sensitivity(
         unit = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     points = [_typed(params, row) for row in np.stack([p.scale(unit[:, i]) for i, p in enumerate(params)], axis=1)]
     jobs = sweep_jobs(str(resolve_path(scenario)), points, replicates, seed, overrides)
-    execution: dict[str, Any] = {}
-    rows = pd.DataFrame(
-        run_rows(
-            jobs,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            total=len(points) * replicates,
-            execution=execution,
-        )
-    )
+    used: dict[str, Any] = {}
+    rows = pd.DataFrame(execution.rows(jobs, len(points) * replicates, used))
     out = [
         entry for name, y in _outcomes(rows).items() for entry in _indices(problem, params, method, unit, name, y, seed)
     ]
@@ -626,7 +621,7 @@ def sensitivity(
         table["warning"] = ""
     table["warning"] = table["warning"].fillna("")
     warnings = sobol_warnings(table, samples) if method == "sobol" else []
-    table.attrs.update(runs=len(rows), execution=execution, samples=samples, warnings=warnings)
+    table.attrs.update(runs=len(rows), execution=used, samples=samples, warnings=warnings)
     return table
 
 
@@ -1001,6 +996,37 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
     return box, x, y
 
 
+def _box_stats(i: int, row, y: np.ndarray) -> dict[str, float]:
+    """The statistics of box ``i`` (its row of ``PrimBox.inspect``) and of the outcome ``y``."""
+    return {
+        "box": i,
+        "base_rate": float(y.mean()),
+        "cases": int(y.sum()),
+        "runs": len(y),
+        "coverage": float(row["coverage"]),
+        "density": float(row["density"]),
+        "mass": float(row["mass"]),
+        "in_box": int(row["n"]),
+        "restricted": int(row["res_dim"]),
+    }
+
+
+def _resample(box, i: int, iterations: int, seed: int):
+    """``PrimBox.resample`` of box ``i`` with the global NumPy generator seeded (and restored); None if it cannot."""
+    import warnings
+
+    state = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        with warnings.catch_warnings():  # the library's own deprecation noise
+            warnings.simplefilter("ignore")
+            return box.resample(i, iterations=iterations)
+    except AssertionError:  # a resample where the outcome is constant: too few runs to resample
+        return None
+    finally:
+        np.random.set_state(state)
+
+
 def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str, float], Any]:
     """A PRIM box through the EMA Workbench's own inspection: statistics and restricted dimensions.
 
@@ -1030,18 +1056,7 @@ def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str,
 
     i = int(box._cur_box)
     stats_row, lims = box.inspect(i, style="data")[0]
-    y = np.asarray(box.prim.y)
-    stats = {
-        "box": i,
-        "base_rate": float(y.mean()),
-        "cases": int(y.sum()),
-        "runs": len(y),
-        "coverage": float(stats_row["coverage"]),
-        "density": float(stats_row["density"]),
-        "mass": float(stats_row["mass"]),
-        "in_box": int(stats_row["n"]),
-        "restricted": int(stats_row["res_dim"]),
-    }
+    stats = _box_stats(i, stats_row, np.asarray(box.prim.y))
     lims = lims.droplevel(0, axis=1)
     init = box.prim.box_init
     limits = pd.DataFrame(
@@ -1056,18 +1071,7 @@ def box_summary(box, resample: int = 0, seed: int = 20161214) -> tuple[dict[str,
         index=pd.Index([str(n) for n in lims.index], name="parameter"),
     )
     if resample > 0:
-        import warnings
-
-        state = np.random.get_state()
-        np.random.seed(seed % 2**32)
-        try:
-            with warnings.catch_warnings():  # the library's own deprecation noise
-                warnings.simplefilter("ignore")
-                scores = box.resample(i, iterations=resample)
-        except AssertionError:  # a resample where the outcome is constant: too few runs to resample
-            scores = None
-        finally:
-            np.random.set_state(state)
+        scores = _resample(box, i, resample, seed)
         for column in ("reproduce coverage", "reproduce density"):
             limits[column.replace(" ", "_")] = [
                 float(scores.loc[n, column]) if scores is not None else float("nan") for n in limits.index

@@ -36,7 +36,8 @@ from sim.core.outcomes import YEARS
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
 from sim.inputs.lang import lever_note
-from sim.run.runner import Job, execute
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 #: The row of the whole county in the forecast table.
 COUNTY = "(whole county)"
@@ -172,14 +173,31 @@ def _mode(values: pd.Series) -> tuple[str, float]:
     return value, k / sum(counts.values())
 
 
+def _lever_tables(base, levers: dict, arm_rows: list, arm_county: list, outcome: str) -> tuple[pd.DataFrame, ...]:
+    """Each lever against the forecast, paired by replicate: county outcomes, and ``outcome`` per area."""
+    county = [
+        compare_rows(arm_county[0], arm_county[a], base.params.vocab, "county").assign(
+            variant_name=name, overrides=str(dict(ov))
+        )
+        for a, (name, ov) in enumerate(levers.items(), start=1)
+    ]
+    areas = [
+        lever_table(arm_rows[0], arm_rows[a], outcome).assign(variant_name=name)
+        for a, name in enumerate(levers, start=1)
+    ]
+    return (
+        pd.concat(county, ignore_index=True) if county else pd.DataFrame(),
+        pd.concat(areas, ignore_index=True) if areas else pd.DataFrame(),
+    )
+
+
 def run_forecast(
     scenario: str = "trondelag-2017",
     replicates: int = 1000,
     seed: int = 20161214,
-    workers: int | None = None,
+    execution: Execution = Execution(progress=False),
     levers: dict[str, dict[str, Any]] | None = None,
     posterior: Any = None,
-    progress: bool = False,
 ) -> dict[str, Any]:
     """Run the forecast (and each lever on the same seeds) and return its tables.
 
@@ -187,11 +205,10 @@ def run_forecast(
         scenario: A forecast scenario (a county file with ``[self_start]``).
         replicates: Replicates per arm.
         seed: Base seed (replicate ``r`` of every arm shares its stream).
-        workers: Worker processes (results do not depend on it).
+        execution: Workers and progress bar (results do not depend on it; local workers only).
         levers: ``{name: {--set key: value}}`` compared against the forecast.
         posterior: A calibration result folder or :class:`sim.analysis.posterior.Posterior`: replicate ``r``
             of every arm runs with posterior set ``r mod K``.
-        progress: Show a progress bar.
 
     Returns:
         ``{"scenario", "rows", "county", "table", "groups", "levers", "lever_areas", "execution"}``.
@@ -207,8 +224,8 @@ def run_forecast(
         for a, sc in enumerate(arms)
         for r in range(replicates)
     ]
-    execution: dict[str, Any] = {}
-    results = list(execute(jobs, workers=workers, progress=progress, total=len(jobs), execution=execution))
+    used: dict[str, Any] = {}
+    results = list(execution.execute(jobs, len(jobs), used))
     sectors = list(base.params.vocab.sector_names)
     years = [y for y in YEARS if y * 12 + 11 <= base.horizon]
     arm_rows, arm_county = [], []
@@ -217,26 +234,17 @@ def run_forecast(
         arm_rows.append(pd.DataFrame([{"replicate": r["row"]["replicate"], **f} for r in chunk for f in r["forecast"]]))
         arm_county.append([r["row"] for r in chunk])
     rows = arm_rows[0]
-    lever_county = [
-        compare_rows(arm_county[0], arm_county[a], base.params.vocab, "county").assign(
-            variant_name=name, overrides=str(dict(ov))
-        )
-        for a, (name, ov) in enumerate(levers.items(), start=1)
-    ]
     sector = "agriculture" if "agriculture" in sectors else sectors[0]
-    outcome = f"new_office_{sector}_{years[-1]}"
-    lever_areas = [
-        lever_table(rows, arm_rows[a], outcome).assign(variant_name=name) for a, name in enumerate(levers, start=1)
-    ]
+    lever_county, lever_areas = _lever_tables(base, levers, arm_rows, arm_county, f"new_office_{sector}_{years[-1]}")
     return {
         "scenario": base,
         "rows": rows,
         "county": pd.DataFrame(arm_county[0]),
         "table": forecast_table(rows, sectors, years),
         "groups": group_table(rows, sectors, years[-1]),
-        "levers": pd.concat(lever_county, ignore_index=True) if lever_county else pd.DataFrame(),
-        "lever_areas": pd.concat(lever_areas, ignore_index=True) if lever_areas else pd.DataFrame(),
-        "execution": execution,
+        "levers": lever_county,
+        "lever_areas": lever_areas,
+        "execution": used,
         "years": years,
         "sectors": sectors,
         "posterior": post,

@@ -29,7 +29,8 @@ from sim.analysis.stats import wilson
 from sim.inputs.errors import InputError
 from sim.inputs.scenario import Scenario
 from sim.run.codebook import outcome_label
-from sim.run.runner import Job, run_rows
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 #: Outcomes where less is better (every other outcome: more is better).
 LOWER_IS_BETTER = ("vulnerability", "stall", "governance_dispute")
@@ -106,10 +107,8 @@ def robust(
     seed: int = 20161214,
     outcome: str | None = None,
     posterior: Any = None,
-    workers: int | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     source: str = "--variant",
-    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Every variant (and the baseline) in every future, on shared seeds; best share and regret per variant.
 
@@ -121,10 +120,8 @@ def robust(
         seed: Base seed (replicate seeds and the futures' stream).
         outcome: The outcome to score by (default :func:`default_outcome`).
         posterior: A :class:`sim.analysis.posterior.Posterior` to draw parameter sets from (None: the defaults).
-        workers: Worker processes.
-        progress: Show a progress bar.
+        execution: Workers, scheduler, progress bar.
         source: Named in errors about a variant's parameters.
-        scheduler: Dask scheduler address (the runs go there instead of local processes).
 
     Returns:
         ``futures`` (one row per future: its posterior set and every estimate), ``values`` (one row
@@ -142,17 +139,29 @@ def robust(
         raise InputError(source, "baseline", "the baseline is always run; name the variant otherwise")
     parsed = {name: dict(scenario.with_overrides(ov, source).overrides) for name, ov in arms.items()}
     drawn = sample_futures(scenario, futures, seed, posterior)
-    jobs = []
-    for f in drawn:
-        for a, ov in enumerate(parsed.values()):  # each arm's overrides include the scenario's own
-            merged = {**dict(f.parameters), **ov}
-            overrides = tuple(sorted((k, v) for k, v in merged.items()))
-            for r in range(replicates):
-                index = (f.index * len(arms) + a) * replicates + r
-                jobs.append(Job(index, str(scenario.path), r, seed, overrides, estimates=f.estimates))
-    execution: dict[str, Any] = {}
-    rows = run_rows(jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(jobs), execution=execution)
+    jobs = [
+        Job((f.index * len(arms) + a) * replicates + r, str(scenario.path), r, seed, overrides, estimates=f.estimates)
+        for f in drawn
+        for a, ov in enumerate(parsed.values())  # each arm's overrides include the scenario's own
+        for overrides in [tuple(sorted({**dict(f.parameters), **ov}.items()))]
+        for r in range(replicates)
+    ]
+    used: dict[str, Any] = {}
+    rows = execution.rows(jobs, len(jobs), used)
     up = higher_is_better(outcome)
+    values = pd.DataFrame(_regrets(drawn, list(arms), rows, replicates, outcome, scenario, up))
+    return {
+        "futures": _futures_table(drawn),
+        "values": values,
+        "summary": _summary(values, arms),
+        "outcome": outcome,
+        "higher_is_better": up,
+        "execution": used,
+    }
+
+
+def _regrets(drawn, arms: list[str], rows: list[dict], replicates: int, outcome: str, scenario, up: bool) -> list[dict]:
+    """One row per future and arm: the outcome's mean, the best arm's value in that future and the regret."""
     values = []
     for f in drawn:
         scores = {}
@@ -164,9 +173,13 @@ def robust(
             values.append(
                 {"future": f.index, "variant": name, "value": v, "best": best, "regret": abs(best - v), "n": replicates}
             )
-    values_df = pd.DataFrame(values)
+    return values
+
+
+def _summary(values: pd.DataFrame, arms: dict[str, dict]) -> pd.DataFrame:
+    """Per arm: the share of futures where it is best (Wilson interval), its mean and worst regret, its mean value."""
     summary = []
-    for name, g in values_df.groupby("variant", sort=False):
+    for name, g in values.groupby("variant", sort=False):
         k = int((g["regret"] <= 1e-12).sum())
         lo, hi = wilson(k, len(g))
         summary.append(
@@ -182,7 +195,12 @@ def robust(
                 "mean_value": float(g["value"].mean()),
             }
         )
-    table = pd.DataFrame(
+    return pd.DataFrame(summary)
+
+
+def _futures_table(drawn) -> pd.DataFrame:
+    """One row per sampled future: its posterior set and every estimate and parameter it sets."""
+    return pd.DataFrame(
         [
             {
                 "future": f.index,
@@ -193,14 +211,6 @@ def robust(
             for f in drawn
         ]
     )
-    return {
-        "futures": table,
-        "values": values_df,
-        "summary": pd.DataFrame(summary),
-        "outcome": outcome,
-        "higher_is_better": up,
-        "execution": execution,
-    }
 
 
 def save(result: dict[str, Any], folder: Path) -> list[str]:

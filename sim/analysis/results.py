@@ -26,7 +26,8 @@ from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.inputs.vocab import MEASURES, Vocabulary
 from sim.run.codebook import outcome_label
-from sim.run.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits, execute, run_rows
+from sim.run.execution import Execution
+from sim.run.runner import DETAIL_BYTES, ROW_BYTES, Job, check_fits
 
 #: Continuous outcomes (means over municipalities and sectors).
 CONTINUOUS: dict[str, str] = {
@@ -317,9 +318,7 @@ def run_scenarios(
     replicates: int = 100,
     seed: int = 20161214,
     detail: bool = True,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     until: int | None = None,
     posterior: Any = None,
     **overrides: Any,
@@ -347,18 +346,8 @@ def run_scenarios(
         for i, sc in enumerate(loaded)
         for r in range(replicates)
     )
-
-    execution: dict[str, Any] = {}
-    results = list(
-        execute(
-            jobs,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            total=len(loaded) * replicates,
-            execution=execution,
-        )
-    )
+    used: dict[str, Any] = {}
+    results = list(execution.execute(jobs, len(loaded) * replicates, used))
     rows = pd.DataFrame([r["row"] for r in results])
     timelines = [r["timeline"].assign(scenario=r["row"]["scenario"]) for r in results if "timeline" in r]
     timeline = pd.concat(timelines, ignore_index=True) if timelines else pd.DataFrame()
@@ -367,7 +356,7 @@ def run_scenarios(
     areas = pd.DataFrame([a for r in results for a in r.get("areas", [])])
     municipalities = pd.DataFrame([m for r in results for m in r.get("municipalities", [])])
     note = post.note if post else ""
-    return Results(loaded, rows, timeline, events, votes, execution, areas, municipalities, note)
+    return Results(loaded, rows, timeline, events, votes, used, areas, municipalities, note)
 
 
 def _tags(replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:
@@ -386,9 +375,7 @@ def compare(
     variants: Mapping[str, Mapping[str, Any]],
     replicates: int = 300,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     source: str = "keyword argument",
     posterior: Any = None,
 ) -> pd.DataFrame:
@@ -399,9 +386,7 @@ def compare(
         variants: ``{name: {parameter: value}}``; values may be strings as on the command line.
         replicates: Replicates per arm.
         seed: Base seed.
-        workers: Worker processes.
-        scheduler: Dask scheduler address.
-        progress: Show a progress bar.
+        execution: Workers, scheduler, progress bar (the results do not depend on it).
         source: Named in errors about a variant's parameters.
         posterior: A calibration result folder or :class:`sim.analysis.posterior.Posterior`: replicate ``r``
             of every arm runs with posterior set ``r mod K`` (same set and seed in both arms of a
@@ -429,10 +414,8 @@ def compare(
         for a, sc in enumerate(arms)
         for r in range(replicates)
     )
-    execution: dict[str, Any] = {}
-    rows = run_rows(
-        jobs, workers=workers, scheduler=scheduler, progress=progress, total=len(arms) * replicates, execution=execution
-    )
+    used: dict[str, Any] = {}
+    rows = execution.rows(jobs, len(arms) * replicates, used)
     tables = [
         compare_rows(
             rows[:replicates], rows[a * replicates : (a + 1) * replicates], base.params.vocab, base.kind
@@ -442,7 +425,7 @@ def compare(
     table = pd.concat(tables, ignore_index=True)
     if post is not None:
         table = _posterior_columns(table, rows, replicates, list(variants), post, base.params.vocab, base.kind)
-    table.attrs.update(scenario=base, execution=execution)
+    table.attrs.update(scenario=base, execution=used)
     return table
 
 

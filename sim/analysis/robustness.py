@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from sim.analysis.posterior import CALIBRATED, ROOT, posterior_argument
-from sim.analysis.validation import Pattern, evaluate, load_patterns
+from sim.analysis.validation import Pattern, as_run, evaluate, load_patterns
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults
 from sim.inputs.scenario import resolve_path
-from sim.run.runner import Job, execute
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -228,12 +229,10 @@ def run_corners(
     corners: Sequence[Corner],
     replicates: int = 200,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     patterns: Sequence[Pattern] | None = None,
     step: float = STEP,
-    execution: dict[str, Any] | None = None,
+    used: dict[str, Any] | None = None,
     basis: str = "",
 ) -> Robustness:
     """Run the baseline and every corner on common random numbers and score the primary stories.
@@ -245,12 +244,10 @@ def run_corners(
         corners: From :func:`build_corners`.
         replicates: Replicates per case and corner (replicate ``r`` has the same seed everywhere).
         seed: Base seed (as ``validate``'s).
-        workers: Worker processes (default: all cores; 1 = in this process).
-        scheduler: Dask scheduler address.
-        progress: Show a progress bar.
+        execution: Workers, scheduler, progress bar.
         patterns: The stories to score (default: the primary stories).
         step: The parameters' relative step the corners were built with (recorded for the reports).
-        execution: If given, filled with the scheduler, workers and chunk size used (``sim.run.runner.execute``).
+        used: If given, filled with the scheduler, workers and chunk size used.
         basis: How the parameters' corners were set (for the reports; empty: ±``step``).
 
     Returns:
@@ -263,34 +260,16 @@ def run_corners(
     cases = list(dict.fromkeys(p.case for p in patterns))
     groups = _groups(corners, cases)
     scored: dict[tuple[str | None, str], dict[str, Any]] = {}  # (corner name, story) -> evaluate's entry
-    results = execute(
-        _jobs(groups, replicates, seed),
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        total=len(groups) * replicates,
-        execution=execution,
-    )
+    results = execution.execute(_jobs(groups, replicates, seed), len(groups) * replicates, used)
     for corner, case in groups:
-        runs = [
-            {"row": o["row"], "votes": o["votes"], "events": o["events"]}
-            for o in (next(results) for _ in range(replicates))
-        ]
+        runs = [as_run(next(results)) for _ in range(replicates)]
         stories = [p for p in patterns if p.case == case]
         for entry in evaluate(stories, {(case, ()): runs})["patterns"]:
             scored[(corner.name if corner else None, entry["id"])] = entry
     baseline = {p.id: scored[(None, p.id)]["share"] for p in patterns}
     rows = [_row(k, p, scored, baseline) for k in corners for p in patterns]
-    return Robustness(
-        pd.DataFrame(rows),
-        baseline,
-        replicates,
-        seed,
-        step,
-        len(groups) * replicates,
-        round(time.perf_counter() - t0, 2),
-        basis,
-    )
+    seconds = round(time.perf_counter() - t0, 2)
+    return Robustness(pd.DataFrame(rows), baseline, replicates, seed, step, len(groups) * replicates, seconds, basis)
 
 
 def _row(k: Corner, p: Pattern, scored: dict, baseline: dict[str, float]) -> dict[str, Any]:
@@ -319,11 +298,9 @@ def _row(k: Corner, p: Pattern, scored: dict, baseline: dict[str, float]) -> dic
 def robustness(
     replicates: int = 200,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     step: float = STEP,
-    execution: dict[str, Any] | None = None,
+    used: dict[str, Any] | None = None,
     posterior: Any = None,
 ) -> Robustness:
     """Build every corner (:func:`build_corners`) and run it (:func:`run_corners`); arguments as there.
@@ -340,9 +317,7 @@ def robustness(
     basis = f"posterior 5 %/95 % quantiles of {where}" if post else ""
     quantiles = posterior_quantiles(post) if post else None
     corners = build_corners(step=step, quantiles=quantiles, basis=where)
-    return run_corners(
-        corners, replicates, seed, workers, scheduler, progress, step=step, execution=execution, basis=basis
-    )
+    return run_corners(corners, replicates, seed, execution, step=step, used=used, basis=basis)
 
 
 def _shown(folder: Path) -> str:

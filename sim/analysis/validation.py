@@ -25,7 +25,8 @@ from sim.inputs.errors import InputError
 from sim.inputs.params import read_toml
 from sim.inputs.scenario import SCENARIO_DIR, resolve_path
 from sim.inputs.vocab import NONE, NullModel
-from sim.run.runner import Job, execute
+from sim.run.execution import Execution
+from sim.run.runner import Job
 
 PATTERNS_FILE = SCENARIO_DIR / "patterns.toml"
 FACTS_FILE = SCENARIO_DIR / "facts.toml"
@@ -419,13 +420,7 @@ def load_knockouts(path: Path = PATTERNS_FILE) -> list[Knockout]:
     return out
 
 
-def knockouts(
-    replicates: int = 1000,
-    seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
-) -> list[dict[str, Any]]:
+def knockouts(replicates: int = 1000, seed: int = 20161214, execution: Execution = Execution()) -> list[dict[str, Any]]:
     """Score each story with each mechanism the report names as its cause switched off (issue 20, Build 6).
 
     Each knock-out re-runs its story's case with its overrides on the same seeds as
@@ -439,15 +434,10 @@ def knockouts(
         for i, k in enumerate(kos)
         for r in range(replicates)
     ]
-    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    out = list(execution.execute(jobs))
     results = []
     for i, k in enumerate(kos):
-        p = patterns[k.pattern]
-        runs = [
-            {"row": o["row"], "votes": o["votes"], "events": o["events"]}
-            for o in out[i * replicates : (i + 1) * replicates]
-        ]
-        hits, per_clause = score(p, runs, None)
+        hits, per_clause = score(patterns[k.pattern], _records(out, i, replicates), None)
         n = sum(hits)
         results.append(
             {
@@ -531,12 +521,20 @@ def evaluate(patterns: list[Pattern], runs: dict[tuple[str, tuple], list[Run]]) 
     return {"patterns": results, "joint": {"share": joint_k / n, "ci95": list(wilson(joint_k, n))}}
 
 
+def as_run(result: dict[str, Any]) -> Run:
+    """A runner result (``detail="records"``) as a run to score: its outcome row, votes and events."""
+    return {"row": result["row"], "votes": result["votes"], "events": result["events"]}
+
+
+def _records(out: list[dict[str, Any]], i: int, replicates: int) -> list[Run]:
+    """The ``i``-th block of ``replicates`` results as runs to score."""
+    return [as_run(o) for o in out[i * replicates : (i + 1) * replicates]]
+
+
 def validate(
     replicates: int = 1000,
     seed: int = 20161214,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     overrides: dict[str, Any] | None = None,
     null: NullModel | str = NullModel.NONE,
     posterior: Any = None,
@@ -546,9 +544,7 @@ def validate(
     Args:
         replicates: Replicates per case.
         seed: Base seed (replicate ``r`` of every case shares its seed).
-        workers: Worker processes (default: all cores).
-        scheduler: Dask scheduler address.
-        progress: Show a progress bar.
+        execution: Workers, scheduler, progress bar (the shares do not depend on it).
         overrides: Parameter overrides for every case.
         null: Remove one mechanism (a :class:`NullModel`); every primary pattern should fail.
         posterior: A calibration result (:class:`sim.analysis.posterior.Posterior` or its folder): replicate
@@ -578,9 +574,8 @@ def validate(
         for g, (case, var) in enumerate(groups)
         for r in range(replicates)
     ]
-    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
-    records = [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in out]
-    runs = {g: records[i * replicates : (i + 1) * replicates] for i, g in enumerate(groups)}
+    out = list(execution.execute(jobs))
+    runs = {g: _records(out, i, replicates) for i, g in enumerate(groups)}
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
     result["facts"] = evaluate_facts(facts, runs)
     if post:
@@ -594,10 +589,8 @@ def validate_county(
     replicates: int = 200,
     seed: int = 20161214,
     threshold: float = 0.6,
-    workers: int | None = None,
-    progress: bool = True,
+    execution: Execution = Execution(),
     overrides: dict[str, Any] | None = None,
-    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Score the pilots' primary stories inside a county run (the county model anchored where it can be checked).
 
@@ -616,7 +609,7 @@ def validate_county(
     path = resolve_path(county)
     items = tuple(sorted((overrides or {}).items()))
     jobs = [Job(r, str(path), r, seed, items, detail="pilots") for r in range(replicates)]
-    out = list(execute(jobs, workers=workers, scheduler=scheduler, progress=progress))
+    out = list(execution.execute(jobs))
     stems = {stem for o in out for stem in o["pilots"]}
     patterns = [replace(p, threshold=threshold) for p in load_patterns() if p.kind == "primary" and p.case in stems]
     runs = {(stem, ()): [o["pilots"][stem] for o in out] for stem in stems}
