@@ -334,7 +334,7 @@ def answer(result: dict[str, Any]) -> list[str]:
         rows = short[short["variant_name"] == name]
         note = lever_note(levers.loc[levers["variant_name"] == name, "overrides"].iloc[0])
         lines += [f"- **{name}** ({note}). {sentence(name, rows, n)}", f"  Where: {where(areas, name)}."]
-    sector = outcome.split("_")[2] if outcome else result["sectors"][0]
+    sector = outcome.removeprefix("new_office_").rsplit("_", 1)[0] if outcome else result["sectors"][0]
     return [*lines, "", f"In {sector}, December {result['years'][-1]}:", "", digest(levers, sector)]
 
 
