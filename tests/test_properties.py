@@ -99,3 +99,10 @@ def test_any_region_of_2_to_60_members_runs_cleanly(tmp_path_factory, population
     path = region_file(tmp_path_factory.mktemp("r"), populations, distances, seed)
     model = CooperationModel(load_scenario(path, params), rng=seed).run()
     check_row(model, outcome_row(model))
+
+
+def test_a_region_where_no_member_may_host_runs_cleanly():
+    """No credible host (every member below the host floor): the forms without a host are still valued."""
+    model = CooperationModel(load_scenario("fosen", {"host_min_share": 2.0}), rng=3).run()
+    assert not any(a.form.needs_host for a in model.arrangements)
+    assert outcome_row(model)  # the outcome row is computed

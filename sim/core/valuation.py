@@ -225,6 +225,7 @@ def form_table(model, region: Region, option: Option, extra: tuple[str, ...] = (
     eligible = len(hosts)
     asked = (host, *extra, *(h for t in (tables or {}).values() for h in t.col))
     hosts += [h for h in dict.fromkeys(asked) if h is not None and h not in hosts]
+    hosts = hosts or [option.members[0]]  # no credible host: a forms-without-host table still needs a column
     wanted = (option.form.index, *(tables or ()))
     tables = cache[key] = _build(model, region, option.members, subsets, hosts, eligible, wanted)
     return tables[option.form.index]
@@ -372,7 +373,7 @@ class _Terms:
             "partner_access": mech.centralisation_fear(
                 p, 0.0, pop, contact[:, None, None] * km[None] * p.centralisation
             ),
-            "is_host": np.array([[m == h for m in members] for h in hosts]).reshape(len(hosts), n),
+            "is_host": np.array([[m == h for m in members] for h in hosts], dtype=bool).reshape(len(hosts), n),
             "host_member": np.array([members.index(h) for h in hosts], int),
             "slot": np.array([[o for o in range(n) if o != i] for i in range(n)], int).reshape(n, n - 1),
             "failed": np.array([mech.failed_attempt(p, region.facts.failed_sectors, c) for c in subsets])[:, None],
