@@ -25,13 +25,12 @@ from sim.api.checks import posterior_option, write_metadata
 from sim.api.workflows import DEFAULT_SEED, Output
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
-from sim.inputs.vocab import NullModel
+from sim.inputs.vocab import NULL_MODELS
 from sim.run.execution import Execution
 from sim.run.output import PROGRAM, OutputFolder, check_output_file, write_text_atomic
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
 
 #: Every null model (``--null all`` runs them all after the full model).
-NULL_MODELS = tuple(n.value for n in NullModel if n != NullModel.NONE)
 
 
 def _refuse(option: str, value: str, null: str, **given: Any) -> None:

@@ -36,12 +36,10 @@ from sim.api.checks import (
 from sim.inputs.calendar import month_index
 from sim.inputs.errors import InputError
 from sim.inputs.settings import read_set_file
+from sim.inputs.vocab import DEFAULT_SEED
 from sim.run.execution import Execution
 from sim.run.output import OutputFolder
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
-
-#: The base seed of every command (the date of the report's last meeting).
-DEFAULT_SEED = 20161214
 
 
 @dataclass(frozen=True)

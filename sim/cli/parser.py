@@ -14,12 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.inputs.errors import InputError
-from sim.inputs.vocab import NullModel
-
-NULL_MODELS = tuple(n.value for n in NullModel if n != NullModel.NONE)
-
-#: The base seed of every command (as ``sim.api.workflows.DEFAULT_SEED``, which needs pandas to import).
-DEFAULT_SEED = 20161214
+from sim.inputs.vocab import DEFAULT_SEED, NULL_MODELS
 
 EPILOG = """examples:
   python run.py                          the three pilots: validation table, then tables and plots in results/

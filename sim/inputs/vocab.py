@@ -157,6 +157,13 @@ class NullModel(StrEnum):
     RANDOM_AGENDA = "random_agenda"  # the project proposes a random admissible option
 
 
+#: The null models ``validate --null all`` runs (every switch but ``none``).
+NULL_MODELS = tuple(n.value for n in NullModel if n != NullModel.NONE)
+
+#: The base seed of every command and workflow (the date of the report's last meeting).
+DEFAULT_SEED = 20161214
+
+
 class Phase(StrEnum):
     """Phases of one negotiation (§1.3 "Prosess", §2)."""
 
