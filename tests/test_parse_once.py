@@ -75,3 +75,11 @@ def test_a_county_job_runs_alike_with_one_and_two_workers():
     two = list(execute(county, workers=2, progress=False))
     assert [o["row"] for o in one] == [o["row"] for o in two]
     assert [o["areas"] for o in one] == [o["areas"] for o in two]
+
+
+@pytest.mark.parametrize("name", ["fjellregionen", "trondelag"])
+def test_scenarios_compare_by_value_regions_and_counties_alike(name):
+    """Two loads of one file are equal, a changed lever is not (a county's distance matrix once made ``==`` raise)."""
+    first, second = load_scenario(name), load_scenario(name)
+    assert first == second
+    assert first != load_scenario(name, overrides={"county_initiative": True})

@@ -147,7 +147,7 @@ class Scenario:
     kind: str = "region"
     areas: tuple[AreaFacts, ...] = ()
     initiative: Initiative | None = None
-    matrix: Any = None
+    matrix: Any = field(default=None, compare=False)  # derived from ``distances``, which are compared
     index: dict[str, int] = field(default_factory=dict)
     pilot_files: tuple[str, ...] = ()
     existing: tuple[Existing, ...] = ()
