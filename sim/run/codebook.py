@@ -40,6 +40,8 @@ UNITS = {
 }
 
 
+# Labels live here, beside the column they describe, so the codebook, the CLI's tables and the
+# figures cannot word one outcome two ways.
 @dataclass(frozen=True)
 class Outcome:
     """An outcome that ``summary.csv`` and ``comparison.csv`` report (one row each).
@@ -602,6 +604,10 @@ FILES += (
 @cache
 def _placeholders() -> dict[str, str]:
     return {
+        # Any lower-case word, not the vocabulary's names: the schema holds for every vocabulary a
+        # scenario brings. No underscore, so that network_{sector} cannot also match
+        # network_members_agriculture (outcome() takes the first match) -- a sector named with an
+        # underscore would need this pattern changed.
         "sector": "[a-z]+",
         "year": "[0-9]{4}",
         "measure": "|".join(MEASURE_NAMES),
@@ -634,6 +640,7 @@ def column(file: str, name: str) -> Column | None:
 
 def outcome(name: str) -> tuple[Outcome, dict[str, str]] | None:
     """The :class:`Outcome` whose name matches ``name``, with the placeholder values; None if none."""
+    # First match wins: the order of OUTCOMES decides between names two patterns could both match.
     for o in OUTCOMES:
         m = _pattern(o.name).fullmatch(name)
         if m:

@@ -64,6 +64,8 @@ def unlisted_files(path: Path) -> list[str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return []
     ours = _listed(meta) if isinstance(meta, dict) else {"metadata.json"}
+    # A listed name still counts as the user's when it is now a link or a folder: --force removes
+    # only plain files this program wrote, whatever a later hand put under the same name.
     return sorted(p.name for p in entries if p.name not in ours or p.is_symlink() or not p.is_file())
 
 
@@ -84,6 +86,8 @@ def is_result_folder(path: Path) -> bool:
     if not isinstance(meta, dict) or unlisted_files(path):
         return False
     command = meta.get("command_line")
+    # Folders written before "program" was recorded are recognised by their older keys, so --force
+    # can still replace results made by earlier versions.
     legacy = "package_version" in meta and isinstance(command, list) and str(command[0] if command else "") == "run.py"
     return meta.get("program") == PROGRAM or legacy
 
@@ -103,6 +107,8 @@ def list_files(folder: Path) -> None:
         write_json(meta_path, {**meta, "files": names})
 
 
+# Cached: git runs once per process, not once per result folder (the dashboard writes many);
+# the code a process runs does not change after import, so neither does what it should cite.
 @lru_cache(maxsize=1)
 def provenance() -> dict[str, Any]:
     """What traces a result to its code: the git commit (and whether the tree had changes), versions.
@@ -123,6 +129,7 @@ def provenance() -> dict[str, Any]:
         return res.stdout if res.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
+    # Untracked files do not count as dirty: result folders and notebooks' outputs sit in the tree.
     status = git("status", "--porcelain", "--untracked-files=no") if commit else None
     versions = {"python": platform.python_version()}
     for package in ("numpy", "mesa", "matplotlib"):
@@ -168,6 +175,8 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
         st, meta = path.stat(), (path / "metadata.json").stat()
     except OSError:
         return None
+    # Device, inode and metadata.json's time: if another process replaced the folder between the
+    # check and the commit, the identity differs and commit() leaves the new folder alone.
     return st.st_dev, st.st_ino, meta.st_mtime_ns
 
 
@@ -279,6 +288,7 @@ class OutputFolder:
         except OSError as exc:  # e.g. a parent folder that cannot be searched
             raise _refuse(self.path, source, _os_problem(exc)) from None
         self._created = make_parents(self.path, source)
+        # Only after the target was checked: a refused command never touches its parent folder.
         clean_stale(self.path.parent)
         try:
             self.tmp = _new_hidden(self.path.parent, self.path.name, "tmp")
@@ -325,11 +335,15 @@ class OutputFolder:
             InputError: a folder appeared at the target while this run was working; the result
                 was written beside it (the message says where) and nothing was replaced.
         """
+        # The marker goes first, then the file list: a folder holding the marker is unfinished by
+        # definition, and the list must not name the marker.
         (self.tmp / MARKER).unlink(missing_ok=True)
         list_files(self.tmp)
         trash = None
         if self.replace is not None and _identity(self.path) == self.replace:
             trash = self.path.parent / f".{self.path.name}.imc-old-{secrets.token_hex(4)}"
+            # Move the old folder aside and delete it only after the new one is in place: the target
+            # is without a complete result for the time between two renames, never during a slow delete.
             os.rename(self.path, trash)
             os.utime(trash)  # recent: not taken for a stale leftover by another run
         try:
@@ -389,6 +403,9 @@ def check_output_file(path: Path, source: str, marker: str | None = None, force:
         raise _refuse(path, source, "is not a regular file (a device or pipe); give a file name")
     if not path.parent.is_dir():
         raise _refuse(path, source, f"folder {path.parent} does not exist")
+    # Probe by creating a file beside the target, as write_text_atomic will: permission bits alone
+    # say nothing of ACLs or network shares, and the check is there so that a long run never ends
+    # in a write error.
     probe = path.parent / f".{path.name}.imc-probe-{secrets.token_hex(4)}"
     try:
         fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)

@@ -78,9 +78,13 @@ class Job:
 
 def replicate_seed(base_seed: int, replicate: int) -> np.random.SeedSequence:
     """The random stream of one replicate: child ``replicate`` of ``SeedSequence(base_seed)``."""
+    # spawn_key=(replicate,) rather than spawn(n)[replicate]: the same stream, without creating the
+    # n-1 siblings, so a worker can build replicate r's stream alone and any split over workers agrees.
     return np.random.SeedSequence(base_seed, spawn_key=(replicate,))
 
 
+# The caches are safe because a Scenario is frozen and with_overrides returns a new one: a cached
+# scenario is never changed by the jobs that share it. maxsize bounds memory for a country scenario.
 @lru_cache(maxsize=16)
 def _file(name: str, estimates: tuple[tuple[str, float], ...]) -> Scenario:
     """A scenario file read and checked once per experiment and set of moved estimates.
@@ -132,6 +136,7 @@ def run_job(job: Job) -> dict[str, Any]:
     model = CooperationModel(scenario, rng=replicate_seed(job.base_seed, job.replicate)).run()
     county = model.scenario.kind == "county"
     tags = dict(job.tags)
+    # Tags first, so that a tag can never overwrite the model's own outcome columns.
     row = {**tags, "replicate": job.replicate, "seed": job.base_seed, **(county_row if county else outcome_row)(model)}
     out: dict[str, Any] = {"index": job.index, "row": row}
     if county:
@@ -273,6 +278,7 @@ def _worker_init(parent: int | None = None) -> None:
     if sys.platform.startswith("linux"):
         import ctypes
 
+        # No libc prctl (musl, unusual builds): the watchdog thread below still ends the worker.
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the death signal was armed
@@ -296,6 +302,8 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     """
     methods = multiprocessing.get_all_start_methods()
     if "ipykernel" in sys.modules or "fork" not in methods:
+        # Results do not depend on the start method: every stream comes from the job's seed, never from
+        # state inherited from the parent.
         return multiprocessing.get_context("spawn")
     return multiprocessing.get_context("fork")
 
@@ -331,6 +339,7 @@ def make_executor(
             yield client.get_executor(), threads
         return
     workers = workers or os.cpu_count() or 1
+    # More workers than jobs would only cost start-up time and memory.
     if jobs is not None:
         workers = max(1, min(workers, jobs))
     if workers == 1:
@@ -391,6 +400,8 @@ def execute(
     bar = tqdm(total=total, unit="run", disable=not shown, dynamic_ncols=True, leave=False)
     try:
         with make_executor(workers, scheduler, total) as (ex, n_workers):
+            # About eight chunks per worker balances slow and fast runs at the end of an experiment; the cap
+            # of 200 keeps one chunk's results small in memory and the progress bar moving.
             size = chunk_size or max(1, min(200, total // (n_workers * 8) or 1))
             if execution is not None:
                 execution.update(scheduler=scheduler, workers=n_workers, chunk_size=size if ex else 1)
@@ -400,6 +411,8 @@ def execute(
                     bar.update(1)
                 return
             chunks = _chunks(jobs, size)
+            # A sliding window, not as_completed: futures are awaited in submission order, so results come
+            # back in job order (streamed files need it) while at most 2 x workers chunks are in memory.
             window = deque(ex.submit(run_chunk, c) for c in islice(chunks, 2 * n_workers))
             while window:
                 results = window.popleft().result()
