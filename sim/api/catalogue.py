@@ -46,6 +46,7 @@ def show(scenario: str, overrides: Mapping[str, str] | None = None) -> str:
     """A scenario with the shared parameters merged in, as TOML (and its estimated inputs as comments)."""
     overrides = dict(overrides or {})
     sc = load_scenario(scenario, overrides)
+    # show would otherwise print a county-only lever set on a pilot, which the runs would ignore.
     check_lever_kind([sc], overrides, "--set")
     params: dict[str, dict] = {}
     for name, value in sc.params.as_dict().items():

@@ -34,6 +34,8 @@ def parse_set(items: list[str] | None, source: str = "--set") -> dict[str, str]:
         key, value = key.strip(), value.strip()
         if not sep or not key or not value:
             raise InputError(source, item, "expected KEY=VALUE")
+        # Refused rather than last-one-wins: a value typed twice is a slip, and one of them would be
+        # dropped without a word.
         if key in out:
             raise InputError(source, key, "given twice")
         out[key] = value
@@ -71,6 +73,7 @@ def check_lever_kind(scenarios, keys: Iterable[str], source: str) -> None:
         InputError: a county-only lever (:data:`COUNTY_ONLY_LEVERS`) on a region scenario.
     """
     for key in keys:
+        # Aliases resolved first, so that the old name of a county-only lever is refused as well.
         if ALIASES.get(key, key) not in COUNTY_ONLY_LEVERS:
             continue
         for sc in scenarios:
@@ -93,6 +96,8 @@ def base_and_variants(scenario: Any, variants: Mapping[str, Mapping[str, Any]], 
 
     base = load_unique([scenario])[0]
     for overrides in variants.values():
+        # Called for its checks only (the result is dropped): a bad key in the last variant must stop
+        # the command before the first run, not after the baseline's.
         base.with_overrides(dict(overrides), option)
         check_lever_kind([base], overrides, option)
     return base
@@ -145,6 +150,8 @@ def resume_command(command: list[str] | None, out: Path) -> str:
     """The command line that resumes a sweep or calibration (same arguments, --out named, --resume, no --force)."""
     if command is None:
         return "the same call with resume=True"
+    # --force and --resume refuse each other (experiments._complete), and --out must be named
+    # because the default folder name holds the start time, which a second call would not match.
     args = [a for a in command[1:] if a != "--force"]
     if not any(a == "--out" or a.startswith("--out=") for a in args):
         args += ["--out", str(out)]

@@ -27,6 +27,8 @@ def _check_port(host: str, port: int) -> None:
         raise InputError("--host", host, f"unknown address ({exc})") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
+        # Without it, a port still in TIME_WAIT after the last dashboard would be refused here although
+        # the server could listen on it.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
         try:
             probe.bind(address)
@@ -41,6 +43,7 @@ def _listening(host: str, port: int) -> bool:
     import socket
 
     try:
+        # A wildcard address can be listened on but not connected to: ask the loopback instead.
         socket.create_connection(("127.0.0.1" if host in ("0.0.0.0", "") else host, port), timeout=1).close()
     except OSError:
         return False
@@ -77,6 +80,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
         stdin=subprocess.DEVNULL,
         text=True,
         errors="replace",
+        # Its own process group: _stop can end the server and whatever it started in one signal, and a
+        # Ctrl-C in the terminal reaches this process only, which then stops the group in order.
         start_new_session=True,
         preexec_fn=_die_with_parent,
     )
@@ -109,6 +114,7 @@ def _wait_until_listening(server, host: str, port: int, started: threading.Event
     last: deque[str] = deque(maxlen=5)
 
     def relay() -> None:  # keep the pipe drained; show the server's own lines once it runs
+        # Read even before the server answers: an undrained pipe fills and blocks the server.
         for line in server.stdout:
             last.append(line.rstrip())
             if started.is_set():
@@ -136,6 +142,7 @@ def _die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         import ctypes
 
+        # SIGTERM rather than SIGKILL: the server can still stop the workers it started.
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 

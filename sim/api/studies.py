@@ -64,6 +64,9 @@ def sweep(
     if resume and not out:
         raise InputError("--resume", "--out", "name the folder of the sweep to resume")
     execution.check()
+    # A sweep writes in its folder in place, not through OutputFolder, so that an interrupted one
+    # keeps its finished rows; the path is absolute so the resume command printed on Ctrl-C works
+    # from any folder.
     folder = Path(os.path.abspath(default_out(out, f"sweep-{Path(scenario).stem}")))
     t0 = time.perf_counter()
     try:
@@ -102,9 +105,12 @@ def sensitivity(
     base = load_unique([scenario], fixed, "--set")[0]
     check_lever_kind([base], fixed, "--set")
     check_lever_kind([base], [p.name for p in varied], "--param")
+    # A key both fixed and varied would leave unclear which value the indices belong to.
     clash = sorted(set(fixed) & {p.name for p in varied})
     if clash:
         raise InputError("--set", clash[0], "also given as --param")
+    # Saltelli's design without second-order indices takes N(k+2) points, Morris's N(k+1) (one
+    # trajectory of k steps per sample): the memory check must count the runs SALib will ask for.
     per_sample = len(varied) + 2 if method == "sobol" else len(varied) + 1
     check_fits(samples * per_sample * replicates, ROW_BYTES, "--samples", str(samples))
     execution.check()
@@ -199,6 +205,8 @@ def calibrate(
     execution.check()
     folder = Path(os.path.abspath(out or Path("results") / f"calibration-{stamp()}"))
     budget = budget or calibration.Budget()
+    # Before the first generation: a calibration that cannot fit would otherwise fail hours in,
+    # when its scored sets have filled memory.
     check_calibration_size(budget)
     factor = calibration.FACTOR if factor is None else factor
     try:

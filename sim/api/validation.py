@@ -30,8 +30,6 @@ from sim.run.execution import Execution
 from sim.run.output import PROGRAM, OutputFolder, check_output_file, write_text_atomic
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
 
-#: Every null model (``--null all`` runs them all after the full model).
-
 
 def _refuse(option: str, value: str, null: str, **given: Any) -> None:
     """Refuse (one line) the options that cannot be combined with ``option``: any of ``given`` set, a null model."""
@@ -87,6 +85,7 @@ def _output_files(json_file: Path | None, markdown: Path | None, out: Path | Non
     markers = {"--json": f'"program": "{PROGRAM}"', "--markdown": "# Validation (generated)"}
     given = {"--json": json_file, "--markdown": markdown}
     files = {opt: check_output_file(path, opt, markers[opt], force) for opt, path in given.items() if path}
+    # Both are written at the end: the second write would replace the first without a word.
     if len(set(files.values())) < len(files):
         raise InputError("--markdown", str(files["--markdown"]), "is the same file as --json")
     if out is not None:
@@ -99,6 +98,8 @@ def _output_files(json_file: Path | None, markdown: Path | None, out: Path | Non
 
 def _robustness(replicates: int, seed: int, execution: Execution, post, say) -> tuple[corners.Robustness, dict]:
     """The robustness corners around the posterior's 5 % and 95 % quantiles (the committed one by default)."""
+    # The corners sit at the posterior's 5 % and 95 % quantiles, so they need a posterior even when
+    # none was given: the committed calibration's.
     post = post if post is not None else posterior_option(None, committed=True)
     used: dict[str, Any] = {}
     result = corners.robustness(replicates, seed, execution, used=used, posterior=post)
@@ -111,6 +112,8 @@ def _check(replicates: int, null: str, posterior, json_file, markdown, robustnes
     """Check the options of :func:`validate` before any work; return the output files and the posterior."""
     if out is not None and not robustness:
         raise InputError("--out", str(out), "only with --robustness")
+    # The corners move inputs of the full model; scoring them under one null model would test
+    # nothing the report claims.
     if robustness and null not in ("none", "all"):
         raise InputError("--null", null, "--robustness moves inputs of the full model; use --null none or all")
     files = _output_files(json_file, markdown, out, force)
@@ -166,6 +169,7 @@ def validate(
     if directions:
         _refuse("--directions", "", null, **{k: v for k, v in given.items() if k != "markdown"})
         return validate_directions(replicates, seed, markdown, force, execution, command, say)
+    # Fewer per run with --robustness: every moved input adds two corners, each a validation of its own.
     replicates = replicates or (200 if robustness else 1000)
     files, post = _check(replicates, null, posterior, json_file, markdown, robustness, out, force)
     execution.check()
@@ -184,6 +188,8 @@ def validate(
 
 def _stories(replicates: int, seed: int, null: str, clauses: bool, post, execution: Execution, say) -> dict:
     """The full model's (or one null model's) stories and facts; with ``null="all"`` every null model and knock-out."""
+    # With --null all the full model is scored first: a story is evidence only if the full model
+    # reproduces it and every null model (each without one mechanism) fails it.
     result = stories.validate(replicates, seed, execution, null="none" if null == "all" else null, posterior=post)
     say(stories.format_table(result, clauses=clauses))
     say(stories.format_facts(result))
@@ -213,6 +219,8 @@ def _save_robustness(folder: Path, result, used, seed: int, replicates: int, com
 def _write_files(result: dict[str, Any], files: dict[str, Path], command: list[str], robust: Any = None) -> None:
     """The ``--json`` and ``--markdown`` files (with the robustness corners, if run)."""
     if "--json" in files:
+        # "program" marks the file as ours, so a later --json may overwrite it without --force
+        # (_output_files); the raw rows stay out, the shares are the result.
         data = {"program": PROGRAM, **{k: v for k, v in result.items() if k != "rows"}}
         if robust is not None:
             data["robustness"] = robust.to_dict()

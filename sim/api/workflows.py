@@ -79,6 +79,8 @@ def _load(scenarios: list[str], overrides, set_file: Path | None, until: str | N
     """The scenarios with their overrides (the settings file's, then ``overrides``) and the stop month, checked."""
     overrides = dict(overrides or {})
     if set_file is not None:
+        # The command line wins over the settings file, so a saved dashboard setting can be varied
+        # one value at a time.
         overrides = {**read_set_file(set_file)[0], **overrides}
     loaded = load_unique(scenarios, overrides, "--set")
     check_lever_kind(loaded, overrides, "--set")
@@ -121,10 +123,14 @@ def run(
         command: The command line recorded in ``metadata.json``.
     """
     loaded, month = _load(scenarios, overrides, set_file, until)
+    # Every check (memory, posterior, scheduler, output folder) comes before the first run: a
+    # mistake costs seconds, not the hours of an experiment. OutputFolder checks and reserves its
+    # target when it is made, outside the `with`.
     check_fits(len(loaded) * replicates, DETAIL_BYTES, "--replicates", str(replicates))
     post = posterior_option(posterior)
     execution.check()
     folder = OutputFolder(default_out(out, "+".join(sc.path.stem for sc in loaded)), force)
+    # After the checks: metadata.json's times measure the runs, not the loading.
     started = datetime.now()
     with folder as tmp:
         res = run_scenarios(loaded, replicates, seed, execution=execution, until=month, posterior=post)
@@ -151,6 +157,8 @@ def _flags(table, post) -> list[str]:
         f"\nunconstrained parameters (posterior 90 % interval >= {CONSTRAINED_BELOW} of the prior's): "
         f"{len(post.unconstrained)} of {len(post.keys)}"
     ]
+    # A correlation over fewer posterior sets than this is mostly noise (posterior.flags); say so
+    # instead of printing flags that would not replicate.
     if min(post.size, int(table["n"].iloc[0])) < FLAG_MIN_SETS:
         return [*lines, f"  (no flags: fewer than {FLAG_MIN_SETS} posterior sets in the comparison)"]
     if flagged.empty:
@@ -183,6 +191,8 @@ def compare(
     folder = OutputFolder(default_out(out, f"compare-{base.path.stem}"), force)
     started = datetime.now()
     with folder as tmp:
+        # Every arm runs on the same seeds (replicate r shares its stream), so a paired difference
+        # measures the lever, not the luck of the draw.
         table = compare_arms(base, variants, replicates, seed, execution, source="--variant", posterior=post)
         from sim.views.figures import save_comparison  # matplotlib only when the figure is drawn
 
@@ -217,6 +227,8 @@ def forecast(
     Arguments as :func:`run`; ``levers`` are compared with the forecast after the §4 set of the
     README when ``all_levers``.
     """
+    # The README's levers first, the user's after: the order of the arms is the order of the
+    # tables, and a user's lever may not silently replace one of the README's.
     given = dict(LEVERS) if all_levers else {}
     for name, overrides in (levers or {}).items():
         if name in given:
