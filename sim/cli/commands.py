@@ -176,6 +176,8 @@ def cmd_default(args) -> None:
     from sim.inputs.scenario import available_scenarios
 
     validate_args = build_parser().parse_args(["validate", "--replicates", "200"])
+    # Both parts keep the seed and execution settings main() gave the bare command, so validation
+    # and runs share one seed; every other option is the subcommand's default, as if typed.
     vars(args).update({k: v for k, v in vars(validate_args).items() if k not in ("seed", "workers", "quiet")})
     pilots = [s for s in available_scenarios() if load_scenario(s).kind == "region"]
     out = Path("results") / f"pilots-{stamp()}"
@@ -231,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")  # the command line only writes figures to files
     _one_line_warnings()
     in_main = threading.current_thread() is threading.main_thread()
+    # SIGTERM becomes a KeyboardInterrupt, so a killed job unwinds like Ctrl-C: output folders
+    # discard their temporary files and the pool stops. Python sets handlers only in the main
+    # thread; called from another thread, main() keeps the default.
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         args = build_parser().parse_args(argv)

@@ -31,6 +31,8 @@ EPILOG = """examples:
 # --- argument types: each error names its option ---------------------------------------------------
 def _whole(option: str, low: int, high: int | None = None):
     def parse(text: str) -> int:
+        # Plain digits only: int() alone would also take "1_000" and non-ASCII digits, which are more
+        # likely a slip than a number.
         if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
             raise InputError(option, text, "expected a whole number")
         value = int(text)
@@ -59,6 +61,7 @@ def _factor(text: str) -> float:
         value = float(text)
     except ValueError:
         raise InputError("--factor", text, "expected a number") from None
+    # At 1 the prior box centre/F..centre*F has no width and there is nothing to calibrate.
     if not 1 < value <= 100:  # also refuses nan
         raise InputError("--factor", text, "must be above 1 and at most 100")
     return value
