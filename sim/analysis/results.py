@@ -52,6 +52,8 @@ def binary_outcomes(vocab: Vocabulary) -> dict[str, tuple[str, Callable[[dict], 
         **{
             f"network_{s}": (outcome_label(f"network_{s}"), lambda r, s=s: _true(r[f"network_{s}"]))
             for s in vocab.sector_names
+            # Without a network form the outcome would be false in every run: left out rather than reported
+            # as a share of 0 that says nothing.
             if any(f.network for f in vocab.forms)
         },
         "stalled": (outcome_label("stalled"), lambda r: _true(r["stalled"])),
@@ -81,6 +83,8 @@ def outcomes_of(kind: str, vocab: Vocabulary) -> tuple[dict[str, tuple[str, Call
 
 
 def _true(value: Any) -> bool:
+    # A row straight from a run holds True; one taken from a DataFrame holds numpy's True (which
+    # is not `True`, but == 1); a CSV cell kept as text holds "True".
     return value is True or value == "True" or value == 1
 
 
@@ -148,6 +152,8 @@ def compare_rows(
     for name, (label, test) in binary.items():
         b = [bool(test(r)) for r in base]
         v = [bool(test(r)) for r in variant]
+        # Keyed (variant, baseline): newcombe_paired's "first" is the variant, so the interval is for
+        # variant minus baseline, the sign of the difference column.
         cells = Counter(zip(v, b, strict=True))
         lo, hi = newcombe_paired(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
         out.append(
@@ -188,6 +194,8 @@ def compare_rows(
 def modal_replicate(rows: list[dict[str, Any]], vocab: Vocabulary) -> int:
     """Index of the first replicate with the most common final arrangement (representative)."""
     key = [tuple(r[f"form_{s}"] for s in vocab.sector_names) + (r["stall_cause"],) for r in rows]
+    # The first replicate with the mode, not any: the representative run (and its figure) is then
+    # the same for any number of workers.
     mode = Counter(key).most_common(1)[0][0]
     return key.index(mode)
 
@@ -239,6 +247,7 @@ class Results:
         sc = next(s for s in self.scenarios if s.name == name)
         rows = self._rows_of(name)
         if sc.kind == "county":
+            # Counties: the offices per sector stand for the outcome (no single arrangement to compare).
             key = [tuple(r[f"offices_{s}"] for s in sc.params.vocab.sector_names) for r in rows]
             return rows[key.index(Counter(key).most_common(1)[0][0])]
         return rows[modal_replicate(rows, sc.params.vocab)]
@@ -260,6 +269,8 @@ class Results:
             columns = ["replicate", "month", "municipality", "sector", "form", *MEASURES, "scenario"]
             timeline = pd.DataFrame(columns=columns)
         timeline.to_csv(folder / "timeline.csv", index=False)
+        # Reindexed to the records' columns: a run without detail still writes the header, so every
+        # result folder has the same readable files.
         self.events.reindex(columns=list(EVENT_COLUMNS)).to_csv(folder / "events.csv", index=False)
         self.votes.reindex(columns=list(VOTE_COLUMNS)).to_csv(folder / "votes.csv", index=False)
         self.summary().to_csv(folder / "summary.csv", index=False)
@@ -296,6 +307,7 @@ def load_unique(
         for other in loaded:
             if other.path.resolve() == sc.path.resolve():
                 raise InputError(sc.path, "-", "scenario given twice")
+            # Tables group rows by the scenario's name: two files of one region would be pooled silently.
             if other.name == sc.name:
                 raise InputError(sc.path, "region.name", f"{sc.name!r} is also the region of {other.path}")
         loaded.append(sc)
@@ -367,6 +379,7 @@ def _tags(replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:
 def _overrides(sc: Scenario, replicate: int, posterior: Any) -> tuple[tuple[str, Any], ...]:
     """A job's overrides: the posterior set of this replicate (if any), then the scenario's own."""
     values = posterior.values(replicate) if posterior is not None else {}
+    # The scenario's own overrides win over the posterior set: what the user set is what runs.
     return tuple(sorted({**values, **sc.overrides}.items()))
 
 
@@ -416,6 +429,8 @@ def compare(
     )
     used: dict[str, Any] = {}
     rows = execution.rows(jobs, len(arms) * replicates, used)
+    # Rows come back in job order, so arm a's replicate r sits at a * replicates + r and pairs by
+    # position with the baseline's replicate r (same seed, same posterior set).
     tables = [
         compare_rows(
             rows[:replicates], rows[a * replicates : (a + 1) * replicates], base.params.vocab, base.kind
@@ -485,6 +500,7 @@ def area_table(areas: pd.DataFrame, sectors: list[str]) -> pd.DataFrame:
             "replicates": len(g),
         }
         for s in sectors:
+            # An area "has an office" in a replicate when any of its members is served by one.
             row[f"office_share_{s}"] = float((g[f"covered_{s}"] > 0).mean())
             row[f"covered_mean_{s}"] = float(g[f"covered_{s}"].mean())
             row[f"vulnerability_{s}"] = float(g[f"vulnerability_{s}"].mean())

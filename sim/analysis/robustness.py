@@ -77,6 +77,8 @@ class Corner:
     @property
     def moved(self) -> bool:
         """False when the range's edge is the value itself (nothing to run: the baseline holds)."""
+        # Clipping to the catalogue's range can put a corner on the value itself; it is then not run,
+        # and its share is the baseline's by construction, not by a second draw.
         return self.value != self.baseline
 
     def affects(self, case: str) -> bool:
@@ -128,6 +130,8 @@ class Robustness:
     @property
     def knife_edges(self) -> list[KnifeEdge]:
         """Every (story, corner) whose share is below :data:`KNIFE_EDGE`, lowest first."""
+        # A stable sort on three keys: ties come out in one order on every machine, so the generated
+        # docs do not change between runs with equal results.
         t = self.table[self.table["share"] < KNIFE_EDGE].sort_values(["share", "story", "corner"], kind="stable")
         return [KnifeEdge(r.story, r.corner, float(r.share)) for r in t.itertuples()]
 
@@ -199,9 +203,12 @@ def build_corners(
             if ends is not None:
                 value, source = ends[i], f"posterior {QUANTILES[i]:.0%} quantile ({basis})"
             else:
+                # A relative step, so parameters of any scale move by a comparable amount.
                 value = base * (1 - step if side == "low" else 1 + step)
                 source = f"{'-' if side == 'low' else '+'}{step:.0%} (no posterior)"
             value = _clip(value, spec.low, spec.high)
+            # Clip first, then round: the catalogue's bounds of a whole-number parameter are whole, so the
+            # rounded value stays inside them.
             value = int(round(value)) if spec.kind == "int" else float(value)
             corners.append(Corner("parameter", key, side, base, value, None, source))
     return corners
@@ -215,6 +222,8 @@ def posterior_quantiles(posterior: Any) -> dict[str, tuple[float, float]]:
 
 def _groups(corners: Sequence[Corner], cases: Sequence[str]) -> list[tuple[Corner | None, str]]:
     """The (corner, case) run sets: the baseline of every case, then every corner on the cases it changes."""
+    # An estimate lives in one case's file, so it re-runs that case only; a parameter re-runs every
+    # case. Runs that cannot change are never made.
     return [(None, c) for c in cases] + [(k, c) for k in corners for c in cases if k.affects(c)]
 
 
@@ -222,6 +231,8 @@ def _jobs(groups: list[tuple[Corner | None, str]], replicates: int, seed: int) -
     for g, (corner, case) in enumerate(groups):
         moved = corner.job_inputs() if corner else {}
         for r in range(replicates):
+            # Replicate r has the same seed at every corner and at the baseline (common random numbers): a
+            # change in a share is the moved input's, not a different draw's.
             yield Job(g * replicates + r, str(resolve_path(case)), r, seed, detail="records", **moved)
 
 
@@ -262,6 +273,8 @@ def run_corners(
     scored: dict[tuple[str | None, str], dict[str, Any]] = {}  # (corner name, story) -> evaluate's entry
     results = execution.execute(_jobs(groups, replicates, seed), len(groups) * replicates, used)
     for corner, case in groups:
+        # execute() yields in job order, so the next `replicates` results are this group's: one group's
+        # records in memory at a time, however many corners there are.
         runs = [as_run(next(results)) for _ in range(replicates)]
         stories = [p for p in patterns if p.case == case]
         for entry in evaluate(stories, {(case, ()): runs})["patterns"]:
@@ -290,6 +303,8 @@ def _row(k: Corner, p: Pattern, scored: dict, baseline: dict[str, float]) -> dic
         "ci_low": entry["ci95"][0],
         "ci_high": entry["ci95"][1],
         "baseline_share": baseline[p.id],
+        # Rounded: 0.7 - 0.6 is 0.09999999999999998 in floating point, and a change of exactly
+        # NOTABLE_CHANGE must compare as what it is.
         "change": round(entry["share"] - baseline[p.id], 12),
         "rerun": rerun,
     }

@@ -15,7 +15,10 @@ def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     limit equals the share up to a rounding error (``1 - 1e-16``), which would otherwise put the
     share just outside its own interval (and give plots negative error bars).
     """
+    # Wilson rather than the normal (Wald) interval: the shares scored here sit near 0 (null models)
+    # or 1 (stories), where Wald's interval shrinks to nothing and undercovers badly.
     if n == 0:
+        # No replicate: nothing is known, the interval is the whole range.
         return (0.0, 1.0)
     p = successes / n
     denom = 1 + z * z / n
@@ -54,6 +57,7 @@ def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float, 
     mean = math.fsum(values) / n
     if n < 2:
         return mean, math.nan, math.nan
+    # Imported here: scipy is slow to import and most callers need only the score intervals.
     from scipy.stats import t
 
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
@@ -93,6 +97,8 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, 
     Returns:
         ``(low, high)`` for ``p1 - p2``.
     """
+    # Paired, not two independent shares: arms run on the same seeds (common random numbers), so
+    # their outcomes are positively correlated and the unpaired interval would be far too wide.
     n = both + first_only + second_only + neither
     if n == 0:
         return (-1.0, 1.0)
@@ -107,6 +113,7 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, 
     else:
         phi = (a - n / 2 if a > n / 2 else a) / math.sqrt(margins)
     d = p1 - p2
+    # max(0, .): with phi close to 1 rounding can make the radicand a hair below zero.
     low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     high = d + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     return max(-1.0, min(d, low)), min(1.0, max(d, high))  # bracket the difference despite rounding

@@ -95,6 +95,7 @@ def _within(month: str, between: list[str] | None) -> bool:
 def _votes(run: Run) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     for v in run["votes"]:
+        # votes.csv has one row per council and vote; the clauses test whole votes, so group them.
         out.setdefault(int(v["vote_id"]), []).append(v)
     return out
 
@@ -127,6 +128,8 @@ def vote(
         by = {r["municipality"]: r for r in rows}
         if any(m not in by or any(by[m][k] != v for k, v in want.items()) for m, want in (councils or {}).items()):
             continue
+        # The host is left out: it gains the office, so its yes says nothing about the partners'
+        # resistance that min_against and min_no count.
         against = sum(
             r["vote"] == "no" or r["preferred_form"] != r["form"] for r in rows if r["municipality"] != first["host"]
         )
@@ -163,6 +166,7 @@ def stated(
             continue
         said = [r[key] for r in rows if not (partners and r["municipality"] == first["host"])]
         found.append(
+            # bool(said): a vote with no council left to count (only the host, with partners) proves nothing.
             all((equals is None or s == equals) and (differs is None or s != differs) for s in said) and bool(said)
         )
     return bool(found) and (all(found) if every else any(found))
@@ -226,6 +230,8 @@ def no_event(run: Run, kind: str, between: list[str], label: str = "") -> bool:
 def no_arrangement(run: Run, sectors: list[str], formal_only: bool = False, label: str = "") -> bool:
     """At the end of the pilot none of ``sectors`` is under an arrangement (a formal one, if ``formal_only``)."""
     row = run["row"]
+    # "Formal" is read from the row (one definition, in the model's outcomes), never from form names,
+    # so a form added as data is judged the same way.
     return all(not row[f"formal_{s}"] if formal_only else row[f"form_{s}"] == NONE for s in sectors)
 
 
@@ -278,6 +284,7 @@ def change(
     if not row["main_project_start"]:
         return False
     start, end = row[f"{measure}_main_start"], row[f"{measure}_pilot_end"]
+    # From zero any rise is an infinite relative change: min_rel is then met and max_rel fails.
     rel = end / start - 1 if start else math.inf
     return (
         (min_abs is None or end - start >= min_abs)
@@ -294,6 +301,7 @@ def contrast(run: Run, other: Run, sector: str, min_difference: float, label: st
     networks allowed), so the difference is the mechanism's, not the group's.
     """
     key = f"vulnerability_{sector}_horizon_all"
+    # Positive when the case's own arrangement leaves the sector less vulnerable than the variant.
     return other["row"][key] - run["row"][key] >= min_difference
 
 
@@ -359,6 +367,8 @@ def load_facts(path: Path = FACTS_FILE) -> list[Fact]:
         seen.add(item["id"])
         clauses = []
         for j, c in enumerate(item["clauses"]):
+            # A fact is scored on the case's runs alone; contrast needs a paired variant run, which facts
+            # do not have.
             if c.get("test") not in CLAUSES or c.get("test") == "contrast":
                 raise InputError(path, f"fact[{i}].clauses[{j}].test", f"unknown test {c.get('test')!r}")
             clauses.append(Clause(c["test"], {k: v for k, v in c.items() if k != "test"}))
@@ -429,6 +439,8 @@ def knockouts(replicates: int = 1000, seed: int = 20161214, execution: Execution
     """
     patterns = {p.id: p for p in load_patterns()}
     kos = load_knockouts()
+    # The same seeds as validate(): replicate r with and without the mechanism is one pair, so a fall
+    # in the share is the mechanism's, not a different draw's.
     jobs = [
         Job(i * replicates + r, str(resolve_path(patterns[k.pattern].case)), r, seed, k.overrides, detail="records")
         for i, k in enumerate(kos)
@@ -468,6 +480,8 @@ def format_knockouts(results: list[dict[str, Any]]) -> str:
 
 def pattern_cases(patterns: list[Pattern]) -> list[tuple[str, tuple]]:
     """The (case, variant) groups the patterns need, in file order (one run set each)."""
+    # Each case once, then the comparison variants. The order only places the jobs: a run's stream
+    # depends on its replicate alone, so adding a pattern changes no other pattern's runs.
     groups = list(dict.fromkeys((p.case, ()) for p in patterns))
     return groups + [g for g in dict.fromkeys((p.case, p.variant) for p in patterns if p.variant) if g not in groups]
 
@@ -490,6 +504,8 @@ def score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[b
             else [fn(r, **c.args) for r in runs]
         )
         per_clause[c.label] = sum(ok) / len(ok)
+        # A story holds when every clause holds in the same replicate, not when each clause's share
+        # passes: the clauses of one story are far from independent.
         hits = [h and k for h, k in zip(hits, ok, strict=True)]
     return hits, per_clause
 
@@ -517,6 +533,8 @@ def evaluate(patterns: list[Pattern], runs: dict[tuple[str, tuple], list[Run]]) 
         )
     primary = [p.id for p in patterns if p.kind == "primary"]
     n = len(next(iter(hits_by_id.values())))
+    # Counted, not multiplied: replicate r of every case shares its seed and, under a posterior, its
+    # parameter set, so the joint share says whether one set tells every pilot's story at once.
     joint_k = sum(all(hits_by_id[i][r] for i in primary) for r in range(n))
     return {"patterns": results, "joint": {"share": joint_k / n, "ci95": list(wilson(joint_k, n))}}
 
@@ -561,6 +579,7 @@ def validate(
     base = {**(overrides or {}), "null_model": str(NullModel(null))}
     facts = load_facts()
     groups = pattern_cases(patterns)
+    # Facts are scored on the patterns' runs where they share a case; only other cases add runs.
     groups += [g for g in dict.fromkeys((f.case, ()) for f in facts) if g not in groups]
     jobs = [
         Job(
@@ -568,6 +587,8 @@ def validate(
             str(resolve_path(case)),
             r,
             seed,
+            # The pattern's variant wins over the user's overrides and the null model, which win over the
+            # posterior set: a comparison stays the comparison it names. Sorted: the runner caches by it.
             tuple(sorted({**(post.values(r) if post else {}), **base, **dict(var)}.items())),
             detail="records",
         )
@@ -611,6 +632,8 @@ def validate_county(
     jobs = [Job(r, str(path), r, seed, items, detail="pilots") for r in range(replicates)]
     out = list(execution.execute(jobs))
     stems = {stem for o in out for stem in o["pilots"]}
+    # Only pilots that started before the run ended are in stems (pilot_runs), so a short county
+    # run scores fewer stories rather than failing the missing ones.
     patterns = [replace(p, threshold=threshold) for p in load_patterns() if p.kind == "primary" and p.case in stems]
     runs = {(stem, ()): [o["pilots"][stem] for o in out] for stem in stems}
     result = {"replicates": replicates, "seed": seed, "county": county, **evaluate(patterns, runs)}
