@@ -78,6 +78,7 @@ class Uncertainty:
             problem = spec.check(v if spec.kind == "float" else int(v))
             if problem:
                 raise InputError(source, key, problem)
+        # Sampled as exp(uniform(log LO, log HI)): defined only for LO > 0.
         if len(parts) == 3 and low <= 0:
             raise InputError(source, text, "a log scale needs LO > 0")
         return cls(key, low, high, len(parts) == 3)
@@ -89,6 +90,8 @@ class Uncertainty:
         else:
             values = self.low + unit * (self.high - self.low)
         values = np.clip(values, self.low, self.high)  # exp(log(x)) may overshoot the range by an ulp
+        # Rounded after scaling: on a linear scale each whole number inside the range gets an equal
+        # share of the samples, the two ends half a share each.
         return np.rint(values) if BY_NAME[self.name].kind == "int" else values
 
 
@@ -143,6 +146,8 @@ class Design:
             from SALib.sample import latin
 
             problem = {"num_vars": len(params), "names": [p.name for p in params], "bounds": [[0, 1]] * len(params)}
+            # Sampled on the unit cube and scaled per parameter: the log scale and whole-number rounding
+            # stay ours, and the same seed gives the same design whatever the ranges.
             unit = latin.sample(problem, samples, seed=seed)
             self.table = np.stack([p.scale(unit[:, i]) for i, p in enumerate(params)], axis=1)
             self.size = samples
@@ -151,6 +156,8 @@ class Design:
         """Point number ``i`` (grid order: the last parameter varies fastest)."""
         if self.method != "grid":
             return _typed(self.params, self.table[i])
+        # Point i is decoded from its index (mixed radix), so a resumed sweep recomputes any point
+        # without storing the grid.
         digits = []
         for _ in self.params:
             i, d = divmod(i, self.samples)
@@ -186,6 +193,8 @@ def sweep_job(
         scenario,
         r,
         seed,
+        # The design's value wins over a fixed one (check_params refuses a clash anyway). Sorted: the
+        # runner caches scenarios by this tuple.
         tuple(sorted({**(overrides or {}), **point}.items())),
         tags=(("sample", sample), *point.items()),
     )
@@ -196,6 +205,8 @@ def sweep_jobs(
 ) -> Iterator[Job]:
     """One job per (sample, replicate), generated lazily; replicate r uses the same seed in every sample."""
     for i, pt in enumerate(points):
+        # Replicate r has the same seed at every design point (common random numbers), so differences
+        # between points are the parameters', not the draws'.
         for r in range(replicates):
             yield sweep_job(scenario, i * replicates + r, pt, replicates, seed, overrides)
 
@@ -218,6 +229,7 @@ class _Rows:
 
     def index(self, line: bytes) -> int | None:
         """The job index a line holds, or None when the line is damaged or does not belong."""
+        # A line without its newline was being written when the sweep was killed: never trusted.
         if not line.endswith(b"\n"):
             return None
         try:
@@ -229,6 +241,8 @@ class _Rows:
             len(fields) != len(self.header)
             or not 0 <= sample < self.points.size
             or not 0 <= r < self.replicates
+            # The seed and the design values are checked too: a line from another sweep (a file copied in)
+            # must not pass for one of this sweep's runs.
             or fields[self.col["seed"]] != self.seed
         ):
             return None
@@ -253,6 +267,7 @@ class _Rows:
             fh.seek(offset)
             for line in fh:
                 i = self.index(line)
+                # Strictly increasing: a duplicated line (written twice around a crash) is kept once.
                 if i is not None and i > last:
                     last = i
                     yield i, line
@@ -282,6 +297,9 @@ def _repair(partial: Path, salvage: Path, rows: _Rows) -> int:
                 done, cut = done + 1, cut + len(line)
     if cut == partial.stat().st_size:
         return done
+    # The final runs.csv is runs.partial.csv renamed, so the partial file must stay a gap-free
+    # prefix in job order; valid rows after a gap wait in the salvage file and are copied in, not
+    # run again, when their turn comes.
     merged = heapq.merge(rows.valid(partial, done, cut), rows.valid(salvage, done))
     tmp = salvage.with_name(salvage.name + ".tmp")
     with open(tmp, "wb") as out:
@@ -344,6 +362,7 @@ def _start(out: Path, spec: dict[str, Any], replace: bool) -> tuple[list[Path], 
         if not out.exists():
             out.mkdir()
             created.append(out)
+        # Exclusive creation is atomic: of two sweeps started into one folder at once, one gets it.
         with open(out / "sweep.json", "x", encoding="utf-8") as fh:  # claims the folder
             fh.write(json.dumps(spec, indent=2) + "\n")
     except FileExistsError:
@@ -375,6 +394,8 @@ def _locked(spec_file: Path) -> Iterator[None]:
         return
     with open(spec_file, "rb") as fh:
         try:
+            # flock, not a lock file: the kernel releases it when the process dies, so a killed sweep
+            # leaves no stale lock behind to block its own resume.
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InputError(spec_file.parent, "--out", "another sweep is writing to this folder") from None
@@ -387,6 +408,9 @@ SWEEP_FILES = ["sweep.json", "runs.csv", "runs.partial.csv", "runs.salvage.csv",
 
 def _first_row(out: Path, job, points: Design, replicates: int, seed: int, resume: bool) -> _Rows:
     """Run the first job for the table's columns and a reference row; refuse a sweep that would not fit on disk."""
+    # Job 0 is run here only to learn the header and a row's size (for the disk check); the
+    # executor runs it again in its turn, which gives the same row (same seed), so the file does
+    # not depend on this probe.
     reference = run_job(job(0))["row"]
     total = points.size * replicates
     _check_disk(out, total - (partial_rows(out) if resume else 0), len(_csv_line(list(reference.values()))), total)
@@ -507,6 +531,8 @@ def _stream(out: Path, rows: _Rows, job, total: int, execution: Execution) -> di
     done = _repair(partial, salvage, rows)
     todo = total - done - sum(1 for _ in rows.valid(salvage, done))
 
+    # Walked twice in the same order: once to feed the executor the jobs to run, once to write the
+    # file. Results come back in job order, so each gap takes the next result.
     def fill(run_it: bool) -> Iterator[Job | bytes]:  # in job order: a kept line, or a job to run
         kept = rows.valid(salvage, done)
         nxt = next(kept, None)
@@ -528,6 +554,8 @@ def _stream(out: Path, rows: _Rows, job, total: int, execution: Execution) -> di
                 row = next(results)["row"]
                 line = _csv_line([row[k] for k in rows.header])
             fh.write(line)
+            # Flushed row by row: a kill loses at most the row being written, which the resume then
+            # detects as torn.
             fh.flush()
     next(results, None)  # let the executor finish and shut down
     return used
@@ -551,6 +579,8 @@ def read_runs(path: Path):
     import pandas as pd
 
     try:
+        # Empty cells stay "" rather than NaN: "no stall" is an empty stall_cause, and tests like
+        # stall_cause != '' must see it as text.
         return pd.read_csv(path, keep_default_na=False, na_values=[])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, "-", f"cannot read the runs table: {str(exc).splitlines()[0]}") from None
@@ -608,6 +638,8 @@ def sensitivity(
     if method == "sobol":
         unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     else:
+        # num_levels must be the same here and in morris_analyze.analyze (_indices), or the elementary
+        # effects are computed with the wrong step.
         unit = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     points = [_typed(params, row) for row in np.stack([p.scale(unit[:, i]) for i, p in enumerate(params)], axis=1)]
     jobs = sweep_jobs(str(resolve_path(scenario)), points, replicates, seed, overrides)
@@ -636,6 +668,7 @@ def _indices(problem: dict, params: list[Uncertainty], method: str, unit, name: 
             for p in params
         ]
     if method == "sobol":
+        # seed: the bootstrap intervals (*_conf) are then reproducible too.
         si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
         keys = ("S1", "S1_conf", "ST", "ST_conf")
     else:
@@ -988,6 +1021,8 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim
 
+    # The box is then chosen here, on the whole trajectory, by the coverage the user asked for,
+    # rather than by the library's density threshold.
     finder = prim.Prim(x, y, threshold=float(y.mean()), peel_alpha=peel_alpha)  # keep peeling past the base rate
     box = finder.find_box()
     trajectory = box.peeling_trajectory
@@ -1016,6 +1051,8 @@ def _resample(box, i: int, iterations: int, seed: int):
     import warnings
 
     state = np.random.get_state()
+    # The library draws from NumPy's global generator; seed it for a reproducible report and put
+    # the caller's state back, so nothing else's stream shifts.
     np.random.seed(seed % 2**32)
     try:
         with warnings.catch_warnings():  # the library's own deprecation noise
