@@ -46,6 +46,7 @@ def headline(kind: str, sectors: Iterable[str]) -> list[str]:
 def differs(row: pd.Series | dict) -> bool:
     """The difference is not zero: its 95 % interval excludes 0 (a zero-width interval is exact)."""
     lo, hi = float(row["ci_low"]), float(row["ci_high"])
+    # A single replicate has no interval (NaN): no difference is ever claimed from it.
     return (lo > 0 or hi < 0) and not (math.isnan(lo) or math.isnan(hi))
 
 
@@ -64,6 +65,7 @@ def decimals(low: float, high: float, default: int) -> int:
     width = high - low
     if not math.isfinite(width) or width <= 0:
         return default
+    # At most four decimals: a near-exact interval would otherwise print digits no reader needs.
     return min(4, -math.floor(math.log10(width)))
 
 
@@ -115,6 +117,7 @@ def cells(row: pd.Series | dict, lang: str = "en") -> dict[str, str]:
     default = found[0].decimals if found else 2
     b, v, d, lo, hi, _ = _scaled(row, name)
     if _share(name):
+        # Shares print as whole per cent of replicates when every pair agreed.
         default = 0
     places = decimals(lo, hi, default)
     while places < 8 and differs(row) and 0 in (round(lo, places), round(hi, places)):
@@ -167,6 +170,8 @@ def short_table(table: pd.DataFrame, kind: str, sectors: Iterable[str]) -> pd.Da
 def _strength(row: dict) -> float:
     """How clearly a row differs: |difference| over its interval's half-width (infinite when exact)."""
     half = (float(row["ci_high"]) - float(row["ci_low"])) / 2
+    # Measured in its own interval's half-widths, so outcomes of different units (per cent,
+    # residents, vulnerability) can be ranked against each other.
     return math.inf if half <= 0 else abs(float(row["difference"])) / half
 
 
@@ -185,6 +190,8 @@ def figure_order(table: pd.DataFrame, names: list[str]) -> list[str]:
     def clearest(group: list[str]) -> float:
         return max((_strength(r) for r in rows if r["outcome"] in group and differs(r)), default=0.0)
 
+    # sorted() is stable: groups that tie keep headline order, so the panels do not reorder
+    # between runs with equal results.
     return [n for g in sorted(groups, key=lambda g: -clearest(groups[g])) for n in groups[g]]
 
 

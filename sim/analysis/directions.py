@@ -53,6 +53,7 @@ def load_directions(path: Path = DIRECTIONS_FILE) -> list[Direction]:
         for key, factor in item.get("scale", {}).items():
             if key not in defaults or not isinstance(defaults[key], int | float) or isinstance(defaults[key], bool):
                 raise InputError(path, f"direction[{i}].scale.{key}", "not a numeric parameter")
+            # Relative to the default, so an expectation stays meaningful when a default is recalibrated.
             overrides[key] = defaults[key] * factor
         if not overrides:
             raise InputError(path, f"direction[{i}]", "needs `set` or `scale`")
@@ -82,6 +83,8 @@ def measure(row: dict[str, Any], key: str, equals: str | None = None) -> float |
     if isinstance(value, str) and value.startswith("["):
         return float(len(json.loads(value)))
     if isinstance(value, str) and len(value) == 7 and value[4] == "-":
+        # A month (YYYY-MM) as the model's month count, so "earlier" and "later" are differences;
+        # an empty cell (the event never happened) is None and its pair is left out.
         return float(int(value[:4]) * 12 + int(value[5:]) - 1)
     return None
 
@@ -94,7 +97,10 @@ def paired(base: list[float | None], variant: list[float | None]) -> dict[str, A
         return {"n": 0, "diff": math.nan, "ci95": [math.nan, math.nan], "base": math.nan}
     mean = sum(diffs) / n
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
+    # A normal interval: at the default 200 pairs it is 0.6 % narrower than Student t's; for a
+    # few dozen pairs stats.t_interval would be the right one.
     half = 1.959964 * sd / math.sqrt(n)
+    # The baseline mean over the same pairs as the difference, so the two can be read together.
     kept = [b for b, v in zip(base, variant, strict=True) if b is not None and v is not None]
     return {"n": n, "diff": mean, "ci95": [mean - half, mean + half], "base": sum(kept) / n}
 
@@ -104,6 +110,8 @@ def holds(expect: str, ci95: list[float]) -> bool:
     lo, hi = ci95
     if math.isnan(lo):
         return False
+    # "not_higher" holds unless the interval lies wholly above 0: a weaker claim than "lower"
+    # (no clear rise), which a change with no effect also meets.
     return {"higher": lo > 0, "lower": hi < 0, "not_higher": lo <= 0, "not_lower": hi >= 0}[expect]
 
 
@@ -120,6 +128,7 @@ def directions(
     """
     t0 = time.perf_counter()
     items = load_directions()
+    # Each case runs once at the defaults and serves as the baseline of all its expectations.
     groups = list(dict.fromkeys([(d.case, ()) for d in items] + [(d.case, d.overrides) for d in items]))
     jobs = [
         Job(g * replicates + r, str(resolve_path(case)), r, seed, over)

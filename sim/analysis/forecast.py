@@ -76,6 +76,8 @@ def forecast_table(rows: pd.DataFrame, sectors: list[str], years: list[int]) -> 
                     rec[f"p_{kind}_{sector}_{y}_low"], rec[f"p_{kind}_{sector}_{y}_high"] = lo, hi
                 with_new = g[g[f"new_office_{sector}_{y}"]]
                 group, group_share = _mode(with_new[f"members_{sector}_{y}"])
+                # The host is the most common one of the most common group, so host and members are a pair
+                # that occurred together, not two modes from different runs.
                 host, host_share = _mode(with_new.loc[with_new[f"members_{sector}_{y}"] == group, f"host_{sector}_{y}"])
                 rec[f"host_{sector}_{y}"], rec[f"host_share_{sector}_{y}"] = host, host_share
                 rec[f"members_{sector}_{y}"], rec[f"members_share_{sector}_{y}"] = group, group_share
@@ -100,6 +102,8 @@ def _county(rows: pd.DataFrame, sectors: list[str], years: list[int]) -> dict[st
     for sector in sectors:
         for y in years:
             for kind in ("office", "new_office"):
+                # Counted per run, not summed over areas: the areas of one run are not independent (they share
+                # the county's initiative and reforms), so the county's chance is read from the runs themselves.
                 k = int(by_run[f"{kind}_{sector}_{y}"].any().sum())
                 lo, hi = wilson(k, n)
                 rec[f"p_{kind}_{sector}_{y}"] = k / n
@@ -142,6 +146,7 @@ def group_table(rows: pd.DataFrame, sectors: list[str], year: int, top: int = 5)
 def lever_table(base: pd.DataFrame, variant: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Per area: a lever's paired effect on a forecast outcome (variant minus forecast, Newcombe interval)."""
     out = []
+    # Paired by replicate: replicate r of the forecast and of the lever share their seed.
     merged = base.merge(variant, on=["area", "replicate"], suffixes=("_b", "_v"))
     for area, g in merged.groupby("area", sort=False):
         b, v = g[f"{outcome}_b"].astype(bool), g[f"{outcome}_v"].astype(bool)
@@ -166,6 +171,7 @@ def lever_table(base: pd.DataFrame, variant: pd.DataFrame, outcome: str) -> pd.D
 
 def _mode(values: pd.Series) -> tuple[str, float]:
     """The most common non-empty value and its share among the non-empty ones ("", 0 if none)."""
+    # Empty values are runs without a new office in the area; they have no host or group to count.
     counts = Counter(v for v in values if v)
     if not counts:
         return "", 0.0
@@ -227,8 +233,11 @@ def run_forecast(
     used: dict[str, Any] = {}
     results = list(execution.execute(jobs, len(jobs), used))
     sectors = list(base.params.vocab.sector_names)
+    # An office "by year y" is read in December of y (month index y * 12 + 11): years whose December
+    # lies past the horizon are not reported.
     years = [y for y in YEARS if y * 12 + 11 <= base.horizon]
     arm_rows, arm_county = [], []
+    # Results come in job order: arm a's replicates are one block, in replicate order.
     for a in range(len(arms)):
         chunk = results[a * replicates : (a + 1) * replicates]
         arm_rows.append(pd.DataFrame([{"replicate": r["row"]["replicate"], **f} for r in chunk for f in r["forecast"]]))

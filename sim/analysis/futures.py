@@ -72,10 +72,14 @@ def sample_futures(scenario: Scenario, n: int, seed: int, posterior: Any = None)
     Each estimated input uniform in ``[low, high]`` (rounded when its value and range are whole
     numbers), and a posterior set drawn from the equal-weight ensemble.
     """
+    # A spawn key no replicate uses (replicates count up from 0), so drawing the futures never
+    # shares a stream with a run, and adding futures changes no replicate's draws.
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
     out = []
     for i in range(n):
         moved = []
+        # Sorted: the draws follow the keys' order, not the file's, so reordering a scenario file
+        # does not change the futures.
         for key, est in sorted(scenario.estimates.items()):
             value = float(rng.uniform(est.low, est.high))
             if all(float(v).is_integer() for v in (est.value, est.low, est.high)):
@@ -84,6 +88,8 @@ def sample_futures(scenario: Scenario, n: int, seed: int, posterior: Any = None)
         member = None
         parameters: tuple[tuple[str, Any], ...] = ()
         if posterior is not None:
+            # Drawn from the equal-weight ensemble (accepted sets repeated by weight), so a uniform draw
+            # follows the posterior's weights.
             member = int(posterior.ensemble[int(rng.integers(posterior.size))])
             parameters = tuple(sorted(posterior.sets[member].items()))
         out.append(Future(i, tuple(moved), member, parameters))
@@ -140,6 +146,8 @@ def robust(
     parsed = {name: dict(scenario.with_overrides(ov, source).overrides) for name, ov in arms.items()}
     drawn = sample_futures(scenario, futures, seed, posterior)
     jobs = [
+        # Replicate r has one seed in every future and every arm: within a future the arms differ only
+        # by their levers, and regret measures the levers, not the draws.
         Job((f.index * len(arms) + a) * replicates + r, str(scenario.path), r, seed, overrides, estimates=f.estimates)
         for f in drawn
         for a, ov in enumerate(parsed.values())  # each arm's overrides include the scenario's own
@@ -180,6 +188,8 @@ def _summary(values: pd.DataFrame, arms: dict[str, dict]) -> pd.DataFrame:
     """Per arm: the share of futures where it is best (Wilson interval), its mean and worst regret, its mean value."""
     summary = []
     for name, g in values.groupby("variant", sort=False):
+        # A tolerance, not == 0: a tie computed in two orders can differ by a rounding error, and ties
+        # count as best for each arm.
         k = int((g["regret"] <= 1e-12).sum())
         lo, hi = wilson(k, len(g))
         summary.append(
@@ -240,6 +250,7 @@ def render(result: dict[str, Any], title: str, replicates: int, lang: str = "en"
     if (s["worst_regret"] <= 1e-12).all():
         lines.append(f"\nNo variant differs from the others in {what} in any of the {n} futures.")
         return "\n".join(lines)
+    # Minimax regret (Savage), ties broken by mean regret, then by the order the variants were given.
     top = s.sort_values(["worst_regret", "mean_regret"], kind="stable").iloc[0]
     lines.append(
         f"\nLeast worst regret (minimax regret): {top['variant']}, best in {top['best_share']:.0%} of the futures, "
