@@ -109,6 +109,7 @@ def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any]
         estimate_overrides=moved,
         municipalities=tuple(munis),
         regions=regions,
+        # The run starts with the earliest running pilot, so each pilot negotiates from its own start.
         start=min([start, *(p.start for p in running)]),
         pilot_end=pilot_end,
         horizon=horizon,
@@ -202,6 +203,8 @@ def _pilots(path: Path, c: Any, params: Params, overrides: dict, moved: dict, fo
         if "county" in raw:
             raise InputError(path, key, f"{name!r} is a county file; a pilot must be a region file")
         stem = pilot_path.stem
+        # A pilot's estimates are keyed by its file's stem: two pilots both have region.council_stages,
+        # and a robustness corner must move one of them only.
         sub = {k.removeprefix(f"{stem}."): v for k, v in moved.items() if k.startswith(f"{stem}.")}
         pilot = load_region(pilot_path, raw, params, overrides, sub)
         found.update({f"{stem}.{k}": v for k, v in pilot.estimates.items()})
@@ -227,6 +230,8 @@ def _members(
             pilot_facts[knr] = m
     chosen = [p for p in places.values() if (p.knr[:2] in counties and p.knr not in exclude) or p.knr in pilot_facts]
     munis, knrs = [], []
+    # Ordered by municipality number, not by file or dict order: the order of the members fixes
+    # the order of the agents and so of the random draws, which must not change when a file is edited.
     for p in sorted(chosen, key=lambda p: p.knr):
         if p.knr in pilot_facts:
             munis.append(pilot_facts[p.knr])
@@ -276,6 +281,7 @@ def _areas(
         if not ms:
             continue
         members = tuple(name_of[k] for k in sorted(ms, key=order.get))
+        # The name breaks a tie in population, so the leader never depends on set or dict order.
         largest = max(members, key=lambda m: (population[m], m))
         pilot = home_of_pilot.get(area)
         if pilot is not None:
@@ -348,6 +354,7 @@ def _pull_into_areas(areas: list[AreaFacts], existing: tuple, population: dict[s
         count: dict[str, int] = {}
         for m in ex.members:
             count[area_of[m].name] = count.get(area_of[m].name, 0) + 1
+        # The area's name breaks ties, for the same reason: one answer on every run.
         home = max(count, key=lambda a: (count[a], a))
         for m in ex.members:
             if area_of[m].name != home and area_of[m].assumed:
@@ -410,6 +417,7 @@ def _existing(
             raise InputError(path, r.key("form"), f"{form!r} merges the members: every sector, no until")
         for k in members:
             for s in sectors:
+                # The model's invariant: a municipality is in at most one arrangement per sector.
                 if (k, s) in taken:
                     raise InputError(path, r.key("members"), f"{k} is already in an arrangement for {s}")
                 taken.add((k, s))
@@ -451,6 +459,7 @@ def _pilot_path(path: Path, name: Any, key: str) -> Path:
     """A pilot named by scenario name, or by a path relative to the county file (or the working folder)."""
     if not isinstance(name, str) or not name.strip():
         raise InputError(path, key, f"expected a scenario name or file, got {name!r}")
+    # Beside the county file first, so a folder of scenario files copied elsewhere still runs.
     beside = path.parent / name
     if beside.is_file():
         return beside

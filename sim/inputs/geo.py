@@ -199,6 +199,8 @@ def load_places(path: str | Path = PLACES_CSV) -> dict[str, Place]:
         stat = path.stat()
     except OSError:
         raise InputError(path, "-", "file not found") from None
+    # Keyed by the file's time and size as well as its path: an edited data file (a notebook, a
+    # long-lived dashboard) is read again, never served stale.
     cache_key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if cache_key not in _CACHE:
         places: dict[str, Place] = {}
@@ -222,6 +224,8 @@ def load_places(path: str | Path = PLACES_CSV) -> dict[str, Place]:
                     raise InputError(path, f"{knr}: {column}", "empty")
             places[knr] = Place(knr, name, county, population, lat, lon, method)
         _CACHE[cache_key] = places
+    # A copy of the dict (the Places are frozen): a caller that drops or adds entries cannot
+    # change what the next caller gets.
     return dict(_CACHE[cache_key])
 
 
@@ -260,6 +264,7 @@ def great_circle_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: Arr
     """
     phi1, lam1, phi2, lam2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
     h = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2
+    # Clipped: for nearly antipodal points rounding can push h just above 1, and arcsin would give NaN.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -281,6 +286,8 @@ def distance_matrix(places: Sequence[Place], road_factor: float = ROAD_FACTOR) -
     lat = np.array([p.lat for p in places], dtype=float)
     lon = np.array([p.lon for p in places], dtype=float)
     d = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * road_factor
+    # Mirrored from one triangle: haversine(a, b) and haversine(b, a) may differ in the last bit,
+    # and a distance must not depend on which member asks.
     d = np.triu(d, 1)
     return d + d.T
 
@@ -374,6 +381,7 @@ def cluster(group: list[Place], max_size: int) -> list[list[Place]]:
     that comes first in knr order (``group`` is sorted by knr), so the result is deterministic.
     """
     n = len(group)
+    # No road factor: multiplying every distance by one constant changes no merge.
     link = distance_matrix(group, 1.0)
     np.fill_diagonal(link, np.inf)
     members = [[i] for i in range(n)]
@@ -383,6 +391,8 @@ def cluster(group: list[Place], max_size: int) -> list[list[Place]]:
         i, j = divmod(int(np.argmin(allowed)), n)  # symmetric: the first minimum has i < j
         if not np.isfinite(allowed[i, j]):
             break
+        # Average linkage (Lance-Williams update): the merged cluster's distance to k is the
+        # size-weighted mean of its parts'. Row j is retired with inf and size 0.
         link[i, :] = (size[i] * link[i, :] + size[j] * link[j, :]) / (size[i] + size[j])
         link[:, i] = link[i, :]
         link[i, i] = np.inf
@@ -467,6 +477,8 @@ def _attach_loners(
     for p in (p for p in unknown if p.knr not in owner):
         candidates = sorted(owner)
         d = great_circle_km(p.lat, p.lon, [places[k].lat for k in candidates], [places[k].lon for k in candidates])
+        # candidates is sorted by knr, and argmin takes the first minimum: a tie in distance is broken
+        # by number, as everywhere in this module.
         nearest = candidates[int(np.argmin(d))]
         region = owner[p.knr] = owner[nearest]
         groups[region].append(p.knr)
@@ -500,6 +512,7 @@ def _overlap_rule(
 
     groups: dict[str, list[str]] = {region: [] for region in councils}
     for knr, regions in homes.items():
+        # The smallest council first: it is the more specific grouping (a broad forum is larger).
         region = min(regions, key=lambda r: (len(councils[r]), mean_km(knr, r), r))
         groups[region].append(knr)
         if len(regions) > 1:

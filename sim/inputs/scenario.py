@@ -165,6 +165,8 @@ class Scenario:
         if a == b:
             return 0.0
         if self.matrix is not None:
+            # A county has hundreds of members: a matrix, not a dict of pairs, keeps lookups fast and
+            # the pickled scenario small for the workers.
             return float(self.matrix[self.index[a], self.index[b]])
         return self.distances[frozenset((a, b))]
 
@@ -175,8 +177,12 @@ class Scenario:
         the facts depend on, is not a parameter that can be overridden).
         """
         params = apply_overrides(self.params, dict(overrides), source)
+        # replace() builds a new object from the fields only, so a cached before_levers of the old
+        # scenario is never carried over to the new parameters.
         return replace(self, params=params, overrides={**self.overrides, **overrides})
 
+    # cached_property writes into the instance's __dict__, past the frozen dataclass's __setattr__;
+    # safe because a Scenario's parameters never change after it is made.
     @cached_property
     def before_levers(self) -> Params:
         """The parameters with every §4 lever at its shared value: a county's run until its initiative starts.
@@ -205,6 +211,7 @@ def resolve_path(name_or_path: str | Path) -> Path:
             raise InputError(path, "-", "is a folder, expected a scenario TOML file")
         return path
     candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    # defaults.toml, patterns.toml and the like sit beside the scenarios but are not cases.
     if candidate.is_file() and path.name not in NOT_SCENARIOS:
         return candidate
     names = available_scenarios()
@@ -238,6 +245,7 @@ class Reader:
         value = self.table[name]
         if kind is float:
             return self._number(self.key(name), value)
+        # bool is a subclass of int in Python: `true` must not pass where a number is asked for.
         if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
             raise InputError(self.path, self.key(name), f"expected {kind.__name__}, got {value!r}")
         if kind is str and not value.strip():
@@ -261,6 +269,8 @@ class Reader:
                 raise InputError(self.path, key, "an estimate needs low <= value <= high")
             for side in ("low", "high"):
                 v = numbers[side]
+                # The ends are checked too: a robustness corner moves the input to them, and the model must
+                # accept every value a corner can take.
                 if low is not None and v < low or high is not None and v > high:
                     raise InputError(self.path, f"{key}.{side}", f"{v:g} is outside {low:g} to {high:g}")
             self.estimates[key] = est
@@ -275,6 +285,7 @@ class Reader:
     def _number(self, key: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(self.path, key, f"expected a number, got {value!r}")
+        # A bound on size catches typos (1e21 for 1e2) before they overflow inside the model.
         if not math.isfinite(value) or abs(value) > 1e12:
             raise InputError(self.path, key, f"expected a finite number of sensible size, got {value!r}")
         return float(value)
@@ -383,6 +394,7 @@ class _ScenarioFile:
         for i, m in enumerate(self.top.table_list("municipality")):
             mr = self.reader(m, f"municipality[{i}].", ("name", "knr", "county", "population", "staff", "source"))
             name = mr.get("name", str).strip()
+            # From here on errors name the member, not its position in the file.
             mr.prefix = f"municipality.{name}."
             if name in self.names:
                 raise InputError(self.path, f"municipality.{name}", "defined twice")
@@ -398,6 +410,7 @@ class _ScenarioFile:
                 staff = tuple(sr.number(s, 0.0, 1e5) for s in self.sector_names)
             else:
                 staff = staff_rule(self.path, mr.key("staff"), population, self.staff_per_1000)
+            # Read only to require it: every fact in a scenario file carries its source.
             mr.get("source", str)
             lat, lon = (place.lat, place.lon) if place else (None, None)
             munis.append(MunicipalityFacts(name, county, population, staff, lat, lon))
@@ -408,6 +421,8 @@ class _ScenarioFile:
 
     def distances(self, places: dict[str, Any]) -> dict[frozenset, float]:
         """Typed distances, or computed ones when every member has a ``knr`` and none are typed."""
+        # Computed distances are road estimates from coordinates; typed ones are the file's own
+        # figures. They are never mixed in one scenario: every pair is of one kind.
         if "distances" in self.top.table or len(places) < len(self.names):
             return _distances(self.path, self.top.get("distances", list), self.names, self.member)
         matrix = geo.distance_matrix([places[n] for n in self.names])
@@ -521,6 +536,7 @@ def _dates(r: Reader) -> tuple[int, int, int, int, int]:
         if later < earlier:
             before = {"pilot_end": "start", "horizon": "pilot_end", "reform_deadline": "reform_start"}[key]
             raise InputError(r.path, f"region.{key}", f"is before region.{before}")
+    # A horizon a century out is a typo in the year (2107 for 2017), not a scenario.
     if horizon - start > 1200:
         raise InputError(r.path, "region.horizon", "more than 100 years after region.start")
     return start, pilot_end, horizon, reform_start, reform_deadline
@@ -546,6 +562,8 @@ def _distances(path: Path, rows: list, names: list[str], member) -> dict[frozens
         a, b = member(row[0], key), member(row[1], key)
         if a == b:
             raise InputError(path, key, f"a distance from {a} to itself")
+        # No two municipalities of the country are 5,000 km apart by road: a larger figure is a typo
+        # (metres for km).
         if not math.isfinite(row[2]) or not 0 < row[2] < 5000:
             raise InputError(path, key, f"expected km between 0 and 5000, got {row[2]!r}")
         pair = frozenset((a, b))
@@ -564,6 +582,8 @@ def _warn_detours(path: Path, names: list[str], d: dict[frozenset, float], margi
     """Warn (one line) when a distance exceeds a detour through a third member by a wide margin."""
     worst = None
     for a, b, c in permutations(names, 3):
+        # A shortest road distance cannot exceed the route through a third member, so a wide excess is
+        # most likely a typo; only warned, because the report's own figures are kept as given.
         direct, detour = d[frozenset((a, b))], d[frozenset((a, c))] + d[frozenset((c, b))]
         if direct > margin * detour and (worst is None or direct / detour > worst[0]):
             worst = (direct / detour, a, b, c, direct, detour)
