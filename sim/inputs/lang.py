@@ -460,6 +460,8 @@ def term(key: str, lang: str = "en") -> str:
     words = TERMS.get(key)
     if words is None:
         return key.replace("_", " ")
+    # A term without bokmål words falls back to English: a new sector or form brought as data is
+    # never printed as a bare key.
     return words.get(lang, words["en"])
 
 
@@ -472,6 +474,8 @@ def lever_note(overrides: Any, lang: str = "en") -> str:
     """
     if isinstance(overrides, str):
         try:
+            # The overrides column of comparison.csv holds str(dict): literal_eval reads it back without
+            # running anything, and an unreadable cell is shown as it is.
             overrides = ast.literal_eval(overrides)
         except (ValueError, SyntaxError):
             return overrides
@@ -481,6 +485,7 @@ def lever_note(overrides: Any, lang: str = "en") -> str:
     for key, value in overrides.items():
         spec = BY_NAME.get(key)
         if spec is not None and spec.kind == "bool":
+            # A value may still be the command line's string ("false"): bool("false") would read as yes.
             yes = value is True or str(value).strip().lower() in ("true", "1", "yes")
             parts.append(f"{meaning(key, lang)}: {term('yes' if yes else 'no', lang)}")
             continue

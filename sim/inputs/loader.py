@@ -38,4 +38,7 @@ def load_scenario(
         sc = load_county(path, raw, params, dict(overrides or {}), dict(estimates or {}))
     else:
         sc = load_region(path, raw, params, overrides, estimates)
+    # The shared set before overrides travels with the scenario: a county's pilots run with the
+    # §4 levers at these values until the initiative starts (Scenario.before_levers), without
+    # reading the file again in a worker.
     return replace(sc, defaults=shared)

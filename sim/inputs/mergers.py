@@ -57,6 +57,8 @@ def load_mergers(path: Path, key: str, table: Path, name_of: dict[str, str], fir
         except ValueError:
             bad = f"{table.name}: bad share, n_2016_units or merged_from for {row['knr2016']}"
             raise InputError(path, key, bad) from None
+        # A municipality split between new ones goes whole to the unit with the largest share, a tie
+        # to the unit made of more 2016 municipalities: the model has no partial members.
         rank = (share, units)
         if row["knr2016"] not in best or rank > best[row["knr2016"]]["rank"]:
             best[row["knr2016"]] = {"rank": rank, "to": row["knr2020"], "name": row["name2020"], "year": year}
@@ -66,6 +68,7 @@ def load_mergers(path: Path, key: str, table: Path, name_of: dict[str, str], fir
             groups.setdefault((b["to"], b["name"], b["year"]), []).append(name_of[knr])
     out = []
     for (knr2020, name, year), members in sorted(groups.items(), key=lambda x: (x[0][2], x[0][0])):
+        # A merger takes effect on 1 January of its year: month index year * 12.
         month = year * 12
         if len(members) >= 2 and first < month <= last:
             out.append(Merger(name, knr2020, month, tuple(members)))

@@ -81,6 +81,7 @@ class Spec:
             return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
         if self.kind == "choice":
             return None if value in self.choices else f"expected one of {', '.join(self.choices)}, got {value!r}"
+        # bool is a subclass of int: `true` must not pass for the number 1.
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"expected a number, got {value!r}"
         if not math.isfinite(value):
@@ -680,6 +681,8 @@ def field_specs() -> tuple[Spec, ...]:
     return _FIELD_SPECS
 
 
+# Each Spec takes its name from its own field, so the catalogue cannot name a field wrongly;
+# built once, at import.
 _FIELD_SPECS: tuple[Spec, ...] = tuple(
     replace(f.metadata["spec"], name=f.name) for f in fields(Params) if "spec" in f.metadata
 )
@@ -689,6 +692,8 @@ def _items(vocab: Vocabulary, per: str) -> tuple[Sector, ...] | tuple[Form, ...]
     return vocab.sectors if per == "sector" else vocab.forms
 
 
+# Safe to cache: a Vocabulary is frozen and hashable, so equal vocabularies share one entry;
+# callers share the dict and must not change it.
 @lru_cache(maxsize=8)
 def flat_specs(vocab: Vocabulary) -> dict[str, Spec]:
     """Every ``--set`` key of a vocabulary: scalars by name, vector elements as ``name.item``.
@@ -761,8 +766,11 @@ def _vocabulary(path: Path, raw: dict[str, Any]) -> Vocabulary:
     for i, t in enumerate(forms):
         key = f"form[{i}]"
         expected = {"name", "label", "section", *_FORM_FLAGS}
+        # Exactly these keys: a forgotten flag would otherwise read as false and silently change what
+        # the form does in every valuation.
         if not isinstance(t, dict) or set(t) != expected:
             raise InputError(path, key, f"expected a table with exactly: {', '.join(sorted(expected))}")
+        # NONE is reserved for "own service" in the records and the outcome rows.
         if not _is_key(t["name"]) or t["name"] == NONE or t["name"] in (f.name for f in out_f):
             raise InputError(path, f"{key}.name", f"expected a new lower-case name, got {t['name']!r}")
         for flag in _FORM_FLAGS:
@@ -789,6 +797,8 @@ def _is_key(name: Any) -> bool:
 
 
 def _coerce(spec: Spec, value: Any) -> Any:
+    # TOML's 2 and 2.0 (and a keyword argument's 2) must give the same float, so metadata.json
+    # and the tables do not depend on how a number was typed.
     if spec.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
@@ -901,6 +911,7 @@ def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--
     vectors: dict[str, list] = {}
     targets = [ALIASES.get(k, k) for k in overrides]
     for key in overrides:
+        # An alias and its key given together reach one parameter; one value would be dropped silently.
         if key in ALIASES and targets.count(ALIASES[key]) > 1:
             raise InputError(source, key, f"given twice: it is another name of {ALIASES[key]}")
     for key, value in overrides.items():
@@ -915,6 +926,8 @@ def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--
                 raise InputError(source, key, str(exc)) from None
         value = _coerce(spec, value)
         if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars from samplers
+            # A plain Python number, as from the command line: a numpy scalar would compare equal but
+            # print differently in metadata.json and the tables.
             value = value.item()
         problem = spec.check(value)
         if problem:
@@ -927,6 +940,8 @@ def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--
         index = next(i.index for i in _items(params.vocab, field_spec.per) if i.name == item)
         vec = vectors.setdefault(name, list(getattr(params, name)))
         vec[index] = value
+    # Back to tuples: Params stays immutable and hashable, and several --set keys on one vector
+    # are applied together.
     changes.update({k: tuple(v) for k, v in vectors.items()})
     return replace(params, **changes)
 
@@ -935,6 +950,8 @@ def apply_overrides(params: Params, overrides: dict[str, Any], source: str = "--
 def by_name() -> dict[str, Spec]:
     """Flat catalogue of the default vocabulary: key -> :class:`Spec` (read once)."""
     global _BY_NAME
+    # Read on first use, not at import: `--help` stays fast, and a broken defaults.toml gives a
+    # one-line InputError where it is used rather than an ImportError.
     if _BY_NAME is None:
         _BY_NAME = flat_specs(load_defaults(DEFAULTS).vocab)
     return _BY_NAME
@@ -978,5 +995,6 @@ def parameter_table(path: Path = DEFAULTS) -> str:
             spec.section,
             comments.get(spec.name, ""),
         )
+        # A "|" in a cell (e.g. a choice list) would split the markdown row.
         rows.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(rows)

@@ -40,6 +40,8 @@ def to_toml(scenario: str, seed: Any, changed: dict[str, Any]) -> str:
         "",
         "[set]",
     ]
+    # Keys quoted: a dotted key (allow.board_host) unquoted would be a nested TOML table. Sorted,
+    # so saving the same view twice gives the same file.
     lines += [f"{json.dumps(k)} = {_value(v)}" for k, v in sorted(changed.items())]
     return "\n".join(lines) + "\n"
 
@@ -65,5 +67,7 @@ def read_set_file(path: Path | str, source: str = "--set-file") -> tuple[dict[st
     for key, value in table.items():
         if isinstance(value, dict | list):
             raise InputError(path, f"set.{key}", "must be one value, not a table or list")
+        # Back to --set strings, so a settings file is checked by the same parser as the command line
+        # (str(True) would be "True", which the catalogue reads as well, but one spelling is clearer).
         out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return out, {k: v for k, v in data.items() if k != "set"}

@@ -133,6 +133,8 @@ class Vocabulary:
         """``(key, problem)`` when ``recorded`` (see :attr:`names`) is another vocabulary, else None."""
         for key, ours in self.names.items():
             theirs = recorded.get(key)
+            # Lists compare in order: the vectors are indexed by position, so the same names in another
+            # order are another vocabulary.
             if theirs != ours:
                 made = ", ".join(map(str, theirs)) if isinstance(theirs, list) else repr(theirs)
                 return key, f"made with {key} {made}; scenarios/defaults.toml has {', '.join(ours)}"
