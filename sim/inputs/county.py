@@ -77,6 +77,8 @@ def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any]
         moved: Estimated inputs moved away from their value; a pilot's keys are prefixed with
             its file stem (``vaernesregionen.region.board_experience``).
     """
+    # One dict for every reader of the file (pilots' keys prefixed): every estimate anywhere in a
+    # county scenario is listed in one place, so robustness moves each of them.
     found: dict = {}
     top = Reader(path, raw, "", ("county", "area", "initiative", "arrangement", "self_start"), found, moved)
     c = Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
@@ -324,6 +326,7 @@ def _pilot_homes(path: Path, groups: dict[str, list[str]], pilots: list) -> dict
             other = home_of_pilot[home].name
             raise InputError(path, "county.pilots", f"{pilot.name} and {other} share the area {home}")
         for a in groups:
+            # Out of every other area: each municipality is in exactly one area.
             groups[a] = [k for k in groups[a] if k not in members or a == home]
         groups[home] += [k for k in members if k not in groups[home]]
         home_of_pilot[home] = pilot
@@ -365,6 +368,7 @@ def _pull_into_areas(areas: list[AreaFacts], existing: tuple, population: dict[s
     for a in areas:
         members = tuple(m for m in a.members if moves.get(m, a.name) == a.name)
         members += tuple(m for m in moves if moves[m] == a.name and m not in a.members)
+        # An area emptied by the moves is dropped rather than kept with no one to negotiate.
         if not members:
             continue
         leader = a.facts.leader if a.facts.leader in members else max(members, key=lambda m: (population[m], m))

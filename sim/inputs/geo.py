@@ -140,6 +140,8 @@ def _read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
     """Read a UTF-8 CSV file whose header has ``columns``; InputError otherwise."""
     start = 1
     try:
+        # utf-8-sig: a byte-order mark, as spreadsheet programs write it, is not taken for part of the
+        # first column's name.
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f, strict=True)
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
@@ -147,6 +149,8 @@ def _read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
                 raise InputError(path, "header", f"missing column(s) {', '.join(missing)}")
             rows, start = [], reader.line_num + 1
             for row in reader:
+                # DictReader pads a short row and gathers a long row's extras without a word; a shifted column
+                # would put a population where a latitude belongs.
                 if None in row or None in row.values():  # csv's restkey / restval: a row of the wrong width
                     fields = len(row) - (None in row) + len(row.get(None) or ()) - list(row.values()).count(None)
                     raise InputError(

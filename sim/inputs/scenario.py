@@ -274,6 +274,7 @@ class Reader:
                 if low is not None and v < low or high is not None and v > high:
                     raise InputError(self.path, f"{key}.{side}", f"{v:g} is outside {low:g} to {high:g}")
             self.estimates[key] = est
+            # A robustness corner replaces the value here; the range check below applies to it too.
             value = self.moved.get(key, est.value)
         else:
             value = self._number(key, raw)
@@ -347,6 +348,7 @@ def load_region(
     distances = f.distances(places)
     region = f.region(r, leader)
     shared = f.shared_posts()
+    # Stamped with the region: a county holds several pilots' reform events side by side.
     events = tuple(replace(ev, region=region.name) for ev in f.reform_events())
     f.check_estimates()
     return Scenario(
