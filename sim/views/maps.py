@@ -41,6 +41,7 @@ def hull(points: np.ndarray) -> np.ndarray:
     def half(seq):
         out: list[tuple[float, float]] = []
         for p in seq:
+            # <= 0 also drops collinear points: an outline has corners only where it turns.
             while len(out) >= 2 and _turn(out[-2], out[-1], p) <= 0:
                 out.pop()
             out.append(p)
@@ -97,6 +98,8 @@ class CountyMap:
         pos = project(np.array([facts[n].lat for n in self.names]), np.array([facts[n].lon for n in self.names]))
         where = dict(zip(self.names, pos, strict=True))
         pops = np.array([facts[n].population for n in self.names])
+        # Marker area grows with the square root of population: the largest town does not cover its
+        # neighbours, and the smallest stays visible.
         sizes = node_scale * (15 + 600 * np.sqrt(pops / pops.max()))
         self.nodes: list[Any] = []
         with _style() as plt:
@@ -229,6 +232,7 @@ def area_outcomes(summary: pd.DataFrame, sector: str, title: str):
         for ax, (column, what) in zip(axes, panels, strict=True):
             shares = summary[column].to_numpy()
             n = summary["replicates"].to_numpy()
+            # The counts are recovered from the shares; round(), because (7 / 50) * 50 is 7.000000000000001.
             lo, hi = np.array([wilson(round(s * k), int(k)) for s, k in zip(shares, n, strict=True)]).T
             ax.barh(y, shares, color=form_colour_any(), height=0.6)
             err = np.clip([shares - lo, hi - shares], 0, None)  # rounding can put a limit a hair past the share
@@ -248,7 +252,6 @@ def form_colour_any() -> str:
 # --- borders, coast and the share map (issue: maps people recognise) ------------------------------
 
 
-#: Municipality borders of 2019 (data/README.md: Kartverket, CC BY 4.0, via niphr/csmaps).
 def place_labels(ax, labels: list[tuple[str, float, float]], fontsize: float = 8.0) -> list[Any]:
     """Name places without overlap: each label at its point or, failing that, nearby with a leader line.
 
@@ -321,6 +324,7 @@ def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: s
     names = list(share)
     proj = Projection(np.array([facts[m].lat for m in names]), np.array([facts[m].lon for m in names]))
     cmap = mpl.colormaps["YlGn"]
+    # From 0.08, not 0: a share of 0 is still tinted, so a scenario member never looks blank.
     colours = {m: cmap(0.08 + 0.92 * share[m]) for m in names}
     with _style() as plt:
         fig = plt.figure(figsize=(14, 11))
@@ -332,6 +336,7 @@ def county_share_map(scenario: Scenario, municipalities: pd.DataFrame, sector: s
             xy = np.array([p for p, _ in ring])
             ax.scatter(xy[:, 0], xy[:, 1], s=[40 + 360 * h for _, h in ring], facecolor="none",
                        edgecolor="black", lw=1.6, zorder=4)  # fmt: skip
+        # The most populous places are named first, so they keep their spot when space runs out.
         order = sorted(shapes.values(), key=lambda ms: -sum(facts[m].population for m in ms))
         labels = []
         for members in order:
@@ -354,6 +359,7 @@ def _office_shares(scenario: Scenario, rows: pd.DataFrame, sector: str) -> tuple
 
     Municipalities merged by 2019 share one shape and so one colour: their mean share.
     """
+    # A merger is not a joint office (§4.3): its members become one municipality with its own staff.
     formal = {f.name for f in scenario.params.vocab.forms if f.formal and not f.merges}
     in_office = rows.assign(_in=rows[f"form_{sector}"].isin(formal)).groupby("municipality")["_in"].mean()
     hosting = (rows[f"host_{sector}"] == rows["municipality"]).groupby(rows["municipality"]).mean()
@@ -362,6 +368,7 @@ def _office_shares(scenario: Scenario, rows: pd.DataFrame, sector: str) -> tuple
     shared: dict[str, list[str]] = {}
     for m in names:
         shared.setdefault(knr.get(m, m), []).append(m)
+    # Municipalities merged by 2019 are one shape on the border map, so they get one colour: their mean.
     return {m: float(np.mean([in_office[x] for x in shared[knr.get(m, m)]])) for m in names}, hosting
 
 

@@ -55,6 +55,7 @@ STYLE = {
 def _style() -> Iterator[Any]:
     import matplotlib.pyplot as plt
 
+    # A context, not plt.rcParams.update: a notebook that imports this module keeps its own style.
     with plt.rc_context(STYLE):
         yield plt
 
@@ -62,6 +63,8 @@ def _style() -> Iterator[Any]:
 def form_colour(scenario: Scenario, form: str) -> str:
     """Colour of a form (by its place in the vocabulary); grey for no arrangement."""
     names = scenario.params.vocab.form_names
+    # By the form's place in the vocabulary: a form has one colour in every figure, and a form
+    # added as data gets one without code.
     return PALETTE[names.index(form) % len(PALETTE)] if form in names else NONE_COLOUR
 
 
@@ -149,6 +152,7 @@ def outcome_shares(summary: pd.DataFrame, title: str):
     with _style() as plt:
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(s) + 1.4), layout="constrained")
         y = np.arange(len(s))
+        # matplotlib refuses negative error-bar lengths, and rounding can make one a hair below zero.
         err = np.clip(np.vstack([s["value"] - s["ci_low"], s["ci_high"] - s["value"]]), 0, None)
         ax.barh(y, s["value"], xerr=err, color=PALETTE[1], capsize=3)
         ax.set_yticks(y, s["label"])
@@ -202,8 +206,10 @@ def comparison(table: pd.DataFrame, title: str, lang: str = "en", most: int = 9)
             err = np.clip(np.vstack([d - lo, hi - d]), 0, None)
             y = np.arange(len(variants))
             ax.axvline(0, color="black", lw=0.8, zorder=1)
+            # A difference without an interval (a single pair) gets no bar rather than an error.
             ax.errorbar(d, y, xerr=np.nan_to_num(err), fmt="none", ecolor=PALETTE[2], capsize=3, zorder=2)
             moved = np.array([differs(r) for r in t.reset_index().to_dict("records")])
+            # Filled only where the interval excludes 0: the eye goes to the differences that are not chance.
             ax.scatter(d, y, s=36, color=np.where(moved, PALETTE[2], "white"), edgecolor=PALETTE[2], zorder=3)
             if np.nanmax(np.abs(np.r_[lo, hi, d])) >= 10_000:
                 ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: answers.number(x, 0, lang)))
@@ -320,12 +326,15 @@ def fan_charts(timeline: pd.DataFrame, scenario: Scenario, title: str, lang: str
                 ax = axes[i][j]
                 sub = timeline[timeline["sector"] == sector.name]
                 for k, (name, g) in enumerate(sub.groupby("municipality", sort=False)):
+                    # The 10-90 % band shows how far replicates spread (what one run may look like), not an
+                    # interval for the mean, which would shrink with more replicates.
                     q = g.groupby("month")[measure].quantile([0.1, 0.5, 0.9]).unstack()
                     ax.fill_between(months, q[0.1], q[0.9], color=colours[k % 10], alpha=0.2, lw=0)
                     ax.plot(months, q[0.5], color=colours[k % 10], lw=1.6, ls=styles[k % len(styles)], label=name)
                 flat.append(_flat(sub, measure))
                 heading = [sector_label(scenario, sector.name, lang).capitalize()] if i == 0 else []
                 ax.set_title("\n".join(heading + ([term("fan.flat", lang)] if flat[-1] else [])), fontsize=9.5)
+                # The line sits at the first month after the pilot: the pilot's last month is still inside it.
                 ax.axvline(_month_date(scenario.pilot_end + 1), color="grey", lw=0.8, ls=":")
                 _date_axis(ax, max_ticks=5)
                 if j == 0:
@@ -506,9 +515,13 @@ def _timeline_entries(events: pd.DataFrame, votes: pd.DataFrame, scenario: Scena
     for number, month in enumerate(months, start=1):
         mine = events[events["month"] == month]
         texts = (
+            # Only the same region's earlier events: another region's pre-project in a county does not
+            # make this one a "new round".
             describe_event(e, scenario, votes, lang, events.iloc[:i][events["region"].iloc[:i] == e["region"]])
             for i, e in mine.iterrows()
         )
+        # dict.fromkeys: a sentence that two events of one month both produce is told once, in the
+        # order the events happened.
         entries.append((number, month, "; ".join(dict.fromkeys(texts))))
     lines = [
         textwrap.fill(
@@ -605,12 +618,17 @@ def _positions(scenario: Scenario) -> tuple[np.ndarray, bool]:
     munis = scenario.municipalities
     if all(m.lat is not None for m in munis):
         lat0 = np.mean([m.lat for m in munis])
+        # An equirectangular projection about the region's mean latitude: km east and north, accurate
+        # enough over the tens of km of one region.
         x = np.array([m.lon for m in munis]) * 111.32 * np.cos(np.radians(lat0))
         y = np.array([m.lat for m in munis]) * 110.57
         return np.column_stack([x - x.mean(), y - y.mean()]), True
     names = scenario.names
     n = len(names)
     d = np.array([[scenario.distance(a, b) for b in names] for a in names])
+    # Without coordinates: classical multidimensional scaling (Torgerson) of the distances, the two
+    # largest eigenvectors of the double-centred squared distances. Road distances are not exactly
+    # Euclidean, so a negative eigenvalue is clipped to 0 below.
     j = np.eye(n) - np.ones((n, n)) / n
     vals, vecs = np.linalg.eigh(-0.5 * j @ (d**2) @ j)
     order = np.argsort(vals)[::-1][:2]
@@ -875,6 +893,7 @@ def prim_box(stats: dict[str, Any], limits: pd.DataFrame, title: str):
         fig, ax = plt.subplots(figsize=(9, 0.75 * len(limits) + 2.4), layout="constrained")
         for y, (_, r) in enumerate(limits.iterrows()):
             span = (r["sampled_high"] - r["sampled_low"]) or 1.0
+            # Each limit as a share of its sampled range, so dimensions of any unit share one axis.
             lo, hi = (r["lower"] - r["sampled_low"]) / span, (r["upper"] - r["sampled_low"]) / span
             ax.plot([0, 1], [y, y], color="#cccccc", lw=6, solid_capstyle="butt", zorder=1)
             ax.plot([lo, hi], [y, y], color=PALETTE[1], lw=6, solid_capstyle="butt", zorder=2)
@@ -922,10 +941,12 @@ def tornado(table: pd.DataFrame, title: str):
     inputs = []
     for (case, key), g in table.groupby(["case", "key"], sort=False):
         side = {r["side"]: r for _, r in g.iterrows()}
+        # A missing side (a corner clipped onto the value itself) draws no bar: its share is the baseline.
         shares = [side[s]["share"] if s in side else base for s in ("low", "high")]
         values = " | ".join(f"{side[s]['value']:.3g}" if s in side else "-" for s in ("low", "high"))
         label = f"{key} (estimate): {values}" if case else f"{key}: {values}"
         inputs.append((max(*shares, base) - min(*shares, base), label, *shares))
+    # Largest swing on top (a stable sort: equal swings keep the table's order).
     inputs.sort(key=lambda i: -i[0])
     with _style() as plt:
         fig, ax = plt.subplots(figsize=(8.5, 0.24 * len(inputs) + 1.8), layout="constrained")
