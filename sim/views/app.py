@@ -104,6 +104,7 @@ def parse_seed(text: str | int | None) -> int:
     text = str(text).strip()
     if text.isdigit():
         return int(text)
+    # Fresh entropy from the operating system; the seed is then shown, so the run can be repeated.
     return int(np.random.SeedSequence().entropy % 2**32)
 
 
@@ -123,6 +124,8 @@ class DashboardModel(CooperationModel):
     def __init__(self, scenario: str | None = None, rng: str | int | None = "1", **kwargs: Any) -> None:
         defaults = catalogue_defaults()
         name = scenario or available_scenarios()[0]
+        # Only what differs from the defaults: equal settings give one key (and one background
+        # computation), and a saved settings file lists the changes only.
         overrides = {k: v for k, v in kwargs.items() if k not in defaults or v != defaults[k]}
         seed = parse_seed(rng)
         super().__init__(name, rng=replicate_seed(seed, 0), **overrides)  # Mesa wants keyword arguments
@@ -171,10 +174,13 @@ def replicate_rows(
     overrides = tuple(sorted(model.overrides.items()))
     jobs = [Job(r, path, r, model.seed, overrides) for r in range(replicates)]
     rows = []
+    # In this process, in the page's background thread: no pool forked from the web server, and
+    # a change of settings can cancel between two runs.
     for result in execute(jobs, workers=1, progress=False):
         if cancel is not None and cancel.is_set():
             return None
         rows.append({**result["row"], "areas": result["areas"]} if "areas" in result else result["row"])
+        # Every fifth run: each progress update re-renders part of the page.
         if on_progress is not None and (len(rows) % 5 == 0 or len(rows) == replicates):
             on_progress(len(rows))
     return rows
@@ -186,6 +192,7 @@ def current_arrangements(model: CooperationModel) -> dict[str, Any]:
     row = {}
     for sector in model.p.sectors:
         live = [a for a in model.arrangements if sector.index in a.sectors and a.ended is None]
+        # model.arrangements is in decision order: the latest one still in force is what the map shows.
         arr = live[-1] if live else None
         row[f"form_{sector.name}"] = arr.form.name if arr else NONE
         row[f"members_{sector.name}"] = json.dumps(list(arr.members) if arr else [], ensure_ascii=False)
@@ -222,6 +229,7 @@ def initiative_sectors(scenario: Scenario) -> list[str]:
 def municipality_forms(model: CooperationModel, sectors: list[str]) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     """Per sector, the form each municipality is in now (``none`` if none) and the hosts (for the county map)."""
     index = {s.name: s.index for s in model.p.sectors}
+    # model.month is the next month to simulate; the map shows the one just simulated.
     month = model.month - 1
     forms: dict[str, list[str]] = {}
     hosts: dict[str, set[str]] = {}
@@ -360,6 +368,7 @@ def _nice(value: float) -> float:
     if value <= 0:
         return 1.0
     step = 10 ** np.floor(np.log10(value))
+    # The axis ends at a round number just above the data, so the grid labels read cleanly.
     return float(next(m * step for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * step >= value))
 
 
@@ -415,6 +424,7 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
         for i in range(len(names)):
             colour, dash = _line_style(model, i)
             if done:
+                # A month's value at the middle of its month on the time axis.
                 points = " ".join(f"{x(t + 0.5):.1f},{y(v):.1f}" for t, v in enumerate(series[:, i, k]))
                 parts.append(
                     f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.8" '
@@ -609,6 +619,8 @@ def RegionMap(model: CooperationModel):
     update_counter.get()
     figure = solara.use_memo(lambda: _region_map(model.scenario), [model])
     row = current_arrangements(model)
+    # Redrawn only when an arrangement changes: rendering the figure every month would make Play
+    # stutter, and most months change nothing on the map.
     key = json.dumps(row, sort_keys=True)
     solara.use_memo(lambda: figure.update(row, "now"), [figure, key])
     solara.FigureMatplotlib(figure.figure, dependencies=[figure, key], format="png", dpi=100)
@@ -832,6 +844,7 @@ def Dashboard(initial: DashboardModel | None = None):
         if rows is not None and not cancel.is_set():
             result.set((current.key, rows))
 
+    # Restarted only when the scenario, seed or overrides change (the key), not on every Step.
     solara.use_thread(compute, dependencies=[current.key], intrusive_cancel=False)
 
     lang = solara.use_reactive("en")
@@ -890,6 +903,7 @@ def paired_text(
         if cancel is not None and cancel.is_set():
             return None
         rows.append(result["row"])
+    # The county rows carry their areas for the dashboard; compare_rows wants outcome columns only.
     base = [{k: v for k, v in r.items() if k != "areas"} for r in base_rows]
     table = compare_rows(base, rows, sc.params.vocab, sc.kind).assign(variant_name="variant", overrides=str(changes))
     return render(table, sc.kind, sc.params.vocab.sector_names, sc.name, lang, csv=False)

@@ -26,6 +26,7 @@ SEA = "#ffffff"
 LAND = "#ececec"
 
 
+# Cached for the process: the data files ship with the code and do not change under a run.
 @cache
 def _borders() -> dict[str, list[np.ndarray]]:
     """knr2019 -> outer rings (arrays of lon, lat) of that municipality's 2019 polygon."""
@@ -49,6 +50,8 @@ class Projection:
     """Lon/lat to km east and north of a fixed origin (equirectangular, as :func:`project`)."""
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
+        # The origin is the mean of the points, as in maps.project: given the same municipalities,
+        # borders and nodes land on the same km grid.
         self.lat0, self.lon0 = float(np.mean(lat)), float(np.mean(lon))
 
     def __call__(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -86,6 +89,8 @@ def draw_borders(ax, names: list[str], proj: Projection, colours: dict[str, Any]
             continue
         for ring in rings:
             xy = proj(*ring.T)
+            # Only shapes that reach into the frame: the whole country under a county map would cost
+            # seconds per figure and show nothing more.
             if xy[:, 0].max() > x0 and xy[:, 0].min() < x1 and xy[:, 1].max() > y0 and xy[:, 1].min() < y1:
                 others.append(xy)
     ax.set_facecolor(SEA)

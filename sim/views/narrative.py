@@ -79,6 +79,8 @@ def describe_vote(vote: Vote, scenario: Scenario, lang: str = "en") -> str:
     text = term("nv.voted_on", lang).format(when=when(vote.month, lang), stage=stage, option=what)
     groups: dict[tuple[bool, str], list[str]] = {}
     for m in option.members:
+        # Councils that voted alike for the same stated reasons share one sentence; the dict keeps the
+        # members' order, so the text is the same on every run.
         groups.setdefault((vote.yes[m], names(vote_reasons(vote, m, scenario, lang), lang)), []).append(m)
     for (yes, why), who in groups.items():
         subject = term("nv.they" if len(who) > 1 else "nv.it", lang)
