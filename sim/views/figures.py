@@ -27,6 +27,7 @@ from sim.views.plots import _style
 
 def _county_figures(res: Results, sc: Scenario, lang: str = "en") -> dict[str, Any]:
     stem, names = sc.path.stem, sc.params.vocab.sector_names
+    # A county's figures cover the initiative's sectors (§4), the ones its levers act on.
     sectors = [names[s] for s in sc.initiative.sectors] if sc.initiative else list(names)
     figs = {}
     areas = res.area_summary()
@@ -67,6 +68,8 @@ def figures(res: Results, lang: str = "en") -> dict[str, Any]:
             figs[f"{stem}-timeline"] = plots.negotiation_timeline(
                 res.events[mine], votes, sc, term("tl.title", lang).format(name=sc.name), lang
             )
+        # The map and the timeline show the representative replicate (the most common outcome, the
+        # first such replicate), so they tell a typical story, the same for any number of workers.
         figs[f"{stem}-map"] = plots.region_map(sc, rep, sc.name)
     return figs
 
@@ -94,6 +97,8 @@ def tornado_plots(result: Robustness) -> dict[str, Any]:
     t = result.table
     return {
         f"{case}-tornado": plots.tornado(
+            # The parameters (no case) and this case's own estimates: another case's estimate cannot move
+            # this story, and its rows would only repeat the baseline.
             t[(t["story_case"] == case) & (t["case"].isin(["", case]))],
             f"{case}: share of {story} with one input moved "
             f"({result.replicates} replicates; parameters at {result.corners_text})",
@@ -186,6 +191,7 @@ def robust_figure(result: dict[str, Any], title: str, lang: str = "en"):
     s = result["summary"]
     y = np.arange(len(s))
     unit = unit_words(result["outcome"], lang)
+    # Regret of a share is computed on the 0-1 scale, not in per cent of replicates.
     unit = "share 0-1" if "%" in unit else unit
     with plots._style() as plt:
         fig, (a, b) = plt.subplots(1, 2, figsize=(13, 0.5 * len(s) + 2.4), sharey=True, layout="constrained")

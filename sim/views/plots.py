@@ -139,6 +139,8 @@ def save(fig, path_stem: Path) -> list[Path]:
     for text in fig.findobj(Text):  # names are plain text: "$...$" in a name is not TeX (titles set late)
         text.set_parse_math(False)
     with plt.rc_context({"text.parse_math": False}):  # tick labels made while drawing, too
+        # The PNG is scaled down to WIDTH_PX by its dpi, not laid out again, so text placed at the
+        # figure's own size keeps its place (tests/test_figures.py saves at the same dpi).
         dpi = save_dpi(fig)  # measures the drawn figure: after the texts are plain
         for p in paths:
             fig.savefig(p, bbox_inches="tight", dpi=dpi)
@@ -257,11 +259,14 @@ def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: s
             squeeze=False,
             layout="constrained",
         )
+        # The cases side by side within a variant's row, so their intervals never hide one another.
         offsets = np.linspace(-0.25, 0.25, len(cases)) if len(cases) > 1 else [0.0]
         for ax, outcome in zip(axes[0], outcomes, strict=True):
             ax.axvline(0, color="black", lw=0.8, zorder=1)
             for c, case in enumerate(cases):
                 t = tables[case]
+                # Reindexed to every variant: a case without this variant leaves its row empty rather than
+                # shifting the others up.
                 t = t[t["outcome"] == outcome].set_index("variant_name").reindex(variants)
                 y = np.arange(len(variants)) + offsets[c]
                 err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
@@ -276,6 +281,8 @@ def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: s
                     label=case,
                 )
             if kinds[outcome] == "share":
+                # The full possible range of a difference in shares, the same in every panel, so the size of an
+                # effect reads alike across outcomes.
                 ax.set_xlim(-1.05, 1.05)
                 ax.set_xlabel("Difference in share of runs\n(variant minus baseline, 95 % interval)", fontsize=9)
             else:
@@ -296,6 +303,7 @@ def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: s
 def _flat(sub: pd.DataFrame, measure: str) -> bool:
     """True when a panel's replicates do not spread: every municipality and month the same in all of them."""
     spread = sub.groupby(["municipality", "month"])[measure].agg(lambda v: v.max() - v.min())
+    # A tolerance: means over sectors of equal runs can differ in the last bit.
     return not (len(spread) and float(spread.max()) > 1e-9)
 
 
