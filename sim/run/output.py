@@ -83,6 +83,8 @@ def is_result_folder(path: Path) -> bool:
         meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
+    # A folder that also holds a file the run did not write is a user's folder, whatever its
+    # metadata.json says: --force must not sweep it away.
     if not isinstance(meta, dict) or unlisted_files(path):
         return False
     command = meta.get("command_line")
@@ -213,6 +215,8 @@ def clean_stale(parent: Path, now: float | None = None) -> list[Path]:
                 continue
             if kind == "tmp":
                 info = json.loads((p / MARKER).read_text(encoding="utf-8"))
+                # A process id means something only on the host that wrote it: a folder shared between
+                # machines is cleaned only by runs on the host that left the leftover.
                 if info.get("host") != socket.gethostname() or _pid_alive(int(info["pid"])):
                     continue
             elif now - p.stat().st_mtime < STALE_SECONDS or not is_result_folder(p):
@@ -420,6 +424,7 @@ def check_output_file(path: Path, source: str, marker: str | None = None, force:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a text file whole or not at all (temporary file and rename; honours the umask)."""
+    # Beside the target, not in /tmp: os.replace is atomic only within one file system.
     tmp = path.parent / f".{path.name}.imc-tmp-{secrets.token_hex(4)}.part"
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     try:
@@ -483,6 +488,7 @@ def metadata(
             for sc in scenarios
         ],
         "base_seed": seed,
+        # The recipe in words, so any replicate can be re-run from metadata.json alone.
         "replicate_seeds": "numpy.random.SeedSequence(base_seed, spawn_key=(replicate,)) for "
         f"replicate in 0..{replicates - 1}",
         "replicates": replicates,

@@ -211,6 +211,8 @@ def check_fits(runs: int, bytes_per_run: int, source: str, key: str) -> None:
         source: The argument to name (``--replicates``, ``--samples``).
         key: The value given.
     """
+    # Half of what is free: the runs themselves, pandas' copies while the tables are built and the
+    # rest of the machine need the other half.
     need, have = runs * bytes_per_run, available_memory() // 2
     if need > have:
         raise InputError(
@@ -271,6 +273,10 @@ def _worker_init(parent: int | None = None) -> None:
     Args:
         parent: Process id of the process that started the pool.
     """
+    # Ctrl-C reaches the whole process group: the parent alone decides and shuts the pool down in
+    # order, instead of every worker printing its own traceback. SIGTERM goes back to the default,
+    # because a forked worker inherits the command line's handler, which would turn it into a
+    # KeyboardInterrupt inside a task.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if parent is None:
@@ -325,6 +331,7 @@ def make_executor(
         from distributed import Client
 
         try:
+            # Not the default client: a notebook's other Dask work keeps its own scheduler.
             client = Client(scheduler, timeout=10, set_as_default=False)
         except OSError as exc:  # includes the connection TimeoutError
             raise InputError("--scheduler", scheduler, f"cannot connect ({exc})") from None
