@@ -19,6 +19,7 @@ def month_index(text: Any, source: str | Path, key: str) -> int:
         isinstance(text, str)
         and len(text) == 7
         and text[4] == "-"
+        # isdigit() alone accepts other scripts' digits ("٢٠١٦"), which int() would read as a year.
         and text.replace("-", "").isascii()
         and text[:4].isdigit()
         and text[5:].isdigit()

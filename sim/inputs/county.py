@@ -414,6 +414,8 @@ def _existing(
         if host and host not in members or vocab.form(form).needs_host and not host:
             raise InputError(path, r.key("host"), "expected the knr of one of the members (the form needs a host)")
         until = r.month("until") if "until" in t else None
+        # An arrangement that ended before the run is history, not something in force: refused rather
+        # than silently ignored.
         if until is not None and until < start:
             raise InputError(path, r.key("until"), "is before county.start")
         if vocab.form(form).merges and (len(sectors) < len(vocab.sector_names) or until is not None):
@@ -492,6 +494,8 @@ def _whole(path: Path, key: str, value: float) -> int:
 
 def _knr_of(pilot: Any, name: str) -> str:
     """A pilot member's 2016 number (county scenarios need every pilot member named by ``knr``)."""
+    # By number, not by name: a pilot file may spell a name differently from the data; the 2016
+    # number is unique.
     for m in pilot.facts.get("municipality", []):
         if m.get("name") == name and "knr" in m:
             return str(m["knr"]).strip()
@@ -514,5 +518,6 @@ def _self_start(reader: Reader) -> SelfStart:
     for key in SELF_START_KEYS:
         low, high = bounds.get(key, (0.0, 240.0 if key in months else 100.0))
         v = reader.number(key, low, high)
+        # A moved estimate (a robustness corner, a sampled future) can fall between whole months.
         values[key] = int(round(v)) if key in months else v
     return SelfStart(**values)

@@ -374,6 +374,7 @@ AREA_MAX_SIZE = 8
 def _as_list(places: Mapping[str, Place] | Iterable[Place]) -> list[Place]:
     """Places sorted by knr, from a dict or an iterable."""
     items = places.values() if isinstance(places, Mapping) else places
+    # Sorted by number: the clustering's tie-breaks then do not depend on the order places come in.
     return sorted(items, key=lambda p: p.knr)
 
 
@@ -460,6 +461,8 @@ def _read_councils(path: Path, places: Mapping[str, Place]) -> tuple[dict[str, l
             raise InputError(path, f"line {line}: region", "empty")
         if knr not in places:
             raise InputError(path, f"{region}: {knr}", "no municipality with this number in 2016")
+        # The name must match the data: a mistyped number that points at another municipality is caught
+        # here rather than silently moving it to another council.
         if name != places[knr].name:
             raise InputError(path, f"{region}: {knr}", f"name {name!r} is not the data file's {places[knr].name!r}")
         if knr in councils.setdefault(region, []):
@@ -576,6 +579,8 @@ def areas_trondelag(
     homes = {knr for members in councils.values() for knr in members}
     unknown = [p for p in _as_list(places) if p.knr[:2] in county_numbers and p.knr not in homes]
     for area in areas_by_rule(unknown, max_size=max_size) if unknown else []:  # (b) unknown membership
+        # A rule area of one would leave a municipality to negotiate with itself; _attach_loners puts
+        # it in its nearest neighbour's area instead.
         if len(area.members) > 1:
             groups[area.name], notes[area.name], assumed[area.name] = list(area.members), [area.source], True
     _attach_loners(places, unknown, groups, assumed, notes)

@@ -394,6 +394,8 @@ MONTHS = {
 }  # fmt: skip
 
 #: The policy levers' meanings in bokmål (the catalogue, :mod:`sim.inputs.params`, holds the English).
+# Only the levers have bokmål meanings: they are what an official sets; the behavioural
+# parameters stay in the catalogue's English.
 LEVER_MEANINGS_NB = {
     "agenda": "Dagsorden: prosjektet velger / én pakke med alle sektorer / én sektor om gangen, minst følsom først",
     "allow": "Formen kan foreslås",

@@ -58,6 +58,8 @@ class Spec:
         """Convert a command-line string to this parameter's type (range checked by :meth:`check`)."""
         text = text.strip()
         if self.kind == "bool":
+            # The spellings people type on a command line and in a settings file; anything else is refused,
+            # never read as false.
             if text.lower() in ("1", "true", "yes", "on"):
                 return True
             if text.lower() in ("0", "false", "no", "off"):
@@ -75,6 +77,8 @@ class Spec:
                 raise ValueError(f"expected a number, got {text!r}") from None
         return text
 
+    # Returns the problem rather than raising: each caller names its own source (file and key,
+    # --set, a settings file) in the InputError.
     def check(self, value: Any) -> str | None:
         """Return what is wrong with ``value``, or None when it is allowed."""
         if self.kind == "bool":

@@ -611,6 +611,8 @@ def to_toml(data: dict[str, Any]) -> str:
             return "[" + ", ".join(value(x) for x in v) + "]"
         if isinstance(v, dict):
             return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        # repr gives the shortest text that reads back to the same float, so `show`'s output, pasted
+        # into a file, runs the same scenario.
         return repr(v)
 
     lines: list[str] = []

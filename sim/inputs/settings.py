@@ -27,6 +27,8 @@ def _value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    # A JSON string is a valid TOML basic string (same quotes and escapes), with no hand-written
+    # escaping to get wrong.
     return json.dumps(str(value), ensure_ascii=False)
 
 

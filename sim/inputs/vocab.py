@@ -166,6 +166,8 @@ NULL_MODELS = tuple(n.value for n in NullModel if n != NullModel.NONE)
 DEFAULT_SEED = 20161214
 
 
+# StrEnum throughout: a member equals its text, so a record written to CSV and read back (or a
+# value in patterns.toml) compares with the enum directly.
 class Phase(StrEnum):
     """Phases of one negotiation (§1.3 "Prosess", §2)."""
 
@@ -210,6 +212,8 @@ class EventKind(StrEnum):
     REFORM = "reform"
 
 
+# The values are what events.csv, outcome rows and scenarios/patterns.toml hold: a member may be
+# renamed, its value not.
 class Cause(StrEnum):
     """Why a negotiation stopped, read from the last vote record (§2.2, §3.2, §1.3)."""
 
