@@ -753,6 +753,8 @@ _TOKEN = re.compile(
 _WORDS = {"and": "&", "or": "|", "not": "~"}
 _KIND = {"bool": "true/false value", "num": "number", "str": "text"}
 _CONSTANTS = {"true": True, "false": False}
+# Limits on length and nesting: the parser is recursive, and a pathological --outcome must give
+# one line of error, not a RecursionError from deep inside Python.
 MAX_EXPRESSION = 2000
 MAX_DEPTH = 50
 
@@ -942,6 +944,7 @@ def evaluate_outcome(rows, expr: str, source: str = "--outcome") -> np.ndarray:
     kind, value = _Parser(expr, columns, source).parse()
     if kind != "bool":
         raise InputError(source, expr, f"must be true/false for each run, got a {_KIND[kind]}")
+    # A constant expression ("true") is one value: spread over every run like a column.
     return np.broadcast_to(np.asarray(value, dtype=bool), (len(rows),)).copy()
 
 
@@ -1007,10 +1010,13 @@ def discover(sweep_dir: Path, expr: str, min_coverage: float = 0.5, peel_alpha: 
     missing = [n for n in names if n not in rows.columns]
     if missing or not len(rows):
         raise InputError(runs, missing[0] if missing else "-", "column missing" if missing else "no runs")
+    # PRIM on part of a sweep would find boxes in the samples that happened to finish first (the
+    # design's early points), not in the design.
     _check_whole(runs, rows, spec)
     y = evaluate_outcome(rows, expr)
     if not y.any():
         raise InputError("--outcome", expr, "is true in no run: nothing to discover")
+    # An outcome true in every run (or none) has no box to find; PRIM would return the whole space.
     if y.all():
         raise InputError("--outcome", expr, "is true in every run: nothing to discover")
     try:

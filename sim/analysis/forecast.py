@@ -267,6 +267,8 @@ def where(areas: pd.DataFrame, lever: str) -> str:
         areas: :func:`lever_table` rows of every lever (``variant_name`` column).
         lever: The lever's name.
     """
+    # Only areas whose interval excludes 0, as answers.differs decides county-wide: with dozens of
+    # areas, some differences within chance would otherwise read as effects.
     rows = areas[(areas["variant_name"] == lever) & ((areas["ci_low"] > 0) | (areas["ci_high"] < 0))]
     rows = rows.reindex(rows["difference"].abs().sort_values(ascending=False).index)
     if rows.empty:
@@ -298,6 +300,7 @@ def digest(levers: pd.DataFrame, sector: str = "agriculture") -> str:
     names = [(o.format(sector), head, d) for o, head, d in DIGEST]
 
     def num(x: float, d: int, sign: bool = True) -> str:
+        # A true minus sign: as wide as the plus, so the table's columns line up.
         return f"{x:{'+' if sign else ''}.{d}f}".replace("-", "\u2212")
 
     first = levers[levers["variant_name"] == levers["variant_name"].iloc[0]].set_index("outcome")
@@ -405,6 +408,8 @@ def save_tables(result: dict[str, Any], folder: Path) -> list[str]:
     written = []
     for name in ("table", "groups", "rows", "county", "levers", "lever_areas"):
         frame = result[name]
+        # groups.csv is written even when empty (no new office in any run): the folder then always
+        # holds the same files.
         if len(frame) or name == "groups":
             file = {"table": "forecast.csv", "rows": "forecast_runs.csv", "county": "runs.csv"}.get(name, f"{name}.csv")
             frame.to_csv(folder / file, index=False)

@@ -352,6 +352,7 @@ def run_scenarios(
     check_fits(len(loaded) * replicates, DETAIL_BYTES if detail else ROW_BYTES, "keyword argument", "replicates")
     if until is not None:
         check_until(loaded, until)
+        # The shortened copies are what Results and metadata.json record; the jobs carry `until` themselves.
         loaded = [sc.with_horizon(until) for sc in loaded]
     jobs = (
         Job(i * replicates + r, str(sc.path), r, seed, _overrides(sc, r, post), _tags(r, post), detail, until)
@@ -367,6 +368,7 @@ def run_scenarios(
     votes = pd.DataFrame([v for r in results for v in r.get("votes", [])])
     areas = pd.DataFrame([a for r in results for a in r.get("areas", [])])
     municipalities = pd.DataFrame([m for r in results for m in r.get("municipalities", [])])
+    # Under a posterior every interval says so: it then spans parameter uncertainty as well.
     note = post.note if post else ""
     return Results(loaded, rows, timeline, events, votes, used, areas, municipalities, note)
 
