@@ -140,6 +140,8 @@ class DashboardModel(CooperationModel):
     @property
     def key(self) -> str:
         """What decides the distribution: scenario, seed and overrides."""
+        # Sorted and as text: the same settings in any order give one key, so the background runs
+        # are not redone when nothing that decides them changed.
         return json.dumps([self.scenario.name, self.seed, sorted(self.overrides.items())], default=str)
 
 
@@ -299,6 +301,7 @@ def county_distribution_html(
     finished = not model.running
     if finished:
         mine, areas_now = rows[0], {a["area"]: a for a in rows[0]["areas"]}
+    # Before the first step there is nothing to show for this run yet.
     elif model.month > sc.start:
         mine, areas_now = county_row(model), {a["area"]: a for a in area_rows(model)}
     else:
@@ -525,6 +528,7 @@ def distribution_html(
             for f in forms
             if counts.get(f)
         )
+        # Before the end, this run's arrangement so far may be one that no finished run ended with.
         if mine not in counts:
             words += "; " + term("ds.in_none", lang).format(form=plots.form_label(sc, mine, lang), n=n)
         title = plots.sector_label(sc, sector.name, lang).capitalize()
@@ -688,6 +692,7 @@ def Distribution(model: DashboardModel, progress: solara.Reactive[int], result: 
     n = replicates_for(model.scenario)
     fewer = term("ds.fewer", lang).format(k=len(model.scenario.names)) if n < REPLICATES else ""
     solara.Markdown(term("ds.same_settings", lang).format(n=n) + fewer)
+    # Rows of older settings are not shown beside this run: they would describe another experiment.
     if key != model.key or rows is None:
         solara.ProgressLinear(value=100 * progress.value / n)
         solara.Text(term("ds.running", lang).format(n=n, k=progress.value), classes=["replicate-progress"])
@@ -773,6 +778,8 @@ def Settings(model: DashboardModel, params: solara.Reactive[dict], lang: str = "
     def on_value(key: str, value: Any) -> None:
         params.value = {**params.value, key: value}
 
+    # Changes wait for Reset: a run whose parameters changed halfway would be no run the model
+    # (or `run --set-file`) can reproduce from its start.
     changed = [k for k, v in values.items() if model.settings.get(k) != v]
     if changed:
         names = ", ".join(meaning(k, lang) for k in changed[:3])
@@ -920,6 +927,8 @@ def Paired(model: DashboardModel, result: solara.Reactive[Any], lang: str = "en"
     key, rows = result.value if result.value else (None, None)
 
     def work(cancel: threading.Event) -> None:
+        # The variant is compared with the baseline's rows already computed in the background, on the
+        # same seeds, so only the variant's runs are made here.
         if asked.value is None or rows is None or key != model.key:
             return
         try:
@@ -973,6 +982,7 @@ def map_png(model: CooperationModel) -> bytes:
         forms, hosts = municipality_forms(model, sectors)
         fig = figure.update(forms, hosts, "now").figure
     else:
+        # A fresh figure for the download: the page's own stays as it is on the screen.
         fig = plots.RegionMap(model.scenario, model.scenario.name).update(current_arrangements(model), "now").figure
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight", dpi=plots.save_dpi(fig))

@@ -216,6 +216,7 @@ def county_map(scenario: Scenario, municipalities: pd.DataFrame, sector: str, ti
         title: Figure title.
     """
     drawn = CountyMap(scenario, [sector], title, names=list(municipalities["municipality"]))
+    # In the map's order: update() takes one form per drawn municipality, aligned with names.
     rows = municipalities.set_index("municipality").loc[drawn.names]
     hosts = set(rows[f"host_{sector}"]) - {""}
     return drawn.update({sector: list(rows[f"form_{sector}"])}, {sector: hosts}).figure
@@ -264,6 +265,8 @@ def place_labels(ax, labels: list[tuple[str, float, float]], fontsize: float = 8
         The texts placed (a label that finds no place is left out and not returned).
     """
     fig = ax.figure
+    # Placement is measured in pixels: the axes must take its final position and aspect now, not
+    # at the next draw.
     ax.apply_aspect()
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)

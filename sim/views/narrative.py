@@ -199,9 +199,11 @@ def negotiation_line(project: ProjectOrganisation, model: CooperationModel, lang
         if e.region != name:
             continue
         part = _line_part(e, sc, not started, lang)
+        # Only the first pre-project opens the line; a later round is part of the same negotiation.
         started = started or e.kind == EventKind.PRE_PROJECT_START
         if part:
             parts.append(part)
+    # Failed votes are counted, not told one by one: a county has dozens of negotiations on one page.
     failed = sum(not v.passed for v in project.votes)
     if failed:
         parts.append(term("cl.failed", lang).format(n=failed).replace("(s)", "s" if failed > 1 else ""))

@@ -446,6 +446,7 @@ def _levels(positions: list[float], gap: float) -> list[int]:
     last: list[float] = []
     out = []
     for x in positions:
+        # Greedy, lowest level first: the fewest levels that keep badges apart, so the strip stays low.
         for level, prev in enumerate(last):
             if x - prev >= gap:
                 last[level] = x
@@ -507,6 +508,7 @@ def negotiation_timeline(events: pd.DataFrame, votes: pd.DataFrame, scenario: Sc
 def _timeline_legend(fig, ax, lang: str) -> None:
     """The timeline's legend, right of the data: votes and exits first, then the kinds of step."""
     handles, labels = ax.get_legend_handles_labels()
+    # Every vote marker carries a label; one legend entry per label.
     unique = dict(zip(labels, handles, strict=True))
     keys = ["tl.yes", "tl.no", "tl.other_host", "tl.exit", *(m[0] for m in TIMELINE_MARKS.values()), OTHER_STEP[0]]
     order = [term(k, lang) for k in keys]
@@ -770,6 +772,7 @@ def parameter_label(key: str, width: int = 36) -> str:
     spec = by_name().get(key)
     if spec is None:
         return _wrap(key.replace("_", " ").replace(".", ": "), width)
+    # Parenthetical asides dropped: an axis label has room for the meaning only.
     text = re.sub(r"\s*\([^)]*\)", "", spec.meaning).strip() or spec.meaning
     return _wrap(text[0].upper() + text[1:], width)
 
@@ -846,6 +849,7 @@ def prim_tradeoff(box, title: str):
         dims = trajectory["res_dim"].astype(int)
         cmap = plt.get_cmap("viridis", dims.max() + 1)
         points = ax.scatter(trajectory["coverage"], trajectory["density"], c=dims, cmap=cmap, s=30, zorder=2)
+        # Whole numbers of dimensions at the middle of their colour band.
         points.set_clim(-0.5, dims.max() + 0.5)
         ax.scatter(
             [chosen["coverage"]], [chosen["density"]], s=160, facecolor="none", edgecolor="black", lw=1.5, zorder=3
