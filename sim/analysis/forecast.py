@@ -233,8 +233,7 @@ def run_forecast(
     used: dict[str, Any] = {}
     results = list(execution.execute(jobs, len(jobs), used))
     sectors = list(base.params.vocab.sector_names)
-    # An office "by year y" is read in December of y (month index y * 12 + 11): years whose December
-    # lies past the horizon are not reported.
+    # An office "by year y" is read in December of y (month index y * 12 + 11), inside the horizon.
     years = [y for y in YEARS if y * 12 + 11 <= base.horizon]
     arm_rows, arm_county = [], []
     # Results come in job order: arm a's replicates are one block, in replicate order.

@@ -146,8 +146,7 @@ def robust(
     parsed = {name: dict(scenario.with_overrides(ov, source).overrides) for name, ov in arms.items()}
     drawn = sample_futures(scenario, futures, seed, posterior)
     jobs = [
-        # Replicate r has one seed in every future and every arm: within a future the arms differ only
-        # by their levers, and regret measures the levers, not the draws.
+        # Replicate r has one seed in every future and arm: regret measures the levers, not the draws.
         Job((f.index * len(arms) + a) * replicates + r, str(scenario.path), r, seed, overrides, estimates=f.estimates)
         for f in drawn
         for a, ov in enumerate(parsed.values())  # each arm's overrides include the scenario's own

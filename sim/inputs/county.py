@@ -66,6 +66,8 @@ _AREA_KEYS = (
 )
 
 
+# Every reader of a county file shares one `found` dict (pilots' keys prefixed with their stem): each
+# estimate anywhere in the scenario is listed in one place, so robustness moves each of them.
 def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any], moved: dict[str, float]) -> Scenario:
     """Build a county scenario (see the module docstring); every error names the file and key.
 
@@ -77,8 +79,6 @@ def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any]
         moved: Estimated inputs moved away from their value; a pilot's keys are prefixed with
             its file stem (``vaernesregionen.region.board_experience``).
     """
-    # One dict for every reader of the file (pilots' keys prefixed): every estimate anywhere in a
-    # county scenario is listed in one place, so robustness moves each of them.
     found: dict = {}
     top = Reader(path, raw, "", ("county", "area", "initiative", "arrangement", "self_start"), found, moved)
     c = Reader(path, top.get("county", dict), "county.", _COUNTY_KEYS, found, moved)
@@ -111,7 +111,6 @@ def load_county(path: Path, raw: dict, params: Params, overrides: dict[str, Any]
         estimate_overrides=moved,
         municipalities=tuple(munis),
         regions=regions,
-        # The run starts with the earliest running pilot, so each pilot negotiates from its own start.
         start=min([start, *(p.start for p in running)]),
         pilot_end=pilot_end,
         horizon=horizon,

@@ -427,7 +427,6 @@ def measures_svg(model: CooperationModel, lang: str = "en") -> str:
         for i in range(len(names)):
             colour, dash = _line_style(model, i)
             if done:
-                # A month's value at the middle of its month on the time axis.
                 points = " ".join(f"{x(t + 0.5):.1f},{y(v):.1f}" for t, v in enumerate(series[:, i, k]))
                 parts.append(
                     f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.8" '

@@ -208,7 +208,6 @@ def comparison(table: pd.DataFrame, title: str, lang: str = "en", most: int = 9)
             err = np.clip(np.vstack([d - lo, hi - d]), 0, None)
             y = np.arange(len(variants))
             ax.axvline(0, color="black", lw=0.8, zorder=1)
-            # A difference without an interval (a single pair) gets no bar rather than an error.
             ax.errorbar(d, y, xerr=np.nan_to_num(err), fmt="none", ecolor=PALETTE[2], capsize=3, zorder=2)
             moved = np.array([differs(r) for r in t.reset_index().to_dict("records")])
             # Filled only where the interval excludes 0: the eye goes to the differences that are not chance.
@@ -265,8 +264,7 @@ def lever_effects(tables: dict[str, pd.DataFrame], outcomes: list[str], title: s
             ax.axvline(0, color="black", lw=0.8, zorder=1)
             for c, case in enumerate(cases):
                 t = tables[case]
-                # Reindexed to every variant: a case without this variant leaves its row empty rather than
-                # shifting the others up.
+                # Reindexed: a case without this variant leaves its row empty, not shifting the others up.
                 t = t[t["outcome"] == outcome].set_index("variant_name").reindex(variants)
                 y = np.arange(len(variants)) + offsets[c]
                 err = np.clip(np.vstack([t["difference"] - t["ci_low"], t["ci_high"] - t["difference"]]), 0, None)
