@@ -179,10 +179,8 @@ def believed(setter: AgendaSetter, options: list[Option], rows: dict | None = No
     u = mech.believed_utility(rows["administration"], rows["council"], anchoring)
     u = u - rows["loss"]
     chances = mech.yes_chance(p, u, (1.0 - anchoring) * rows["control"])
-    if any(p.mandatory_host):
-        for i, o in enumerate(options):
-            compelled = region.compelled(o)
-            chances[i] = np.where([m in compelled for m in members], 1.0, chances[i])
+    for policy in setter.model.policies:
+        chances = policy.adjust_chances(region, options, chances)
     return chances
 
 
