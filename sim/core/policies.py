@@ -14,7 +14,7 @@ hook                      called from
 ``opens_everywhere``      ``CountyGovernor.initiative_on``: a negotiation in every area (§4)
 ``initiative_sectors``    ``CountyGovernor.launch_initiative``: what those negotiations are about
 ``funds_initiative``      ``CountyGovernor.launch_initiative``: the pre-projects get funds (§2.1)
-``add_to_other``          ``valuation.Tables.form``: a term in every member's valuation
+``add_to_other``          ``valuation._Terms.form``: a term in every member's valuation
 ``compels``               ``Region.compelled``: members that can neither veto nor leave
 ``adjust_chances``        ``agenda.believed``: what the agenda setter believes of those votes
 ``after_stall``           ``Decisions.stall``: what follows a stopped negotiation
