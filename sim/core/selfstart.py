@@ -101,8 +101,8 @@ def step(model: CooperationModel) -> None:
             factor *= 1 + ss.dissolution
         # a monthly chance from a yearly rate (a Poisson process: never above 1 however large the factors)
         hazard = 1 - math.exp(-ss.rate / 12 * pressure * factor)
-        # one draw per eligible municipality and month, in scenario order, whatever the hazard: the stream
-        # stays aligned across variants
+        # one draw per eligible municipality and month, whatever the hazard: a change in one municipality's
+        # hazard does not shift the others' draws
         if model.rng.random() >= hazard:
             continue
         group = _partners(model, name, area, open_, busy, dissolving, ss.group_max)
