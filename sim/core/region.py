@@ -49,6 +49,7 @@ class Region:
         key = (members, s)
         if key not in self._pools:
             agents = [self.agents[m] for m in members]
+            # staff and need change only on a merger, which clears this cache (``sim.core.merging``)
             self._pools[key] = (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents))
         return self._pools[key]
 
@@ -68,6 +69,7 @@ class Region:
                 if self.agents[h].value(option._replace(host=h), self) > 0
             ]
         willing = cache[key]
+        # the proposed host proposed itself, so it counts as willing even where its value is not above zero
         return willing if option.host is None or option.host in willing else [*willing, option.host]
 
     def compelled(self, option) -> frozenset[str]:
