@@ -63,8 +63,7 @@ class AgendaSetter:
         if p.agenda == Agenda.BUNDLE:
             subsets = [tuple(open_sectors)]
         elif p.agenda == Agenda.SECTOR_BY_SECTOR:
-            # the least sensitive sector first: the report's advice to start where little control is at stake
-            # (§3.2)
+            # the least sensitive sector first (§3.2): where the councils give up least control
             subsets = [(min(open_sectors, key=lambda s: (p.sensitivity[s], s)),)]
         else:
             subsets = [c for k in range(1, len(open_sectors) + 1) for c in combinations(open_sectors, k)]
@@ -233,6 +232,6 @@ def assess(setter: AgendaSetter, options: list[Option], failures: int = 0) -> tu
         bias = p.leader_weight * (1 - p.consultant_neutrality * region.facts.consultant)
         parts = tuple(rows[name][:, i] for name in ("gains", "control", "access", "other"))
         value = value + bias * own_value(p, region.agents[setter.leader].readiness, parts, True)
-    # a failure costs more each time (councils tire of rounds), and only a valuable option has a stake to lose
+    # each failed round weighs on the next, and only a valuable option has a stake to lose
     lost = p.failure_cost * (1 + failures) + p.failure_stake * np.maximum(0.0, value)
     return prospect * value - (1 - prospect) * lost, prospect

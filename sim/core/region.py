@@ -69,7 +69,7 @@ class Region:
                 if self.agents[h].value(option._replace(host=h), self) > 0
             ]
         willing = cache[key]
-        # the proposed host proposed itself, so it counts as willing even where its value is not above zero
+        # the proposed host is on the ballot whatever its own value: the councils vote on it
         return willing if option.host is None or option.host in willing else [*willing, option.host]
 
     def compelled(self, option) -> frozenset[str]:
