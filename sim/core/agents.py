@@ -191,6 +191,8 @@ class CountyGovernor(mesa.Agent):
                 for m in area.members
                 if m not in busy
                 and m not in model.merged_into  # merged into another municipality (sim.core.merging)
+                # offered once: a member that turned the initiative down is not asked again every time
+                # something ends
                 and m not in self.offered
                 and not all(model.municipality(m).formal_in(s) for s in sectors)
             )
@@ -198,6 +200,8 @@ class CountyGovernor(mesa.Agent):
             for group in groups:
                 leader = area.facts.leader
                 if leader not in group:
+                    # the area's leader leads if it is in the group, else the most populous member (the name
+                    # breaks ties)
                     leader = max(group, key=lambda m: (model.municipality(m).population, m))
                 suffix = f" ({leader})" if len(groups) > 1 else ""
                 name = f"{area.name}: {label}{suffix}"

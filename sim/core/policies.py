@@ -59,6 +59,7 @@ REGISTRY: dict[str, type[Policy]] = {}
 def register(cls: type[Policy]) -> type[Policy]:
     """Class decorator: add a policy to :data:`REGISTRY` under its ``name``."""
     if cls.name in REGISTRY:
+        # a silent replacement would switch a lever off without a trace
         raise ValueError(f"two policies named {cls.name!r}")
     REGISTRY[cls.name] = cls
     return cls
@@ -66,6 +67,8 @@ def register(cls: type[Policy]) -> type[Policy]:
 
 def active(p: Params) -> tuple[Policy, ...]:
     """The policies these parameters switch on, in registry order (empty for the report's history)."""
+    # registry order is call order: a hook that folds a value (``add_to_other``) adds terms in the same order
+    # every run
     return tuple(cls(p) for cls in REGISTRY.values() if cls.on(p))
 
 
@@ -179,6 +182,8 @@ class FixedAreas(Policy):
 
     def add_to_other(self, other: np.ndarray, model: CooperationModel, region: Region, members: tuple) -> np.ndarray:
         """The area grant (:func:`sim.core.mechanisms.area_grant`), paid while this negotiation has funds."""
+        # the negotiation's members are the area's members without an office: a group that keeps all of them
+        # keeps the area whole
         whole = set(members) == set(region.facts.members)
         return other + mech.area_grant(self.p, whole, model.governor.funds(region.facts))
 
@@ -242,6 +247,8 @@ class MandatoryHost(Policy):
         already in force is never replaced: if every eligible host has one, nothing is imposed.
         """
         p, region = self.p, project.region
+        # a member still negotiating elsewhere is left to that negotiation: the state decides only for the
+        # free ones
         busy = {m for n in project.model.negotiations if n is not project and n.active for m in n.members}
         members = tuple(m for m in project.members if m not in busy)  # those still in this project, and free
         if not members:  # every member negotiates elsewhere (another sector's negotiation)
@@ -256,6 +263,7 @@ class MandatoryHost(Policy):
         hosts = [(h, region.population(h)) for h in region.eligible_hosts(members) if lacking(h)]
         if not sectors or not required or form is None or not hosts:
             return
+        # the candidates lack an office here (``lacking``): the state never replaces an office in force
         host = mech.state_host(hosts)
         option = Option(sectors, form, host, tuple(m for m in members if m in required or m == host))
         if len(option.members) < 2:  # the host alone: nobody below the size lacks an office
