@@ -191,8 +191,7 @@ class CountyGovernor(mesa.Agent):
                 for m in area.members
                 if m not in busy
                 and m not in model.merged_into  # merged into another municipality (sim.core.merging)
-                # offered once: a member that turned the initiative down is not asked again every time
-                # something ends
+                # offered once: a member that turned it down is not asked again
                 and m not in self.offered
                 and not all(model.municipality(m).formal_in(s) for s in sectors)
             )

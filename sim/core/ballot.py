@@ -198,13 +198,11 @@ def hold(
         base = muni.own_value(option, region) if loss[name] > 0 else muni.value(option, region)
         util[name] = base - loss[name]
     paid = None
-    # a side payment is a deal on the final decision (§2.1); only a host form has a host claim to compensate
     if stage == Stage.FINAL and p.side_payments and option.form.needs_host:
         paid = offer_side_payment(model, region, option, util, loss)
     for name in option.members:
         noise = rng.logistic(0.0, p.vote_noise)
         yes[name] = bool(rng.random() < 0.5) if p.null_model == NullModel.COIN_VOTES else util[name] + noise > 0
-        # the record keeps the utility the council voted on, noise included, so the record explains every vote
         util[name] += noise
     best_form, best_host = open_preferences(model, region, option, earlier)
     talks = frozenset(m for m in option.members if region.agents[m].outside_talks or region.agents[m].member_talks)
@@ -225,9 +223,6 @@ def hold(
         best_form=best_form,
         best_host=best_host,
     )
-    # a council that says no may leave only if the arrangement survives without it: the host and the leader
-    # stay and a quorum remains (§2.2: in Fjellregionen one council left and the others went on); else the
-    # vote fails
     no, stayers = vote.no, [m for m in option.members if yes[m] or m in compelled]
     if (
         no

@@ -96,7 +96,8 @@ class Vote:
             ``governance_form``.
         preferred_sectors: The subset of the option's sectors each council values most.
         merger_talks: Councils in merger talks at the time (§1.3).
-        exits: Councils that voted no and left the project.
+        exits: Councils that voted no and left the project: a no may leave only if the arrangement
+            survives without it (the host and the leader stay, a quorum remains, §2.2); else the vote fails.
         side_payment_to: The council offered another joint function to host (§2.1).
         best_form: Each council's best option among all open to it (network and own service,
             ``"none"``, included), by the valuation that decides its vote; ``preferred_form`` in
