@@ -63,6 +63,7 @@ class AgendaSetter:
         if p.agenda == Agenda.BUNDLE:
             subsets = [tuple(open_sectors)]
         elif p.agenda == Agenda.SECTOR_BY_SECTOR:
+            # the least sensitive sector first (§3.2): where the councils give up least control
             subsets = [(min(open_sectors, key=lambda s: (p.sensitivity[s], s)),)]
         else:
             subsets = [c for k in range(1, len(open_sectors) + 1) for c in combinations(open_sectors, k)]
@@ -70,6 +71,8 @@ class AgendaSetter:
         out = []
         for sectors in subsets:
             for form in p.forms:
+                # the county initiative offers joint offices, not networks (§4.4: "etablering av felles
+                # landbrukskontor")
                 if not p.allowed(form) or self.region.facts.offices_only and not form.formal:
                     continue
                 if form.merges and len(sectors) < len(p.sectors):
@@ -79,6 +82,7 @@ class AgendaSetter:
                 ):
                     continue  # already networking in these sectors
                 out += [Option(sectors, form, h, members) for h in (hosts if form.needs_host else [None])]
+        # an option voted down in this round is not proposed again until a new round starts
         return [o for o in out if o not in self.tried]
 
     def believed_yes(self, option: Option, name: str) -> float:
@@ -136,6 +140,7 @@ class AgendaSetter:
             option = options[int(rng.integers(len(options)))]
             return option, self.viable_chance(option)
         value, prospect = assess(self, options, failures)
+        # one draw per option even without ties: the stream does not depend on whether values tie
         ties = rng.random(len(options))  # ties in value go to the larger draw, one draw per option
         best = int(np.lexsort((ties, value))[-1])
         return (options[best], float(prospect[best])) if value[best] > 0 else (None, 0.0)
@@ -179,10 +184,8 @@ def believed(setter: AgendaSetter, options: list[Option], rows: dict | None = No
     u = mech.believed_utility(rows["administration"], rows["council"], anchoring)
     u = u - rows["loss"]
     chances = mech.yes_chance(p, u, (1.0 - anchoring) * rows["control"])
-    if any(p.mandatory_host):
-        for i, o in enumerate(options):
-            compelled = region.compelled(o)
-            chances[i] = np.where([m in compelled for m in members], 1.0, chances[i])
+    for policy in setter.model.policies:
+        chances = policy.adjust_chances(region, options, chances)
     return chances
 
 
@@ -194,6 +197,7 @@ def viable(setter: AgendaSetter, options: list[Option], chances: np.ndarray) -> 
     """
     members = options[0].members
     n = len(members)
+    # the host and the leader cannot be outvoted: without either there is no arrangement, whatever the quorum
     key = np.array([[m in (o.host, setter.leader) for m in members] for o in options])
     chance = np.ones(len(options))
     dist = np.zeros((len(options), n + 1))  # dist[:, k]: chance that k of the other members say yes
@@ -228,5 +232,6 @@ def assess(setter: AgendaSetter, options: list[Option], failures: int = 0) -> tu
         bias = p.leader_weight * (1 - p.consultant_neutrality * region.facts.consultant)
         parts = tuple(rows[name][:, i] for name in ("gains", "control", "access", "other"))
         value = value + bias * own_value(p, region.agents[setter.leader].readiness, parts, True)
+    # each failed round weighs on the next, and only a valuable option has a stake to lose
     lost = p.failure_cost * (1 + failures) + p.failure_stake * np.maximum(0.0, value)
     return prospect * value - (1 - prospect) * lost, prospect

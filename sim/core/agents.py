@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.core import mechanisms as mech
+from sim.core.policies import CountyInitiative
 from sim.core.records import Arrangement
 from sim.core.valuation import Valuation
-from sim.inputs import geo
 
 if TYPE_CHECKING:
     from sim.core.model import CooperationModel
@@ -143,8 +143,7 @@ class CountyGovernor(mesa.Agent):
 
     def initiative_on(self) -> bool:
         """A §4 lever opens negotiations in every area: the county initiative or a mandatory host."""
-        p = self.model.p
-        return p.county_initiative or any(p.mandatory_host) or mech.two_track(p)
+        return any(policy.opens_everywhere() for policy in self.model.policies)
 
     def reoffer(self, project) -> None:
         """A negotiation that was running when the initiative began has ended: offer its members the initiative.
@@ -175,14 +174,14 @@ class CountyGovernor(mesa.Agent):
         """
         model = self.model
         initiative, names = model.scenario.initiative, model.p.vocab.sector_names
-        # the kommuneblokk (§4.3): merger or binding cooperation on every task, so every sector;
-        # a mandatory host (§4.3) covers its sectors too
-        p = model.p
-        mandated = [s for s in range(len(names)) if p.mandatory_host[s]]
-        chosen = tuple(range(len(names))) if mech.two_track(p) else tuple(sorted({*initiative.sectors, *mandated}))
-        sectors = set(chosen)
+        # each active lever may widen the agenda (the kommuneblokk: every sector; a mandatory host:
+        # its sectors) and fund the pre-projects (sim.core.policies)
+        sectors = set(initiative.sectors).union(*(policy.initiative_sectors() for policy in model.policies))
+        chosen = tuple(sorted(sectors))
         busy = {m for n in model.negotiations if n.active and sectors & set(n.region.facts.sectors) for m in n.members}
-        funded_until = model.month + initiative.months - 1 if p.county_initiative else model.month - 1
+        funded = any(policy.funds_initiative() for policy in model.policies)
+        # an unfunded pre-project's funds ended the month before it opened
+        funded_until = model.month + initiative.months - 1 if funded else model.month - 1
         label = "/".join(names[s] for s in chosen)
         for area in model.scenario.areas:
             if where is not None and not where & set(area.members):
@@ -192,6 +191,7 @@ class CountyGovernor(mesa.Agent):
                 for m in area.members
                 if m not in busy
                 and m not in model.merged_into  # merged into another municipality (sim.core.merging)
+                # offered once: a member that turned it down is not asked again
                 and m not in self.offered
                 and not all(model.municipality(m).formal_in(s) for s in sectors)
             )
@@ -199,6 +199,8 @@ class CountyGovernor(mesa.Agent):
             for group in groups:
                 leader = area.facts.leader
                 if leader not in group:
+                    # the area's leader leads if it is in the group, else the most populous member (the name
+                    # breaks ties)
                     leader = max(group, key=lambda m: (model.municipality(m).population, m))
                 suffix = f" ({leader})" if len(groups) > 1 else ""
                 name = f"{area.name}: {label}{suffix}"
@@ -217,18 +219,5 @@ class CountyGovernor(mesa.Agent):
                 self.offered.update(group)
 
     def office_groups(self, members: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """The groups one initiative office each would serve (§4.4: an office in every "delregion").
-
-        With ``initiative_office_size`` 0 the whole area is one group; otherwise an area with more
-        members is split into groups of neighbours of at most that size (the clustering rule of
-        :func:`sim.inputs.geo.areas_by_rule`); a member left alone gets no office.
-        """
-        size = self.model.p.initiative_office_size
-        if not size or len(members) <= size:
-            return [members]
-
-        facts = {m.name: m for m in self.model.scenario.municipalities}
-        munis = [facts[m] for m in members]
-        places = [geo.Place(f"{i:04d}", m.name, m.county, m.population, m.lat, m.lon, "") for i, m in enumerate(munis)]
-        groups = [tuple(p.name for p in c) for c in geo.cluster(places, size)]
-        return [g for g in groups if len(g) >= 2]
+        """The groups one initiative office each would serve (``policies.CountyInitiative.office_groups``, §4.4)."""
+        return CountyInitiative.office_groups(self.model.p, self.model.scenario, members)

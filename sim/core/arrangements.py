@@ -35,6 +35,8 @@ class Arrangements:
     def _existing(self, ex) -> Arrangement:
         """Put an arrangement of the scenario in force from the start, fully integrated."""
         agents = [self._munis[m] for m in ex.members]
+        # an arrangement of the scenario has run for years: its pools are fixed now and it starts fully
+        # integrated
         pools = {s: (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents)) for s in ex.sectors}
         form = self.p.vocab.form(ex.form)
         month = self.month
@@ -44,6 +46,8 @@ class Arrangements:
 
     def _expire(self) -> None:
         """End the scenario's arrangements whose last month has passed (their members go back to their own service)."""
+        # ``until`` is the last month in force, so it ends the month after (a copy: the list shrinks in the
+        # loop)
         for until, arr in [x for x in self._expiring if x[0] < self.month]:
             self._expiring.remove((until, arr))
             arr.ended = self.month
@@ -54,6 +58,8 @@ class Arrangements:
             text = f"{arr.region} ends"
             self.log(Event(self.month, arr.region, EventKind.ARRANGEMENT_END, text, members=arr.members))
             initiative = self.scenario.initiative
+            # members left without an office after the initiative began are offered it, as when a negotiation
+            # ends
             if initiative is not None and self.month > initiative.start and self.governor.initiative_on():
                 self.governor.launch_initiative(where=set(arr.members))
 
@@ -68,10 +74,13 @@ class Arrangements:
             muni = self._munis[name]
             for s in arr.sectors:
                 old = muni.arrangement[s]
+                # remember the arrangement this one takes a sector from; it may still serve others
                 if old is not None and old.ended is None and old not in replaced:
                     replaced.append(old)
                 muni.arrangement[s] = arr
         for old in replaced:
+            # an old arrangement ends only when nobody uses it for anything: a partial takeover leaves it
+            # running
             if not any(self._munis[m].arrangement[s] is old for m in old.members for s in old.sectors):
                 old.ended = self.month
         self.arrangements.append(arr)
@@ -85,6 +94,8 @@ class Arrangements:
             if arr.form.pools_staff:
                 arr.integration = mech.integration_month(p, arr.integration)
                 continue
+            # a network lives on its coordinator: activity decays once nobody pays one (§2.3), and trust grows
+            # with activity
             funded = self.governor.coordinator_funded(self.region_facts.get(arr.region))
             arr.activity = mech.network_activity(p, arr.activity, funded)
             for a, b in combinations(arr.members, 2):

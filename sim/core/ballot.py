@@ -49,8 +49,12 @@ def stated_preferences(
         muni = region.agents[name]
         pref_host[name] = _named_host(region, muni, option, hosts, decided)
         variants = [_with_form(region, muni, option, f) for f in forms]
+        # a hosted form nobody would host is no real choice; with none left the council can only prefer the
+        # proposal
         variants = [v for v in variants if v.host is not None or not v.form.needs_host] or [option]
+        # ties go to the earlier form of the vocabulary, so defaults.toml's order decides them, not the draw
         pref_form[name] = max(variants, key=lambda v: (muni.value(v, region), -v.form.index)).form.name
+        # ties go to the larger subset: a council indifferent to a sector does not ask to drop it
         pref_sectors[name] = max(subsets, key=lambda c: (muni.value(option._replace(sectors=c), region), len(c)))
     return pref_host, pref_form, pref_sectors
 
@@ -95,6 +99,8 @@ def open_preferences(
     rows = option_rows(model, region, variants)  # [variant, member]
     readiness = np.array([region.agents[m].readiness for m in option.members])
     own = own_value(p, readiness, tuple(rows[k] for k in ("gains", "control", "access", "other")), False)
+    # as in hold: a council whose host claim loses judges by its own interest, the others by the council's
+    # view
     values = (np.where(rows["loss"] > 0, own, rows["council"]) - rows["loss"]).T.tolist()  # [member, variant]
     best_form, best_host = {}, {}
     decided = _decided_hosts(option, earlier)
@@ -106,6 +112,7 @@ def open_preferences(
                 named = _named_host(region, muni, v, region.willing_hosts(v), decided)
                 loss = muni.disappointment(v, region, named)
                 value.append((muni.own_value(v, region) if loss > 0 else muni.value(v, region)) - loss)
+        # the own service is worth 0 and ranks between the proposal (2) and the other options (0) on ties
         scored = [(0.0, 1, 0, NONE, None)]
         for v, u in zip(variants, value, strict=True):
             scored.append((u, 2 if v == option else 0, -v.form.index, v.form.name, v.host))
@@ -157,6 +164,7 @@ def offer_side_payment(
             candidates.append((-util[m], option.members.index(m), m, value, dict(zip(givers, costs, strict=True))))
     if not candidates:
         return None
+    # the cheapest conversion: the smallest shortfall first, then member order (no draw)
     _, _, receiver, value, costs = min(candidates)
     util[receiver] += value
     for g, c in costs.items():
@@ -228,12 +236,16 @@ def hold(
 
 def diagnose(vote: Vote, leader: str) -> Cause:
     """Name the cause of a failed process from the last vote record alone (§2.2, §3.2, §2.1, §1.3)."""
+    # the causes are tested in a fixed order, so a vote with several reasons names the first: the leader, the
+    # governance model and the sectors, which the report names for the pilots (§2.2, §3.2), before host
+    # location, the reform's competing track and plain lack of support
     option, no = vote.option, vote.no
     if leader in no and leader != option.host:
         return Cause.LEADER_LEFT
     if option.form.needs_host and option.host:
         partners = [m for m in option.members if m != option.host]
         forms = Counter(vote.preferred_form[m] for m in partners)
+        # ties go to the proposed form: partners split evenly do not make a dispute with the host
         majority = max(forms, key=lambda f: (forms[f], f == option.form.name))
         partners_no = [m for m in no if m != option.host]
         if vote.preferred_form[option.host] != majority and (
@@ -260,5 +272,6 @@ def strain_trust(p, region: Region, vote: Vote) -> None:
         for b in vote.no:
             if vote.yes[a]:
                 agents[a].trust[b] = agents[b].trust[a] = mech.vote_trust(p, agents[a].trust[b])
+    # only when some trust changed: clearing throws away the month's appraisals
     if vote.no and any(vote.yes.values()):
         agents[vote.option.members[0]].model.cache.clear()

@@ -29,8 +29,10 @@ def set_initial_trust(p: Params, scenario: Scenario, munis: dict[str, Municipali
     """
     posts = Counter(frozenset(pair) for members, _sector in scenario.shared_posts for pair in combinations(members, 2))
     groups = [(a.members, a.facts.cooperation_history) for a in scenario.areas]
+    # a pilot's own history overwrites its area's for the pairs it holds: it is the better-documented one
     groups += [(r.members, r.cooperation_history) for r in scenario.regions]
     for members, history in groups:
+        # sorted: each trust dict fills in the same order whatever the file's member order (values do not depend on it)
         for a, b in combinations(sorted(members), 2):
             munis[a].trust[b] = munis[b].trust[a] = mech.initial_trust(p, history, posts[frozenset((a, b))])
 
@@ -39,9 +41,12 @@ def apply_reform_event(p: Params, ev: ReformEvent, munis: dict[str, Municipality
     """Apply merger talks, an agreed merger or failed talks to the parties, and record it (§1.3, §2.2)."""
     for name in ev.parties:
         if ev.outsiders:
+            # talks with outsiders compete with the negotiation; talks among its members are part of it
+            # (§1.3); a failure ends either
             munis[name].outside_talks = ev.kind != "failed"
         elif len(ev.parties) > 1:
             munis[name].member_talks = ev.kind != "failed"
+    # failed talks cost trust between the parties (§2.2: after the failed merger talks "the air went out")
     if ev.kind == "failed":
         for a, b in combinations(ev.parties, 2):
             munis[a].trust[b] = munis[b].trust[a] = mech.failed_talks_trust(p, munis[a].trust[b])

@@ -55,8 +55,11 @@ def apply_due(model: CooperationModel) -> None:
 def merge(model: CooperationModel, merger: Merger) -> None:
     """Merge the members of ``merger`` into its most populous member (see the module docstring)."""
     munis, p = model._munis, model.p
+    # a member merged before (a chain of mergers) counts as the unit it is part of now; scenario order keeps
+    # the result independent of the file's member order
     units = sorted({model.merged_into.get(m, m) for m in merger.members}, key=list(munis).index)
     agents = [munis[m] for m in units]
+    # the name breaks a tie in population, so the survivor never depends on the draw
     survivor = max(agents, key=lambda a: (a.population, a.name))
     others = [a for a in agents if a is not survivor]
     if not others:
@@ -67,21 +70,26 @@ def merge(model: CooperationModel, merger: Merger) -> None:
     survivor.staff = tuple(sum(a.staff[s] for a in agents) for s in range(n))
     survivor.population = total
     survivor.need = tuple(mech.need_fte(p, s, total) for s in range(n))
+    # a larger team starts from the competence its size gives, and keeps the best any member had built
     survivor.competence_start = tuple(mech.team_competence(p, f) for f in survivor.staff)
     survivor.competence = [max(survivor.competence_start[s], *(a.competence[s] for a in agents)) for s in range(n)]
     survivor.sensitivity = tuple(sum(weight[a.name] * a.sensitivity[s] for a in agents) for s in range(n))
     survivor.readiness = sum(weight[a.name] * a.readiness for a in agents)
+    # the talks ended with the merger: no competing track is left
     survivor.outside_talks = survivor.member_talks = False
     names = {a.name for a in agents}
     for other in munis.values():
         if other.name in names or model.merged_into.get(other.name):
             continue
+        # trust towards a third municipality is the population-weighted mean of the members' trust, over the
+        # members that had any (municipalities of different areas hold none)
         known = [(weight[a.name], a.trust[other.name]) for a in agents if other.name in a.trust]
         if known:
             t = sum(w * v for w, v in known) / sum(w for w, _ in known)
             survivor.trust[other.name] = other.trust[survivor.name] = t
     for a in others:
         model.merged_into[a.name] = survivor.name
+        # earlier absorbed units now point at the new survivor, so ``merged_into`` is never a chain
         for old, new in list(model.merged_into.items()):
             if new == a.name:
                 model.merged_into[old] = survivor.name
@@ -105,6 +113,7 @@ def _arrangements(model: CooperationModel, survivor, others: list) -> None:
             arr = a.arrangement[s]
             if arr is not None and arr.ended is None:
                 held.setdefault(id(arr), [arr, 0.0])[1] += a.population
+        # ties go to the arrangement met first (survivor, then members): max keeps the first maximum
         keep = max(held.values(), key=lambda x: x[1])[0] if held else None
         survivor.arrangement[s] = keep
         for arr, _ in held.values():
@@ -117,9 +126,11 @@ def _arrangements(model: CooperationModel, survivor, others: list) -> None:
         if arr.ended is not None or not gone & set(arr.members) and survivor.name not in arr.members:
             continue
         members = tuple(dict.fromkeys(survivor.name if m in gone else m for m in arr.members))
+        # a member that the sector loop moved to another arrangement is no longer in this one
         members = tuple(m for m in members if any(model._munis[m].arrangement[s] is arr for s in arr.sectors))
         host = survivor.name if arr.host in gone else arr.host
         arr.members, arr.host = members, host if host in members else None
+        # one member left: the joint service is now that municipality's own (no cooperation with itself)
         if len(members) < 2:
             arr.ended = model.month
             for m in members:
@@ -142,10 +153,12 @@ def _negotiations(model: CooperationModel, survivor, others: list) -> None:
             n is not project and n.active and survivor.name in n.members and sectors & set(n.region.facts.sectors)
             for n in model.negotiations
         )
+        # dict.fromkeys keeps member order and drops the duplicate when several members merge into one
         members = tuple(dict.fromkeys(survivor.name if m in gone and not elsewhere else m for m in project.members))
         members = tuple(m for m in members if m not in gone)
         project.members = members
         project.region.agents[survivor.name] = survivor
+        # the pooled staff of any group with the survivor changed with its staff
         project.region._pools.clear()
         if project.agenda.leader in gone:
             project.agenda.leader = survivor.name if survivor.name in members else members[0] if members else ""
@@ -155,6 +168,7 @@ def _negotiations(model: CooperationModel, survivor, others: list) -> None:
             opt_members = tuple(m for m in opt_members if m in members)
             host = survivor.name if opt.host in gone else opt.host
             project.option = opt._replace(members=opt_members, host=host if host in opt_members else None)
+        # the options tried named the old members: with new members every option is new
         project.agenda.tried = set()
         lost_host = project.option is not None and project.option.form.needs_host and project.option.host is None
         if (len(members) < 2 or lost_host) and project.phase not in (Phase.IMPLEMENTATION, Phase.NETWORK):

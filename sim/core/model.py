@@ -14,10 +14,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.core import history, merging, selfstart
+from sim.core import history, merging, policies, selfstart
 from sim.core import mechanisms as mech
 from sim.core.agents import CountyGovernor, Municipality
 from sim.core.arrangements import Arrangements
+from sim.core.kinds import KINDS
 from sim.core.negotiation import ProjectOrganisation
 from sim.core.records import Arrangement, Event, RecordsMixin
 from sim.inputs.calendar import month_label
@@ -54,11 +55,9 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
         else:
             self.scenario = load_scenario(scenario, kwargs, "keyword argument")
         sc = self.scenario
-        self.p = p = sc.params
-        if sc.kind == "county" and sc.initiative is not None:  # §4 levers from the initiative's start
-            before = sc.before_levers
-            if before != sc.params:
-                self.p = p = before
+        self.kind = KINDS[sc.kind]
+        self.p = p = self.kind.start_params(sc)  # a county: the §4 levers wait for the initiative
+        self.policies = policies.active(p)  # the §4 levers these parameters switch on
         self.month: int = sc.start
         self.events: list[Event] = []
         self.arrangements: list[Arrangement] = []
@@ -81,8 +80,7 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
                 self._expiring.append((ex.until, arr))
         self.merged_into: dict[str, str] = {}  # absorbed municipality -> the one it merged into
         self.merged_name: dict[str, str] = {}  # merged municipality -> its new name
-        if sc.kind == "county":
-            self._forecast_setup()
+        self.kind.setup(self)
         self._pending = [f for f in sc.regions if (f.start or sc.start) > sc.start]
         for f in sc.regions:
             if f not in self._pending:
@@ -110,10 +108,6 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
         """The first (for the pilots: the only) negotiation."""
         return self.negotiations[0]
 
-    def _forecast_setup(self) -> None:
-        """A county's state at its origin: merger talks before it, dissolving arrangements (``sim.core.selfstart``)."""
-        selfstart.setup(self)
-
     def log(self, event: Event) -> None:
         """Append to the event log."""
         self.events.append(event)
@@ -129,6 +123,7 @@ class CooperationModel(Arrangements, RecordsMixin, mesa.Model):
                 self.log(history.apply_reform_event(self.p, ev, self._munis, ev.region or sc.name))
         if sc.initiative is not None and self.month == sc.initiative.start and self.p is not sc.params:
             self.p = p = sc.params
+            self.policies = policies.active(p)
             self.log(Event(self.month, sc.name, EventKind.LEVERS, "the §4 levers take effect"))
         self._expire()
         if sc.mergers:

@@ -18,6 +18,7 @@ import mesa
 from sim.core import ballot
 from sim.core import mechanisms as mech
 from sim.core.agenda import AgendaSetter
+from sim.core.policies import MandatoryHost
 from sim.core.records import Arrangement, Event, Option, Vote, describe
 from sim.inputs.vocab import Cause, EventKind, Phase, Stage
 
@@ -88,43 +89,16 @@ class Decisions:
             EventKind.STALL, f"the process stops: {cause.replace('_', ' ')}", cause=str(cause), members=self.members
         )
         self._enter(Phase.STALLED, timed=False)
-        self.impose()
+        for policy in self.model.policies:  # a mandatory host: the state decides (sim.core.policies)
+            policy.after_stall(self)
         self.model.governor.reoffer(self)
 
     def impose(self) -> None:
-        """The state requires an administrative host where the councils did not agree (§4, ``mandatory_host``).
+        """The state requires an administrative host where the councils did not agree (§4).
 
-        The members below ``mandatory_size`` without a formal arrangement in a required sector
-        join an administrative host that the state names: the most populous eligible member
-        without one (:func:`mechanisms.state_host`). No council can veto or leave it. An office
-        already in force is never replaced: if every eligible host has one, nothing is imposed.
+        See ``policies.MandatoryHost.impose``; nothing happens unless ``mandatory_host`` requires a sector.
         """
-        p, region = self.model.p, self.region
-        busy = {m for n in self.model.negotiations if n is not self and n.active for m in n.members}
-        members = tuple(m for m in self.members if m not in busy)  # those still in this project, and free
-        if not members:  # every member negotiates elsewhere (another sector's negotiation)
-            return
-
-        def lacks(m: str, s: int) -> bool:
-            return not region.agents[m].formal_in(s)
-
-        sectors = tuple(s for s in region.facts.sectors if p.mandatory_host[s] and any(lacks(m, s) for m in members))
-
-        def lacking(m: str) -> bool:
-            return any(lacks(m, s) for s in sectors)
-
-        required = [m for m in members if lacking(m) and mech.mandated(p, sectors, region.population(m))]
-        form = next((f for f in p.forms if f.formal and f.needs_host and not f.board), None)
-        hosts = [(h, region.population(h)) for h in region.eligible_hosts(members) if lacking(h)]
-        if not sectors or not required or form is None or not hosts:
-            return
-        host = mech.state_host(hosts)
-        option = Option(sectors, form, host, tuple(m for m in members if m in required or m == host))
-        if len(option.members) < 2:
-            return
-        self.log(EventKind.STATE_DECISION, f"the state requires {describe(p.vocab, option)}", option)
-        self.option = option
-        self.agree(option, by="the state decides on")
+        MandatoryHost(self.model.p).impose(self)
 
 
 class ProjectOrganisation(Decisions, mesa.Agent):

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 def _mean_over(model: CooperationModel, month: int, names: list[str], sectors: list[int], measure: str) -> float:
     sc = model.scenario
+    # a month before the start reads the first row, one after a shortened run its last: every column is
+    # defined
     t = min(max(month, sc.start), model.month - 1) - sc.start
     idx = [sc.names.index(n) for n in names]
     return float(np.mean(model.history[t][np.ix_(idx, sectors)][..., MEASURES.index(measure)]))
@@ -36,6 +38,7 @@ def _mean_over(model: CooperationModel, month: int, names: list[str], sectors: l
 
 def _in_force(arrangements: list[Arrangement], s: int, month: int) -> Arrangement | None:
     live = [a for a in arrangements if s in a.sectors and a.live(month)]
+    # the latest decided wins: a newer arrangement takes over the sector (``Arrangements.add_arrangement``)
     return live[-1] if live else None
 
 
@@ -51,6 +54,7 @@ def _sector_columns(model: CooperationModel, sector, names: list[str], arrangeme
     row[f"network_{name}"] = bool(arr and arr.form.network)
     last = _in_force(arrangements, s, sc.horizon)
     row[f"form_{name}_horizon"] = last.form.name if last else NONE
+    # over the members the arrangement serves: what it does for them, not diluted by those outside it
     group = list(last.members) if last else names
     for label, month in (("pilot_end", sc.pilot_end), ("horizon", sc.horizon)):
         row[f"vulnerability_{name}_{label}"] = _mean_over(model, month, group, [s], "vulnerability")
@@ -93,6 +97,7 @@ def outcome_row(model: CooperationModel, project: ProjectOrganisation | None = N
     row["first_vote"] = month_label(votes[0].month) if votes else ""
     starts = [e.month for e in events if e.kind in (EventKind.MAIN_PROJECT_START, EventKind.NETWORK_START)]
     row["main_project_start"] = month_label(starts[0]) if starts else ""
+    # without a main project the 'main start' columns read the pilot's end, so they are never empty
     start_month = starts[0] if starts else sc.pilot_end
     for measure in MEASURES:
         row[f"{measure}_main_start"] = _mean_over(model, start_month - 1, names, everyone, measure)
@@ -100,6 +105,7 @@ def outcome_row(model: CooperationModel, project: ProjectOrganisation | None = N
         row[f"{measure}_horizon"] = _mean_over(model, sc.horizon, names, everyone, measure)
     decided = [a.decided for a in arrangements]
     start = sc.start if project is None else project.region.facts.start or sc.start
+    # no agreement counts as one month past the horizon: censored, but still a number to compare
     row["months_to_agreement"] = (min(decided) if decided else sc.horizon + 1) - start
     row["n_votes"] = len(votes)
     row["formal_by_pilot_end"] = formal_end
@@ -128,6 +134,8 @@ def county_row(model: CooperationModel) -> dict[str, Any]:
     live = [a for a in model.arrangements if a.live(sc.horizon)]
     for sector in vocab.sectors:
         s, name = sector.index, sector.name
+        # a merger is counted apart (``mergers``): a merged municipality has no partner to share an office
+        # with
         formal = [a for a in live if s in a.sectors and a.form.formal and not a.form.merges]
         covered = {m for a in formal for m in a.members}
         row[f"offices_{name}"] = len(formal)
@@ -174,6 +182,7 @@ def area_rows(model: CooperationModel) -> list[dict[str, Any]]:
         for sector in vocab.sectors:
             s, name = sector.index, sector.name
             mine = [(len(members & set(a.members)), a) for a in live if s in a.sectors and members & set(a.members)]
+            # the arrangement serving most of the area's members; ties go to the formal one
             best = max(mine, key=lambda x: (x[0], x[1].form.formal))[1] if mine else None
             row[f"form_{name}"] = best.form.name if best else NONE
             row[f"host_{name}"] = (best.host or "") if best else ""
@@ -249,7 +258,10 @@ def forecast_rows(model: CooperationModel) -> list[dict[str, Any]]:
                     and len(a.members) >= 2
                     and members & set(a.members)
                 ]
+                # the forecast asks what is new since the origin: the county file's own offices do not count
+                # as new
                 new = [a for a in offices if a.decided >= origin and a.region not in before]
+                # the new office serving most of the area, the earliest on ties
                 best = max(new, key=lambda a: (len(members & set(a.members)), -a.decided), default=None)
                 row[f"office_{sector}_{y}"] = bool(offices)
                 row[f"new_office_{sector}_{y}"] = bool(new)
@@ -268,6 +280,7 @@ def forecast_rows(model: CooperationModel) -> list[dict[str, Any]]:
         stopped = [n for n in talks if n.phase == Phase.STALLED]
         if decided:
             row["why"] = ""
+        # why an area got nothing: still talking, else the last stop's cause, else nobody started
         elif any(n.active for n in talks):
             row["why"] = RUNNING
         elif stopped:

@@ -96,7 +96,8 @@ class Vote:
             ``governance_form``.
         preferred_sectors: The subset of the option's sectors each council values most.
         merger_talks: Councils in merger talks at the time (§1.3).
-        exits: Councils that voted no and left the project.
+        exits: Councils that voted no and left the project: a no may leave only if the arrangement
+            survives without it (the host and the leader stay, a quorum remains, §2.2); else the vote fails.
         side_payment_to: The council offered another joint function to host (§2.1).
         best_form: Each council's best option among all open to it (network and own service,
             ``"none"``, included), by the valuation that decides its vote; ``preferred_form`` in
@@ -123,6 +124,8 @@ class Vote:
     @property
     def passed(self) -> bool:
         """True when every council that stayed said yes (a council the state compels has no veto, §4)."""
+        # unanimity among those who stay: a no either leaves (when the rest can go on) or sinks the vote
+        # (§2.2)
         return all(v for m, v in self.yes.items() if m not in self.exits and m not in self.compelled)
 
     @property
@@ -195,6 +198,8 @@ def vote_rows(
             **common,
             "municipality": m,
             "vote": "yes" if vote.yes[m] else "no",
+            # the CSV's preferred form is the best of everything open (issue 20); a vote recorded without it
+            # falls back on the governance question's answer, which keeps its own column
             "preferred_form": vote.best_form.get(m, vote.preferred_form[m]) or "",
             "preferred_host": (vote.best_host.get(m) if vote.best_form else vote.preferred_host[m]) or "",
             "named_host": vote.preferred_host[m] or "",
@@ -257,6 +262,8 @@ class RecordsMixin:
                         for a in self.arrangements
                         if sector.index in a.sectors and muni.name in a.members and a.live(month)
                     ]
+                    # the latest decided arrangement is the one in force for the sector (as in
+                    # ``sim.core.outcomes``)
                     form = live[-1].form.name if live else NONE
                     rows.append((month_label(month), muni.name, sector.name, form, *self.history[t, i, sector.index]))
         return pd.DataFrame(rows, columns=["month", "municipality", "sector", "form", *MEASURES])

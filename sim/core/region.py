@@ -49,6 +49,7 @@ class Region:
         key = (members, s)
         if key not in self._pools:
             agents = [self.agents[m] for m in members]
+            # staff and need change only on a merger, which clears this cache (``sim.core.merging``)
             self._pools[key] = (sum(a.staff[s] for a in agents), sum(a.need[s] for a in agents))
         return self._pools[key]
 
@@ -68,22 +69,12 @@ class Region:
                 if self.agents[h].value(option._replace(host=h), self) > 0
             ]
         willing = cache[key]
+        # the proposed host is on the ballot whatever its own value: the councils vote on it
         return willing if option.host is None or option.host in willing else [*willing, option.host]
 
     def compelled(self, option) -> frozenset[str]:
-        """Members the state requires to join this option: no veto, no exit (``mechanisms.mandated``, §4).
-
-        Only an administrative host (a formal host form without a board) of a required sector
-        compels; the host itself is never compelled.
-        """
-        form = option.form
-        if not (form.formal and form.needs_host and not form.board) or not any(self._p.mandatory_host):
-            return frozenset()
-        return frozenset(
-            m
-            for m in option.members
-            if m != option.host and mech.mandated(self._p, option.sectors, self.agents[m].population)
-        )
+        """Members a lever binds to this option: no veto, no exit (``policies.MandatoryHost.compels``, §4)."""
+        return frozenset().union(*(policy.compels(self, option) for policy in self._model.policies))
 
     def eligible_hosts(self, members: tuple[str, ...]) -> list[str]:
         """Members that can credibly host (``mechanisms.credible_hosts``, §2.1, §2.2)."""

@@ -46,6 +46,7 @@ def setup(model: CooperationModel) -> None:
     """State at the origin: the pilots' merger talks before it, dissolving arrangements, the hazard's reference."""
     sc = model.scenario
     for ev in sc.reform_events:
+        # the talks before the origin already happened: replay them so trust and talks stand as they did then
         if ev.month < sc.start and model.p.reform_intensity > 0:
             model.log(history.apply_reform_event(model.p, ev, model._munis, ev.region or sc.name))
     model.afterglow_until = {}
@@ -63,6 +64,8 @@ def setup(model: CooperationModel) -> None:
     model.last_start = {}
     model.area_of = {m: a for a in sc.areas for m in a.members}
     vul = [v for m in model._munis.values() for v in m.vulnerability]
+    # the hazard's pressure is relative to the county at the origin, so ``rate`` reads as a yearly rate there;
+    # the floor keeps a county with no vulnerability from dividing by zero
     model.vulnerability_ref = max(1e-9, float(np.mean(vul)))
 
 
@@ -77,12 +80,16 @@ def step(model: CooperationModel) -> None:
     working = _working(model, month)
     at_work = Counter(area_of[m].name for m in working)  # members served by a working office, per area
     for name, muni in model._munis.items():
+        # absorbed municipalities are no units any more; the cooldown keeps one municipality from opening a
+        # negotiation every month after a failure
         if name in model.merged_into or month - model.last_start.get(name, -(10**6)) < ss.cooldown_months:
             continue
         open_ = [s for s in range(n) if not muni.formal_in(s) and (name, s) not in busy]
         if not open_:
             continue
         area = area_of[name]
+        # divided by every sector, not the open ones: a municipality with fewer sectors left to arrange feels
+        # less pressure
         pressure = sum(muni.vulnerability[s] for s in open_) / n / model.vulnerability_ref
         factor = 1.0
         if at_work[area.name] - (name in working) > 0:  # a neighbour's office at work
@@ -92,7 +99,10 @@ def step(model: CooperationModel) -> None:
         dissolving = month <= model.dissolving_until.get(name, -1)
         if dissolving:
             factor *= 1 + ss.dissolution
+        # a monthly chance from a yearly rate (a Poisson process: never above 1 however large the factors)
         hazard = 1 - math.exp(-ss.rate / 12 * pressure * factor)
+        # one draw per eligible municipality and month, whatever the hazard: a change in one municipality's
+        # hazard does not shift the others' draws
         if model.rng.random() >= hazard:
             continue
         group = _partners(model, name, area, open_, busy, dissolving, ss.group_max)
@@ -101,6 +111,7 @@ def step(model: CooperationModel) -> None:
         _open(model, area, name, group, open_)
         for m in group:
             model.last_start[m] = month
+            # a later starter this month sees these members as taken
             busy.update((m, s) for s in open_)
 
 
@@ -133,6 +144,7 @@ def _partners(
         and not any((m, s) in busy for s in sectors)
         and not all(model._munis[m].formal_in(s) for s in sectors)
     ]
+    # former partners first, then the nearest; the name breaks ties in distance
     pool.sort(key=lambda m: (m not in former, sc.distance(name, m), m))
     return (name, *pool[: size - 1])
 
@@ -140,6 +152,7 @@ def _partners(
 def _open(model: CooperationModel, area, starter: str, group: tuple[str, ...], sectors: list[int]) -> None:
     names = model.p.vocab.sector_names
     label = "/".join(names[s] for s in sectors)
+    # members in scenario order, as every other negotiation lists them (the starter leads wherever it stands)
     order = {m: i for i, m in enumerate(model._munis)}
     members = tuple(sorted(group, key=order.get))
     facts = replace(
@@ -149,6 +162,7 @@ def _open(model: CooperationModel, area, starter: str, group: tuple[str, ...], s
         leader=starter,
         sectors=tuple(sectors),
         start=model.month,
+        # nobody funds a self-start: its funds ended before it began
         funded_until=model.month - 1,
         offices_only=False,
     )

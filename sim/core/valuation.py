@@ -401,9 +401,8 @@ class _Terms:
         model = agents[0].model
         gains = self.gains(form)
         other = p.trust_weight * p.trust_need[form.index] * (self.trust - 0.5)
-        if p.fixed_areas:
-            whole = set(members) == set(region.facts.members)
-            other = other + mech.area_grant(p, whole, model.governor.funds(region.facts))
+        for policy in model.policies:  # a lever's term in every member's value (sim.core.policies)
+            other = policy.add_to_other(other, model, region, members)
         zeros = np.zeros_like(gains)
         if not form.needs_host:
             funded = model.governor.coordinator_funded(region.facts, after_pilot=True)
