@@ -32,7 +32,6 @@ from sim.analysis.answers import sentence, short_table
 from sim.analysis.posterior import posterior_argument
 from sim.analysis.results import _overrides, _tags, compare_rows, load_unique
 from sim.analysis.stats import METHODS, newcombe_paired, wilson
-from sim.core.outcomes import YEARS
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
 from sim.inputs.lang import lever_note
@@ -227,6 +226,8 @@ def run_forecast(
     used: dict[str, Any] = {}
     results = list(execution.execute(jobs, len(jobs), used))
     sectors = list(base.params.vocab.sector_names)
+    from sim.core.outcomes import YEARS  # here, not at the top: the CLI's process need not load Mesa (issue 19)
+
     years = [y for y in YEARS if y * 12 + 11 <= base.horizon]
     arm_rows, arm_county = [], []
     for a in range(len(arms)):
