@@ -315,6 +315,13 @@ def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarr
     return np.where(claims, lost[..., None, :], 0.0)
 
 
+#: Terms that are the same in every run of a scenario, keyed by every input they read (see
+#: :meth:`_Terms._lasting` and :meth:`_Terms.gains`); a worker process keeps them across runs
+#: (cleared when full). The arrays are read, never written.
+_SHARED: dict[tuple, object] = {}
+_SHARED_SIZE = 4096
+
+
 class _Terms:
     """The terms of every option among fixed members, by ``[subset, member]`` (see :func:`_build`).
 
@@ -330,6 +337,8 @@ class _Terms:
         lasting = region.lasting.get(key)  # what stays while the members' facts stay (cleared by nothing)
         if lasting is None:
             lasting = region.lasting[key] = self._lasting(hosts)
+            sensitivity = self.by_sector(np.array([a.sensitivity for a in agents]).T)
+            lasting["at_stake"] = mech.control_at_stake(p, sensitivity, lasting["idx"])
         self.__dict__.update(lasting)
         others = [[o for o in members if o != m] for m in members]
         self.trust = np.array([sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, others, strict=True)])
@@ -339,7 +348,27 @@ class _Terms:
         self._gains: dict[int, np.ndarray] = {}
 
     def _lasting(self, hosts) -> dict:
-        """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2)."""
+        """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2).
+
+        All but the control at stake (which reads the members' sensitivities, drawn per run) are
+        the same in every run of a scenario: they are kept across runs in ``_SHARED``, keyed by
+        every fact they read (the distances included), so a kept entry is what the rules would
+        compute again.
+        """
+        agents, members, region = self.agents, self.members, self.region
+        km = tuple(region.distance(m, o) for m in (*members, *hosts) for o in members)
+        facts = tuple((a.population, a.staff, a.need) for a in agents)
+        key = (self.p, members, tuple(self.subsets), tuple(hosts), facts, km, region.facts.failed_sectors)
+        shared = _SHARED.get(key)
+        if shared is None:
+            if len(_SHARED) >= _SHARED_SIZE:
+                _SHARED.clear()
+            shared = _SHARED[key] = self._shared(hosts)
+        self.idx = shared["idx"]
+        return dict(shared)
+
+    def _shared(self, hosts) -> dict:
+        """The terms of :meth:`_lasting` that do not read the members' sensitivities."""
         p, region, agents, members, subsets, n, pad = (
             self.p,
             self.region,
@@ -358,7 +387,6 @@ class _Terms:
         pools = np.array([region.pool(members, s)[0] for s in range(pad)])
         gained = self.total(self.by_sector(pools[:, None] - staff))
         moved = self.total(self.by_sector(staff)) * p.centralisation
-        at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
         far = np.array([sum(region.distance(m, o) for o in members if o != m) for m in members])
         km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(len(hosts), n)
         hosting = mech.hosting_gain(p, gained * p.centralisation, pop)
@@ -368,7 +396,6 @@ class _Terms:
             "size": size,
             "pop": pop,
             "contact": contact,
-            "at_stake": at_stake,
             "host_access": mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation)),
             "partner_access": mech.centralisation_fear(
                 p, 0.0, pop, contact[:, None, None] * km[None] * p.centralisation
@@ -427,6 +454,15 @@ class _Terms:
         p, agents, members, region = self.p, self.agents, self.members, self.region
         kind = -1 if form.pools_staff else form.index
         if kind not in self._gains:
+            state = tuple(
+                (a.staff, a.need, a.competence_start, tuple(a.competence), tuple(a.capacity), tuple(a.vulnerability))
+                for a in agents
+            )
+            key = ("gains", p, kind, members, tuple(self.subsets), state)  # every term of sector_gain
+            found = _SHARED.get(key)
+            if found is not None:
+                self._gains[kind] = found
+                return found
             if p.null_model == NullModel.NO_GAINS:
                 gains = np.zeros((len(self.subsets), self.n))
             else:
@@ -434,7 +470,9 @@ class _Terms:
                 gains = self.total(self.by_sector(by_sector))
                 if form.pools_staff:
                     gains = gains * mech.bundle_synergy(p, self.size)[:, None]
-            self._gains[kind] = gains
+            if len(_SHARED) >= _SHARED_SIZE:
+                _SHARED.clear()
+            self._gains[kind] = _SHARED[key] = gains
         return self._gains[kind]
 
     def perspective(self, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:
