@@ -241,20 +241,12 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     """
     p, agents = model.p, [region.agents[m] for m in members]
     forms = [f for f in p.forms if p.allowed(f) or f.index in wanted]
-    terms = _Terms(p, region, agents, members, subsets, hosts)
-    is_host = terms.is_host
-    terms_by_form = [terms.form(form) for form in forms]  # see _Terms.form
-    gains, control, host_control, other, host_other, lost = (
-        np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True)
-    )
-    hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
-    control = np.where(is_host, host_control, control)
-    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
-    other = np.where(is_host & hosted, host_other, other)
-    parts = (np.broadcast_to(gains, other.shape), control, access, other)
+    terms, parts, hosted, administration, lost = _parts(model, region, agents, members, subsets, hosts, forms)
+    parts = [*parts[:3], parts[3].copy()]  # the location fight is charged below (the kept parts stay as they were)
+    other = parts[3]
+    administration = administration.copy()
     readiness = np.array([a.readiness for a in agents])
     council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
-    administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
     host_member = terms.host_member
     for f, form in enumerate(forms):
         if form.needs_host and not form.merges:  # a joint office's location (§2.3), not a merger's
@@ -278,6 +270,48 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
             willing[f] if form.needs_host else willing[f, :, :0],
         )
     return tables
+
+
+def _parts(model, region: Region, agents, members, subsets, hosts, forms) -> tuple:
+    """The readiness-free part of :func:`_build`: the terms, the parts and the administration's values.
+
+    ``(terms, [gains, control, access, other], hosted, administration, lost)``, arrays
+    ``[form, subset, host, member]``. Kept from one month to the next while every input they read
+    is the same (the members' facts and service, trust, merger talks, funds; one entry per set of
+    members); only the councils' readiness, which changes every month, is read after them.
+    """
+    p, gov = model.p, model.governor
+    state = (
+        p,
+        tuple(subsets),
+        tuple(hosts),
+        tuple(f.index for f in forms),
+        gov.funds(region.facts),
+        gov.coordinator_funded(region.facts, after_pilot=True),
+        tuple(
+            (a.population, a.staff, a.need, a.sensitivity, a.outside_talks, a.member_talks, tuple(a.competence))
+            + (tuple(a.capacity), tuple(a.vulnerability), tuple(a.trust[o] for o in members if o != a.name))
+            for a in agents
+        ),
+    )
+    found = region.lasting.get(("parts", members))
+    if found is not None and found[0] == state:
+        return found[1]
+    terms = _Terms(p, region, agents, members, subsets, hosts)
+    is_host = terms.is_host
+    terms_by_form = [terms.form(form) for form in forms]  # see _Terms.form
+    gains, control, host_control, other, host_other, lost = (
+        np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True)
+    )
+    hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
+    control = np.where(is_host, host_control, control)
+    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
+    other = np.where(is_host & hosted, host_other, other)
+    parts = [np.broadcast_to(gains, other.shape), control, access, other]
+    administration = own_value(p, None, parts, True) + terms.perspective(1.0, parts[0], parts[2])
+    value = (terms, parts, hosted, administration, lost)
+    region.lasting[("parts", members)] = (state, value)
+    return value
 
 
 def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
