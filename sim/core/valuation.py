@@ -384,10 +384,8 @@ class _Terms:
     def _lasting(self, hosts) -> dict:
         """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2).
 
-        All but the control at stake (which reads the members' sensitivities, drawn per run) are
-        the same in every run of a scenario: they are kept across runs in ``_SHARED``, keyed by
-        every fact they read (the distances included), so a kept entry is what the rules would
-        compute again.
+        But for the control at stake (sensitivities are drawn per run), kept across runs in
+        ``_SHARED`` under every fact they read, the distances included.
         """
         agents, members, region = self.agents, self.members, self.region
         km = tuple(region.distance(m, o) for m in (*members, *hosts) for o in members)
