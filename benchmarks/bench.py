@@ -51,16 +51,19 @@ def time_batch(root: str, scenario: str, replicates: list[int]) -> tuple[float, 
     _use(root)
     import sim
 
-    try:
+    # Chosen by the files, not by trying: an ImportError fallback let the installed (editable)
+    # package's finder supply ``sim.core`` to a flat reference, which then timed this tree's code.
+    if (Path(root) / "sim" / "core" / "model.py").exists():
         from sim.core.model import CooperationModel
         from sim.core.outcomes import county_row, outcome_row
         from sim.run.runner import _scenario, replicate_seed
-    except ImportError:  # a reference commit from before the wings (flat sim/)
+    else:  # a reference commit from before the wings (flat sim/)
         from sim.model import CooperationModel  # type: ignore[no-redef]
         from sim.outcomes import county_row, outcome_row  # type: ignore[no-redef]
         from sim.runner import _scenario, replicate_seed  # type: ignore[no-redef]
 
-    assert Path(sim.__file__).is_relative_to(root), (sim.__file__, root)
+    for module in (sim, sys.modules[CooperationModel.__module__], sys.modules[_scenario.__module__]):
+        assert Path(module.__file__).is_relative_to(root), (module.__file__, root)
     sc = _scenario(scenario, ())
     row = county_row if sc.kind == "county" else outcome_row
     CooperationModel(sc, rng=replicate_seed(1, 10**6)).run()

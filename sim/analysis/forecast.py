@@ -32,7 +32,6 @@ from sim.analysis.answers import sentence, short_table
 from sim.analysis.posterior import posterior_argument
 from sim.analysis.results import _overrides, _tags, compare_rows, load_unique
 from sim.analysis.stats import METHODS, newcombe_paired, wilson
-from sim.core.outcomes import YEARS
 from sim.inputs.calendar import month_label
 from sim.inputs.errors import InputError
 from sim.inputs.lang import lever_note
@@ -233,10 +232,10 @@ def run_forecast(
     used: dict[str, Any] = {}
     results = list(execution.execute(jobs, len(jobs), used))
     sectors = list(base.params.vocab.sector_names)
-    # An office "by year y" is read in December of y (month index y * 12 + 11), inside the horizon.
-    years = [y for y in YEARS if y * 12 + 11 <= base.horizon]
-    arm_rows, arm_county = [], []
-    # Results come in job order: arm a's replicates are one block, in replicate order.
+    from sim.core.outcomes import YEARS  # here, not at the top: the CLI's process need not load Mesa (issue 19)
+
+    years = [y for y in YEARS if y * 12 + 11 <= base.horizon]  # "by year y": December of y, inside the horizon
+    arm_rows, arm_county = [], []  # results come in job order: arm a's replicates are one block, in order
     for a in range(len(arms)):
         chunk = results[a * replicates : (a + 1) * replicates]
         arm_rows.append(pd.DataFrame([{"replicate": r["row"]["replicate"], **f} for r in chunk for f in r["forecast"]]))

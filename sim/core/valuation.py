@@ -241,20 +241,12 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
     """
     p, agents = model.p, [region.agents[m] for m in members]
     forms = [f for f in p.forms if p.allowed(f) or f.index in wanted]
-    terms = _Terms(p, region, agents, members, subsets, hosts)
-    is_host = terms.is_host
-    terms_by_form = [terms.form(form) for form in forms]  # see _Terms.form
-    gains, control, host_control, other, host_other, lost = (
-        np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True)
-    )
-    hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
-    control = np.where(is_host, host_control, control)
-    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
-    other = np.where(is_host & hosted, host_other, other)
-    parts = (np.broadcast_to(gains, other.shape), control, access, other)
+    terms, parts, hosted, administration, lost = _parts(model, region, agents, members, subsets, hosts, forms)
+    parts = [*parts[:3], parts[3].copy()]  # the location fight is charged below (the kept parts stay as they were)
+    other = parts[3]
+    administration = administration.copy()
     readiness = np.array([a.readiness for a in agents])
     council = own_value(p, readiness, parts, False) + terms.perspective(readiness, parts[0], parts[2])
-    administration = own_value(p, readiness, parts, True) + terms.perspective(1.0, parts[0], parts[2])
     host_member = terms.host_member
     for f, form in enumerate(forms):
         if form.needs_host and not form.merges:  # a joint office's location (§2.3), not a merger's
@@ -278,6 +270,48 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
             willing[f] if form.needs_host else willing[f, :, :0],
         )
     return tables
+
+
+def _parts(model, region: Region, agents, members, subsets, hosts, forms) -> tuple:
+    """The readiness-free part of :func:`_build`: the terms, the parts and the administration's values.
+
+    ``(terms, [gains, control, access, other], hosted, administration, lost)``, arrays
+    ``[form, subset, host, member]``. Kept from one month to the next while every input they read
+    is the same (the members' facts and service, trust, merger talks, funds; one entry per set of
+    members); only the councils' readiness, which changes every month, is read after them.
+    """
+    p, gov = model.p, model.governor
+    state = (
+        p,
+        tuple(subsets),
+        tuple(hosts),
+        tuple(f.index for f in forms),
+        gov.funds(region.facts),
+        gov.coordinator_funded(region.facts, after_pilot=True),
+        tuple(
+            (a.population, a.staff, a.need, a.sensitivity, a.outside_talks, a.member_talks, tuple(a.competence))
+            + (tuple(a.capacity), tuple(a.vulnerability), tuple(a.trust[o] for o in members if o != a.name))
+            for a in agents
+        ),
+    )
+    found = region.lasting.get(("parts", members))
+    if found is not None and found[0] == state:
+        return found[1]
+    terms = _Terms(p, region, agents, members, subsets, hosts)
+    is_host = terms.is_host
+    terms_by_form = [terms.form(form) for form in forms]  # see _Terms.form
+    gains, control, host_control, other, host_other, lost = (
+        np.stack(x)[:, :, None, :] for x in zip(*terms_by_form, strict=True)
+    )
+    hosted = np.array([form.needs_host for form in forms])[:, None, None, None]  # [form, subset, host, member]
+    control = np.where(is_host, host_control, control)
+    access = np.where(hosted, np.where(is_host, terms.host_access[:, None, :], terms.partner_access), 0.0)
+    other = np.where(is_host & hosted, host_other, other)
+    parts = [np.broadcast_to(gains, other.shape), control, access, other]
+    administration = own_value(p, None, parts, True) + terms.perspective(1.0, parts[0], parts[2])
+    value = (terms, parts, hosted, administration, lost)
+    region.lasting[("parts", members)] = (state, value)
+    return value
 
 
 def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
@@ -315,6 +349,13 @@ def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarr
     return np.where(claims, lost[..., None, :], 0.0)
 
 
+#: Terms that are the same in every run of a scenario, keyed by every input they read (see
+#: :meth:`_Terms._lasting` and :meth:`_Terms.gains`); a worker process keeps them across runs
+#: (cleared when full). The arrays are read, never written.
+_SHARED: dict[tuple, object] = {}
+_SHARED_SIZE = 4096
+
+
 class _Terms:
     """The terms of every option among fixed members, by ``[subset, member]`` (see :func:`_build`).
 
@@ -330,6 +371,8 @@ class _Terms:
         lasting = region.lasting.get(key)  # what stays while the members' facts stay (cleared by nothing)
         if lasting is None:
             lasting = region.lasting[key] = self._lasting(hosts)
+            sensitivity = self.by_sector(np.array([a.sensitivity for a in agents]).T)
+            lasting["at_stake"] = mech.control_at_stake(p, sensitivity, lasting["idx"])
         self.__dict__.update(lasting)
         others = [[o for o in members if o != m] for m in members]
         self.trust = np.array([sum(a.trust[o] for o in os) / len(os) for a, os in zip(agents, others, strict=True)])
@@ -339,7 +382,25 @@ class _Terms:
         self._gains: dict[int, np.ndarray] = {}
 
     def _lasting(self, hosts) -> dict:
-        """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2)."""
+        """The terms that depend only on the members' facts, the subsets and the hosts (§2.1, §2.2, §3.2).
+
+        But for the control at stake (sensitivities are drawn per run), kept across runs in
+        ``_SHARED`` under every fact they read, the distances included.
+        """
+        agents, members, region = self.agents, self.members, self.region
+        km = tuple(region.distance(m, o) for m in (*members, *hosts) for o in members)
+        facts = tuple((a.population, a.staff, a.need) for a in agents)
+        key = (self.p, members, tuple(self.subsets), tuple(hosts), facts, km, region.facts.failed_sectors)
+        shared = _SHARED.get(key)
+        if shared is None:
+            if len(_SHARED) >= _SHARED_SIZE:
+                _SHARED.clear()
+            shared = _SHARED[key] = self._shared(hosts)
+        self.idx = shared["idx"]
+        return dict(shared)
+
+    def _shared(self, hosts) -> dict:
+        """The terms of :meth:`_lasting` that do not read the members' sensitivities."""
         p, region, agents, members, subsets, n, pad = (
             self.p,
             self.region,
@@ -358,7 +419,6 @@ class _Terms:
         pools = np.array([region.pool(members, s)[0] for s in range(pad)])
         gained = self.total(self.by_sector(pools[:, None] - staff))
         moved = self.total(self.by_sector(staff)) * p.centralisation
-        at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
         far = np.array([sum(region.distance(m, o) for o in members if o != m) for m in members])
         km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(len(hosts), n)
         hosting = mech.hosting_gain(p, gained * p.centralisation, pop)
@@ -368,7 +428,6 @@ class _Terms:
             "size": size,
             "pop": pop,
             "contact": contact,
-            "at_stake": at_stake,
             "host_access": mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation)),
             "partner_access": mech.centralisation_fear(
                 p, 0.0, pop, contact[:, None, None] * km[None] * p.centralisation
@@ -426,6 +485,15 @@ class _Terms:
         p, agents, members, region = self.p, self.agents, self.members, self.region
         kind = -1 if form.pools_staff else form.index
         if kind not in self._gains:
+            state = tuple(
+                (a.staff, a.need, a.competence_start, tuple(a.competence), tuple(a.capacity), tuple(a.vulnerability))
+                for a in agents
+            )
+            key = ("gains", p, kind, members, tuple(self.subsets), state)  # every term of sector_gain
+            found = _SHARED.get(key)
+            if found is not None:
+                self._gains[kind] = found
+                return found
             if p.null_model == NullModel.NO_GAINS:
                 gains = np.zeros((len(self.subsets), self.n))
             else:
@@ -433,7 +501,9 @@ class _Terms:
                 gains = self.total(self.by_sector(by_sector))
                 if form.pools_staff:
                     gains = gains * mech.bundle_synergy(p, self.size)[:, None]
-            self._gains[kind] = gains
+            if len(_SHARED) >= _SHARED_SIZE:
+                _SHARED.clear()
+            self._gains[kind] = _SHARED[key] = gains
         return self._gains[kind]
 
     def perspective(self, seen, gains: np.ndarray, access: np.ndarray) -> np.ndarray:

@@ -30,8 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.model import CooperationModel
-from sim.core.outcomes import area_rows, county_row, forecast_rows, municipality_rows, outcome_row
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -130,7 +128,14 @@ def prepare(job: Job) -> Job:
 
 
 def run_job(job: Job) -> dict[str, Any]:
-    """Run one job and return ``{"index", "row"}`` (plus ``"events"``, ``"timeline"``)."""
+    """Run one job and return ``{"index", "row"}`` (plus ``"events"``, ``"timeline"``).
+
+    The model and its outcomes are imported here, in the worker: a process that only sends jobs
+    (the CLI's main process) never loads Mesa, pandas and scipy (about 80 MB; issue 19).
+    """
+    from sim.core.model import CooperationModel
+    from sim.core.outcomes import area_rows, county_row, forecast_rows, municipality_rows, outcome_row
+
     scenario = prepare(job).scenario
     assert isinstance(scenario, Scenario)  # for the type checker: prepare loaded it
     model = CooperationModel(scenario, rng=replicate_seed(job.base_seed, job.replicate)).run()
@@ -169,6 +174,8 @@ def pilot_runs(model, replicate: int) -> dict[str, dict[str, Any]]:
     (:func:`sim.core.outcomes.outcome_row` with ``project``) and its own vote and event records, so the
     pilot's story patterns can be scored inside the county (``sim.analysis.validation.validate_county``).
     """
+    from sim.core.outcomes import outcome_row
+
     sc = model.scenario
     out = {}
     for stem, facts in zip(sc.pilot_files, sc.regions, strict=True):
