@@ -30,6 +30,76 @@ _WORK = {
     Phase.MAIN_PROJECT: "main_project_months",
     Phase.REVISION: "revision_months",
 }
+_STATED = {
+    Phase.PRE_PROJECT: "pre_project_months",
+    Phase.MAIN_PROJECT: "main_project_months",
+    Phase.REVISION: "study_months",
+}
+
+
+class Timing:
+    """When the work is done and when the councils decide (§1.3 "Prosess", §2.1-§2.3).
+
+    The part of :class:`ProjectOrganisation` that keeps its clock: phase durations (the report's
+    own where it states them for the pilot, else the shared ones), the councils' meetings, the
+    reform's deadline postponing decisions it competes with, and the regional council's further
+    study of a contested governance model.
+    """
+
+    def _duration(self, phase: Phase) -> float:
+        p = self.model.p
+        stated = getattr(self.region.facts, _STATED[phase]) if phase in _STATED else None
+        months = stated if stated is not None else getattr(p, _WORK[phase]) if phase in _WORK else p.council_months
+        return months * math.exp(p.duration_noise * self.model.rng.standard_normal())
+
+    def work_speed(self, attention: float) -> float:
+        """This month's progress in a work phase: stated phases as the pilot ran them (``mechanisms.stated_speed``)."""
+        model, sc = self.model, self.model.scenario
+        funded = model.governor.funds(self.region.facts)
+        if _STATED.get(self.phase) and getattr(self.region.facts, _STATED[self.phase]) is not None:
+            load = mech.reform_load(model.month, sc.reform_start, sc.reform_deadline, model.p.reform_afterglow_months)
+            return mech.stated_speed(model.p, funded, load)
+        return attention * mech.catalyst_speed(model.p, funded)
+
+    def postponed(self) -> bool:
+        """The reform's deadline puts this decision off (``mechanisms.reform_postpones``); logged once per vote."""
+        model, sc = self.model, self.model.scenario
+        establishes = self.phase == Phase.FINAL_VOTE or not self.option.form.pools_staff
+        talks = any(self.region.agents[m].member_talks for m in self.option.members if m in self.region.agents)
+        if not mech.reform_postpones(model.p, model.month, sc.reform_start, sc.reform_deadline, establishes, talks):
+            return False
+        if not self.put_off:
+            self.put_off = True
+            self.log(
+                EventKind.POSTPONED,
+                "the decision is postponed: the councils first decide on the municipal structure",
+                self.option,
+            )
+        self.progress = 0.0  # the case goes to a council round after the deadline
+        return True
+
+    def review(self, option: Option) -> bool:
+        """The regional council sends a contested governance model back for a further study, once (§2.2).
+
+        Returns True when it does: the project group then studies the alternatives for
+        ``study_months`` after the regional council's meeting round, and holds to its
+        recommendation (§2.2 l.1651-1655: "fastholdt prosjektgruppen sin hovedanbefaling").
+        """
+        p, region = self.model.p, self.region
+        forms = [f for f in p.forms if p.allowed(f) and f.formal and f.needs_host and not f.merges]
+        if self.studied or not option.form.needs_host or option.host is None or len(forms) < 2:
+            return False
+        preferred = [
+            max(forms, key=lambda f: (region.agents[m].value(option._replace(form=f), region), -f.index)).name
+            for m in option.members
+        ]
+        if not mech.governance_contested(option.form.name, preferred):
+            return False
+        self.studied = True
+        self.log(EventKind.REVISION, "the regional council asks for a further study of the governance model", option)
+        self._enter(Phase.REVISION)
+        self.required += self._duration(Phase.FIRST_VOTE)  # the regional council's meeting round first
+        return True
 
 
 class Decisions:
@@ -127,7 +197,7 @@ class Decisions:
         self.agree(option, by="the state decides on")
 
 
-class ProjectOrganisation(Decisions, mesa.Agent):
+class ProjectOrganisation(Timing, Decisions, mesa.Agent):
     """Runs one negotiation: chooses proposals, holds votes, records agreements and stops.
 
     Attributes:
@@ -149,6 +219,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         self.members: tuple[str, ...] = f.members
         self.phase = Phase.PRE_PROJECT
         self.progress = 0.0
+        self.put_off = self.studied = False
         self.required = self._duration(Phase.PRE_PROJECT)
         self.option: Option | None = None
         self.votes: list[Vote] = []
@@ -167,13 +238,8 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         """Political involvement while the project is active (§3.4)."""
         return self.agenda.involvement if self.active else 0.0
 
-    def _duration(self, phase: Phase) -> float:
-        p = self.model.p
-        months = getattr(p, _WORK[phase]) if phase in _WORK else p.council_months
-        return months * math.exp(p.duration_noise * self.model.rng.standard_normal())
-
     def _enter(self, phase: Phase, timed: bool = True) -> None:
-        self.phase, self.progress = phase, 0.0
+        self.phase, self.progress, self.put_off = phase, 0.0, False
         self.required = self._duration(phase) if timed else 0.0
 
     def attention(self) -> float:
@@ -186,24 +252,19 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         """Advance the process by one month."""
         model, attention = self.model, self.attention()
         if self.phase in _WORK:
-            self.progress += attention * mech.catalyst_speed(model.p, model.governor.funds(self.region.facts))
+            self.progress += self.work_speed(attention)
             if self.progress >= self.required:
                 if self.phase == Phase.MAIN_PROJECT:
                     self._enter(Phase.FINAL_VOTE)
+                elif self.phase == Phase.REVISION and self.studied and not self.votes:
+                    self._enter(Phase.FIRST_VOTE)  # after the further study, the recommendation goes to the councils
                 else:
                     self.propose()
         elif self.phase in (Phase.FIRST_VOTE, Phase.FINAL_VOTE):
+            if self.postponed():
+                return
             self.progress += 1
-            if self.progress >= self.required:
-                if attention < model.p.decision_attention:
-                    if self.progress - self.required < 1:
-                        self.log(
-                            EventKind.POSTPONED,
-                            "the decision is postponed: the municipal reform takes the councils' attention",
-                            self.option,
-                            value=attention,
-                        )
-                    return
+            if self.progress >= self.required and mech.council_meets(model.month):
                 self.vote()
         elif self.phase == Phase.IMPLEMENTATION and model.month >= self.opens:
             self.log(
@@ -224,7 +285,8 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         self.log(
             EventKind.PROPOSAL, f"the project proposes {describe(self.model.p.vocab, option)}", option, value=prospect
         )
-        self._enter(Phase.FIRST_VOTE)
+        if not self.review(option):
+            self._enter(Phase.FIRST_VOTE)
 
     def vote(self) -> None:
         """The councils vote on the option on the table (``sim.core.ballot``)."""
