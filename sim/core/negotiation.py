@@ -30,11 +30,7 @@ _WORK = {
     Phase.MAIN_PROJECT: "main_project_months",
     Phase.REVISION: "revision_months",
 }
-_STATED = {
-    Phase.PRE_PROJECT: "pre_project_months",
-    Phase.MAIN_PROJECT: "main_project_months",
-    Phase.REVISION: "study_months",
-}
+_STATED = {Phase.PRE_PROJECT: "pre_project_months", Phase.MAIN_PROJECT: "main_project_months"}
 
 
 class Timing:
@@ -46,9 +42,14 @@ class Timing:
     study of a contested governance model.
     """
 
+    def stated(self, phase: Phase) -> float | None:
+        """The phase's duration as the report states it for this pilot, or None (the shared parameter)."""
+        if phase == Phase.REVISION:  # the further study (§2.2); a revision after a failed vote is shared
+            return self.region.facts.study_months if self.studying else None
+        return getattr(self.region.facts, _STATED[phase]) if phase in _STATED else None
+
     def _duration(self, phase: Phase) -> float:
-        p = self.model.p
-        stated = getattr(self.region.facts, _STATED[phase]) if phase in _STATED else None
+        p, stated = self.model.p, self.stated(phase)
         months = stated if stated is not None else getattr(p, _WORK[phase]) if phase in _WORK else p.council_months
         return months * math.exp(p.duration_noise * self.model.rng.standard_normal())
 
@@ -56,7 +57,7 @@ class Timing:
         """This month's progress in a work phase: stated phases as the pilot ran them (``mechanisms.stated_speed``)."""
         model, sc = self.model, self.model.scenario
         funded = model.governor.funds(self.region.facts)
-        if _STATED.get(self.phase) and getattr(self.region.facts, _STATED[self.phase]) is not None:
+        if self.stated(self.phase) is not None:
             load = mech.reform_load(model.month, sc.reform_start, sc.reform_deadline, model.p.reform_afterglow_months)
             return mech.stated_speed(model.p, funded, load)
         return attention * mech.catalyst_speed(model.p, funded)
@@ -81,13 +82,15 @@ class Timing:
     def review(self, option: Option) -> bool:
         """The regional council sends a contested governance model back for a further study, once (§2.2).
 
-        Returns True when it does: the project group then studies the alternatives for
-        ``study_months`` after the regional council's meeting round, and holds to its
-        recommendation (§2.2 l.1651-1655: "fastholdt prosjektgruppen sin hovedanbefaling").
+        The regional council treats the recommendation in the councils' meeting round (the first
+        vote's clock). Returns True when it sends it back: the project group then studies the
+        alternatives for ``study_months`` (the pilot's, else the shared ``revision_months``), holds
+        to its recommendation (§2.2 l.1651-1655: "fastholdt prosjektgruppen sin hovedanbefaling"),
+        and the recommendation goes to the councils in a new meeting round.
         """
         p, region = self.model.p, self.region
         forms = [f for f in p.forms if p.allowed(f) and f.formal and f.needs_host and not f.merges]
-        if self.studied or not option.form.needs_host or option.host is None or len(forms) < 2:
+        if self.studied or self.phase != Phase.FIRST_VOTE or not option.form.needs_host or len(forms) < 2:
             return False
         preferred = [
             max(forms, key=lambda f: (region.agents[m].value(option._replace(form=f), region), -f.index)).name
@@ -95,10 +98,9 @@ class Timing:
         ]
         if not mech.governance_contested(option.form.name, preferred):
             return False
-        self.studied = True
+        self.studied = self.studying = True
         self.log(EventKind.REVISION, "the regional council asks for a further study of the governance model", option)
         self._enter(Phase.REVISION)
-        self.required += self._duration(Phase.FIRST_VOTE)  # the regional council's meeting round first
         return True
 
 
@@ -219,7 +221,7 @@ class ProjectOrganisation(Timing, Decisions, mesa.Agent):
         self.members: tuple[str, ...] = f.members
         self.phase = Phase.PRE_PROJECT
         self.progress = 0.0
-        self.put_off = self.studied = False
+        self.put_off = self.studied = self.studying = False
         self.required = self._duration(Phase.PRE_PROJECT)
         self.option: Option | None = None
         self.votes: list[Vote] = []
@@ -256,7 +258,8 @@ class ProjectOrganisation(Timing, Decisions, mesa.Agent):
             if self.progress >= self.required:
                 if self.phase == Phase.MAIN_PROJECT:
                     self._enter(Phase.FINAL_VOTE)
-                elif self.phase == Phase.REVISION and self.studied and not self.votes:
+                elif self.phase == Phase.REVISION and self.studying:
+                    self.studying = False
                     self._enter(Phase.FIRST_VOTE)  # after the further study, the recommendation goes to the councils
                 else:
                     self.propose()
@@ -264,7 +267,7 @@ class ProjectOrganisation(Timing, Decisions, mesa.Agent):
             if self.postponed():
                 return
             self.progress += 1
-            if self.progress >= self.required and mech.council_meets(model.month):
+            if self.progress >= self.required and mech.council_meets(model.month) and not self.review(self.option):
                 self.vote()
         elif self.phase == Phase.IMPLEMENTATION and model.month >= self.opens:
             self.log(
@@ -285,8 +288,7 @@ class ProjectOrganisation(Timing, Decisions, mesa.Agent):
         self.log(
             EventKind.PROPOSAL, f"the project proposes {describe(self.model.p.vocab, option)}", option, value=prospect
         )
-        if not self.review(option):
-            self._enter(Phase.FIRST_VOTE)
+        self._enter(Phase.FIRST_VOTE)
 
     def vote(self) -> None:
         """The councils vote on the option on the table (``sim.core.ballot``)."""
