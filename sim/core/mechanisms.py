@@ -302,8 +302,9 @@ def reform_postpones(p: Params, month: int, start: int, deadline: int, establish
 def council_meets(month: int) -> bool:
     """Councils decide at their meetings, and hold none in July (ext.: the Norwegian summer holiday).
 
-    ``month`` is the model's month count (``year * 12 + month - 1``); a vote due in July waits
-    for the first meeting in August (§1.3 "Prosess": decisions are taken by the councils).
+    ``month`` is the model's month count (``year * 12 + month - 1``). A council round
+    (``council_months``) counts the months in which the councils meet, so a case does not move in
+    July and a vote never falls in it (§1.3 "Prosess": decisions are taken by the councils).
     """
     return month % 12 != 6
 

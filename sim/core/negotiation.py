@@ -264,10 +264,10 @@ class ProjectOrganisation(Timing, Decisions, mesa.Agent):
                 else:
                     self.propose()
         elif self.phase in (Phase.FIRST_VOTE, Phase.FINAL_VOTE):
-            if self.postponed():
-                return
+            if self.postponed() or not mech.council_meets(model.month):
+                return  # a council round counts the months the councils meet
             self.progress += 1
-            if self.progress >= self.required and mech.council_meets(model.month) and not self.review(self.option):
+            if self.progress >= self.required and not self.review(self.option):
                 self.vote()
         elif self.phase == Phase.IMPLEMENTATION and model.month >= self.opens:
             self.log(
