@@ -43,7 +43,9 @@ class Timing:
     """
 
     def stated(self, phase: Phase) -> float | None:
-        """The phase's duration as the report states it for this pilot, or None (the shared parameter)."""
+        """The phase's duration as the report states it for this pilot's first round, or None (the shared parameter)."""
+        if self.later_round:
+            return None
         if phase == Phase.REVISION:  # the further study (§2.2); a revision after a failed vote is shared
             return self.region.facts.study_months if self.studying else None
         return getattr(self.region.facts, _STATED[phase]) if phase in _STATED else None
@@ -144,7 +146,7 @@ class Decisions:
     def next_round(self) -> None:
         """After a service opens or a network's pilot ends: start on the remaining sectors."""
         if self.agenda.options(self.members):
-            self.revisions, self.agenda.tried = 0, set()
+            self.revisions, self.agenda.tried, self.later_round = 0, set(), True  # stated durations: first round
             self._enter(Phase.PRE_PROJECT)
             self.log(
                 EventKind.PRE_PROJECT_START, "a new pre-project starts for the remaining sectors", members=self.members
@@ -221,7 +223,7 @@ class ProjectOrganisation(Timing, Decisions, mesa.Agent):
         self.members: tuple[str, ...] = f.members
         self.phase = Phase.PRE_PROJECT
         self.progress = 0.0
-        self.put_off = self.studied = self.studying = False
+        self.put_off = self.studied = self.studying = self.later_round = False
         self.required = self._duration(Phase.PRE_PROJECT)
         self.option: Option | None = None
         self.votes: list[Vote] = []
