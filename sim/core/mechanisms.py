@@ -293,6 +293,7 @@ def reform_postpones(p: Params, month: int, start: int, deadline: int, establish
     utsatt": the councils put off a decision that *establishes* an arrangement (the agreement on a
     joint office, or a network) among members who are in merger talks with each other, from the
     reform's start until its decision deadline; the structure decision may make the agreement moot.
+    A merger is that structure decision and is never put off by it.
     A decision in principle (a vote on a pre-project's recommendation) is not put off: the §2.2
     councils treated theirs in spring 2016 (§2.2 l.1663). Without the reform nothing is postponed.
     """

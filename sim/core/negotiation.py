@@ -67,7 +67,8 @@ class Timing:
     def postponed(self) -> bool:
         """The reform's deadline puts this decision off (``mechanisms.reform_postpones``); logged once per vote."""
         model, sc = self.model, self.model.scenario
-        establishes = self.phase == Phase.FINAL_VOTE or not self.option.form.pools_staff
+        form = self.option.form  # a merger is the structure decision itself: it competes with nothing
+        establishes = (self.phase == Phase.FINAL_VOTE or not form.pools_staff) and not form.merges
         talks = any(self.region.agents[m].member_talks for m in self.option.members if m in self.region.agents)
         if not mech.reform_postpones(model.p, model.month, sc.reform_start, sc.reform_deadline, establishes, talks):
             return False
@@ -92,7 +93,7 @@ class Timing:
         """
         p, region = self.model.p, self.region
         forms = [f for f in p.forms if p.allowed(f) and f.formal and f.needs_host and not f.merges]
-        if self.studied or self.phase != Phase.FIRST_VOTE or not option.form.needs_host or len(forms) < 2:
+        if self.studied or self.phase != Phase.FIRST_VOTE or option.form not in forms or len(forms) < 2:
             return False
         preferred = [
             max(forms, key=lambda f: (region.agents[m].value(option._replace(form=f), region), -f.index)).name
