@@ -250,3 +250,11 @@ def test_the_regional_council_orders_one_further_study_of_a_contested_board(seed
     late = load_scenario("vaernesregionen", estimates={"region.pre_project_months": 11.0})
     assert "region.pre_project_months" in m.scenario.estimates
     assert _events(CooperationModel(late, rng=seed).run(), "proposal")[0].month >= proposal.month
+
+
+def test_stated_durations_belong_to_the_pilot_not_to_a_county_area_built_from_it():
+    pilot = load_scenario("fjellregionen").regions[0]
+    assert pilot.pre_project_months == 24.0 and pilot.main_project_months == 13.0
+    county = load_scenario("trondelag")
+    assert all(a.facts.pre_project_months is None and a.facts.study_months is None for a in county.areas)
+    assert any(r.pre_project_months is not None for r in county.regions)  # the pilots themselves keep theirs
