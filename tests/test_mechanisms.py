@@ -7,6 +7,7 @@ import pytest
 from sim.core import mechanisms as mech
 from sim.core.model import CooperationModel
 from sim.core.records import Option
+from sim.inputs.loader import load_scenario
 from sim.inputs.params import load_defaults
 
 P = load_defaults()
@@ -201,3 +202,59 @@ def test_members_that_all_claim_the_host_price_the_fight_into_every_joint_office
     for form in (ADMIN, BOARD):
         option = Option((PLAN, ENV, AGRI), form, names[0], names)
         assert all(values(m, option)[n] < values(without, option)[n] for n in names)
+
+
+def test_timing_rules_stated_durations_meetings_deadline_and_further_study():
+    # a stated phase takes its stated length at the historical levers; less funding or more reform stretch it
+    assert mech.stated_speed(P, True, 0.7) == pytest.approx(1.0)
+    assert mech.stated_speed(P, False, 0.7) < 1.0
+    assert mech.stated_speed(replace(P, reform_intensity=0.0), True, 0.7) > 1.0
+    # no council meets in July (month count year * 12 + month - 1)
+    assert not mech.council_meets(2016 * 12 + 6) and mech.council_meets(2016 * 12 + 7)
+    # the deadline postpones only an agreement among members in talks, from the reform's start to its deadline
+    start, deadline = 2014 * 12 + 5, 2016 * 12 + 5
+    assert mech.reform_postpones(P, deadline - 2, start, deadline, True, True)
+    assert not mech.reform_postpones(P, deadline + 1, start, deadline, True, True)
+    assert not mech.reform_postpones(P, deadline - 2, start, deadline, False, True)
+    assert not mech.reform_postpones(P, deadline - 2, start, deadline, True, False)
+    assert not mech.reform_postpones(replace(P, reform_intensity=0.0), deadline - 2, start, deadline, True, True)
+    # a governance model is contested when some member prefers another form for the same sectors and host
+    assert mech.governance_contested("board_host", ["board_host", "admin_host"])
+    assert not mech.governance_contested("admin_host", ["admin_host", "admin_host"])
+
+
+def _events(m, kind):
+    return [e for e in m.events if e.kind == kind]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_deadline_puts_the_host_agreement_off_and_councils_skip_july(seed):
+    m = CooperationModel("fjellregionen", rng=seed).run()
+    sc = m.scenario
+    put_off, votes = _events(m, "postponed"), _events(m, "vote")
+    assert all(sc.reform_start <= e.month <= sc.reform_deadline for e in put_off)
+    assert all(e.month % 12 != 6 for e in votes)
+    if put_off:  # the final vote waits for a council round after the deadline
+        assert max(e.month for e in votes) > sc.reform_deadline
+    quiet = CooperationModel("fjellregionen", rng=seed, reform_intensity=0.0).run()
+    assert not _events(quiet, "postponed")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_regional_council_orders_one_further_study_of_a_contested_board(seed):
+    m = CooperationModel("vaernesregionen", rng=seed).run()
+    proposal, study, vote = _events(m, "proposal")[0], _events(m, "revision")[0], _events(m, "vote")[0]
+    assert proposal.month < study.month < vote.month and study.form == "board_host" == vote.form
+    assert m.scenario.regions[0].study_months is not None
+    # a stated phase length is the pilot's own estimate: moving it within its range moves the proposal
+    late = load_scenario("vaernesregionen", estimates={"region.pre_project_months": 11.0})
+    assert "region.pre_project_months" in m.scenario.estimates
+    assert _events(CooperationModel(late, rng=seed).run(), "proposal")[0].month >= proposal.month
+
+
+def test_stated_durations_belong_to_the_pilot_not_to_a_county_area_built_from_it():
+    pilot = load_scenario("fjellregionen").regions[0]
+    assert pilot.pre_project_months == 24.0 and pilot.main_project_months == 13.0
+    county = load_scenario("trondelag")
+    assert all(a.facts.pre_project_months is None and a.facts.study_months is None for a in county.areas)
+    assert any(r.pre_project_months is not None for r in county.regions)  # the pilots themselves keep theirs

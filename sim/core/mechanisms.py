@@ -285,6 +285,56 @@ def attention(p: Params, load: float) -> float:
     return max(0.0, 1.0 - p.reform_intensity * p.attention_drain * load)
 
 
+def reform_postpones(p: Params, month: int, start: int, deadline: int, establishes: bool, talks: bool) -> bool:
+    """The reform's deadline postpones a decision it competes with (§2.1 l.1072-1075).
+
+    "På bakgrunn av arbeidet med kommunereformen og kommunenes frist om å fatte vedtak om
+    kommunestruktur innen 01.07.2016, ble den politiske behandlingen av vertskommuneavtalen ...
+    utsatt": the councils put off a decision that *establishes* an arrangement (the agreement on a
+    joint office, or a network) among members who are in merger talks with each other, from the
+    reform's start until its decision deadline; the structure decision may make the agreement moot.
+    A merger is that structure decision and is never put off by it.
+    A decision in principle (a vote on a pre-project's recommendation) is not put off: the §2.2
+    councils treated theirs in spring 2016 (§2.2 l.1663). Without the reform nothing is postponed.
+    """
+    return p.reform_intensity > 0 and establishes and talks and start <= month <= deadline
+
+
+def council_meets(month: int) -> bool:
+    """Councils decide at their meetings, and hold none in July (ext.: the Norwegian summer holiday).
+
+    ``month`` is the model's month count (``year * 12 + month - 1``). A council round
+    (``council_months``) counts the months in which the councils meet, so a case does not move in
+    July and a vote never falls in it (§1.3 "Prosess": decisions are taken by the councils).
+    """
+    return month % 12 != 6
+
+
+def stated_speed(p: Params, funded: bool, load: float) -> float:
+    """Speed of a phase whose duration the report states, relative to the pilot as it ran (§2.1-§2.3).
+
+    The report's durations (a one-year pre-project, a main project ending April 2016) are calendar
+    months of a funded pilot under the reform as it happened: at the historical levers the phase
+    takes exactly that long. A lever moves it by the ratio of the work speeds: less funding
+    (:func:`catalyst_speed`) or more reform (:func:`attention`) stretches it, none shortens it.
+    """
+    history = (1.0 + p.funding_speedup) * max(0.0, 1.0 - p.attention_drain * load)
+    now = catalyst_speed(p, funded) * attention(p, load)
+    return now / history if history > 0 else 1.0
+
+
+def governance_contested(proposed: str, preferred: Sequence[str]) -> bool:
+    """The members' joint political body sends a proposal back for a further study (§2.2 l.1643-1655).
+
+    The regional council endorsed the project group's recommendation but "påpekt et behov for en
+    nærmere utredning av politisk styringsmodell": the project group had to study the advantages
+    and drawbacks of a political board and of an administrative host. A proposal is contested when
+    some member prefers another governance form for the same sectors and host (``preferred``: each
+    member's best hosted form) than the one proposed.
+    """
+    return any(form != proposed for form in preferred)
+
+
 def reform_track(p: Params, talks_with_outsiders: bool, talks_with_members: bool) -> float:
     """How merger talks change a member's value of formal cooperation (§1.3 "Prosess").
 

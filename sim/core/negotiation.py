@@ -31,6 +31,81 @@ _WORK = {
     Phase.MAIN_PROJECT: "main_project_months",
     Phase.REVISION: "revision_months",
 }
+_STATED = {Phase.PRE_PROJECT: "pre_project_months", Phase.MAIN_PROJECT: "main_project_months"}
+
+
+class Timing:
+    """When the work is done and when the councils decide (§1.3 "Prosess", §2.1-§2.3).
+
+    The part of :class:`ProjectOrganisation` that keeps its clock: phase durations (the report's
+    own where it states them for the pilot, else the shared ones), the councils' meetings, the
+    reform's deadline postponing decisions it competes with, and the regional council's further
+    study of a contested governance model.
+    """
+
+    def stated(self, phase: Phase) -> float | None:
+        """The phase's duration as the report states it for this pilot's first round, or None (the shared parameter)."""
+        if self.later_round:
+            return None
+        if phase == Phase.REVISION:  # the further study (§2.2); a revision after a failed vote is shared
+            return self.region.facts.study_months if self.studying else None
+        return getattr(self.region.facts, _STATED[phase]) if phase in _STATED else None
+
+    def _duration(self, phase: Phase) -> float:
+        p, stated = self.model.p, self.stated(phase)
+        months = stated if stated is not None else getattr(p, _WORK[phase]) if phase in _WORK else p.council_months
+        return months * math.exp(p.duration_noise * self.model.rng.standard_normal())
+
+    def work_speed(self, attention: float) -> float:
+        """This month's progress in a work phase: stated phases as the pilot ran them (``mechanisms.stated_speed``)."""
+        model, sc = self.model, self.model.scenario
+        funded = model.governor.funds(self.region.facts)
+        if self.stated(self.phase) is not None:
+            load = mech.reform_load(model.month, sc.reform_start, sc.reform_deadline, model.p.reform_afterglow_months)
+            return mech.stated_speed(model.p, funded, load)
+        return attention * mech.catalyst_speed(model.p, funded)
+
+    def postponed(self) -> bool:
+        """The reform's deadline puts this decision off (``mechanisms.reform_postpones``); logged once per vote."""
+        model, sc = self.model, self.model.scenario
+        form = self.option.form  # a merger is the structure decision itself: it competes with nothing
+        establishes = (self.phase == Phase.FINAL_VOTE or not form.pools_staff) and not form.merges
+        talks = any(self.region.agents[m].member_talks for m in self.option.members if m in self.region.agents)
+        if not mech.reform_postpones(model.p, model.month, sc.reform_start, sc.reform_deadline, establishes, talks):
+            return False
+        if not self.put_off:
+            self.put_off = True
+            self.log(
+                EventKind.POSTPONED,
+                "the decision is postponed: the councils first decide on the municipal structure",
+                self.option,
+            )
+        self.progress = 0.0  # the case goes to a council round after the deadline
+        return True
+
+    def review(self, option: Option) -> bool:
+        """The regional council sends a contested governance model back for a further study, once (§2.2).
+
+        The regional council treats the recommendation in the councils' meeting round (the first
+        vote's clock). Returns True when it sends it back: the project group then studies the
+        alternatives for ``study_months`` (the pilot's, else the shared ``revision_months``), holds
+        to its recommendation (§2.2 l.1651-1655: "fastholdt prosjektgruppen sin hovedanbefaling"),
+        and the recommendation goes to the councils in a new meeting round.
+        """
+        p, region = self.model.p, self.region
+        forms = [f for f in p.forms if p.allowed(f) and f.formal and f.needs_host and not f.merges]
+        if self.studied or self.phase != Phase.FIRST_VOTE or option.form not in forms or len(forms) < 2:
+            return False
+        preferred = [
+            max(forms, key=lambda f: (region.agents[m].value(option._replace(form=f), region), -f.index)).name
+            for m in option.members
+        ]
+        if not mech.governance_contested(option.form.name, preferred):
+            return False
+        self.studied = self.studying = True
+        self.log(EventKind.REVISION, "the regional council asks for a further study of the governance model", option)
+        self._enter(Phase.REVISION)
+        return True
 
 
 class Decisions:
@@ -73,7 +148,7 @@ class Decisions:
     def next_round(self) -> None:
         """After a service opens or a network's pilot ends: start on the remaining sectors."""
         if self.agenda.options(self.members):
-            self.revisions, self.agenda.tried = 0, set()
+            self.revisions, self.agenda.tried, self.later_round = 0, set(), True  # stated durations: first round
             self._enter(Phase.PRE_PROJECT)
             self.log(
                 EventKind.PRE_PROJECT_START, "a new pre-project starts for the remaining sectors", members=self.members
@@ -101,7 +176,7 @@ class Decisions:
         MandatoryHost(self.model.p).impose(self)
 
 
-class ProjectOrganisation(Decisions, mesa.Agent):
+class ProjectOrganisation(Timing, Decisions, mesa.Agent):
     """Runs one negotiation: chooses proposals, holds votes, records agreements and stops.
 
     Attributes:
@@ -123,6 +198,7 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         self.members: tuple[str, ...] = f.members
         self.phase = Phase.PRE_PROJECT
         self.progress = 0.0
+        self.put_off = self.studied = self.studying = self.later_round = False
         self.required = self._duration(Phase.PRE_PROJECT)
         self.option: Option | None = None
         self.votes: list[Vote] = []
@@ -141,13 +217,8 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         """Political involvement while the project is active (§3.4)."""
         return self.agenda.involvement if self.active else 0.0
 
-    def _duration(self, phase: Phase) -> float:
-        p = self.model.p
-        months = getattr(p, _WORK[phase]) if phase in _WORK else p.council_months
-        return months * math.exp(p.duration_noise * self.model.rng.standard_normal())
-
     def _enter(self, phase: Phase, timed: bool = True) -> None:
-        self.phase, self.progress = phase, 0.0
+        self.phase, self.progress, self.put_off = phase, 0.0, False
         self.required = self._duration(phase) if timed else 0.0
 
     def attention(self) -> float:
@@ -160,24 +231,20 @@ class ProjectOrganisation(Decisions, mesa.Agent):
         """Advance the process by one month."""
         model, attention = self.model, self.attention()
         if self.phase in _WORK:
-            self.progress += attention * mech.catalyst_speed(model.p, model.governor.funds(self.region.facts))
+            self.progress += self.work_speed(attention)
             if self.progress >= self.required:
                 if self.phase == Phase.MAIN_PROJECT:
                     self._enter(Phase.FINAL_VOTE)
+                elif self.phase == Phase.REVISION and self.studying:
+                    self.studying = False
+                    self._enter(Phase.FIRST_VOTE)  # after the further study, the recommendation goes to the councils
                 else:
                     self.propose()
         elif self.phase in (Phase.FIRST_VOTE, Phase.FINAL_VOTE):
+            if self.postponed() or not mech.council_meets(model.month):
+                return  # a council round counts the months the councils meet
             self.progress += 1
-            if self.progress >= self.required:
-                if attention < model.p.decision_attention:
-                    if self.progress - self.required < 1:
-                        self.log(
-                            EventKind.POSTPONED,
-                            "the decision is postponed: the municipal reform takes the councils' attention",
-                            self.option,
-                            value=attention,
-                        )
-                    return
+            if self.progress >= self.required and not self.review(self.option):
                 self.vote()
         elif self.phase == Phase.IMPLEMENTATION and model.month >= self.opens:
             self.log(

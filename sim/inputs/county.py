@@ -289,6 +289,7 @@ def _areas(
             f = pilot.regions[0]
             leader = f.leader if f.leader in members else largest
             facts = replace(f, members=members, leader=leader, area=area, start=None, funded_until=None)
+            facts = replace(facts, pre_project_months=None, main_project_months=None, study_months=None)  # pilot-only
         else:
             facts = RegionFacts(
                 area, members, largest, failed_sectors=frozenset(), sectors=tuple(range(len(sector_names))),

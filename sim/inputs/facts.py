@@ -29,6 +29,9 @@ class RegionFacts:
         area: The cooperation area the negotiation belongs to (county scenarios; "" for a pilot file).
         offices_only: Only joint offices (formal forms) are on the agenda: the County Governor's
             initiative is "for the establishment of joint agriculture offices" (§4.4).
+        pre_project_months, main_project_months, study_months: The phases' durations as the
+            report states them for this pilot, in calendar months as the pilot ran them (§2.1-§2.3);
+            None: the shared ``pre_project_months``, ``main_project_months``, ``revision_months``.
     """
 
     name: str
@@ -45,6 +48,9 @@ class RegionFacts:
     funded_until: int | None = None
     area: str = ""
     offices_only: bool = False
+    pre_project_months: float | None = None
+    main_project_months: float | None = None
+    study_months: float | None = None
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,7 @@ class Params:
     decision_attention: float = _num(
         "process",
         "share 0-1",
-        "Attention a council needs to take a principled decision (else it postpones)",
+        "Unused since issue 20 (the reform deadline postpones by mechanisms.reform_postpones); kept for the posterior",
         "§2.1",
         0,
         1,

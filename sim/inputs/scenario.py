@@ -316,7 +316,12 @@ _REGION_KEYS = (
     "board_experience",
     "reform_start",
     "reform_deadline",
+    "pre_project_months",
+    "main_project_months",
+    "study_months",
 )
+
+_DURATIONS = ("pre_project_months", "main_project_months", "study_months")  # stated per pilot (§2.1-§2.3)
 
 
 def load_region(
@@ -448,6 +453,7 @@ class _ScenarioFile:
             board_experience=r.number("board_experience", 0.0, 1.0, default=0.0),
             failed_sectors=self.failed_sectors(),
             sectors=tuple(range(len(self.sector_names))),
+            **{k: r.number(k, 1.0, 60.0) for k in _DURATIONS if k in r.table},
         )
 
     def member(self, value: Any, key: str) -> str:
