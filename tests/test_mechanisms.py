@@ -201,3 +201,18 @@ def test_members_that_all_claim_the_host_price_the_fight_into_every_joint_office
     for form in (ADMIN, BOARD):
         option = Option((PLAN, ENV, AGRI), form, names[0], names)
         assert all(values(m, option)[n] < values(without, option)[n] for n in names)
+
+
+def test_a_network_lowers_vulnerability_little_while_competence_rises():
+    """§2.3 l.2686-2691, §3.3 l.2819-2823: individual competence, but the own small team still covers."""
+    own, others = 1.5, 6.0
+    start = mech.team_competence(P, own)
+    learnt = mech.network_ceiling(P, start, mech.team_competence(P, own + others))
+    team = mech.network_team(P, own, others, 1.0)
+    before = mech.vulnerability(P, own, start)
+    with_learning = mech.vulnerability(P, team, learnt)
+    after = mech.vulnerability(P, team, mech.cover_competence(P, learnt, team))
+    assert learnt > start
+    assert after < before
+    assert (before - after) / before < 0.1 < (before - with_learning) / before
+    assert mech.cover_competence(P, 0.2, 50.0) == 0.2  # never more than the learnt competence

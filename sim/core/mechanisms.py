@@ -407,6 +407,19 @@ def network_team(p: Params, own_fte: float, others_fte: float, activity: float) 
     return own_fte + p.network_cover_share * activity * others_fte
 
 
+def cover_competence(p: Params, competence: float, team_fte: float) -> float:
+    """Competence with which a network member's own team covers a task when one person is away (§3.3, §2.3).
+
+    A network builds each person's competence in their own field, but it moves no staff and no
+    statutory task: "nettverk bygger opp individuell kompetanse, men det er ikke mulig med
+    forankring av lovpålagte oppgaver og myndighetsutøvelse i et fagnettverk" (§3.3 l.2819-2823).
+    Who covers is still the member's own small team, with the breadth of a team its size
+    (:func:`team_competence`); so the network "i liten grad redusert kommunenes sårbarhet"
+    (§2.3 l.2686-2691) while its competence rises.
+    """
+    return min(competence, team_competence(p, team_fte))
+
+
 def running_time(p: Params, form: Form, own_fte: float, activity: float = 1.0) -> float:
     """Staff time a member spends keeping an arrangement going (§2.3, §3.3).
 
