@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from sim.core import mechanisms as mech
+from sim.core.agenda import AgendaSetter, option_rows
 from sim.core.model import CooperationModel
 from sim.core.records import Option
 from sim.inputs.params import load_defaults
@@ -216,3 +217,23 @@ def test_a_network_lowers_vulnerability_little_while_competence_rises():
     assert after < before
     assert (before - after) / before < 0.1 < (before - with_learning) / before
     assert mech.cover_competence(P, 0.2, 50.0) == 0.2  # never more than the learnt competence
+
+
+def test_a_lost_host_claim_does_not_count_against_the_others_majority():
+    """§2.1 l.1056-1062: Tolga named itself, lost, left; the three others went on."""
+    assert mech.named_host_quorum(4, 0) == 3
+    assert mech.named_host_quorum(4, 1) == 2
+    assert mech.named_host_quorum(4, 2) == 2  # two claimants lose: the other two may still go on
+    assert mech.named_host_quorum(3, 2) == 2  # never fewer than two
+
+
+def test_a_more_valuable_host_role_keeps_the_office():
+    """A second claim to host (more hosting value) does not make the agenda abandon the office (§2.1)."""
+    m = model("fjellregionen", hosting_value=P.hosting_value * 1.2)
+    region = m.project.region
+    names = tuple(region.facts.members)
+    office = Option((AGRI,), ADMIN, "Os", names)
+    setter = AgendaSetter(m, region, "external", 0.5)
+    rows = option_rows(m, region, [office])
+    assert (rows["loss"] > 0).sum() >= 2  # Holtålen and Tolga would each name themselves
+    assert setter.viable_chance(office) > 0.5

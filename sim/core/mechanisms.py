@@ -170,6 +170,17 @@ def credible_hosts(p: Params, populations: dict[str, float]) -> list[str]:
     return [m for m, pop in populations.items() if pop >= floor]
 
 
+def named_host_quorum(n_members: int, lost_claims: int) -> int:
+    """Yes votes a hosted arrangement needs to go on once the councils have named its host (§2.1).
+
+    The councils settle a contested location by naming the host ("vedtak ... at [X] velges som
+    vertskommune", §2.1 l.1056-1060); a member whose own claim lost then decides only for itself:
+    "[Y] valgte dermed ikke å gå videre" (l.1060-1062) and the other three went on. So the
+    majority the rest need (at least two) is of the members that did not lose a claim.
+    """
+    return max(2, (n_members - lost_claims) // 2 + 1)
+
+
 def kept_host(earlier: str | None, own_choice: str | None, hosts: Sequence[str]) -> str | None:
     """The host a council names: the one its council decided at an earlier vote, while still on offer (§2.1).
 
