@@ -91,7 +91,8 @@ class AgendaSetter:
 
     def viable_chance(self, option: Option) -> float:
         """Believed chance that the vote leaves a viable arrangement (:func:`viable`)."""
-        return float(viable(self, [option], believed(self, [option]))[0])
+        rows = option_rows(self.model, self.region, [option])
+        return float(viable(self, [option], believed(self, [option], rows), rows)[0])
 
     def score(self, option: Option, failures: int = 0) -> tuple[float, float]:
         """The agenda setter's value of proposing an option, and its believed chance of passing (:func:`assess`)."""
