@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from sim.core import mechanisms as mech
+from sim.core.agenda import AgendaSetter, option_rows
 from sim.core.model import CooperationModel
 from sim.core.records import Option
 from sim.inputs.loader import load_scenario
@@ -258,3 +259,38 @@ def test_stated_durations_belong_to_the_pilot_not_to_a_county_area_built_from_it
     county = load_scenario("trondelag")
     assert all(a.facts.pre_project_months is None and a.facts.study_months is None for a in county.areas)
     assert any(r.pre_project_months is not None for r in county.regions)  # the pilots themselves keep theirs
+
+
+def test_a_network_lowers_vulnerability_little_while_competence_rises():
+    """§2.3 l.2686-2691, §3.3 l.2819-2823: individual competence, but the own small team still covers."""
+    own, others = 1.5, 6.0
+    start = mech.team_competence(P, own)
+    learnt = mech.network_ceiling(P, start, mech.team_competence(P, own + others))
+    team = mech.network_team(P, own, others, 1.0)
+    before = mech.vulnerability(P, own, start)
+    with_learning = mech.vulnerability(P, team, learnt)
+    after = mech.vulnerability(P, team, mech.cover_competence(P, learnt, team))
+    assert learnt > start
+    assert after < before
+    assert (before - after) / before < 0.1 < (before - with_learning) / before
+    assert mech.cover_competence(P, 0.2, 50.0) == 0.2  # never more than the learnt competence
+
+
+def test_a_lost_host_claim_does_not_count_against_the_others_majority():
+    """§2.1 l.1056-1062: Tolga named itself, lost, left; the three others went on."""
+    assert mech.named_host_quorum(4, 0) == 3
+    assert mech.named_host_quorum(4, 1) == 2
+    assert mech.named_host_quorum(4, 2) == 2  # two claimants lose: the other two may still go on
+    assert mech.named_host_quorum(3, 2) == 2  # never fewer than two
+
+
+def test_a_more_valuable_host_role_keeps_the_office():
+    """A second claim to host (more hosting value) does not make the agenda abandon the office (§2.1)."""
+    m = model("fjellregionen", hosting_value=P.hosting_value * 1.2)
+    region = m.project.region
+    names = tuple(region.facts.members)
+    office = Option((AGRI,), ADMIN, "Os", names)
+    setter = AgendaSetter(m, region, "external", 0.5)
+    rows = option_rows(m, region, [office])
+    assert (rows["loss"] > 0).sum() >= 2  # Holtålen and Tolga would each name themselves
+    assert setter.viable_chance(office) > 0.5

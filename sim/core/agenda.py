@@ -95,7 +95,8 @@ class AgendaSetter:
 
     def viable_chance(self, option: Option) -> float:
         """Believed chance that the vote leaves a viable arrangement (:func:`viable`)."""
-        return float(viable(self, [option], believed(self, [option]))[0])
+        rows = option_rows(self.model, self.region, [option])
+        return float(viable(self, [option], believed(self, [option], rows), rows)[0])
 
     def score(self, option: Option, failures: int = 0) -> tuple[float, float]:
         """The agenda setter's value of proposing an option, and its believed chance of passing (:func:`assess`)."""
@@ -189,12 +190,15 @@ def believed(setter: AgendaSetter, options: list[Option], rows: dict | None = No
     return chances
 
 
-def viable(setter: AgendaSetter, options: list[Option], chances: np.ndarray) -> np.ndarray:
+def viable(setter: AgendaSetter, options: list[Option], chances: np.ndarray, rows: dict | None = None) -> np.ndarray:
     """Believed chance that the vote on each option leaves a viable arrangement.
 
     The host and the leader must say yes; of the others, enough for a quorum (members decide
-    independently: a Poisson-binomial sum over the count of yes votes).
+    independently: a Poisson-binomial sum over the count of yes votes). A member whose claim to
+    host would lose decides only for itself (``mechanisms.named_host_quorum``, §2.1).
     """
+    rows = rows if rows is not None else option_rows(setter.model, setter.region, options)
+    lost = (rows["loss"] > 0).sum(axis=1).tolist()
     members = options[0].members
     n = len(members)
     # the host and the leader cannot be outvoted: without either there is no arrangement, whatever the quorum
@@ -207,7 +211,7 @@ def viable(setter: AgendaSetter, options: list[Option], chances: np.ndarray) -> 
         chance = np.where(key[:, i], chance * q, chance)
         shifted = np.concatenate([np.zeros((len(options), 1)), dist[:, :-1]], axis=1)
         dist = np.where(key[:, i, None], dist, dist * (1 - q)[:, None] + shifted * q[:, None])
-    need = quorum(n) - key.sum(axis=1)
+    need = np.array([mech.named_host_quorum(n, k) for k in lost]) - key.sum(axis=1)
     total = sum(np.where(k >= need, dist[:, k], 0.0) for k in range(n + 1))
     return chance * total
 
@@ -224,7 +228,7 @@ def assess(setter: AgendaSetter, options: list[Option], failures: int = 0) -> tu
     """
     p, region, members = setter.model.p, setter.region, options[0].members
     rows = option_rows(setter.model, region, options)
-    prospect = viable(setter, options, believed(setter, options, rows))
+    prospect = viable(setter, options, believed(setter, options, rows), rows)
     gains = sum(rows["gains"][:, i] for i in range(len(members))) / len(members)
     value = gains * np.array([mech.complexity_discount(p, o.form, len(o.sectors)) for o in options])
     if setter.leader in members:

@@ -106,7 +106,12 @@ class Municipality(Valuation, mesa.Agent):
                 base = mech.capacity(own, need)
                 cap = base + i * (mech.pooled_capacity(p, pool_fte, pool_need, i) - base)
             self.capacity[s] = cap
-            self.vulnerability[s] = mech.vulnerability(p, team, self.competence[s])
+            cover = (
+                self.competence[s]
+                if arr is None or arr.form.pools_staff
+                else mech.cover_competence(p, self.competence[s], team)
+            )
+            self.vulnerability[s] = mech.vulnerability(p, team, cover)
 
 
 class CountyGovernor(mesa.Agent):

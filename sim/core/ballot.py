@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core import mechanisms as mech
-from sim.core.agenda import option_rows, quorum
+from sim.core.agenda import option_rows
 from sim.core.records import Option, Vote
 from sim.core.valuation import own_value
 from sim.inputs.vocab import NONE, Cause, NullModel, Stage
@@ -228,7 +228,7 @@ def hold(
         no
         and (option.host is None or option.host in stayers)
         and leader not in no
-        and len(stayers) >= quorum(len(option.members))
+        and len(stayers) >= mech.named_host_quorum(len(option.members), sum(v > 0 for v in loss.values()))
     ):
         vote.exits = [m for m in no if m not in compelled]
     return vote

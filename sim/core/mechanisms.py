@@ -170,6 +170,17 @@ def credible_hosts(p: Params, populations: dict[str, float]) -> list[str]:
     return [m for m, pop in populations.items() if pop >= floor]
 
 
+def named_host_quorum(n_members: int, lost_claims: int) -> int:
+    """Yes votes a hosted arrangement needs to go on once the councils have named its host (§2.1).
+
+    The councils settle a contested location by naming the host ("vedtak ... at [X] velges som
+    vertskommune", §2.1 l.1056-1060); a member whose own claim lost then decides only for itself:
+    "[Y] valgte dermed ikke å gå videre" (l.1060-1062) and the other three went on. So the
+    majority the rest need (at least two) is of the members that did not lose a claim.
+    """
+    return max(2, (n_members - lost_claims) // 2 + 1)
+
+
 def kept_host(earlier: str | None, own_choice: str | None, hosts: Sequence[str]) -> str | None:
     """The host a council names: the one its council decided at an earlier vote, while still on offer (§2.1).
 
@@ -455,6 +466,19 @@ def network_activity(p: Params, activity: float, coordinator_funded: bool) -> fl
 def network_team(p: Params, own_fte: float, others_fte: float, activity: float) -> float:
     """Effective team of a network member: own staff plus a little cover (§2.3)."""
     return own_fte + p.network_cover_share * activity * others_fte
+
+
+def cover_competence(p: Params, competence: float, team_fte: float) -> float:
+    """Competence with which a network member's own team covers a task when one person is away (§3.3, §2.3).
+
+    A network builds each person's competence in their own field, but it moves no staff and no
+    statutory task: "nettverk bygger opp individuell kompetanse, men det er ikke mulig med
+    forankring av lovpålagte oppgaver og myndighetsutøvelse i et fagnettverk" (§3.3 l.2819-2823).
+    Who covers is still the member's own small team, with the breadth of a team its size
+    (:func:`team_competence`); so the network "i liten grad redusert kommunenes sårbarhet"
+    (§2.3 l.2686-2691) while its competence rises.
+    """
+    return min(competence, team_competence(p, team_fte))
 
 
 def running_time(p: Params, form: Form, own_fte: float, activity: float = 1.0) -> float:

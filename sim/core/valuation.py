@@ -56,7 +56,8 @@ class Valuation:
             comp2 = max(comp, mech.network_ceiling(p, self.competence_start[s], pooled))
             left = own - mech.running_time(p, form, own)
             cap2 = mech.capacity(left, self.need[s])
-            vul2 = mech.vulnerability(p, mech.network_team(p, left, pool_fte - own, 1.0), comp2)
+            team = mech.network_team(p, left, pool_fte - own, 1.0)
+            vul2 = mech.vulnerability(p, team, mech.cover_competence(p, comp2, team))
             weight = 1.0
         gain = weight * (p.w_capacity * (cap2 - cap) + p.w_competence * (comp2 - comp) + p.w_robustness * (vul - vul2))
         self._gain_memo[key] = (terms, gain)
