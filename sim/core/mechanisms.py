@@ -52,34 +52,14 @@ def complexity_discount(p: Params, form: Form, n_sectors: int) -> float:
 
 
 # --- Host and partner asymmetry (§1.3 "Samhandling", §2.2, §3.3) --------------------------------
-def delegated_at_stake(p: Params, sensitivity: Sequence[float], sectors: Sequence[int]) -> float:
-    """Political value of the casework a partner delegates to an administrative host (§28b, §2.2).
-
-    Under an administrative host (kommuneloven §28b) the host's administration decides the
-    individual cases "som ikke er av prinsipiell betydning"; the principled decisions stay in each
-    partner's council. A council values deciding its routine cases like deciding anything itself
-    (``council_control_value``), but no more: a sector's political sensitivity above that lies in
-    the principled decisions it keeps ("For samarbeidskommunene var det kun aktuelt med et
-    administrativt vertskommunesamarbeid", §2.2 l.1669-1673; they wanted the capacity "men samtidig
-    beholde mest mulig styringsrett", l.1847-1849). Compare :func:`control_at_stake`, all of which a
-    joint board takes. Numbers or numpy arrays (``sensitivity[s]`` per member).
-    """
-    v = p.council_control_value
-    return v + sum(np.minimum(sensitivity[s], v) for s in sectors)
-
-
-def partner_control_loss(p: Params, form: Form, at_stake: float, delegated: float) -> float:
+def partner_control_loss(p: Params, form: Form, at_stake: float) -> float:
     """Control a partner gives up under a form (§2.2, §3.3).
 
     Under an administrative host (§28b) the partner's council keeps principled decisions and
-    loses its share of the delegated casework (``delegated``, :func:`delegated_at_stake`); under
-    a joint political board (§28c) decisions move "out of the council to a body we are
-    represented in but have little control over" (§2.2), and a merger moves all: their share is
-    of everything at stake (``at_stake``, :func:`control_at_stake`).
+    loses little; under a joint political board (§28c) decisions move "out of the council to a
+    body we are represented in but have little control over" (§2.2).
     """
-    if form.board or form.merges:
-        return p.control_share[form.index] * at_stake
-    return p.control_share[form.index] * delegated
+    return p.control_share[form.index] * at_stake
 
 
 def board_aversion(p: Params, form: Form, board_experience: float) -> float:

@@ -359,8 +359,7 @@ class _Terms:
         pools = np.array([region.pool(members, s)[0] for s in range(pad)])
         gained = self.total(self.by_sector(pools[:, None] - staff))
         moved = self.total(self.by_sector(staff)) * p.centralisation
-        sensitivity = self.by_sector(np.array([a.sensitivity for a in agents]).T)
-        at_stake = mech.control_at_stake(p, sensitivity, self.idx)
+        at_stake = mech.control_at_stake(p, self.by_sector(np.array([a.sensitivity for a in agents]).T), self.idx)
         far = np.array([sum(region.distance(m, o) for o in members if o != m) for m in members])
         km = np.array([[region.distance(m, h) for m in members] for h in hosts]).reshape(len(hosts), n)
         hosting = mech.hosting_gain(p, gained * p.centralisation, pop)
@@ -371,7 +370,6 @@ class _Terms:
             "pop": pop,
             "contact": contact,
             "at_stake": at_stake,
-            "delegated": mech.delegated_at_stake(p, sensitivity, self.idx),
             "host_access": mech.office_days(p, far * contact[:, None] / size[:, None] * (1 - p.centralisation)),
             "partner_access": mech.centralisation_fear(
                 p, 0.0, pop, contact[:, None, None] * km[None] * p.centralisation
@@ -420,7 +418,7 @@ class _Terms:
         host_other = host_other - mech.coordination_burden(p, form, n - 1, self.size)[:, None]
         host_other = host_other + mech.regional_steering(p, form, self.share, self.at_stake)
         handling = np.zeros((len(self.subsets), 1)) + np.reshape(mech.board_handling(p, form, self.size), (-1, 1))
-        control = mech.partner_control_loss(p, form, self.at_stake, self.delegated) + handling
+        control = mech.partner_control_loss(p, form, self.at_stake) + handling
         control = control + mech.board_aversion(p, form, region.facts.board_experience)
         control = control + self.fear
         return gains, control, handling + np.zeros_like(control), other, host_other, self.lost  # a host: the board only
