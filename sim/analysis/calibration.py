@@ -10,14 +10,19 @@ and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Douc
   clipped to the catalogue's range (``Spec.low``/``Spec.high``). The sampler works in the unit cube
   of those log coordinates, where the prior is flat.
 - **Generation 0**: a space-filling Latin hypercube of ``sets`` points (SALib) is the population.
-- **Each set** runs ``replicates`` replicates of every primary story's case on common random
-  numbers (replicate ``r`` has seed ``SeedSequence(seed, spawn_key=(r,))`` in every set and case)
-  through the one runner (:func:`sim.run.runner.execute`; process pool or Dask), and gets the distance
+- **Each set** runs ``replicates`` replicates of every scored case (the primary stories' and the
+  calibration facts' cases) on common random numbers (replicate ``r`` has seed
+  ``SeedSequence(seed, spawn_key=(r,))`` in every set and case) through the one runner
+  (:func:`sim.run.runner.execute`; process pool or Dask), and gets the graded distance (issue 20)
 
-      sum over stories of (1 - share) + (1 - joint share) + 0.3 * sum over stories of (1 - mean clause share)
+      sum over calibration facts of max(0, threshold - share)
+      + sum over primary stories of max(0, 0.75 - share) + max(0, 0.5 - joint share)
+      + 0.1 * mean over calibration facts and stories of (1 - share)
 
-  (0 when every story holds in every replicate; the clause term grades partial stories). Only
-  the *primary stories* of ``scenarios/patterns.toml`` enter: secondary patterns and the report's
+  The shortfalls below the bars dominate; the last term keeps the sets that clear every bar apart,
+  so the best sets do not tie (a 0/1 story flag on 12 replicates let 8-127 sets tie at 0). Only
+  the ``role = "calibration"`` facts of ``scenarios/facts.toml`` and the *primary stories* of
+  ``scenarios/patterns.toml`` enter: validation facts, secondary patterns and the report's
   reasoning (comparison levers) are hold-out checks and never do.
 - **Generation t > 0**: the ``keep`` share of the population with the smallest distance survives
   (ties by position) and sets the tolerance (the largest surviving distance); the others are
@@ -28,8 +33,12 @@ and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Douc
   and a symmetric kernel). Weights stay equal, so nothing degenerates in 51 dimensions (importance
   weights of a population Monte Carlo did: an effective sample size of 8 of 75 in a trial).
 - The **posterior** is the last population (``accepted.csv``, equal weights; a particle whose moves
-  were refused appears more than once); the **point estimate** is its particle with the smallest
-  distance (ties by position).
+  were refused appears more than once). It reports its effective sample size (Kish, copies of a
+  particle merged: :func:`sim.analysis.posterior.effective_sample_size`) and how many distinct sets
+  share the best distance. The **point estimate** (column ``point`` of ``accepted.csv``) is the
+  accepted set with the smallest distance among those inside every 90 % interval, so it lies inside
+  its own intervals (:func:`sim.analysis.posterior.point_estimate`; the best set alone fell outside
+  6 of 51 intervals).
 
 Every random number of the sampler comes from ``SeedSequence(seed, spawn_key=(generation, 1))``
 drawn in this process, and the runs' seeds are fixed per replicate, so the result does not depend
@@ -55,8 +64,27 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.posterior import CALIBRATED, CONSTRAINED_BELOW, ROOT, weighted_quantile
-from sim.analysis.validation import PATTERNS_FILE, Pattern, load_patterns, score
+from sim.analysis.posterior import (
+    CALIBRATED,
+    CONSTRAINED_BELOW,
+    ROOT,
+    effective_sample_size,
+    point_estimate,
+    tied_at_best,
+    weighted_quantile,
+)
+from sim.analysis.validation import (
+    FACTS_FILE,
+    PATTERNS_FILE,
+    Fact,
+    Pattern,
+    Run,
+    as_run,
+    fact_hits,
+    load_facts,
+    load_patterns,
+    score,
+)
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
 from sim.inputs.params import by_name, load_defaults, suggest
@@ -70,8 +98,13 @@ PROGRESS = "progress.jsonl"
 SPEC = "calibration.json"
 #: The prior box: centre / FACTOR to centre * FACTOR (log-uniform), within the catalogue's range.
 FACTOR = 1.25
-#: Weight of the clause term in the distance (grades stories that hold only in part).
-CLAUSE_WEIGHT = 0.3
+#: A primary story's share below this adds its shortfall to the distance (issue 20's bar).
+STORY_BAR = 0.75
+#: The joint share of the primary stories below this adds its shortfall (issue 20's bar).
+JOINT_BAR = 0.5
+#: Weight of the graded term: the mean share missed over the calibration facts and stories. It keeps
+#: sets that clear every bar apart (they would all tie at 0) and is small beside one bar's shortfall.
+GRADE_WEIGHT = 0.1
 #: Files a calibration folder holds (``--force`` replaces only such a folder).
 OUTPUTS = (
     SPEC,
@@ -96,9 +129,9 @@ class Budget:
         keep: Share of the population that survives each generation (sets the tolerance).
     """
 
-    sets: int = 200
-    generations: int = 15
-    replicates: int = 12
+    sets: int = 150
+    generations: int = 12
+    replicates: int = 40
     keep: float = 0.5
 
     @property
@@ -202,10 +235,97 @@ def primary_patterns() -> list[Pattern]:
     return [p for p in load_patterns() if p.kind == "primary"]
 
 
-def distance(stories: dict[str, float], joint: float, clauses: dict[str, dict[str, float]]) -> float:
-    """The ABC distance (module docstring): 0 when every story holds in every replicate."""
-    partial = sum(1 - sum(c.values()) / len(c) for c in clauses.values())
-    return sum(1 - s for s in stories.values()) + (1 - joint) + CLAUSE_WEIGHT * partial
+def calibration_facts(facts: Sequence[Fact] | None = None) -> list[Fact]:
+    """The facts the distance is scored on: ``role = "calibration"`` (validation facts never enter)."""
+    return [f for f in (load_facts() if facts is None else facts) if f.role == "calibration"]
+
+
+def fact_thresholds(facts: Sequence[Fact] | None = None) -> dict[str, float]:
+    """Each calibration fact's bar (its ``threshold``, 0.6 by default)."""
+    return {f.id: f.threshold for f in calibration_facts(facts)}
+
+
+def scored_cases() -> list[str]:
+    """The cases a scored set runs: those of the primary stories and of the calibration facts, in file order."""
+    return list(dict.fromkeys([*(p.case for p in primary_patterns()), *(f.case for f in calibration_facts())]))
+
+
+def distance(
+    stories: dict[str, float], joint: float, facts: dict[str, float], thresholds: dict[str, float] | None = None
+) -> float:
+    """The graded ABC distance (module docstring) of one set's shares.
+
+    Args:
+        stories: Share of replicates telling each primary story.
+        joint: Share telling all of them at once.
+        facts: Share of replicates meeting each *calibration* fact.
+        thresholds: Each fact's bar (default :func:`fact_thresholds`).
+
+    Returns:
+        The shortfalls below the bars (facts: their threshold; stories :data:`STORY_BAR`; joint
+        :data:`JOINT_BAR`) plus :data:`GRADE_WEIGHT` times the mean share missed over facts and stories.
+    """
+    bars = fact_thresholds() if thresholds is None else thresholds
+    short = sum(max(0.0, bars[k] - v) for k, v in facts.items())
+    short += sum(max(0.0, STORY_BAR - s) for s in stories.values()) + max(0.0, JOINT_BAR - joint)
+    missed = [1.0 - v for v in (*facts.values(), *stories.values())]
+    return short + GRADE_WEIGHT * sum(missed) / len(missed)
+
+
+def replicate_hits(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = None) -> dict[str, dict[str, list[bool]]]:
+    """Per replicate: which primary stories hold (and all at once), which calibration facts are met.
+
+    Args:
+        runs: One record per replicate of each scored case (lists aligned by replicate).
+        facts: The fact table (default ``scenarios/facts.toml``); only its calibration facts are read.
+
+    Returns:
+        ``{"stories": {id: hits}, "joint": {"joint": hits}, "facts": {id: hits}}``.
+    """
+    stories = {p.id: score(p, runs[p.case], None)[0] for p in primary_patterns()}
+    n = len(next(iter(stories.values())))
+    joint = [all(h[r] for h in stories.values()) for r in range(n)]
+    met = {f.id: fact_hits(f, runs[f.case]) for f in calibration_facts(facts)}
+    return {"stories": stories, "joint": {"joint": joint}, "facts": met}
+
+
+def summarise(hits: dict[str, dict[str, list[bool]]], thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+    """Shares and distance of one set from its :func:`replicate_hits`."""
+    share = {part: {k: sum(h) / len(h) for k, h in group.items()} for part, group in hits.items()}
+    stories, joint, facts = share["stories"], share["joint"]["joint"], share["facts"]
+    return {"stories": stories, "joint": joint, "facts": facts, "distance": distance(stories, joint, facts, thresholds)}
+
+
+def score_runs(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = None) -> dict[str, Any]:
+    """``{"stories", "joint", "facts", "distance"}`` of one set's runs (validation facts are not read)."""
+    return summarise(replicate_hits(runs, facts), fact_thresholds(facts))
+
+
+def set_hits(
+    points: Sequence[dict[str, Any]],
+    replicates: int,
+    seed: int,
+    execution: Execution = Execution(),
+    used: dict[str, Any] | None = None,
+) -> Iterator[dict[str, dict[str, list[bool]]]]:
+    """Run every set on the scored cases; yield its :func:`replicate_hits`, in order, as its runs finish."""
+    cases = scored_cases()
+    paths = [str(resolve_path(c)) for c in cases]
+    per_set = len(cases) * replicates
+
+    def jobs() -> Iterator[Job]:
+        for i, pt in enumerate(points):
+            overrides = tuple(sorted(pt.items()))
+            for c, case in enumerate(paths):
+                for r in range(replicates):
+                    yield Job((i * len(cases) + c) * replicates + r, case, r, seed, overrides, detail="records")
+
+    results = execution.execute(jobs(), len(points) * per_set, used)
+    facts = load_facts()
+    for _ in points:
+        out = [as_run(next(results)) for _ in range(per_set)]
+        yield replicate_hits({c: out[i * replicates : (i + 1) * replicates] for i, c in enumerate(cases)}, facts)
+    results.close()
 
 
 def score_sets(
@@ -215,33 +335,10 @@ def score_sets(
     execution: Execution = Execution(),
     used: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Run every set on the primary stories' cases; yield ``{"stories", "clauses", "joint", "distance"}`` per set.
-
-    Sets are yielded in order as their runs finish (results stream from the runner).
-    """
-    patterns = primary_patterns()
-    cases = [str(resolve_path(p.case)) for p in patterns]
-    per_set = len(cases) * replicates
-
-    def jobs() -> Iterator[Job]:
-        for i, pt in enumerate(points):
-            overrides = tuple(sorted(pt.items()))
-            for c, case in enumerate(cases):
-                for r in range(replicates):
-                    yield Job((i * len(cases) + c) * replicates + r, case, r, seed, overrides, detail="records")
-
-    results = execution.execute(jobs(), len(points) * per_set, used)
-    for _ in points:
-        out = [next(results) for _ in range(per_set)]
-        stories, clauses, hits_all = {}, {}, []
-        for c, p in enumerate(patterns):
-            chunk = out[c * replicates : (c + 1) * replicates]
-            hits, per = score(p, [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in chunk], None)
-            stories[p.id], clauses[p.id] = sum(hits) / replicates, per
-            hits_all.append(hits)
-        joint = sum(all(h[r] for h in hits_all) for r in range(replicates)) / replicates
-        yield {"stories": stories, "clauses": clauses, "joint": joint, "distance": distance(stories, joint, clauses)}
-    results.close()
+    """Run every set on the scored cases; yield ``{"stories", "joint", "facts", "distance"}`` per set, in order."""
+    bars = fact_thresholds()
+    for hits in set_hits(points, replicates, seed, execution, used):
+        yield summarise(hits, bars)
 
 
 # --- progress file: one JSON line per scored set ------------------------------------------------------
@@ -254,7 +351,7 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
         return []
     if path.is_symlink() or not path.is_file():
         raise InputError(path, "--resume", "is not a regular file; remove it to start the calibration again")
-    ids = {p.id for p in primary_patterns()}
+    ids, bars = {p.id for p in primary_patterns()}, fact_thresholds()
     kept, offset = [], 0
     try:
         with open(path, "rb") as fh:
@@ -263,7 +360,7 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
                     entry = json.loads(line)
                 except (ValueError, UnicodeDecodeError):
                     break
-                if not (line.endswith(b"\n") and _entry_ok(entry, ids)):
+                if not (line.endswith(b"\n") and _entry_ok(entry, ids, bars)):
                     break
                 kept.append((offset, entry))
                 offset += len(line)
@@ -278,25 +375,26 @@ def _number(x: Any) -> bool:
     return type(x) in (int, float) and math.isfinite(x)
 
 
-def _entry_ok(entry: Any, ids: set[str]) -> bool:
+def _entry_ok(entry: Any, ids: set[str], bars: dict[str, float]) -> bool:
     """True when a progress line is a whole scored set: every field of the right type, the distance its own.
 
     A line that is not (damaged, edited, from another version) is treated like a line cut by a kill:
     it and everything after it are scored again.
     """
     try:
-        stories, clauses = entry["stories"], entry["clauses"]
+        stories, facts = entry["stories"], entry["facts"]
         return (
             type(entry["generation"]) is int
             and type(entry["index"]) is int
             and isinstance(entry["point"], list)
             and all(_number(x) for x in entry["point"])
-            and set(stories) == ids == set(clauses)
-            and all(_number(v) for v in stories.values())
-            and all(c and all(_number(v) for v in c.values()) for c in clauses.values())
+            and set(stories) == ids
+            and isinstance(facts, dict)
+            and set(facts) == set(bars)
+            and all(_number(v) for v in (*stories.values(), *facts.values()))
             and _number(entry["joint"])
             and _number(entry["distance"])
-            and math.isclose(entry["distance"], distance(stories, entry["joint"], clauses), abs_tol=1e-9)
+            and math.isclose(entry["distance"], distance(stories, entry["joint"], facts, bars), abs_tol=1e-9)
         )
     except (KeyError, TypeError, AttributeError, ZeroDivisionError):
         return False
@@ -335,11 +433,12 @@ def _sha256(path: Path) -> str:
 
 def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], factor: float) -> dict[str, Any]:
     """What defines a calibration (``calibration.json``); a resume must match it exactly."""
-    cases = list(dict.fromkeys(p.case for p in primary_patterns()))
+    cases = scored_cases()
     return {
         "program": PROGRAM,
         "procedure": (
-            "sim.analysis.calibration: ABC population Monte Carlo, fixed budget per generation, adaptive tolerance"
+            "sim.analysis.calibration: ABC sequential Monte Carlo, fixed budget per generation, adaptive tolerance; "
+            "graded distance over the calibration facts and the primary stories"
         ),
         "seed": seed,
         "budget": asdict(budget),
@@ -347,6 +446,8 @@ def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], fact
         "centre": {k: centre[k] for k in prior.keys},
         "prior": {k: [lo, hi] for k, lo, hi in zip(prior.keys, prior.low, prior.high, strict=True)},
         "patterns_sha256": _sha256(PATTERNS_FILE),
+        "facts_sha256": _sha256(FACTS_FILE),
+        "facts": [f.id for f in calibration_facts()],
         "scenarios_sha256": {c: load_scenario(c).sha256 for c in cases},
         "vocabulary": load_defaults().vocab.names,  # sim.analysis.posterior refuses a posterior of another
     }
@@ -442,7 +543,7 @@ def run_generations(
 
     Returns:
         Per generation: ``scored`` (the sets scored: ``generation, index, point, unit, stories,
-        clauses, joint, distance``), ``population`` (the particles after it, entries of ``scored``
+        facts, joint, distance``), ``population`` (the particles after it, entries of ``scored``
         lists), ``tolerance`` (None for generation 0) and ``moved`` (share of moves accepted).
     """
     say = say or _say
@@ -502,7 +603,7 @@ def _generation_line(g: int, budget: Budget, step: dict[str, Any], resumed: int,
 
 
 # --- results ----------------------------------------------------------------------------------------------
-def _flat(entry: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+def _flat(entry: dict[str, Any], keys: Sequence[str], facts: bool = False) -> dict[str, Any]:
     return {
         "generation": entry["generation"],
         "index": entry["index"],
@@ -510,10 +611,11 @@ def _flat(entry: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
         **entry["stories"],
         "joint": entry["joint"],
         **dict(zip(keys, entry["point"], strict=True)),
+        **({f"fact:{k}": v for k, v in entry["facts"].items()} if facts else {}),
     }
 
 
-def identifiability(accepted, prior: Prior, centre: dict[str, float]):
+def identifiability(accepted, prior: Prior, centre: dict[str, float], point: dict[str, float]):
     """Per parameter: posterior median and 90 % interval, and its width over the prior's (in log coordinates).
 
     ``ratio`` = (log q95 - log q05) / (0.9 (log high - log low)): about 1 when the cases leave the
@@ -535,7 +637,7 @@ def identifiability(accepted, prior: Prior, centre: dict[str, float]):
                 "prior_low": lo,
                 "prior_high": hi,
                 "centre": centre[k],
-                "point": float(accepted[k].iloc[0]),
+                "point": float(point[k]),
                 "median": q50,
                 "q05": q05,
                 "q95": q95,
@@ -544,6 +646,36 @@ def identifiability(accepted, prior: Prior, centre: dict[str, float]):
             }
         )
     return pd.DataFrame(rows)
+
+
+_POINT_WORDS = {
+    "best inside": "the accepted set with the smallest distance among those inside every 90 % interval",
+    "nearest the median, clipped": (
+        "no accepted set lies inside every 90 % interval: the set nearest the posterior median in the prior's "
+        "unit cube, each value clipped into its interval (not itself a scored set)"
+    ),
+}
+
+
+def _scored_on(meta: dict[str, Any]) -> list[str]:
+    """The summary's paragraph on what the distance was scored on and how the posterior came out."""
+    facts, free = meta["facts"], len(meta["prior"])
+    tied = meta["tied_at_best"]
+    return [
+        f"Distance (graded, `sim.analysis.calibration.distance`): the shortfall of each calibration fact's share "
+        f"below its threshold, of each primary story's below {STORY_BAR} and of the joint share below {JOINT_BAR}, "
+        f"plus {GRADE_WEIGHT} x the mean share missed over the facts and stories. Scored on the {len(facts)} "
+        f"calibration facts of `scenarios/facts.toml` ({', '.join(f'`{f}`' for f in facts)}) and the primary "
+        "stories; the validation facts never enter.",
+        "",
+        f"Free parameters: {free}, against {len(facts)} calibration facts (not all independent: several read "
+        "the same vote or date) and 3 stories; the parameters no fact constrains are fixed "
+        "(`scenarios/defaults.toml`, `[calibration] fixed`).",
+        "",
+        f"Effective sample size (Kish, of the particles' equal weights with a repeated particle's copies merged "
+        f"into one set): {meta['effective_sample_size']:.1f} of {meta['accepted']} particles. Best distance: "
+        + ("not tied (one set)." if tied == 1 else f"**tied** between {tied} distinct sets."),
+    ]
 
 
 def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
@@ -565,6 +697,8 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
         "`docs/calibration/centre.json`), within the catalogue's range. "
         f"The posterior is the last population: {meta['accepted']} particles, {meta['distinct']} distinct sets.",
         "",
+        *_scored_on(meta),
+        "",
         "| generation | tolerance | moves accepted | best distance | distinct | "
         + " | ".join(f"`{s}` (median)" for s in meta["stories"])
         + " |",
@@ -580,9 +714,9 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"Per parameter: point estimate (the accepted set with the smallest distance, now in "
+        f"Per parameter: point estimate ({_POINT_WORDS[meta['point_rule']]}; its values go into "
         f"`scenarios/defaults.toml`), weighted posterior median and 90 % interval, and the interval's width "
-        f"over the prior's in log coordinates (`ratio`; below {CONSTRAINED_BELOW} = constrained by the three cases).",
+        f"over the prior's in log coordinates (`ratio`; below {CONSTRAINED_BELOW} = constrained by the facts).",
         "",
         "| parameter | prior | point | median | 90 % interval | ratio | constrained |",
         "|---|---|---|---|---|---|---|",
@@ -602,11 +736,14 @@ def write_results(
     import pandas as pd
 
     keys = prior.keys
-    scored = pd.DataFrame([_flat(e, keys) for step in history for e in step["scored"]])
+    scored = pd.DataFrame([_flat(e, keys, facts=True) for step in history for e in step["scored"]])
     last = history[-1]["population"]
-    accepted = pd.DataFrame([_flat(last[i], keys) for i in select(last, len(last))])
+    order = select(last, len(last))
+    accepted = pd.DataFrame([_flat(last[i], keys) for i in order])
     accepted.insert(0, "set", range(len(accepted)))
     accepted.insert(3, "weight", 1 / len(accepted))
+    row, point, rule = point_estimate(accepted, keys, prior.low, prior.high)
+    accepted.insert(5, "point", [int(i == row) for i in range(len(accepted))])
     stories = list(last[0]["stories"])
     gens = []
     for g, step in enumerate(history):
@@ -623,7 +760,7 @@ def write_results(
             }
         )
     generations = pd.DataFrame(gens)
-    ident = identifiability(accepted, prior, centre)
+    ident = identifiability(accepted, prior, centre, point)
     tables = (("scored", scored), ("accepted", accepted), ("generations", generations), ("identifiability", ident))
     for name, table in tables:
         _write_atomic(out / f"{name}.csv", table.to_csv(index=False))
@@ -631,7 +768,12 @@ def write_results(
         "accepted": len(accepted),
         "distinct": int(gens[-1]["distinct"]),
         "stories": stories,
-        "best": accepted.iloc[0].to_dict(),
+        "best": {**accepted.iloc[row].to_dict(), **point},
+        "point": point,
+        "point_rule": rule,
+        "point_facts": last[order[row]]["facts"],
+        "ess": round(effective_sample_size(accepted), 2),
+        "tied": tied_at_best(accepted),
         "identifiability": ident,
         "generations": generations,
     }
@@ -687,6 +829,13 @@ def _metadata(
         prior=the_spec["prior"],
         patterns_sha256=the_spec["patterns_sha256"],
         stories=result["stories"],
+        facts=the_spec["facts"],
+        facts_sha256=the_spec["facts_sha256"],
+        effective_sample_size=result["ess"],
+        tied_at_best=result["tied"],
+        point=result["point"],
+        point_rule=result["point_rule"],
+        point_facts=result["point_facts"],
         elapsed_seconds=seconds,
     )
 

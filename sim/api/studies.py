@@ -212,7 +212,9 @@ def calibrate(
         return Output(folder, result)
     best, ident = result["best"], result["identifiability"]
     answer = [
-        "point estimate (best accepted set): " + ", ".join(f"{s} {best[s]:.3f}" for s in result["stories"]),
+        f"point estimate ({result['point_rule']}): " + ", ".join(f"{s} {best[s]:.3f}" for s in result["stories"]),
+        f"posterior: effective sample size {result['ess']:.1f}; best distance "
+        + ("not tied" if result["tied"] == 1 else f"TIED between {result['tied']} sets"),
         f"constrained (90 % interval < 0.7 of the prior's): {int(ident['constrained'].sum())} of {len(ident)} "
         f"parameters; posterior: {result['accepted']} particles, {result['distinct']} distinct sets",
         f"wrote {folder}/ (accepted.csv, scored.csv, generations.csv, identifiability.csv, summary.md, metadata.json); "
