@@ -277,10 +277,12 @@ def test_defaults_hold_the_committed_point_estimate_made_with_the_default_comman
     made_by = ["run.py", "calibrate", "--out", "docs/calibration/posterior"]
     assert meta["command_line"] in (made_by, [*made_by, "--force"])  # the README's command replaces the last
     assert meta["budget"] == asdict(Budget()) and meta["runs"] == Budget().runs(3)
-    point = pd.read_csv(COMMITTED / "accepted.csv").iloc[0]
+    ident = pd.read_csv(COMMITTED / "identifiability.csv").set_index("parameter")
+    assert meta["tied_at_best"] == 1 and meta["effective_sample_size"] > 1  # issue 20: no tie, ESS reported
+    assert ((ident["q05"] <= ident["point"]) & (ident["point"] <= ident["q95"])).all()
     defaults = load_defaults().as_dict()
     for key in CALIBRATED:
-        assert defaults[key] == float(f"{point[key]:.4g}"), key
+        assert defaults[key] == float(f"{ident.loc[key, 'point']:.4g}"), key
     post = load_posterior(COMMITTED)
     assert post.size == Budget().sets and set(post.ratios) == set(CALIBRATED)
     summary = (ROOT / "docs" / "calibration" / "posterior-summary.md").read_text(encoding="utf-8")

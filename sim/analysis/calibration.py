@@ -87,7 +87,7 @@ from sim.analysis.validation import (
 )
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import by_name, load_defaults, suggest
+from sim.inputs.params import by_name, fixed_by_screen, load_defaults, suggest
 from sim.inputs.scenario import resolve_path
 from sim.run.execution import Execution
 from sim.run.output import PROGRAM, metadata, write_json, write_text_atomic
@@ -792,7 +792,8 @@ def load_centre(path: Path) -> dict[str, float]:
         raise InputError(path, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
     if not isinstance(centre, dict):
         raise InputError(path, "--centre", "expected a JSON object of parameters")
-    specs = by_name()
+    specs, fixed = by_name(), fixed_by_screen()
+    centre = {k: v for k, v in centre.items() if k not in fixed}  # fixed by the screen: the centre's value is unused
     for key, value in centre.items():
         if key not in CALIBRATED:
             raise InputError(path, key, "not a calibrated parameter" + suggest(key, CALIBRATED))

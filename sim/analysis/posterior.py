@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.errors import InputError
-from sim.inputs.params import by_name, calibrated, field_specs, load_defaults, read_toml, suggest
+from sim.inputs.params import by_name, calibrated, field_specs, fixed_by_screen, load_defaults, read_toml, suggest
 from sim.inputs.scenario import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +218,7 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
     table = _read_csv(path, source)
     _check_vocabulary(folder / "calibration.json")
     keys = tuple(k for k in table.columns if k in CALIBRATED)
-    known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *_pattern_ids()}
+    known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *fixed_by_screen(), *_pattern_ids()}  # fixed: columns ignored
     unknown = [str(c) for c in table.columns if c not in known]
     if unknown:  # a misspelt parameter would otherwise be dropped without a word
         raise InputError(path, unknown[0], _foreign(unknown[0]) or "unknown column" + suggest(unknown[0], CALIBRATED))

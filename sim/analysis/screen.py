@@ -7,7 +7,7 @@ on ``replicates`` replicates of the scored cases, with the same seeds as the unm
 (common random numbers). The *effect* at an end is the change of the distance from the defaults';
 its *noise* is the paired bootstrap standard error of that change (``boots`` resamples of the
 replicates, drawn from ``SeedSequence(seed, spawn_key=(0, 2))``). A parameter is **constrained**
-when the change exceeds :data:`Z` times its noise at either end; otherwise moving it across the
+when the change exceeds :data:`Z` times its noise and :data:`MIN_EFFECT` at either end; otherwise moving it across the
 whole prior box changes nothing the facts can see, and it is fixed at its documented value
 (``[calibration] fixed`` of ``scenarios/defaults.toml``) instead of being called calibrated.
 
@@ -36,8 +36,11 @@ from sim.analysis.posterior import CALIBRATED
 from sim.inputs.params import by_name, load_defaults
 from sim.run.execution import Execution
 
-#: A parameter is constrained when its effect on the distance exceeds this many standard errors.
+#: A parameter is constrained when its effect on the distance exceeds this many standard errors ...
 Z = 2.0
+#: ... and is at least this large: a share point of one fact below its bar (a change of the graded
+#: term alone, which moves no fact across its bar, is below 0.005 for a whole fact's share).
+MIN_EFFECT = 0.01
 
 
 def bootstrap_distances(hits: dict[str, dict[str, list[bool]]], samples: np.ndarray) -> np.ndarray:
@@ -92,7 +95,9 @@ def screen(
         ends = [summarise(hits[1 + 2 * i]), summarise(hits[2 + 2 * i])]
         change = [e["distance"] - base["distance"] for e in ends]
         se = [float(np.std(bootstrap_distances(hits[j], samples) - base_boot)) for j in (1 + 2 * i, 2 + 2 * i)]
-        z = max(abs(c) / s if s > 0 else (np.inf if c else 0.0) for c, s in zip(change, se, strict=True))
+        zs = [abs(c) / s if s > 0 else (np.inf if c else 0.0) for c, s in zip(change, se, strict=True)]
+        z = max(zs)
+        constrained = any(q > Z and abs(c) >= MIN_EFFECT for q, c in zip(zs, change, strict=True))
         rows.append(
             {
                 "parameter": k,
@@ -106,7 +111,7 @@ def screen(
                 "se_low": se[0],
                 "se_high": se[1],
                 "z": float(z),
-                "constrained": bool(z > Z),
+                "constrained": constrained,
                 "fact": _most_moved(base, ends),
             }
         )
@@ -130,8 +135,8 @@ def markdown(rows: list[dict[str, Any]], replicates: int, factor: float) -> str:
         f"# Parameter screen ({replicates} replicates per end, prior box value/{factor:g} to value x{factor:g})",
         "",
         f"Distance at the defaults: {head['distance']:.4f}. A parameter is constrained when moving it to an end "
-        f"of its box changes the graded distance by more than {Z:g} paired bootstrap standard errors "
-        f"(`sim/analysis/screen.py`). Constrained: {kept} of {len(body)}.",
+        f"of its box changes the graded distance by more than {Z:g} paired bootstrap standard errors and by "
+        f"at least {MIN_EFFECT:g} (`sim/analysis/screen.py`). Constrained: {kept} of {len(body)}.",
         "",
         "| parameter | low | high | change at low | change at high | z | constrained | share moved most |",
         "|---|---|---|---|---|---|---|---|",
@@ -145,4 +150,4 @@ def markdown(rows: list[dict[str, Any]], replicates: int, factor: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Z", "bootstrap_distances", "distance", "markdown", "screen", "screen_points"]
+__all__ = ["MIN_EFFECT", "Z", "bootstrap_distances", "distance", "markdown", "screen", "screen_points"]

@@ -856,6 +856,27 @@ def calibrated(path: Path = DEFAULTS) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def fixed_by_screen(path: Path = DEFAULTS) -> tuple[str, ...]:
+    """``[calibration] fixed``: parameters no calibration fact constrains (``sim/analysis/screen.py``).
+
+    They keep their documented value and are not moved by the calibration; a key there must be a
+    parameter and must not also be in ``[calibration] parameters``.
+
+    Raises:
+        InputError: not a list of keys, an unknown key, or a key that is also calibrated.
+    """
+    keys = read_toml(path).get("calibration", {}).get("fixed", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise InputError(path, "calibration.fixed", "expected a list of parameter keys")
+    specs, moved = flat_specs(load_defaults(path).vocab), set(calibrated(path))
+    for key in keys:
+        if key not in specs:
+            raise InputError(path, "calibration.fixed", f"unknown parameter {key!r}" + suggest(key, specs))
+        if key in moved:
+            raise InputError(path, "calibration.fixed", f"{key!r} is also in [calibration] parameters")
+    return tuple(keys)
+
+
 #: The §4 levers. In a county scenario they take effect at the initiative's start: before it the
 #: pilots run as they did (``historical``); a region scenario has them from its start.
 COUNTY_LEVERS = (
