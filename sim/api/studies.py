@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis import calibration, experiments
-from sim.analysis.calibration import primary_patterns
+from sim.analysis.calibration import scored_cases
 from sim.analysis.results import load_unique
 from sim.api.checks import check_lever_kind, default_out, resume_command, stamp, write_metadata
 from sim.api.workflows import DEFAULT_SEED, Output
@@ -156,7 +156,7 @@ def check_calibration_size(budget) -> None:
     Every scored set is kept (``SCORED_SET_BYTES`` each), and one set's runs with their records are
     held while it is scored (``DETAIL_BYTES`` per run and case), as ``run`` and ``compare`` check theirs.
     """
-    cases = len({p.case for p in primary_patterns()})
+    cases = len(scored_cases())
     scored = budget.sets * budget.generations
     need, have = scored * SCORED_SET_BYTES, available_memory() // 2
     if need > have:
