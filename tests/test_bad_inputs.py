@@ -152,7 +152,20 @@ def unwritable(d, keep):
 
 TRONDELAG = (ROOT / "scenarios" / "trondelag.toml").read_text(encoding="utf-8")
 POSTERIOR = ROOT / "docs" / "calibration" / "posterior"
-TINY_CALIBRATION = ["calibrate", "--sets", 2, "--generations", 1, "--replicates", 1, "--workers", 1, "--quiet"]
+TINY_CALIBRATION = [
+    "calibrate",
+    "--sets",
+    2,
+    "--generations",
+    1,
+    "--replicates",
+    1,
+    "--refine",
+    2,
+    "--workers",
+    1,
+    "--quiet",
+]
 
 
 def county(old: str, new: str):

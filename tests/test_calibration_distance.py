@@ -137,6 +137,20 @@ def test_point_estimate_lies_inside_its_90_percent_intervals(monkeypatch):
     assert rule == "nearest the median, clipped" and within(values, wide, many)
 
 
+def test_the_re_scored_distance_ranks_the_point_and_decides_ties(monkeypatch):
+    keys = ("a", "b", "c")
+    monkeypatch.setattr("sim.analysis.posterior.by_name", lambda: {k: type("S", (), {"kind": "float"}) for k in keys})
+    table = synthetic_posterior()
+    table["refined"] = np.nan
+    table.loc[[0, 1, 2], "distance"] = 0.0  # three sets tie on the sampler's replicates ...
+    table.loc[[0, 1, 2], "refined"] = [0.30, 0.10, 0.20]  # ... not on the fresh ones
+    for k in keys:  # all three inside every interval
+        table.loc[[0, 1, 2], k] = table[k].median()
+    row, _, rule = point_estimate(table, keys, [1.0] * 3, [20.0] * 3)
+    assert rule == "best inside" and row == 1
+    assert tied_at_best(table) == 1 and tied_at_best(table.drop(columns="refined")) == 3
+
+
 def test_effective_sample_size_merges_copies_and_ties_are_counted():
     table = pd.DataFrame(
         {"generation": [1, 1, 1, 1], "index": [0, 0, 1, 2], "weight": [0.25] * 4, "distance": [0.1, 0.1, 0.1, 0.3]}
@@ -148,13 +162,18 @@ def test_effective_sample_size_merges_copies_and_ties_are_counted():
 
 def test_a_small_calibration_has_no_tie_at_its_best_and_its_point_inside_its_intervals(tmp_path):
     out = tmp_path / "c"
-    args = ["calibrate", "--sets", "6", "--generations", "2", "--replicates", "10", "--quiet", "--workers", "1"]
+    args = ["calibrate", "--sets", "6", "--generations", "2", "--replicates", "10", "--refine", "40", "--quiet"]
+    args += ["--workers", "1"]
     assert main([*args, "--out", str(out)]) == 0
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["tied_at_best"] == 1 and 1 <= meta["effective_sample_size"] <= 6
     assert meta["facts"] == [f.id for f in calibration_facts()]
     accepted, ident = pd.read_csv(out / "accepted.csv"), pd.read_csv(out / "identifiability.csv")
-    assert accepted["point"].sum() == 1
+    assert (
+        accepted["point"].sum() == 1
+        and 1 <= accepted.drop_duplicates(["generation", "index"])["refined"].notna().sum() <= 10
+    )
+    assert meta["budget"]["refine"] == 40 and meta["runs"] == (6 * 2 * 10 + 10 * 40) * 3
     assert ((ident["q05"] <= ident["point"]) & (ident["point"] <= ident["q95"])).all()
     assert list(ident["parameter"]) == list(CALIBRATED)
     summary = (out / "summary.md").read_text()

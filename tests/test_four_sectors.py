@@ -198,7 +198,7 @@ def fixed_keys(root: Path) -> list[str]:
 
 def test_calibrate_and_run_under_its_posterior_with_four_sectors(copy, tmp_path):
     out = tmp_path / "cal"
-    tiny = ("--sets", "2", "--generations", "1", "--replicates", "1", "--workers", "2", "--quiet")
+    tiny = ("--sets", "2", "--generations", "1", "--replicates", "1", "--refine", "2", "--workers", "2", "--quiet")
     cli(copy, "calibrate", *tiny, "--out", str(out))
     spec = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert spec["vocabulary"]["sectors"] == [*NEW, "environment", "agriculture"]

@@ -41,7 +41,7 @@ FLAG_CORRELATION = 0.3
 #: ... and only when the comparison spans at least this many posterior sets.
 FLAG_MIN_SETS = 20
 #: Columns of ``accepted.csv`` besides the parameters and the story shares.
-SCORE_COLUMNS = ("set", "generation", "index", "weight", "distance", "point")
+SCORE_COLUMNS = ("set", "generation", "index", "weight", "distance", "refined", "point")
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -73,9 +73,14 @@ def effective_sample_size(accepted) -> float:
 
 
 def tied_at_best(accepted, tolerance: float = 1e-12) -> int:
-    """How many distinct sets share the best distance (1: the best is not tied)."""
-    best = accepted["distance"].min()
-    top = accepted[accepted["distance"] <= best + tolerance]
+    """How many distinct sets share the best distance (1: the best is not tied).
+
+    When the best sets were re-scored on fresh replicates (column ``refined``), the re-scored
+    distance decides; otherwise the sampler's.
+    """
+    column = "refined" if "refined" in accepted and accepted["refined"].notna().any() else "distance"
+    best = accepted[column].min()
+    top = accepted[accepted[column] <= best + tolerance]
     return len(top.drop_duplicates(["generation", "index"]))
 
 
@@ -83,10 +88,11 @@ def point_estimate(accepted, keys, low, high) -> tuple[int, dict[str, float], st
     """The posterior's point estimate, chosen so that it lies inside its own 90 % intervals.
 
     Rule (docs/ODD.md III.vii): among the accepted sets whose every value lies inside its weighted
-    5-95 % interval, the one with the smallest distance (ties: nearest the posterior median in the
-    prior's unit cube, then the first). If no accepted set lies inside every interval, the set
-    nearest the median in the unit cube, each value clipped into its interval (then it is not a
-    scored set, and the rule says so).
+    5-95 % interval, the one with the smallest re-scored distance (column ``refined``: the best sets
+    re-scored on fresh replicates), or, when none of them was re-scored, the smallest distance (ties:
+    nearest the posterior median in the prior's unit cube, then the first). If no accepted set lies
+    inside every interval, the set nearest the median in the unit cube, each value clipped into its
+    interval (then it is not a scored set, and the rule says so).
 
     Args:
         accepted: ``accepted.csv`` as a table (``weight``, ``distance``, one column per key).
@@ -105,8 +111,12 @@ def point_estimate(accepted, keys, low, high) -> tuple[int, dict[str, float], st
     gap = np.sqrt(((unit - (np.log(q[1]) - lo) / (hi - lo)) ** 2).sum(axis=1))
     inside = ((values >= q[0] - 1e-12 * abs(q[0])) & (values <= q[2] + 1e-12 * abs(q[2]))).all(axis=1)
     specs, dist = by_name(), accepted["distance"].to_numpy(float)
+    again = accepted["refined"].to_numpy(float) if "refined" in accepted else np.full(len(dist), np.nan)
     if inside.any():
-        row = min(np.flatnonzero(inside), key=lambda i: (dist[i], gap[i], i))
+        row = min(
+            np.flatnonzero(inside),
+            key=lambda i: (bool(np.isnan(again[i])), 0.0 if np.isnan(again[i]) else again[i], dist[i], gap[i], i),
+        )
         return int(row), {k: _typed(specs[k], values[row, j]) for j, k in enumerate(keys)}, "best inside"
     row = int(np.argmin(gap))
     clipped = {}

@@ -218,7 +218,8 @@ def calibrate(
         f"constrained (90 % interval < 0.7 of the prior's): {int(ident['constrained'].sum())} of {len(ident)} "
         f"parameters; posterior: {result['accepted']} particles, {result['distinct']} distinct sets",
         f"wrote {folder}/ (accepted.csv, scored.csv, generations.csv, identifiability.csv, summary.md, metadata.json); "
-        f"{budget.sets} sets x {budget.generations} generations x {budget.replicates} replicates x "
-        f"{len(result['stories'])} cases = {result['runs']:,} runs; elapsed {result['seconds']:.1f} s",
+        f"({budget.sets} sets x {budget.generations} generations x {budget.replicates} replicates + {budget.top} "
+        f"best sets x {budget.refine} fresh replicates) x {len(result['stories'])} cases = {result['runs']:,} runs "
+        f"at most; elapsed {result['seconds']:.1f} s",
     ]
     return Output(folder, result, "\n".join(answer))

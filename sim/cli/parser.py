@@ -445,6 +445,18 @@ def _calibrate(sub) -> None:
     )
     k.add_argument("--generations", type=_whole("--generations", 1, 100), default=12, help="generations (default 12)")
     k.add_argument(
+        "--top",
+        type=_whole("--top", 0, 10_000),
+        default=10,
+        help="distinct best sets of the last population re-scored on fresh replicates at the end (default 10)",
+    )
+    k.add_argument(
+        "--refine",
+        type=_whole("--refine", 0, 1_000_000),
+        default=200,
+        help="fresh replicates per case the best sets are re-scored on; they rank the point estimate (default 200)",
+    )
+    k.add_argument(
         "--keep",
         type=_share("--keep"),
         default=0.5,
