@@ -768,6 +768,25 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _generation_rows(history: list[dict[str, Any]], stories: list[str]) -> list[dict[str, Any]]:
+    """One row per generation for ``generations.csv``: tolerance, moves, best distance, median story shares."""
+    rows = []
+    for g, step in enumerate(history):
+        pop = step["population"]
+        rows.append(
+            {
+                "generation": g,
+                "sets": len(step["scored"]),
+                "tolerance": step["tolerance"],
+                "moves_accepted": step["moved"],
+                "best": min(e["distance"] for e in pop),
+                "distinct": len({(e["generation"], e["index"]) for e in pop}),
+                **{s.replace(".", "_"): float(np.median([e["stories"][s] for e in pop])) for s in stories},
+            }
+        )
+    return rows
+
+
 def write_results(
     out: Path,
     history: list[dict[str, Any]],
@@ -796,20 +815,7 @@ def write_results(
     row, point, rule = point_estimate(accepted, keys, prior.low, prior.high)
     accepted.insert(6, "point", [int(i == row) for i in range(len(accepted))])
     stories = list(last[0]["stories"])
-    gens = []
-    for g, step in enumerate(history):
-        pop = step["population"]
-        gens.append(
-            {
-                "generation": g,
-                "sets": len(step["scored"]),
-                "tolerance": step["tolerance"],
-                "moves_accepted": step["moved"],
-                "best": min(e["distance"] for e in pop),
-                "distinct": len({(e["generation"], e["index"]) for e in pop}),
-                **{s.replace(".", "_"): float(np.median([e["stories"][s] for e in pop])) for s in stories},
-            }
-        )
+    gens = _generation_rows(history, stories)
     generations = pd.DataFrame(gens)
     ident = identifiability(accepted, prior, centre, point)
     tables = (("scored", scored), ("accepted", accepted), ("generations", generations), ("identifiability", ident))
