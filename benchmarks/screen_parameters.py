@@ -4,7 +4,8 @@ Moves every parameter of ``[calibration] parameters`` (or ``--keys``) alone to e
 box and reports whether the graded calibration distance changes by more than its replicate noise
 (:mod:`sim.analysis.screen`). Writes ``screen.csv`` and ``screen.md`` into ``--out`` (default
 ``results/screen``). The parameters found unconstrained are the ones ``scenarios/defaults.toml``
-lists under ``[calibration] fixed``.
+lists under ``[calibration] fixed``; ``--all`` screens those as well (re-run it after the model changes:
+the screen is local to the defaults).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 
 from sim.analysis.calibration import FACTOR
 from sim.analysis.screen import markdown, screen
+from sim.inputs.params import calibrated, fixed_by_screen
 from sim.run.execution import Execution
 
 
@@ -28,10 +30,12 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=FACTOR, help=f"prior box factor (default {FACTOR})")
     parser.add_argument("--workers", type=int, default=1, help="workers (default 1)")
     parser.add_argument("--keys", nargs="*", default=(), help="parameters to screen (default: every calibrated one)")
+    parser.add_argument("--all", action="store_true", help="screen the fixed parameters too (after a model change)")
     parser.add_argument("--out", type=Path, default=Path("results/screen"), help="output folder")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    rows = screen(args.keys, args.replicates, args.seed, args.factor, Execution(args.workers, progress=False))
+    keys = (*calibrated(), *fixed_by_screen()) if args.all else args.keys
+    rows = screen(keys, args.replicates, args.seed, args.factor, Execution(args.workers, progress=False))
     args.out.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(args.out / "screen.csv", index=False)
     text = markdown(rows, args.replicates, args.factor)
