@@ -928,17 +928,19 @@ def test_posterior_weights_that_overflow_still_spread_over_every_set(tmp_path):
 
 
 def _good_entry(ids, generation=0, index=0):
-    from sim.analysis.calibration import distance, fact_thresholds
+    from sim.analysis.calibration import calibration_facts, dated, distance, fact_thresholds
 
     stories, facts = {i: 1.0 for i in ids}, {k: 0.5 for k in fact_thresholds()}
+    dates = {f.id: 3.0 for f in calibration_facts() if dated(f)}
     return {
         "generation": generation,
         "index": index,
         "point": [0.5, 2.0],
         "stories": stories,
         "facts": facts,
+        "dates": dates,
         "joint": 1.0,
-        "distance": distance(stories, 1.0, facts),
+        "distance": distance(stories, 1.0, facts, None, dates),
     }
 
 
@@ -950,6 +952,7 @@ def _good_entry(ids, generation=0, index=0):
         lambda e: e.update(point=[0.5, "x"]),
         lambda e: e["stories"].popitem(),
         lambda e: e["facts"].popitem(),
+        lambda e: e["dates"].popitem(),
         lambda e: e.update(joint=None),
         lambda e: e.update(distance=e["distance"] + 0.5),
         lambda e: e.update(index="1"),
@@ -960,6 +963,7 @@ def _good_entry(ids, generation=0, index=0):
         "text-in-point",
         "story-missing",
         "fact-missing",
+        "date-missing",
         "null-joint",
         "wrong-distance",
         "text-index",

@@ -180,3 +180,20 @@ def test_a_small_calibration_has_no_tie_at_its_best_and_its_point_inside_its_int
     for f in load_facts():
         assert (f"`{f.id}`" in summary) == (f.role == "calibration"), f.id
     assert "Effective sample size" in summary and "not tied" in summary
+
+
+def test_month_errors_count_how_far_a_replicate_is_off_its_window():
+    from sim.analysis.calibration import MONTH_CAP, dated, month_errors, widened
+    from sim.analysis.validation import Fact
+
+    window = {"kind": "proposal", "between": ["2015-01", "2015-02"]}
+    fact = Fact("x", "fosen", "calibration", "§0", "", (Clause("event", window), Clause("no_event", window)))
+    assert dated(fact) and widened(fact, 2)[0].args["between"] == ["2014-11", "2015-04"]
+    assert widened(fact, 2)[1].args["between"] == ["2015-01", "2015-02"]  # a no_ window is not loosened
+
+    def run(*months):
+        return {"events": [{"kind": "proposal", "month": m, "sectors": "[]", "form": "", "host": ""} for m in months]}
+
+    runs = [run("2015-05"), run("2014-12"), run(), run("2015-01")]
+    assert month_errors(fact, runs, [False, False, False, True]) == [3, 1, MONTH_CAP, 0]
+    assert not dated(Fact("y", "fosen", "calibration", "§0", "", (Clause("no_event", window),)))

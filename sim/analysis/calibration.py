@@ -18,6 +18,10 @@ and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Douc
       sum over calibration facts of max(0, threshold - share)
       + sum over primary stories of max(0, 0.75 - share) + max(0, 0.5 - joint share)
       + 0.1 * mean over calibration facts and stories of (1 - share)
+      + 0.1 * sum over dated calibration facts of (mean month error / 12)
+
+  (month error of a replicate: 0 when the fact is met, else the fewest months its windows must
+  widen for it to be met, at most 12).
 
   The shortfalls below the bars dominate; the last term keeps the sets that clear every bar apart,
   so the best sets do not tie (a 0/1 story flag on 12 replicates let 8-127 sets tie at 0). Only
@@ -74,8 +78,10 @@ from sim.analysis.posterior import (
     weighted_quantile,
 )
 from sim.analysis.validation import (
+    CLAUSES,
     FACTS_FILE,
     PATTERNS_FILE,
+    Clause,
     Fact,
     Pattern,
     Run,
@@ -105,6 +111,10 @@ JOINT_BAR = 0.5
 #: Weight of the graded term: the mean share missed over the calibration facts and stories. It keeps
 #: sets that clear every bar apart (they would all tie at 0) and is small beside one bar's shortfall.
 GRADE_WEIGHT = 0.1
+#: Months a dated fact's windows are widened by, at most, to find how far a replicate is off its dates.
+MONTH_CAP = 12
+#: Weight of each dated calibration fact's mean month error (in units of ``MONTH_CAP``) in the distance.
+DATE_WEIGHT = 0.1
 #: Files a calibration folder holds (``--force`` replaces only such a folder).
 OUTPUTS = (
     SPEC,
@@ -255,7 +265,11 @@ def scored_cases() -> list[str]:
 
 
 def distance(
-    stories: dict[str, float], joint: float, facts: dict[str, float], thresholds: dict[str, float] | None = None
+    stories: dict[str, float],
+    joint: float,
+    facts: dict[str, float],
+    thresholds: dict[str, float] | None = None,
+    dates: dict[str, float] | None = None,
 ) -> float:
     """The graded ABC distance (module docstring) of one set's shares.
 
@@ -264,16 +278,65 @@ def distance(
         joint: Share telling all of them at once.
         facts: Share of replicates meeting each *calibration* fact.
         thresholds: Each fact's bar (default :func:`fact_thresholds`).
+        dates: Mean month error of each dated calibration fact (:func:`month_errors`).
 
     Returns:
         The shortfalls below the bars (facts: their threshold; stories :data:`STORY_BAR`; joint
-        :data:`JOINT_BAR`) plus :data:`GRADE_WEIGHT` times the mean share missed over facts and stories.
+        :data:`JOINT_BAR`) plus :data:`GRADE_WEIGHT` times the mean share missed over facts and
+        stories, plus :data:`DATE_WEIGHT` times each dated fact's mean month error over :data:`MONTH_CAP`.
     """
     bars = fact_thresholds() if thresholds is None else thresholds
     short = sum(max(0.0, bars[k] - v) for k, v in facts.items())
     short += sum(max(0.0, STORY_BAR - s) for s in stories.values()) + max(0.0, JOINT_BAR - joint)
     missed = [1.0 - v for v in (*facts.values(), *stories.values())]
-    return short + GRADE_WEIGHT * sum(missed) / len(missed)
+    late = DATE_WEIGHT * sum((dates or {}).values()) / MONTH_CAP
+    return short + GRADE_WEIGHT * sum(missed) / len(missed) + late
+
+
+def _shift(month: str, k: int) -> str:
+    m = int(month[:4]) * 12 + int(month[5:7]) - 1 + k
+    return f"{m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def widened(fact: Fact, months: int) -> tuple[Clause, ...]:
+    """The fact's clauses with every month window of a positive clause widened by ``months`` on both sides.
+
+    A ``no_*`` clause keeps its window (widening it would make it stricter, not looser).
+    """
+    out = []
+    for c in fact.clauses:
+        args = dict(c.args)
+        for key in ("between", "decided_between"):
+            if args.get(key) and not c.test.startswith("no_"):
+                args[key] = [_shift(args[key][0], -months), _shift(args[key][1], months)]
+        out.append(Clause(c.test, args))
+    return tuple(out)
+
+
+def dated(fact: Fact) -> bool:
+    """True when a positive clause of the fact has a month window (its month error is graded)."""
+    return any(
+        not c.test.startswith("no_") and (c.args.get("between") or c.args.get("decided_between")) for c in fact.clauses
+    )
+
+
+def month_errors(fact: Fact, runs: list[Run], hits: list[bool]) -> list[int]:
+    """Per replicate: 0 when the fact is met, else the fewest months its windows must widen to meet it.
+
+    Capped at :data:`MONTH_CAP` (also when it fails for another reason than its dates).
+    """
+    wider = [widened(fact, k) for k in range(1, MONTH_CAP + 1)]
+    out = []
+    for run, hit in zip(runs, hits, strict=True):
+        k = (
+            0
+            if hit
+            else next(
+                (k for k, cs in enumerate(wider, 1) if all(CLAUSES[c.test](run, **c.args) for c in cs)), MONTH_CAP
+            )
+        )
+        out.append(k)
+    return out
 
 
 def replicate_hits(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = None) -> dict[str, dict[str, list[bool]]]:
@@ -284,20 +347,29 @@ def replicate_hits(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = No
         facts: The fact table (default ``scenarios/facts.toml``); only its calibration facts are read.
 
     Returns:
-        ``{"stories": {id: hits}, "joint": {"joint": hits}, "facts": {id: hits}}``.
+        ``{"stories": {id: hits}, "joint": {"joint": hits}, "facts": {id: hits}, "dates": {id: month
+        errors}}`` (dates: the dated calibration facts, :func:`month_errors`).
     """
     stories = {p.id: score(p, runs[p.case], None)[0] for p in primary_patterns()}
     n = len(next(iter(stories.values())))
     joint = [all(h[r] for h in stories.values()) for r in range(n)]
-    met = {f.id: fact_hits(f, runs[f.case]) for f in calibration_facts(facts)}
-    return {"stories": stories, "joint": {"joint": joint}, "facts": met}
+    mine = calibration_facts(facts)
+    met = {f.id: fact_hits(f, runs[f.case]) for f in mine}
+    dates = {f.id: month_errors(f, runs[f.case], met[f.id]) for f in mine if dated(f)}
+    return {"stories": stories, "joint": {"joint": joint}, "facts": met, "dates": dates}
 
 
 def summarise(hits: dict[str, dict[str, list[bool]]], thresholds: dict[str, float] | None = None) -> dict[str, Any]:
     """Shares and distance of one set from its :func:`replicate_hits`."""
     share = {part: {k: sum(h) / len(h) for k, h in group.items()} for part, group in hits.items()}
-    stories, joint, facts = share["stories"], share["joint"]["joint"], share["facts"]
-    return {"stories": stories, "joint": joint, "facts": facts, "distance": distance(stories, joint, facts, thresholds)}
+    stories, joint, facts, dates = share["stories"], share["joint"]["joint"], share["facts"], share["dates"]
+    return {
+        "stories": stories,
+        "joint": joint,
+        "facts": facts,
+        "dates": dates,
+        "distance": distance(stories, joint, facts, thresholds, dates),
+    }
 
 
 def score_runs(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = None) -> dict[str, Any]:
@@ -385,6 +457,7 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if path.is_symlink() or not path.is_file():
         raise InputError(path, "--resume", "is not a regular file; remove it to start the calibration again")
     ids, bars = {p.id for p in primary_patterns()}, fact_thresholds()
+    when = {f.id for f in calibration_facts() if dated(f)}
     kept, offset = [], 0
     try:
         with open(path, "rb") as fh:
@@ -393,7 +466,7 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
                     entry = json.loads(line)
                 except (ValueError, UnicodeDecodeError):
                     break
-                if not (line.endswith(b"\n") and _entry_ok(entry, ids, bars)):
+                if not (line.endswith(b"\n") and _entry_ok(entry, ids, bars, when)):
                     break
                 kept.append((offset, entry))
                 offset += len(line)
@@ -408,14 +481,14 @@ def _number(x: Any) -> bool:
     return type(x) in (int, float) and math.isfinite(x)
 
 
-def _entry_ok(entry: Any, ids: set[str], bars: dict[str, float]) -> bool:
+def _entry_ok(entry: Any, ids: set[str], bars: dict[str, float], when: set[str]) -> bool:
     """True when a progress line is a whole scored set: every field of the right type, the distance its own.
 
     A line that is not (damaged, edited, from another version) is treated like a line cut by a kill:
     it and everything after it are scored again.
     """
     try:
-        stories, facts = entry["stories"], entry["facts"]
+        stories, facts, dates = entry["stories"], entry["facts"], entry["dates"]
         return (
             type(entry["generation"]) is int
             and type(entry["index"]) is int
@@ -424,10 +497,12 @@ def _entry_ok(entry: Any, ids: set[str], bars: dict[str, float]) -> bool:
             and set(stories) == ids
             and isinstance(facts, dict)
             and set(facts) == set(bars)
-            and all(_number(v) for v in (*stories.values(), *facts.values()))
+            and isinstance(dates, dict)
+            and set(dates) == when
+            and all(_number(v) for v in (*stories.values(), *facts.values(), *dates.values()))
             and _number(entry["joint"])
             and _number(entry["distance"])
-            and math.isclose(entry["distance"], distance(stories, entry["joint"], facts, bars), abs_tol=1e-9)
+            and math.isclose(entry["distance"], distance(stories, entry["joint"], facts, bars, dates), abs_tol=1e-9)
         )
     except (KeyError, TypeError, AttributeError, ZeroDivisionError):
         return False
@@ -645,6 +720,7 @@ def _flat(entry: dict[str, Any], keys: Sequence[str], facts: bool = False) -> di
         "joint": entry["joint"],
         **dict(zip(keys, entry["point"], strict=True)),
         **({f"fact:{k}": v for k, v in entry["facts"].items()} if facts else {}),
+        **({f"months_off:{k}": v for k, v in entry["dates"].items()} if facts else {}),
     }
 
 
@@ -699,7 +775,9 @@ def _scored_on(meta: dict[str, Any]) -> list[str]:
     return [
         f"Distance (graded, `sim.analysis.calibration.distance`): the shortfall of each calibration fact's share "
         f"below its threshold, of each primary story's below {STORY_BAR} and of the joint share below {JOINT_BAR}, "
-        f"plus {GRADE_WEIGHT} x the mean share missed over the facts and stories. Scored on the {len(facts)} "
+        f"plus {GRADE_WEIGHT} x the mean share missed over the facts and stories, plus {DATE_WEIGHT} x each dated "
+        f"fact's mean month error (months its windows must widen to meet it, at most {MONTH_CAP}) over "
+        f"{MONTH_CAP}. Scored on the {len(facts)} "
         f"calibration facts of `scenarios/facts.toml` ({', '.join(f'`{f}`' for f in facts)}) and the primary "
         "stories; the validation facts never enter.",
         "",

@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.calibration import (
+    DATE_WEIGHT,
     FACTOR,
     GRADE_WEIGHT,
     JOINT_BAR,
+    MONTH_CAP,
     STORY_BAR,
     Prior,
     distance,
@@ -55,7 +57,10 @@ def bootstrap_distances(hits: dict[str, dict[str, list[bool]]], samples: np.ndar
     short = np.maximum(0.0, np.array(list(bars.values()))[:, None] - facts).sum(axis=0)
     short += np.maximum(0.0, STORY_BAR - stories).sum(axis=0) + np.maximum(0.0, JOINT_BAR - joint)
     missed = np.concatenate([1.0 - facts, 1.0 - stories])
-    return short + GRADE_WEIGHT * missed.mean(axis=0)
+    late = np.zeros(len(samples))
+    if hits["dates"]:
+        late = np.array(list(hits["dates"].values()), float)[:, samples].mean(axis=-1).sum(axis=0)
+    return short + GRADE_WEIGHT * missed.mean(axis=0) + DATE_WEIGHT * late / MONTH_CAP
 
 
 def screen_points(keys: Sequence[str], factor: float) -> tuple[Prior, list[dict[str, Any]]]:
