@@ -152,7 +152,20 @@ def unwritable(d, keep):
 
 TRONDELAG = (ROOT / "scenarios" / "trondelag.toml").read_text(encoding="utf-8")
 POSTERIOR = ROOT / "docs" / "calibration" / "posterior"
-TINY_CALIBRATION = ["calibrate", "--sets", 2, "--generations", 1, "--replicates", 1, "--workers", 1, "--quiet"]
+TINY_CALIBRATION = [
+    "calibrate",
+    "--sets",
+    2,
+    "--generations",
+    1,
+    "--replicates",
+    1,
+    "--refine",
+    2,
+    "--workers",
+    1,
+    "--quiet",
+]
 
 
 def county(old: str, new: str):
@@ -915,17 +928,19 @@ def test_posterior_weights_that_overflow_still_spread_over_every_set(tmp_path):
 
 
 def _good_entry(ids, generation=0, index=0):
-    from sim.analysis.calibration import distance
+    from sim.analysis.calibration import calibration_facts, dated, distance, fact_thresholds
 
-    stories, clauses = {i: 1.0 for i in ids}, {i: {"a": 1.0, "b": 0.5} for i in ids}
+    stories, facts = {i: 1.0 for i in ids}, {k: 0.5 for k in fact_thresholds()}
+    dates = {f.id: 3.0 for f in calibration_facts() if dated(f)}
     return {
         "generation": generation,
         "index": index,
         "point": [0.5, 2.0],
         "stories": stories,
-        "clauses": clauses,
+        "facts": facts,
+        "dates": dates,
         "joint": 1.0,
-        "distance": distance(stories, 1.0, clauses),
+        "distance": distance(stories, 1.0, facts, None, dates),
     }
 
 
@@ -936,6 +951,8 @@ def _good_entry(ids, generation=0, index=0):
         lambda e: e.update(distance="0.1"),
         lambda e: e.update(point=[0.5, "x"]),
         lambda e: e["stories"].popitem(),
+        lambda e: e["facts"].popitem(),
+        lambda e: e["dates"].popitem(),
         lambda e: e.update(joint=None),
         lambda e: e.update(distance=e["distance"] + 0.5),
         lambda e: e.update(index="1"),
@@ -945,6 +962,8 @@ def _good_entry(ids, generation=0, index=0):
         "text-for-distance",
         "text-in-point",
         "story-missing",
+        "fact-missing",
+        "date-missing",
         "null-joint",
         "wrong-distance",
         "text-index",

@@ -32,7 +32,7 @@ from sim.inputs.params import by_name, load_defaults
 from sim.run.execution import SERIAL, Execution
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--sets", "6", "--generations", "2", "--replicates", "2", "--quiet"]
+TINY = ["--sets", "6", "--generations", "2", "--replicates", "2", "--top", "2", "--refine", "4", "--quiet"]
 RESULT_FILES = ("accepted.csv", "scored.csv", "generations.csv", "identifiability.csv")
 
 
@@ -68,7 +68,7 @@ def fake_posterior(folder: Path, sets: int = 3, ratio: float = 1.0, spread: floa
 def test_tiny_calibration_end_to_end_is_bit_identical_and_independent_of_workers(tmp_path, capsys):
     assert calibrate_cli(tmp_path / "a", "--workers", "1") == 0
     text = capsys.readouterr().out
-    assert "generation 2/2" in text and "elapsed" in text and "= 72 runs" in text
+    assert "generation 2/2" in text and "elapsed" in text and "= 96 runs" in text
     assert calibrate_cli(tmp_path / "b", "--workers", "1") == 0
     assert calibrate_cli(tmp_path / "c", "--workers", "2") == 0
     same_results(tmp_path / "a", tmp_path / "b")
@@ -79,8 +79,8 @@ def test_tiny_calibration_end_to_end_is_bit_identical_and_independent_of_workers
     out = tmp_path / "a"
     assert not (out / "progress.jsonl").exists()
     meta = json.loads((out / "metadata.json").read_text())
-    assert meta["base_seed"] == 20161214 and meta["package_version"] and meta["runs"] == 72
-    assert meta["budget"] == {"sets": 6, "generations": 2, "replicates": 2, "keep": 0.5}
+    assert meta["base_seed"] == 20161214 and meta["package_version"] and meta["runs"] == 96
+    assert meta["budget"] == {"sets": 6, "generations": 2, "replicates": 2, "keep": 0.5, "top": 2, "refine": 4}
     assert {s["name"] for s in meta["scenarios"]} and all(len(s["sha256"]) == 64 for s in meta["scenarios"])
     assert meta["command_line"][:2] == ["run.py", "calibrate"]
     accepted = pd.read_csv(out / "accepted.csv")
@@ -127,7 +127,7 @@ def test_a_finished_calibration_is_not_redone_and_a_used_folder_is_refused(tmp_p
 
 
 def test_resume_after_sigkill_is_bit_identical(tmp_path):
-    budget = ["--sets", "8", "--generations", "3", "--replicates", "2", "--quiet", "--workers", "1"]
+    budget = ["--sets", "8", "--generations", "3", "--replicates", "2", "--refine", "4", "--quiet", "--workers", "1"]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert main(["calibrate", *budget, "--out", str(whole)]) == 0
     proc = subprocess.Popen(
@@ -277,10 +277,12 @@ def test_defaults_hold_the_committed_point_estimate_made_with_the_default_comman
     made_by = ["run.py", "calibrate", "--out", "docs/calibration/posterior"]
     assert meta["command_line"] in (made_by, [*made_by, "--force"])  # the README's command replaces the last
     assert meta["budget"] == asdict(Budget()) and meta["runs"] == Budget().runs(3)
-    point = pd.read_csv(COMMITTED / "accepted.csv").iloc[0]
+    ident = pd.read_csv(COMMITTED / "identifiability.csv").set_index("parameter")
+    assert meta["tied_at_best"] == 1 and meta["effective_sample_size"] > 1  # issue 20: no tie, ESS reported
+    assert ((ident["q05"] <= ident["point"]) & (ident["point"] <= ident["q95"])).all()
     defaults = load_defaults().as_dict()
     for key in CALIBRATED:
-        assert defaults[key] == float(f"{point[key]:.4g}"), key
+        assert defaults[key] == float(f"{ident.loc[key, 'point']:.4g}"), key
     post = load_posterior(COMMITTED)
     assert post.size == Budget().sets and set(post.ratios) == set(CALIBRATED)
     summary = (ROOT / "docs" / "calibration" / "posterior-summary.md").read_text(encoding="utf-8")

@@ -448,10 +448,10 @@ def test_validate_never_overwrites_a_users_file(tmp_path):
 
 
 def test_calibrate_refuses_a_centre_with_unknown_or_bad_values(tmp_path):
-    for centre, needle in (({"merger": 1}, "not a calibrated parameter"), ({"vote_noise": 100}, "outside")):
+    for centre, needle in (({"merger": 1}, "not a calibrated parameter"), ({"council_months": 100}, "outside")):
         path = tmp_path / "c.json"
         path.write_text(json.dumps(centre))
-        res = cli("calibrate", "--centre", path, "--sets", 2, "--replicates", 1, "--out", tmp_path / "k")
+        res = cli("calibrate", "--centre", path, "--sets", 2, "--replicates", 1, "--refine", 2, "--out", tmp_path / "k")
         assert_one_line_error(res, str(path), needle)
         assert not (tmp_path / "k").exists()
 

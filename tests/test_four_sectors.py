@@ -189,13 +189,21 @@ def test_a_county_runs_with_four_sectors(copy, tmp_path):
 
 
 @pytest.mark.slow
+def fixed_keys(root: Path) -> list[str]:
+    """``[calibration] fixed`` of the copy's shared parameter file."""
+    from sim.inputs.params import read_toml
+
+    return read_toml(root / "scenarios" / "defaults.toml")["calibration"]["fixed"]
+
+
 def test_calibrate_and_run_under_its_posterior_with_four_sectors(copy, tmp_path):
     out = tmp_path / "cal"
-    tiny = ("--sets", "2", "--generations", "1", "--replicates", "1", "--workers", "2", "--quiet")
+    tiny = ("--sets", "2", "--generations", "1", "--replicates", "1", "--refine", "2", "--workers", "2", "--quiet")
     cli(copy, "calibrate", *tiny, "--out", str(out))
     spec = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert spec["vocabulary"]["sectors"] == [*NEW, "environment", "agriculture"]
-    assert f"sensitivity.{NEW[1]}" in spec["prior"] and f"sensitivity.{OLD}" not in spec["prior"]
+    moved = {k.partition(".")[2] for k in spec["prior"]} | {k.partition(".")[2] for k in fixed_keys(copy)}
+    assert NEW[1] in moved and OLD not in moved  # the split sector's keys, calibrated or fixed by the screen
     cli(
         copy,
         "run",
@@ -252,11 +260,14 @@ def test_a_posterior_with_another_form_is_refused(tmp_path):
 def test_the_calibrated_keys_must_name_the_vocabulary(tmp_path):
     """A sector removed from ``[[sector]]`` but left in ``[calibration]`` is one clear error."""
     from sim.inputs.errors import InputError
-    from sim.inputs.params import calibrated
+    from sim.inputs.params import calibrated, fixed_by_screen
 
     text = (ROOT / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
     path = tmp_path / "defaults.toml"
-    path.write_text(text.replace('"sensitivity.environment",', '"sensitivity.geodata",'), encoding="utf-8")
-    with pytest.raises(InputError, match=r"calibration.parameters: unknown parameter 'sensitivity.geodata'"):
+    path.write_text(text.replace('"control_share.admin_host",', '"control_share.geodata",'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"calibration.parameters: unknown parameter 'control_share.geodata'"):
         calibrated(path)
+    path.write_text(text.replace('"sensitivity.environment",', '"sensitivity.geodata",'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"calibration.fixed: unknown parameter 'sensitivity.geodata'"):
+        fixed_by_screen(path)
     assert calibrated() == tuple(json.loads((POSTERIOR / "calibration.json").read_text(encoding="utf-8"))["prior"])

@@ -19,7 +19,20 @@ COMMANDS = {
     "run": ["run", "fosen", "--replicates", 400, "--workers", 2, "--quiet", "--no-plots", "--out", "o"],
     "sweep": ["sweep", "fosen", "--param", "pilot_funding=0:2", "--samples", 200, "--replicates", 4, "--workers", 2]
     + ["--quiet", "--out", "o"],
-    "calibrate": ["calibrate", "--sets", 40, "--generations", 2, "--replicates", 4, "--workers", 2, "--quiet"]
+    "calibrate": [
+        "calibrate",
+        "--sets",
+        40,
+        "--generations",
+        2,
+        "--replicates",
+        4,
+        "--refine",
+        4,
+        "--workers",
+        2,
+        "--quiet",
+    ]
     + ["--out", "o"],
 }
 

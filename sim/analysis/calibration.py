@@ -10,14 +10,23 @@ and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Douc
   clipped to the catalogue's range (``Spec.low``/``Spec.high``). The sampler works in the unit cube
   of those log coordinates, where the prior is flat.
 - **Generation 0**: a space-filling Latin hypercube of ``sets`` points (SALib) is the population.
-- **Each set** runs ``replicates`` replicates of every primary story's case on common random
-  numbers (replicate ``r`` has seed ``SeedSequence(seed, spawn_key=(r,))`` in every set and case)
-  through the one runner (:func:`sim.run.runner.execute`; process pool or Dask), and gets the distance
+- **Each set** runs ``replicates`` replicates of every scored case (the primary stories' and the
+  calibration facts' cases) on common random numbers (replicate ``r`` has seed
+  ``SeedSequence(seed, spawn_key=(r,))`` in every set and case) through the one runner
+  (:func:`sim.run.runner.execute`; process pool or Dask), and gets the graded distance (issue 20)
 
-      sum over stories of (1 - share) + (1 - joint share) + 0.3 * sum over stories of (1 - mean clause share)
+      sum over calibration facts of max(0, threshold - share)
+      + sum over primary stories of max(0, 0.75 - share) + max(0, 0.5 - joint share)
+      + 0.1 * mean over calibration facts and stories of (1 - share)
+      + 0.1 * sum over dated calibration facts of (mean month error / 12)
 
-  (0 when every story holds in every replicate; the clause term grades partial stories). Only
-  the *primary stories* of ``scenarios/patterns.toml`` enter: secondary patterns and the report's
+  (month error of a replicate: 0 when the fact is met, else the fewest months its windows must
+  widen for it to be met, at most 12).
+
+  The shortfalls below the bars dominate; the last term keeps the sets that clear every bar apart,
+  so the best sets do not tie (a 0/1 story flag on 12 replicates let 8-127 sets tie at 0). Only
+  the ``role = "calibration"`` facts of ``scenarios/facts.toml`` and the *primary stories* of
+  ``scenarios/patterns.toml`` enter: validation facts, secondary patterns and the report's
   reasoning (comparison levers) are hold-out checks and never do.
 - **Generation t > 0**: the ``keep`` share of the population with the smallest distance survives
   (ties by position) and sets the tolerance (the largest surviving distance); the others are
@@ -28,8 +37,12 @@ and Pettitt (2011, *Biometrics* 67:225), in the adaptive form of Del Moral, Douc
   and a symmetric kernel). Weights stay equal, so nothing degenerates in 51 dimensions (importance
   weights of a population Monte Carlo did: an effective sample size of 8 of 75 in a trial).
 - The **posterior** is the last population (``accepted.csv``, equal weights; a particle whose moves
-  were refused appears more than once); the **point estimate** is its particle with the smallest
-  distance (ties by position).
+  were refused appears more than once). It reports its effective sample size (Kish, copies of a
+  particle merged: :func:`sim.analysis.posterior.effective_sample_size`) and how many distinct sets
+  share the best distance. The **point estimate** (column ``point`` of ``accepted.csv``) is the
+  accepted set with the smallest distance among those inside every 90 % interval, so it lies inside
+  its own intervals (:func:`sim.analysis.posterior.point_estimate`; the best set alone fell outside
+  6 of 51 intervals).
 
 Every random number of the sampler comes from ``SeedSequence(seed, spawn_key=(generation, 1))``
 drawn in this process, and the runs' seeds are fixed per replicate, so the result does not depend
@@ -55,11 +68,32 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.posterior import CALIBRATED, CONSTRAINED_BELOW, ROOT, weighted_quantile
-from sim.analysis.validation import PATTERNS_FILE, Pattern, load_patterns, score
+from sim.analysis.posterior import (
+    CALIBRATED,
+    CONSTRAINED_BELOW,
+    ROOT,
+    effective_sample_size,
+    point_estimate,
+    tied_at_best,
+    weighted_quantile,
+)
+from sim.analysis.validation import (
+    CLAUSES,
+    FACTS_FILE,
+    PATTERNS_FILE,
+    Clause,
+    Fact,
+    Pattern,
+    Run,
+    as_run,
+    fact_hits,
+    load_facts,
+    load_patterns,
+    score,
+)
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import by_name, load_defaults, suggest
+from sim.inputs.params import by_name, fixed_by_screen, load_defaults, suggest
 from sim.inputs.scenario import resolve_path
 from sim.run.execution import Execution
 from sim.run.output import PROGRAM, metadata, write_json, write_text_atomic
@@ -70,8 +104,17 @@ PROGRESS = "progress.jsonl"
 SPEC = "calibration.json"
 #: The prior box: centre / FACTOR to centre * FACTOR (log-uniform), within the catalogue's range.
 FACTOR = 1.25
-#: Weight of the clause term in the distance (grades stories that hold only in part).
-CLAUSE_WEIGHT = 0.3
+#: A primary story's share below this adds its shortfall to the distance (issue 20's bar).
+STORY_BAR = 0.75
+#: The joint share of the primary stories below this adds its shortfall (issue 20's bar).
+JOINT_BAR = 0.5
+#: Weight of the graded term: the mean share missed over the calibration facts and stories. It keeps
+#: sets that clear every bar apart (they would all tie at 0) and is small beside one bar's shortfall.
+GRADE_WEIGHT = 0.1
+#: Months a dated fact's windows are widened by, at most, to find how far a replicate is off its dates.
+MONTH_CAP = 12
+#: Weight of each dated calibration fact's mean month error (in units of ``MONTH_CAP``) in the distance.
+DATE_WEIGHT = 0.1
 #: Files a calibration folder holds (``--force`` replaces only such a folder).
 OUTPUTS = (
     SPEC,
@@ -92,14 +135,18 @@ class Budget:
     Attributes:
         sets: Particles (and parameter sets scored) per generation.
         generations: Generations (the first is the Latin hypercube).
-        replicates: Replicates of each primary story's case per set.
+        replicates: Replicates of each scored case per set.
         keep: Share of the population that survives each generation (sets the tolerance).
+        top: Distinct best sets of the last population re-scored at the end (0: none).
+        refine: Fresh replicates per case they are re-scored on (replicates after the sampler's).
     """
 
-    sets: int = 200
-    generations: int = 15
-    replicates: int = 12
+    sets: int = 150
+    generations: int = 12
+    replicates: int = 40
     keep: float = 0.5
+    top: int = 10
+    refine: int = 200
 
     @property
     def survivors(self) -> int:
@@ -107,8 +154,8 @@ class Budget:
         return min(self.sets, max(2, math.ceil(self.keep * self.sets)))
 
     def runs(self, cases: int) -> int:
-        """Simulated runs: sets x generations x replicates x cases."""
-        return self.sets * self.generations * self.replicates * cases
+        """Simulated runs at most: sets x generations x replicates x cases, plus top x refine x cases."""
+        return (self.sets * self.generations * self.replicates + self.top * self.refine) * cases
 
 
 @dataclass(frozen=True)
@@ -202,10 +249,164 @@ def primary_patterns() -> list[Pattern]:
     return [p for p in load_patterns() if p.kind == "primary"]
 
 
-def distance(stories: dict[str, float], joint: float, clauses: dict[str, dict[str, float]]) -> float:
-    """The ABC distance (module docstring): 0 when every story holds in every replicate."""
-    partial = sum(1 - sum(c.values()) / len(c) for c in clauses.values())
-    return sum(1 - s for s in stories.values()) + (1 - joint) + CLAUSE_WEIGHT * partial
+def calibration_facts(facts: Sequence[Fact] | None = None) -> list[Fact]:
+    """The facts the distance is scored on: ``role = "calibration"`` (validation facts never enter)."""
+    return [f for f in (load_facts() if facts is None else facts) if f.role == "calibration"]
+
+
+def fact_thresholds(facts: Sequence[Fact] | None = None) -> dict[str, float]:
+    """Each calibration fact's bar (its ``threshold``, 0.6 by default)."""
+    return {f.id: f.threshold for f in calibration_facts(facts)}
+
+
+def scored_cases() -> list[str]:
+    """The cases a scored set runs: those of the primary stories and of the calibration facts, in file order."""
+    return list(dict.fromkeys([*(p.case for p in primary_patterns()), *(f.case for f in calibration_facts())]))
+
+
+def distance(
+    stories: dict[str, float],
+    joint: float,
+    facts: dict[str, float],
+    thresholds: dict[str, float] | None = None,
+    dates: dict[str, float] | None = None,
+) -> float:
+    """The graded ABC distance (module docstring) of one set's shares.
+
+    Args:
+        stories: Share of replicates telling each primary story.
+        joint: Share telling all of them at once.
+        facts: Share of replicates meeting each *calibration* fact.
+        thresholds: Each fact's bar (default :func:`fact_thresholds`).
+        dates: Mean month error of each dated calibration fact (:func:`month_errors`).
+
+    Returns:
+        The shortfalls below the bars (facts: their threshold; stories :data:`STORY_BAR`; joint
+        :data:`JOINT_BAR`) plus :data:`GRADE_WEIGHT` times the mean share missed over facts and
+        stories, plus :data:`DATE_WEIGHT` times each dated fact's mean month error over :data:`MONTH_CAP`.
+    """
+    bars = fact_thresholds() if thresholds is None else thresholds
+    short = sum(max(0.0, bars[k] - v) for k, v in facts.items())
+    short += sum(max(0.0, STORY_BAR - s) for s in stories.values()) + max(0.0, JOINT_BAR - joint)
+    missed = [1.0 - v for v in (*facts.values(), *stories.values())]
+    late = DATE_WEIGHT * sum((dates or {}).values()) / MONTH_CAP
+    return short + GRADE_WEIGHT * sum(missed) / len(missed) + late
+
+
+def _shift(month: str, k: int) -> str:
+    m = int(month[:4]) * 12 + int(month[5:7]) - 1 + k
+    return f"{m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def widened(fact: Fact, months: int) -> tuple[Clause, ...]:
+    """The fact's clauses with every month window of a positive clause widened by ``months`` on both sides.
+
+    A ``no_*`` clause keeps its window (widening it would make it stricter, not looser).
+    """
+    out = []
+    for c in fact.clauses:
+        args = dict(c.args)
+        for key in ("between", "decided_between"):
+            if args.get(key) and not c.test.startswith("no_"):
+                args[key] = [_shift(args[key][0], -months), _shift(args[key][1], months)]
+        out.append(Clause(c.test, args))
+    return tuple(out)
+
+
+def dated(fact: Fact) -> bool:
+    """True when a positive clause of the fact has a month window (its month error is graded)."""
+    return any(
+        not c.test.startswith("no_") and (c.args.get("between") or c.args.get("decided_between")) for c in fact.clauses
+    )
+
+
+def month_errors(fact: Fact, runs: list[Run], hits: list[bool]) -> list[int]:
+    """Per replicate: 0 when the fact is met, else the fewest months its windows must widen to meet it.
+
+    Capped at :data:`MONTH_CAP` (also when it fails for another reason than its dates).
+    """
+    wider = [widened(fact, k) for k in range(1, MONTH_CAP + 1)]
+    out = []
+    for run, hit in zip(runs, hits, strict=True):
+        k = (
+            0
+            if hit
+            else next(
+                (k for k, cs in enumerate(wider, 1) if all(CLAUSES[c.test](run, **c.args) for c in cs)), MONTH_CAP
+            )
+        )
+        out.append(k)
+    return out
+
+
+def replicate_hits(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = None) -> dict[str, dict[str, list[bool]]]:
+    """Per replicate: which primary stories hold (and all at once), which calibration facts are met.
+
+    Args:
+        runs: One record per replicate of each scored case (lists aligned by replicate).
+        facts: The fact table (default ``scenarios/facts.toml``); only its calibration facts are read.
+
+    Returns:
+        ``{"stories": {id: hits}, "joint": {"joint": hits}, "facts": {id: hits}, "dates": {id: month
+        errors}}`` (dates: the dated calibration facts, :func:`month_errors`).
+    """
+    stories = {p.id: score(p, runs[p.case], None)[0] for p in primary_patterns()}
+    n = len(next(iter(stories.values())))
+    joint = [all(h[r] for h in stories.values()) for r in range(n)]
+    mine = calibration_facts(facts)
+    met = {f.id: fact_hits(f, runs[f.case]) for f in mine}
+    dates = {f.id: month_errors(f, runs[f.case], met[f.id]) for f in mine if dated(f)}
+    return {"stories": stories, "joint": {"joint": joint}, "facts": met, "dates": dates}
+
+
+def summarise(hits: dict[str, dict[str, list[bool]]], thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+    """Shares and distance of one set from its :func:`replicate_hits`."""
+    share = {part: {k: sum(h) / len(h) for k, h in group.items()} for part, group in hits.items()}
+    stories, joint, facts, dates = share["stories"], share["joint"]["joint"], share["facts"], share["dates"]
+    return {
+        "stories": stories,
+        "joint": joint,
+        "facts": facts,
+        "dates": dates,
+        "distance": distance(stories, joint, facts, thresholds, dates),
+    }
+
+
+def score_runs(runs: dict[str, list[Run]], facts: Sequence[Fact] | None = None) -> dict[str, Any]:
+    """``{"stories", "joint", "facts", "distance"}`` of one set's runs (validation facts are not read)."""
+    return summarise(replicate_hits(runs, facts), fact_thresholds(facts))
+
+
+def set_hits(
+    points: Sequence[dict[str, Any]],
+    replicates: int,
+    seed: int,
+    execution: Execution = Execution(),
+    used: dict[str, Any] | None = None,
+    first: int = 0,
+) -> Iterator[dict[str, dict[str, list[bool]]]]:
+    """Run every set on the scored cases; yield its :func:`replicate_hits`, in order, as its runs finish.
+
+    Replicates are numbered ``first`` to ``first + replicates - 1`` (their seeds follow the number).
+    """
+    cases = scored_cases()
+    paths = [str(resolve_path(c)) for c in cases]
+    per_set = len(cases) * replicates
+
+    def jobs() -> Iterator[Job]:
+        for i, pt in enumerate(points):
+            overrides = tuple(sorted(pt.items()))
+            for c, case in enumerate(paths):
+                for r in range(replicates):
+                    job = (i * len(cases) + c) * replicates + r
+                    yield Job(job, case, first + r, seed, overrides, detail="records")
+
+    results = execution.execute(jobs(), len(points) * per_set, used)
+    facts = load_facts()
+    for _ in points:
+        out = [as_run(next(results)) for _ in range(per_set)]
+        yield replicate_hits({c: out[i * replicates : (i + 1) * replicates] for i, c in enumerate(cases)}, facts)
+    results.close()
 
 
 def score_sets(
@@ -214,34 +415,35 @@ def score_sets(
     seed: int,
     execution: Execution = Execution(),
     used: dict[str, Any] | None = None,
+    first: int = 0,
 ) -> Iterator[dict[str, Any]]:
-    """Run every set on the primary stories' cases; yield ``{"stories", "clauses", "joint", "distance"}`` per set.
+    """Run every set on the scored cases; yield ``{"stories", "joint", "facts", "distance"}`` per set, in order."""
+    bars = fact_thresholds()
+    for hits in set_hits(points, replicates, seed, execution, used, first):
+        yield summarise(hits, bars)
 
-    Sets are yielded in order as their runs finish (results stream from the runner).
+
+def refine_top(population: Sequence[dict[str, Any]], keys: Sequence[str], budget: Budget, seed: int, *run: Any):
+    """Re-score the ``budget.top`` distinct best sets of the last population on ``budget.refine`` fresh replicates.
+
+    The fresh replicates (numbered after the sampler's) carry no selection, so the re-scored
+    distance has no winner's curse and, on many more replicates, separates sets the sampler's
+    replicates left tied.
+
+    Returns:
+        ``{(generation, index): scored set}`` for the re-scored sets.
     """
-    patterns = primary_patterns()
-    cases = [str(resolve_path(p.case)) for p in patterns]
-    per_set = len(cases) * replicates
-
-    def jobs() -> Iterator[Job]:
-        for i, pt in enumerate(points):
-            overrides = tuple(sorted(pt.items()))
-            for c, case in enumerate(cases):
-                for r in range(replicates):
-                    yield Job((i * len(cases) + c) * replicates + r, case, r, seed, overrides, detail="records")
-
-    results = execution.execute(jobs(), len(points) * per_set, used)
-    for _ in points:
-        out = [next(results) for _ in range(per_set)]
-        stories, clauses, hits_all = {}, {}, []
-        for c, p in enumerate(patterns):
-            chunk = out[c * replicates : (c + 1) * replicates]
-            hits, per = score(p, [{"row": o["row"], "votes": o["votes"], "events": o["events"]} for o in chunk], None)
-            stories[p.id], clauses[p.id] = sum(hits) / replicates, per
-            hits_all.append(hits)
-        joint = sum(all(h[r] for h in hits_all) for r in range(replicates)) / replicates
-        yield {"stories": stories, "clauses": clauses, "joint": joint, "distance": distance(stories, joint, clauses)}
-    results.close()
+    if not (budget.top and budget.refine):
+        return {}
+    top: dict[tuple[int, int], dict[str, Any]] = {}
+    for i in select(population, len(population)):
+        e = population[i]
+        top.setdefault((e["generation"], e["index"]), e)
+        if len(top) == budget.top:
+            break
+    points = [dict(zip(keys, e["point"], strict=True)) for e in top.values()]
+    scored = score_sets(points, budget.refine, seed, *run, first=budget.replicates)
+    return dict(zip(top, scored, strict=True))
 
 
 # --- progress file: one JSON line per scored set ------------------------------------------------------
@@ -254,7 +456,8 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
         return []
     if path.is_symlink() or not path.is_file():
         raise InputError(path, "--resume", "is not a regular file; remove it to start the calibration again")
-    ids = {p.id for p in primary_patterns()}
+    ids, bars = {p.id for p in primary_patterns()}, fact_thresholds()
+    when = {f.id for f in calibration_facts() if dated(f)}
     kept, offset = [], 0
     try:
         with open(path, "rb") as fh:
@@ -263,7 +466,7 @@ def _read_progress(path: Path) -> list[tuple[int, dict[str, Any]]]:
                     entry = json.loads(line)
                 except (ValueError, UnicodeDecodeError):
                     break
-                if not (line.endswith(b"\n") and _entry_ok(entry, ids)):
+                if not (line.endswith(b"\n") and _entry_ok(entry, ids, bars, when)):
                     break
                 kept.append((offset, entry))
                 offset += len(line)
@@ -278,25 +481,28 @@ def _number(x: Any) -> bool:
     return type(x) in (int, float) and math.isfinite(x)
 
 
-def _entry_ok(entry: Any, ids: set[str]) -> bool:
+def _entry_ok(entry: Any, ids: set[str], bars: dict[str, float], when: set[str]) -> bool:
     """True when a progress line is a whole scored set: every field of the right type, the distance its own.
 
     A line that is not (damaged, edited, from another version) is treated like a line cut by a kill:
     it and everything after it are scored again.
     """
     try:
-        stories, clauses = entry["stories"], entry["clauses"]
+        stories, facts, dates = entry["stories"], entry["facts"], entry["dates"]
         return (
             type(entry["generation"]) is int
             and type(entry["index"]) is int
             and isinstance(entry["point"], list)
             and all(_number(x) for x in entry["point"])
-            and set(stories) == ids == set(clauses)
-            and all(_number(v) for v in stories.values())
-            and all(c and all(_number(v) for v in c.values()) for c in clauses.values())
+            and set(stories) == ids
+            and isinstance(facts, dict)
+            and set(facts) == set(bars)
+            and isinstance(dates, dict)
+            and set(dates) == when
+            and all(_number(v) for v in (*stories.values(), *facts.values(), *dates.values()))
             and _number(entry["joint"])
             and _number(entry["distance"])
-            and math.isclose(entry["distance"], distance(stories, entry["joint"], clauses), abs_tol=1e-9)
+            and math.isclose(entry["distance"], distance(stories, entry["joint"], facts, bars, dates), abs_tol=1e-9)
         )
     except (KeyError, TypeError, AttributeError, ZeroDivisionError):
         return False
@@ -335,11 +541,12 @@ def _sha256(path: Path) -> str:
 
 def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], factor: float) -> dict[str, Any]:
     """What defines a calibration (``calibration.json``); a resume must match it exactly."""
-    cases = list(dict.fromkeys(p.case for p in primary_patterns()))
+    cases = scored_cases()
     return {
         "program": PROGRAM,
         "procedure": (
-            "sim.analysis.calibration: ABC population Monte Carlo, fixed budget per generation, adaptive tolerance"
+            "sim.analysis.calibration: ABC sequential Monte Carlo, fixed budget per generation, adaptive tolerance; "
+            "graded distance over the calibration facts and the primary stories"
         ),
         "seed": seed,
         "budget": asdict(budget),
@@ -347,6 +554,8 @@ def spec(prior: Prior, budget: Budget, seed: int, centre: dict[str, float], fact
         "centre": {k: centre[k] for k in prior.keys},
         "prior": {k: [lo, hi] for k, lo, hi in zip(prior.keys, prior.low, prior.high, strict=True)},
         "patterns_sha256": _sha256(PATTERNS_FILE),
+        "facts_sha256": _sha256(FACTS_FILE),
+        "facts": [f.id for f in calibration_facts()],
         "scenarios_sha256": {c: load_scenario(c).sha256 for c in cases},
         "vocabulary": load_defaults().vocab.names,  # sim.analysis.posterior refuses a posterior of another
     }
@@ -442,7 +651,7 @@ def run_generations(
 
     Returns:
         Per generation: ``scored`` (the sets scored: ``generation, index, point, unit, stories,
-        clauses, joint, distance``), ``population`` (the particles after it, entries of ``scored``
+        facts, joint, distance``), ``population`` (the particles after it, entries of ``scored``
         lists), ``tolerance`` (None for generation 0) and ``moved`` (share of moves accepted).
     """
     say = say or _say
@@ -502,7 +711,7 @@ def _generation_line(g: int, budget: Budget, step: dict[str, Any], resumed: int,
 
 
 # --- results ----------------------------------------------------------------------------------------------
-def _flat(entry: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+def _flat(entry: dict[str, Any], keys: Sequence[str], facts: bool = False) -> dict[str, Any]:
     return {
         "generation": entry["generation"],
         "index": entry["index"],
@@ -510,10 +719,12 @@ def _flat(entry: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
         **entry["stories"],
         "joint": entry["joint"],
         **dict(zip(keys, entry["point"], strict=True)),
+        **({f"fact:{k}": v for k, v in entry["facts"].items()} if facts else {}),
+        **({f"months_off:{k}": v for k, v in entry["dates"].items()} if facts else {}),
     }
 
 
-def identifiability(accepted, prior: Prior, centre: dict[str, float]):
+def identifiability(accepted, prior: Prior, centre: dict[str, float], point: dict[str, float]):
     """Per parameter: posterior median and 90 % interval, and its width over the prior's (in log coordinates).
 
     ``ratio`` = (log q95 - log q05) / (0.9 (log high - log low)): about 1 when the cases leave the
@@ -535,7 +746,7 @@ def identifiability(accepted, prior: Prior, centre: dict[str, float]):
                 "prior_low": lo,
                 "prior_high": hi,
                 "centre": centre[k],
-                "point": float(accepted[k].iloc[0]),
+                "point": float(point[k]),
                 "median": q50,
                 "q05": q05,
                 "q95": q95,
@@ -544,6 +755,44 @@ def identifiability(accepted, prior: Prior, centre: dict[str, float]):
             }
         )
     return pd.DataFrame(rows)
+
+
+_POINT_WORDS = {
+    "best inside": (
+        "the accepted set with the smallest re-scored distance (else distance) among those inside every 90 % interval"
+    ),
+    "nearest the median, clipped": (
+        "no accepted set lies inside every 90 % interval: the set nearest the posterior median in the prior's "
+        "unit cube, each value clipped into its interval (not itself a scored set)"
+    ),
+}
+
+
+def _scored_on(meta: dict[str, Any]) -> list[str]:
+    """The summary's paragraph on what the distance was scored on and how the posterior came out."""
+    facts, free = meta["facts"], len(meta["prior"])
+    tied = meta["tied_at_best"]
+    return [
+        f"Distance (graded, `sim.analysis.calibration.distance`): the shortfall of each calibration fact's share "
+        f"below its threshold, of each primary story's below {STORY_BAR} and of the joint share below {JOINT_BAR}, "
+        f"plus {GRADE_WEIGHT} x the mean share missed over the facts and stories, plus {DATE_WEIGHT} x each dated "
+        f"fact's mean month error (months its windows must widen to meet it, at most {MONTH_CAP}) over "
+        f"{MONTH_CAP}. Scored on the {len(facts)} "
+        f"calibration facts of `scenarios/facts.toml` ({', '.join(f'`{f}`' for f in facts)}) and the primary "
+        "stories; the validation facts never enter.",
+        "",
+        f"Free parameters: {free}, against {len(facts)} calibration facts (not all independent: several read "
+        "the same vote or date) and 3 stories; the parameters no fact constrains are fixed "
+        "(`scenarios/defaults.toml`, `[calibration] fixed`).",
+        "",
+        f"The {meta['budget']['top']} distinct best sets of the last population were re-scored on "
+        f"{meta['budget']['refine']} fresh replicates (numbered after the sampler's; `accepted.csv`: `refined`); "
+        "the re-scored distance ranks the point estimate and decides the ties.",
+        "",
+        f"Effective sample size (Kish, of the particles' equal weights with a repeated particle's copies merged "
+        f"into one set): {meta['effective_sample_size']:.1f} of {meta['accepted']} particles. Best distance: "
+        + ("not tied (one set)." if tied == 1 else f"**tied** between {tied} distinct sets."),
+    ]
 
 
 def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
@@ -565,6 +814,8 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
         "`docs/calibration/centre.json`), within the catalogue's range. "
         f"The posterior is the last population: {meta['accepted']} particles, {meta['distinct']} distinct sets.",
         "",
+        *_scored_on(meta),
+        "",
         "| generation | tolerance | moves accepted | best distance | distinct | "
         + " | ".join(f"`{s}` (median)" for s in meta["stories"])
         + " |",
@@ -580,9 +831,9 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"Per parameter: point estimate (the accepted set with the smallest distance, now in "
+        f"Per parameter: point estimate ({_POINT_WORDS[meta['point_rule']]}; its values go into "
         f"`scenarios/defaults.toml`), weighted posterior median and 90 % interval, and the interval's width "
-        f"over the prior's in log coordinates (`ratio`; below {CONSTRAINED_BELOW} = constrained by the three cases).",
+        f"over the prior's in log coordinates (`ratio`; below {CONSTRAINED_BELOW} = constrained by the facts).",
         "",
         "| parameter | prior | point | median | 90 % interval | ratio | constrained |",
         "|---|---|---|---|---|---|---|",
@@ -595,23 +846,12 @@ def summary_markdown(ident, generations, meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(
-    out: Path, history: list[dict[str, Any]], prior: Prior, budget: Budget, centre: dict[str, float]
-) -> dict[str, Any]:
-    """Write ``scored.csv``, ``accepted.csv``, ``generations.csv``, ``identifiability.csv``; return a summary."""
-    import pandas as pd
-
-    keys = prior.keys
-    scored = pd.DataFrame([_flat(e, keys) for step in history for e in step["scored"]])
-    last = history[-1]["population"]
-    accepted = pd.DataFrame([_flat(last[i], keys) for i in select(last, len(last))])
-    accepted.insert(0, "set", range(len(accepted)))
-    accepted.insert(3, "weight", 1 / len(accepted))
-    stories = list(last[0]["stories"])
-    gens = []
+def _generation_rows(history: list[dict[str, Any]], stories: list[str]) -> list[dict[str, Any]]:
+    """One row per generation for ``generations.csv``: tolerance, moves, best distance, median story shares."""
+    rows = []
     for g, step in enumerate(history):
         pop = step["population"]
-        gens.append(
+        rows.append(
             {
                 "generation": g,
                 "sets": len(step["scored"]),
@@ -622,8 +862,40 @@ def write_results(
                 **{s.replace(".", "_"): float(np.median([e["stories"][s] for e in pop])) for s in stories},
             }
         )
+    return rows
+
+
+def write_results(
+    out: Path,
+    history: list[dict[str, Any]],
+    prior: Prior,
+    budget: Budget,
+    centre: dict[str, float],
+    refined: dict[tuple[int, int], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Write ``scored.csv``, ``accepted.csv``, ``generations.csv``, ``identifiability.csv``; return a summary.
+
+    ``refined`` (:func:`refine_top`) fills ``accepted.csv``'s ``refined`` column (the distance on the
+    fresh replicates; empty for sets not re-scored), which ranks the point estimate and the ties.
+    """
+    import pandas as pd
+
+    keys = prior.keys
+    scored = pd.DataFrame([_flat(e, keys, facts=True) for step in history for e in step["scored"]])
+    last = history[-1]["population"]
+    order = select(last, len(last))
+    accepted = pd.DataFrame([_flat(last[i], keys) for i in order])
+    accepted.insert(0, "set", range(len(accepted)))
+    accepted.insert(3, "weight", 1 / len(accepted))
+    refined = refined or {}
+    again = [refined.get((last[i]["generation"], last[i]["index"])) for i in order]
+    accepted.insert(5, "refined", [e["distance"] if e else np.nan for e in again])
+    row, point, rule = point_estimate(accepted, keys, prior.low, prior.high)
+    accepted.insert(6, "point", [int(i == row) for i in range(len(accepted))])
+    stories = list(last[0]["stories"])
+    gens = _generation_rows(history, stories)
     generations = pd.DataFrame(gens)
-    ident = identifiability(accepted, prior, centre)
+    ident = identifiability(accepted, prior, centre, point)
     tables = (("scored", scored), ("accepted", accepted), ("generations", generations), ("identifiability", ident))
     for name, table in tables:
         _write_atomic(out / f"{name}.csv", table.to_csv(index=False))
@@ -631,7 +903,13 @@ def write_results(
         "accepted": len(accepted),
         "distinct": int(gens[-1]["distinct"]),
         "stories": stories,
-        "best": accepted.iloc[0].to_dict(),
+        "best": {**accepted.iloc[row].to_dict(), **point},
+        "point": point,
+        "point_rule": rule,
+        "point_facts": (again[row] or last[order[row]])["facts"],
+        "point_refined": again[row],
+        "ess": round(effective_sample_size(accepted), 2),
+        "tied": tied_at_best(accepted),
         "identifiability": ident,
         "generations": generations,
     }
@@ -650,7 +928,8 @@ def load_centre(path: Path) -> dict[str, float]:
         raise InputError(path, "--centre", f"cannot read a JSON object of parameters ({exc})") from None
     if not isinstance(centre, dict):
         raise InputError(path, "--centre", "expected a JSON object of parameters")
-    specs = by_name()
+    specs, fixed = by_name(), fixed_by_screen()
+    centre = {k: v for k, v in centre.items() if k not in fixed}  # fixed by the screen: the centre's value is unused
     for key, value in centre.items():
         if key not in CALIBRATED:
             raise InputError(path, key, "not a calibrated parameter" + suggest(key, CALIBRATED))
@@ -687,6 +966,14 @@ def _metadata(
         prior=the_spec["prior"],
         patterns_sha256=the_spec["patterns_sha256"],
         stories=result["stories"],
+        facts=the_spec["facts"],
+        facts_sha256=the_spec["facts_sha256"],
+        effective_sample_size=result["ess"],
+        tied_at_best=result["tied"],
+        point=result["point"],
+        point_rule=result["point_rule"],
+        point_facts=result["point_facts"],
+        point_refined=result["point_refined"],
         elapsed_seconds=seconds,
     )
 
@@ -735,7 +1022,8 @@ def calibrate(
         return {"complete": True, "seconds": 0.0, "runs": 0}
     used: dict[str, Any] = {}
     history = run_generations(out, prior, budget, seed, execution, used, say)
-    result = write_results(out, history, prior, budget, centre)
+    refined = refine_top(history[-1]["population"], prior.keys, budget, seed, execution, used)
+    result = write_results(out, history, prior, budget, centre, refined)
     seconds = round(time.perf_counter() - t0, 1)
     meta = _metadata(the_spec, result, budget, started, used, command, seconds)
     meta["seconds"] = seconds

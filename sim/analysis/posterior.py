@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.errors import InputError
-from sim.inputs.params import by_name, calibrated, field_specs, load_defaults, read_toml, suggest
+from sim.inputs.params import by_name, calibrated, field_specs, fixed_by_screen, load_defaults, read_toml, suggest
 from sim.inputs.scenario import SCENARIO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ FLAG_CORRELATION = 0.3
 #: ... and only when the comparison spans at least this many posterior sets.
 FLAG_MIN_SETS = 20
 #: Columns of ``accepted.csv`` besides the parameters and the story shares.
-SCORE_COLUMNS = ("set", "generation", "index", "weight", "distance")
+SCORE_COLUMNS = ("set", "generation", "index", "weight", "distance", "refined", "point")
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -59,6 +59,77 @@ def systematic_resample(weights: np.ndarray, k: int | None = None) -> list[int]:
     cdf = np.cumsum(w / w.sum())
     cdf[-1] = 1.0
     return [int(i) for i in np.searchsorted(cdf, (np.arange(k) + 0.5) / k, side="left")]
+
+
+def effective_sample_size(accepted) -> float:
+    """Kish's effective sample size of the posterior's weights, duplicates merged.
+
+    A particle whose moves were refused appears more than once in ``accepted.csv``; its copies are
+    one set with their summed weight, so ``(sum w)^2 / sum w^2`` over the *distinct* sets counts how
+    many sets the posterior really rests on (equal to the number of particles only when none repeats).
+    """
+    w = accepted.groupby(["generation", "index"], sort=False)["weight"].sum().to_numpy(float)
+    return float(w.sum() ** 2 / (w**2).sum())
+
+
+def tied_at_best(accepted, tolerance: float = 1e-12) -> int:
+    """How many distinct sets share the best distance (1: the best is not tied).
+
+    When the best sets were re-scored on fresh replicates (column ``refined``), the re-scored
+    distance decides; otherwise the sampler's.
+    """
+    column = "refined" if "refined" in accepted and accepted["refined"].notna().any() else "distance"
+    best = accepted[column].min()
+    top = accepted[accepted[column] <= best + tolerance]
+    return len(top.drop_duplicates(["generation", "index"]))
+
+
+def point_estimate(accepted, keys, low, high) -> tuple[int, dict[str, float], str]:
+    """The posterior's point estimate, chosen so that it lies inside its own 90 % intervals.
+
+    Rule (docs/ODD.md III.vii): among the accepted sets whose every value lies inside its weighted
+    5-95 % interval, the one with the smallest re-scored distance (column ``refined``: the best sets
+    re-scored on fresh replicates), or, when none of them was re-scored, the smallest distance (ties:
+    nearest the posterior median in the prior's unit cube, then the first). If no accepted set lies
+    inside every interval, the set nearest the median in the unit cube, each value clipped into its
+    interval (then it is not a scored set, and the rule says so).
+
+    Args:
+        accepted: ``accepted.csv`` as a table (``weight``, ``distance``, one column per key).
+        keys: The parameters.
+        low: Each parameter's prior low (above 0: log coordinates).
+        high: Each parameter's prior high.
+
+    Returns:
+        ``(row, values, rule)``: the row it was taken from, its values, and which branch chose it.
+    """
+    w = accepted["weight"].to_numpy(float)
+    lo, hi = np.log(np.asarray(low, float)), np.log(np.asarray(high, float))
+    values = np.column_stack([accepted[k].to_numpy(float) for k in keys])
+    q = np.array([[weighted_quantile(values[:, j], w, p) for j in range(len(keys))] for p in (0.05, 0.5, 0.95)])
+    unit = (np.log(values) - lo) / (hi - lo)
+    gap = np.sqrt(((unit - (np.log(q[1]) - lo) / (hi - lo)) ** 2).sum(axis=1))
+    inside = ((values >= q[0] - 1e-12 * abs(q[0])) & (values <= q[2] + 1e-12 * abs(q[2]))).all(axis=1)
+    specs, dist = by_name(), accepted["distance"].to_numpy(float)
+    again = accepted["refined"].to_numpy(float) if "refined" in accepted else np.full(len(dist), np.nan)
+    if inside.any():
+        row = min(
+            np.flatnonzero(inside),
+            key=lambda i: (bool(np.isnan(again[i])), 0.0 if np.isnan(again[i]) else again[i], dist[i], gap[i], i),
+        )
+        return int(row), {k: _typed(specs[k], values[row, j]) for j, k in enumerate(keys)}, "best inside"
+    row = int(np.argmin(gap))
+    clipped = {}
+    for j, k in enumerate(keys):
+        v = min(max(values[row, j], q[0, j]), q[2, j])
+        if specs[k].kind == "int":
+            v = min(max(round(v), math.ceil(q[0, j])), math.floor(q[2, j]))
+        clipped[k] = _typed(specs[k], v)
+    return row, clipped, "nearest the median, clipped"
+
+
+def _typed(spec, value: float) -> float:
+    return int(round(value)) if spec.kind == "int" else float(value)
 
 
 @dataclass(frozen=True)
@@ -157,7 +228,7 @@ def load_posterior(folder: Path | str, source: str = "--posterior") -> Posterior
     table = _read_csv(path, source)
     _check_vocabulary(folder / "calibration.json")
     keys = tuple(k for k in table.columns if k in CALIBRATED)
-    known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *_pattern_ids()}
+    known = {*SCORE_COLUMNS, "joint", *CALIBRATED, *fixed_by_screen(), *_pattern_ids()}  # fixed: columns ignored
     unknown = [str(c) for c in table.columns if c not in known]
     if unknown:  # a misspelt parameter would otherwise be dropped without a word
         raise InputError(path, unknown[0], _foreign(unknown[0]) or "unknown column" + suggest(unknown[0], CALIBRATED))

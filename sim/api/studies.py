@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis import calibration, experiments
-from sim.analysis.calibration import primary_patterns
+from sim.analysis.calibration import scored_cases
 from sim.analysis.results import load_unique
 from sim.api.checks import check_lever_kind, default_out, resume_command, stamp, write_metadata
 from sim.api.workflows import DEFAULT_SEED, Output
@@ -162,7 +162,7 @@ def check_calibration_size(budget) -> None:
     Every scored set is kept (``SCORED_SET_BYTES`` each), and one set's runs with their records are
     held while it is scored (``DETAIL_BYTES`` per run and case), as ``run`` and ``compare`` check theirs.
     """
-    cases = len({p.case for p in primary_patterns()})
+    cases = len(scored_cases())
     scored = budget.sets * budget.generations
     need, have = scored * SCORED_SET_BYTES, available_memory() // 2
     if need > have:
@@ -220,11 +220,14 @@ def calibrate(
         return Output(folder, result)
     best, ident = result["best"], result["identifiability"]
     answer = [
-        "point estimate (best accepted set): " + ", ".join(f"{s} {best[s]:.3f}" for s in result["stories"]),
+        f"point estimate ({result['point_rule']}): " + ", ".join(f"{s} {best[s]:.3f}" for s in result["stories"]),
+        f"posterior: effective sample size {result['ess']:.1f}; best distance "
+        + ("not tied" if result["tied"] == 1 else f"TIED between {result['tied']} sets"),
         f"constrained (90 % interval < 0.7 of the prior's): {int(ident['constrained'].sum())} of {len(ident)} "
         f"parameters; posterior: {result['accepted']} particles, {result['distinct']} distinct sets",
         f"wrote {folder}/ (accepted.csv, scored.csv, generations.csv, identifiability.csv, summary.md, metadata.json); "
-        f"{budget.sets} sets x {budget.generations} generations x {budget.replicates} replicates x "
-        f"{len(result['stories'])} cases = {result['runs']:,} runs; elapsed {result['seconds']:.1f} s",
+        f"({budget.sets} sets x {budget.generations} generations x {budget.replicates} replicates + {budget.top} "
+        f"best sets x {budget.refine} fresh replicates) x {len(result['stories'])} cases = {result['runs']:,} runs "
+        f"at most; elapsed {result['seconds']:.1f} s",
     ]
     return Output(folder, result, "\n".join(answer))

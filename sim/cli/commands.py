@@ -142,7 +142,7 @@ def cmd_calibrate(args) -> None:
     from sim.analysis.calibration import Budget  # lazy: --help stays fast
     from sim.api.studies import calibrate  # lazy: --help stays fast
 
-    budget = Budget(args.sets, args.generations, args.replicates, args.keep)
+    budget = Budget(args.sets, args.generations, args.replicates, args.keep, args.top, args.refine)
     given = (args.seed, args.centre, args.factor, args.out, args.resume, args.force)
     _say(calibrate(budget, *given, _execution(args), _command(args)))
 

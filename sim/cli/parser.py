@@ -421,26 +421,39 @@ def _calibrate(sub) -> None:
     k = _command(
         sub,
         "calibrate",
-        "ABC calibration of the shared values against the primary stories (resumable)",
+        "ABC calibration of the shared values against the calibration facts and stories (resumable)",
         "Approximate Bayesian computation (sequential Monte Carlo with Metropolis-Hastings moves, "
         "sim.analysis.calibration) over the calibrated parameters: a log-uniform prior from value/FACTOR to "
         "value*FACTOR around --centre (within the catalogue's ranges), GENERATIONS generations of SETS "
-        "parameter sets, each run REPLICATES times on each primary story's case and scored by the primary "
-        "stories only (hold-out checks never enter). Writes accepted.csv (the posterior), scored.csv, "
-        "generations.csv, identifiability.csv, summary.md and metadata.json into --out. After Ctrl-C or a "
+        "parameter sets, each run REPLICATES times on each scored case and scored by a graded distance over "
+        "the calibration facts (scenarios/facts.toml) and the primary stories (validation facts never "
+        "enter). Writes accepted.csv (the posterior), scored.csv, generations.csv, identifiability.csv, "
+        "summary.md and metadata.json into --out. After Ctrl-C or a "
         "kill, the same command with --resume scores only what is missing; the result is bit-identical.",
         "python run.py calibrate --out results/calibration",
         "python run.py calibrate --out docs/calibration/posterior --force   # remake the committed result",
         "python run.py calibrate --out results/calibration --resume",
     )
-    _common(k, 12)  # sim.analysis.calibration.Budget.replicates
+    _common(k, 40)  # sim.analysis.calibration.Budget.replicates
     k.add_argument(
         "--sets",
         type=_whole("--sets", 2, 100_000),
-        default=200,
-        help="parameter sets (particles) per generation (default 200)",
+        default=150,
+        help="parameter sets (particles) per generation (default 150)",
     )
-    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=15, help="generations (default 15)")
+    k.add_argument("--generations", type=_whole("--generations", 1, 100), default=12, help="generations (default 12)")
+    k.add_argument(
+        "--top",
+        type=_whole("--top", 0, 10_000),
+        default=10,
+        help="distinct best sets of the last population re-scored on fresh replicates at the end (default 10)",
+    )
+    k.add_argument(
+        "--refine",
+        type=_whole("--refine", 0, 1_000_000),
+        default=200,
+        help="fresh replicates per case the best sets are re-scored on; they rank the point estimate (default 200)",
+    )
     k.add_argument(
         "--keep",
         type=_share("--keep"),

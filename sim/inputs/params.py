@@ -288,14 +288,6 @@ class Params:
         "process", "rounds", "Revision rounds before a stall without an external obligation", "§2.2", 0, 5
     )
     vote_noise: float = _num("process", "utility", "Scale of the logistic noise in each council vote", "-", 0.01, 5)
-    decision_attention: float = _num(
-        "process",
-        "share 0-1",
-        "Unused since issue 20 (the reform deadline postpones by mechanisms.reform_postpones); kept for the posterior",
-        "§2.1",
-        0,
-        1,
-    )
     min_prospect: float = _num(
         "process",
         "probability",
@@ -867,6 +859,27 @@ def calibrated(path: Path = DEFAULTS) -> tuple[str, ...]:
             raise InputError(path, "calibration.parameters", f"unknown parameter {key!r}" + suggest(key, specs))
         if keys.count(key) > 1:
             raise InputError(path, "calibration.parameters", f"{key!r} is named twice")
+    return tuple(keys)
+
+
+def fixed_by_screen(path: Path = DEFAULTS) -> tuple[str, ...]:
+    """``[calibration] fixed``: parameters no calibration fact constrains (``sim/analysis/screen.py``).
+
+    They keep their documented value and are not moved by the calibration; a key there must be a
+    parameter and must not also be in ``[calibration] parameters``.
+
+    Raises:
+        InputError: not a list of keys, an unknown key, or a key that is also calibrated.
+    """
+    keys = read_toml(path).get("calibration", {}).get("fixed", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise InputError(path, "calibration.fixed", "expected a list of parameter keys")
+    specs, moved = flat_specs(load_defaults(path).vocab), set(calibrated(path))
+    for key in keys:
+        if key not in specs:
+            raise InputError(path, "calibration.fixed", f"unknown parameter {key!r}" + suggest(key, specs))
+        if key in moved:
+            raise InputError(path, "calibration.fixed", f"{key!r} is also in [calibration] parameters")
     return tuple(keys)
 
 
