@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -56,6 +56,9 @@ class Job:
         until: Last month to simulate (month index), instead of the scenario's horizon.
         estimates: Estimated scenario inputs moved away from their value, as sorted ``(key, value)``
             pairs (robustness corners, ``load_scenario(..., estimates=...)``); needs a scenario name or path.
+        reduce: Applied to the result in the worker, so that only what it returns is sent back and
+            kept (validation scores a run's records there and returns the scores; issue 19). A
+            picklable callable; the result does not depend on where it runs.
     """
 
     index: int
@@ -67,6 +70,7 @@ class Job:
     detail: bool | str = False
     until: int | None = None
     estimates: tuple[tuple[str, float], ...] = ()
+    reduce: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, compare=False)
 
     @property
     def prepared(self) -> bool:
@@ -164,7 +168,7 @@ def run_job(job: Job) -> dict[str, Any]:
         for k, v in reversed(job.tags):
             timeline.insert(0, k, v)
         out["timeline"] = timeline
-    return out
+    return job.reduce(out) if job.reduce is not None else out
 
 
 def pilot_runs(model, replicate: int) -> dict[str, dict[str, Any]]:
