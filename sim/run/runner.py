@@ -399,7 +399,7 @@ def execute(
         workers: Worker processes (default: all cores; 1 = in this process; at most one per job).
         scheduler: Dask scheduler address; sends the jobs to that cluster instead.
         progress: Show a progress bar (when stderr is a terminal, or in a Jupyter notebook).
-        chunk_size: Jobs per task (default: about eight tasks per worker, at most 200 jobs).
+        chunk_size: Jobs per task (default: about 16 tasks per worker, at most 50 jobs).
         total: Number of jobs, when ``jobs`` is an iterator.
         execution: If given, filled with ``scheduler``, ``workers`` and ``chunk_size`` as used.
 
@@ -418,9 +418,10 @@ def execute(
     bar = tqdm(total=total, unit="run", disable=not shown, dynamic_ncols=True, leave=False)
     try:
         with make_executor(workers, scheduler, total) as (ex, n_workers):
-            # About eight chunks per worker balances slow and fast runs at the end of an experiment; the cap
-            # of 200 keeps one chunk's results small in memory and the progress bar moving.
-            size = chunk_size or max(1, min(200, total // (n_workers * 8) or 1))
+            # About 16 chunks per worker balances slow and fast runs at the end of an experiment (the last
+            # chunk of a worker runs while the others may idle); the cap of 50 (0.1-0.3 s of pilot runs)
+            # keeps that tail short, one chunk's results small and the progress bar moving (issue 19).
+            size = chunk_size or max(1, min(50, total // (n_workers * 16) or 1))
             if execution is not None:
                 execution.update(scheduler=scheduler, workers=n_workers, chunk_size=size if ex else 1)
             if ex is None:
