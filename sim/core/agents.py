@@ -62,7 +62,7 @@ class Municipality(Valuation, mesa.Agent):
         self.member_talks = False
         self.arrangement: list[Arrangement | None] = [None] * n
         self._gain_memo: dict[tuple, tuple] = {}  # sector gains with their terms (``Valuation.sector_gain``)
-        self._terms: tuple | None = None  # the terms of the values last computed (``_service_terms``)
+        self._own_service: tuple | None = None  # the terms of the own service last computed (see ``step``)
         self.changed = True  # competence, capacity or vulnerability computed this month
         self._ceiling: list[tuple] = [((), 0.0)] * n  # a network's competence ceiling per sector, with its terms
 
@@ -72,34 +72,15 @@ class Municipality(Valuation, mesa.Agent):
         return arr is not None and arr.form.formal
 
     # --- monthly dynamics ------------------------------------------------------------------------
-    def _service_terms(self, p, month: int) -> tuple | None:
-        """Everything this month's competence, capacity and vulnerability are computed from (see ``step``).
-
-        The parameters, staff, need and the competence the month starts from, and per sector the
-        arrangement's form, start, pool and integration. Equal terms give equal values, so a month
-        whose terms equal last month's (its own service, an office fully integrated) changes
-        nothing. None while a network serves it: its competence moves every month.
-        """
-        arrangements = self.arrangement
-        if not any(arrangements):
-            return (p, self.staff, self.need, tuple(self.competence))
-        if any(arr is not None and not arr.form.pools_staff for arr in arrangements):
-            return None
-        sectors = tuple(
-            None if arr is None else (arr.form, month >= arr.starts, arr.pools[s], arr.integration)
-            for s, arr in enumerate(arrangements)
-        )
-        return (p, self.staff, self.need, self.competence_start, tuple(self.competence), sectors)
-
     def step(self) -> None:
         """Political maturation and one month of each sector's service."""
         p, month = self.model.p, self.model.month
         self.readiness = mech.political_maturation(p, self.readiness, self.involvement, self.attention)
-        terms = self._service_terms(p, month)
-        self.changed = terms is None or terms != self._terms
-        if not self.changed:  # the same terms as last month give last month's values
+        own_service = None if any(self.arrangement) else (p, self.staff, self.need, tuple(self.competence))
+        self.changed = own_service is None or own_service != self._own_service
+        if not self.changed:  # its own service in every sector, on the same terms as last month
             return
-        self._terms = terms
+        self._own_service = own_service
         for s, arr in enumerate(self.arrangement):
             own, need, start = self.staff[s], self.need[s], self.competence_start[s]
             if arr is None or month < arr.starts:
