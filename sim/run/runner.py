@@ -418,9 +418,8 @@ def execute(
     bar = tqdm(total=total, unit="run", disable=not shown, dynamic_ncols=True, leave=False)
     try:
         with make_executor(workers, scheduler, total) as (ex, n_workers):
-            # About 16 chunks per worker balances slow and fast runs at the end of an experiment (the last
-            # chunk of a worker runs while the others may idle); the cap of 50 (0.1-0.3 s of pilot runs)
-            # keeps that tail short, one chunk's results small and the progress bar moving (issue 19).
+            # About 16 chunks per worker, at most 50 (0.1-0.3 s of pilot runs): a short tail where the last chunks
+            # run while other workers idle, one chunk's results small, the progress bar moving (issue 19).
             size = chunk_size or max(1, min(50, total // (n_workers * 16) or 1))
             if execution is not None:
                 execution.update(scheduler=scheduler, workers=n_workers, chunk_size=size if ex else 1)
