@@ -278,3 +278,21 @@ def test_the_validation_table_speaks_plain_words_and_explains_its_columns():
         assert "thr" not in text.split() and "| primary |" not in text
         assert KIND_WORDS["primary"] in text and "Held in: share of the replicates" in text
         assert "Needed: the share a pattern must reach to pass" in text
+
+
+def test_scored_in_the_worker_as_on_the_records():
+    """A run scored in its worker (``Scorer`` as ``Job.reduce``) keeps every clause's hit and no records (issue 19)."""
+    from sim.analysis.validation import CLAUSES, as_run, clause_key, holds, load_facts, scorer
+    from sim.run.runner import run_job
+
+    patterns, facts = load_patterns(), load_facts()
+    for case in dict.fromkeys(p.case for p in patterns):
+        score = scorer(patterns, facts, case)
+        assert score.clauses and all(c.test != "contrast" for c in score.clauses)
+        for r in range(6):
+            full = run_job(Job(r, case, r, 2016, detail="records"))
+            small = run_job(Job(r, case, r, 2016, detail="records", reduce=score))
+            assert set(small) == {"index", "row", "hits"} and small == score(full)
+            assert set(small["row"]) <= set(full["row"]) and len(small["row"]) <= 3
+            for c in score.clauses:
+                assert holds(c, clause_key(c), small) == CLAUSES[c.test](as_run(full), **c.args)

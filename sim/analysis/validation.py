@@ -31,7 +31,9 @@ from sim.run.runner import Job
 PATTERNS_FILE = SCENARIO_DIR / "patterns.toml"
 FACTS_FILE = SCENARIO_DIR / "facts.toml"
 ROLES = ("calibration", "validation")
-Run = dict[str, Any]  # {"row": outcome row, "votes": [votes.csv rows], "events": [events.csv rows]}
+# {"row": outcome row, "votes": [votes.csv rows], "events": [events.csv rows]}, or scored in the worker
+# ({"row": some columns, "hits": {clause key: hit}}, :class:`Scorer`)
+Run = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -294,13 +296,18 @@ def change(
     )
 
 
+def contrast_column(sector: str) -> str:
+    """The outcome column a ``contrast`` clause on ``sector`` compares."""
+    return f"vulnerability_{sector}_horizon_all"
+
+
 def contrast(run: Run, other: Run, sector: str, min_difference: float, label: str = "") -> bool:
     """The case's own arrangement leaves ``sector`` less vulnerable at the horizon than the comparison run.
 
     Both runs share the seed; the comparison differs only by the pattern's ``variant`` (e.g. only
     networks allowed), so the difference is the mechanism's, not the group's.
     """
-    key = f"vulnerability_{sector}_horizon_all"
+    key = contrast_column(sector)
     # Positive when the case's own arrangement leaves the sector less vulnerable than the variant.
     return other["row"][key] - run["row"][key] >= min_difference
 
@@ -323,6 +330,51 @@ CLAUSES: dict[str, Callable[..., bool]] = {
         contrast,
     )
 }
+
+
+def clause_key(c: Clause) -> str:
+    """A clause's identity in a scored run's ``hits`` (its test and arguments)."""
+    return json.dumps([c.test, c.args], sort_keys=True, default=str)
+
+
+def holds(c: Clause, key: str, run: Run) -> Any:
+    """Whether clause ``c`` (of key ``key``) holds in ``run``: its hit scored in the worker, else tested here."""
+    hits = run.get("hits")
+    return hits[key] if hits is not None else CLAUSES[c.test](run, **c.args)
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Scores a run in the worker (``Job.reduce``): the hits of ``clauses`` and the outcome columns ``keep``.
+
+    A scored run is ``{"index", "row": {column: value for keep}, "hits": {clause key: hit}}``;
+    :func:`holds` reads a clause's hit from it, so the run's events and votes never leave the
+    worker (issue 19: the main process keeps 4 x 1000 small runs, not their records). The hits
+    are those the records give, wherever the run is scored.
+    """
+
+    clauses: tuple[Clause, ...]
+    keep: tuple[str, ...]
+
+    def __call__(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The scored run of one runner result (``detail="records"``)."""
+        run, row = as_run(result), result["row"]
+        hits = {clause_key(c): CLAUSES[c.test](run, **c.args) for c in self.clauses}
+        return {"index": result["index"], "row": {k: row[k] for k in self.keep if k in row}, "hits": hits}
+
+
+def scorer(patterns: list[Pattern], facts: list[Fact], case: str | None) -> Scorer:
+    """The :class:`Scorer` of a case's runs: every clause of its patterns and facts but ``contrast``.
+
+    ``contrast`` compares two runs, so it is tested in the main process on the columns kept from
+    every run; ``case`` None scores nothing else (a comparison variant's runs only lend them).
+    """
+    clauses = [c for p in patterns if p.case == case for c in p.clauses] + [
+        c for f in facts if f.case == case for c in f.clauses
+    ]
+    own = {clause_key(c): c for c in clauses if c.test != "contrast"}
+    keep = {contrast_column(c.args["sector"]) for p in patterns for c in p.clauses if c.test == "contrast"}
+    return Scorer(tuple(own.values()), tuple(sorted(keep)))
 
 
 def load_patterns(path: Path = PATTERNS_FILE) -> list[Pattern]:
@@ -388,7 +440,8 @@ def load_facts(path: Path = FACTS_FILE) -> list[Fact]:
 
 def fact_hits(fact: Fact, runs: list[Run]) -> list[bool]:
     """Per replicate: does every clause of the fact hold?"""
-    return [all(CLAUSES[c.test](r, **c.args) for c in fact.clauses) for r in runs]
+    keys = [clause_key(c) for c in fact.clauses]
+    return [all(holds(c, k, r) for c, k in zip(fact.clauses, keys, strict=True)) for r in runs]
 
 
 def evaluate_facts(facts: list[Fact], runs: dict[tuple[str, tuple], list[Run]]) -> list[dict[str, Any]]:
@@ -441,15 +494,24 @@ def knockouts(replicates: int = 1000, seed: int = 20161214, execution: Execution
     kos = load_knockouts()
     # The same seeds as validate(): replicate r with and without the mechanism is one pair, so a fall
     # in the share is the mechanism's, not a different draw's.
+    scorers = [scorer([patterns[k.pattern]], [], patterns[k.pattern].case) for k in kos]
     jobs = [
-        Job(i * replicates + r, str(resolve_path(patterns[k.pattern].case)), r, seed, k.overrides, detail="records")
+        Job(
+            i * replicates + r,
+            str(resolve_path(patterns[k.pattern].case)),
+            r,
+            seed,
+            k.overrides,
+            detail="records",
+            reduce=scorers[i],
+        )
         for i, k in enumerate(kos)
         for r in range(replicates)
     ]
     out = list(execution.execute(jobs))
     results = []
     for i, k in enumerate(kos):
-        hits, per_clause = score(patterns[k.pattern], _records(out, i, replicates), None)
+        hits, per_clause = score(patterns[k.pattern], out[i * replicates : (i + 1) * replicates], None)
         n = sum(hits)
         results.append(
             {
@@ -497,11 +559,11 @@ def score(p: Pattern, runs: list[Run], others: list[Run] | None) -> tuple[list[b
     per_clause = {}
     hits = [True] * len(runs)
     for c in p.clauses:
-        fn = CLAUSES[c.test]
+        key = clause_key(c)
         ok = (
-            [fn(r, o, **c.args) for r, o in zip(runs, others, strict=True)]
+            [contrast(r, o, **c.args) for r, o in zip(runs, others, strict=True)]
             if c.test == "contrast"
-            else [fn(r, **c.args) for r in runs]
+            else [holds(c, key, r) for r in runs]
         )
         per_clause[c.label] = sum(ok) / len(ok)
         # A story holds when every clause holds in the same replicate, not when each clause's share
@@ -544,11 +606,6 @@ def as_run(result: dict[str, Any]) -> Run:
     return {"row": result["row"], "votes": result["votes"], "events": result["events"]}
 
 
-def _records(out: list[dict[str, Any]], i: int, replicates: int) -> list[Run]:
-    """The ``i``-th block of ``replicates`` results as runs to score."""
-    return [as_run(o) for o in out[i * replicates : (i + 1) * replicates]]
-
-
 def validate(
     replicates: int = 1000,
     seed: int = 20161214,
@@ -581,6 +638,8 @@ def validate(
     groups = pattern_cases(patterns)
     # Facts are scored on the patterns' runs where they share a case; only other cases add runs.
     groups += [g for g in dict.fromkeys((f.case, ()) for f in facts) if g not in groups]
+    # Each run is scored in its worker; a variant's runs only lend their columns to ``contrast``.
+    scorers = {(case, var): scorer(patterns, facts, None if var else case) for case, var in groups}
     jobs = [
         Job(
             g * replicates + r,
@@ -591,12 +650,13 @@ def validate(
             # posterior set: a comparison stays the comparison it names. Sorted: the runner caches by it.
             tuple(sorted({**(post.values(r) if post else {}), **base, **dict(var)}.items())),
             detail="records",
+            reduce=scorers[case, var],
         )
         for g, (case, var) in enumerate(groups)
         for r in range(replicates)
     ]
     out = list(execution.execute(jobs))
-    runs = {g: _records(out, i, replicates) for i, g in enumerate(groups)}
+    runs = {g: out[i * replicates : (i + 1) * replicates] for i, g in enumerate(groups)}
     result = {"replicates": replicates, "seed": seed, "null": str(NullModel(null)), **evaluate(patterns, runs)}
     result["facts"] = evaluate_facts(facts, runs)
     if post:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,21 @@ from sim.run.output import metadata, write_json
 #: Levers that act only through a county scenario's initiative (``[initiative]``, §4): on a pilot
 #: (region) scenario they would be accepted and change nothing.
 COUNTY_ONLY_LEVERS = ("county_initiative", "initiative_office_size")
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a workflow made.
+
+    Attributes:
+        path: The result folder (or file) written.
+        result: The workflow's result (a :class:`~sim.analysis.results.Results`, a table, a dict...).
+        answer: The text ``python run.py`` prints.
+    """
+
+    path: Path | None
+    result: Any
+    answer: str = ""
 
 
 def parse_set(items: list[str] | None, source: str = "--set") -> dict[str, str]:

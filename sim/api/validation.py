@@ -20,12 +20,10 @@ from typing import Any
 from sim.analysis import directions as face
 from sim.analysis import robustness as corners
 from sim.analysis import validation as stories
-from sim.analysis.results import load_unique
-from sim.api.checks import posterior_option, write_metadata
-from sim.api.workflows import DEFAULT_SEED, Output
+from sim.api.checks import Output, posterior_option, write_metadata
 from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
-from sim.inputs.vocab import NULL_MODELS
+from sim.inputs.vocab import DEFAULT_SEED, NULL_MODELS
 from sim.run.execution import Execution
 from sim.run.output import PROGRAM, OutputFolder, check_output_file, write_text_atomic
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
@@ -49,6 +47,8 @@ def validate_county(
     say: Callable[[str], None] = print,
 ) -> Output:
     """The pilots' primary stories inside a county scenario (each at least 0.6; default 200 replicates)."""
+    from sim.analysis.results import load_unique  # pandas: only here, not in every validation (issue 19)
+
     loaded = load_unique([county])[0]
     if loaded.kind != "county" or not loaded.pilot_files:
         raise InputError("--county", county, "is not a county scenario with pilots inside")

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,8 @@ from sim.analysis.forecast import LEVERS, run_forecast, save_tables
 from sim.analysis.posterior import CONSTRAINED_BELOW, FLAG_CORRELATION, FLAG_MIN_SETS
 from sim.analysis.results import check_until, load_unique, run_scenarios
 from sim.analysis.results import compare as compare_arms
-from sim.api.checks import (
+from sim.api.checks import (  # Output lives there: sim.api.validation needs it without pandas
+    Output,
     base_and_variants,
     check_lever_kind,
     default_out,
@@ -40,21 +40,6 @@ from sim.inputs.vocab import DEFAULT_SEED
 from sim.run.execution import Execution
 from sim.run.output import OutputFolder
 from sim.run.runner import DETAIL_BYTES, ROW_BYTES, check_fits
-
-
-@dataclass(frozen=True)
-class Output:
-    """What a workflow made.
-
-    Attributes:
-        path: The result folder (or file) written.
-        result: The workflow's result (a :class:`~sim.analysis.results.Results`, a table, a dict...).
-        answer: The text ``python run.py`` prints.
-    """
-
-    path: Path | None
-    result: Any
-    answer: str = ""
 
 
 def _intervals(table, label: str) -> str:

@@ -33,7 +33,9 @@ def _mean_over(model: CooperationModel, month: int, names: list[str], sectors: l
     # defined
     t = min(max(month, sc.start), model.month - 1) - sc.start
     idx = [sc.names.index(n) for n in names]
-    return float(np.mean(model.history[t][np.ix_(idx, sectors)][..., MEASURES.index(measure)]))
+    values = model.history[t][np.ix_(idx, sectors)][..., MEASURES.index(measure)]
+    # np.mean's own sum and division without its Python wrapper: the same number, bit for bit (issue 19)
+    return float(np.add.reduce(values, axis=None) / values.size)
 
 
 def _in_force(arrangements: list[Arrangement], s: int, month: int) -> Arrangement | None:

@@ -22,7 +22,7 @@ class Execution:
         workers: Worker processes (None: all cores; 1: in this process; at most one per job).
         scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``); the jobs go there instead.
         progress: Show a progress bar (when stderr is a terminal, or in a Jupyter notebook).
-        chunk_size: Jobs per task (None: about eight tasks per worker, at most 200 jobs).
+        chunk_size: Jobs per task (None: about 16 tasks per worker, at most 50 jobs).
     """
 
     workers: int | None = None
