@@ -199,12 +199,12 @@ def format_directions(result: dict[str, Any]) -> str:
     lines = [
         f"directional expectations ({sum(r['holds'] for r in rows)} of {len(rows)} hold; paired, "
         f"{result['replicates']} replicates, base seed {result['seed']})",
-        f"{'expectation':54s} {'expect':10s} {'baseline':>9s} {'diff':>8s}  {'95% CI':19s} holds",
+        f"{'expectation':66s} {'expect':10s} {'baseline':>9s} {'diff':>8s}  {'95% CI':19s} holds",
     ]
     for r in rows:
         lo, hi = r["ci95"]
         lines.append(
-            f"{r['id']:54s} {r['expect']:10s} {r['base']:9.3f} {r['diff']:+8.3f}  [{lo:+.3f}, {hi:+.3f}]  "
+            f"{r['id']:66s} {r['expect']:10s} {r['base']:9.3f} {r['diff']:+8.3f}  [{lo:+.3f}, {hi:+.3f}]  "
             f"{'yes' if r['holds'] else 'NO'}"
         )
     lines.append(f"{result['seconds']:.1f} s")
