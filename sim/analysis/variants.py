@@ -95,11 +95,19 @@ def split_keys(values: dict[str, Any], split: Split) -> dict[str, Any]:
     return out
 
 
+#: Files copied as they are: the splits' own file names the old sector as data, not as a value to split.
+KEEP = ("directions.toml",)
+
+
 def split_folder(split: Split, folder: Path, source: Path = SCENARIO_DIR) -> Path:
-    """Write every ``*.toml`` of ``source`` into ``folder`` with :func:`split_text` applied; return ``folder``."""
+    """Write every ``*.toml`` of ``source`` into ``folder`` with :func:`split_text` applied; return ``folder``.
+
+    The files of :data:`KEEP` are copied unchanged.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    for path in source.glob("*.toml"):
-        (folder / path.name).write_text(split_text(path.read_text(encoding="utf-8"), split), encoding="utf-8")
+    for path in sorted(source.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        (folder / path.name).write_text(text if path.name in KEEP else split_text(text, split), encoding="utf-8")
     defaults = (folder / "defaults.toml").read_text(encoding="utf-8")
     if f'name = "{split.names[0]}"' not in defaults:
         raise InputError(source / "defaults.toml", f"split.{split.name}", f"no [[sector]] named {split.old!r}")
