@@ -85,7 +85,7 @@ class Corner:
     def name(self) -> str:
         """Unique short name: ``fosen:region.council_stages low``, ``coordination_cost high``.
 
-        A switch is named by its value: ``fosen:region.leader=Rissa``.
+        A switch is named by its value: ``CASE:region.leader=MEMBER``.
         """
         if self.kind == "switch":
             return f"{self.case}:{self.key}={_value(self.value)}"
@@ -396,7 +396,7 @@ def _shown(folder: Path) -> str:
 
 # --- reporting -------------------------------------------------------------------------------------
 def _value(v: Any) -> str:
-    """A corner's value as shown: a number to 4 digits, a switch's value as written (``false``, ``Rissa``)."""
+    """A corner's value as shown: a number to 4 digits, a switch's value as written (``false``, ``external``)."""
     if isinstance(v, bool):
         return str(v).lower()
     return f"{v:.4g}" if isinstance(v, int | float) else str(v)

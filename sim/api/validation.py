@@ -161,8 +161,7 @@ def validate(
         out: With ``robustness``: write ``robustness.csv`` and the tornado plots into this folder.
         force: Replace ``out``, and ``json_file``/``markdown`` files that this program did not write.
         county: Instead, the pilots' stories inside this county scenario (:func:`validate_county`).
-        directions: Instead, the face-validity expectations (:func:`validate_directions`); a list of
-            words runs only the expectations whose id contains one of them.
+        directions: Instead, the face-validity expectations (:func:`validate_directions`); words: those matching.
         execution: Workers, scheduler, progress bar.
         command: The command line recorded in the files written.
         say: Where each table goes as soon as it is scored.
