@@ -1,7 +1,8 @@
 """Adding a sector is data: planning split into land-use planning and building/mapping.
 
 The test copies the program (``run.py``, ``sim/``, ``scenarios/``, ``data/``, the calibration's
-prior centre) to a temporary folder and changes only the scenario files and the centre there: one
+prior centre) to a temporary folder and changes only the scenario files (with
+:func:`sim.analysis.variants.split_folder`, the split read from ``scenarios/directions.toml``) and the centre there: one
 ``[[sector]]`` table becomes two, every per-sector value and every list of sectors names both.
 Then it runs the command line of the copy: a pilot, ``validate``, ``compare`` on a pilot, a county
 run, and a small calibration whose posterior a run then uses. The copy's ``sim/`` is the
@@ -23,48 +24,28 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.variants import read_splits, split_folder, split_keys, split_text
+
 ROOT = Path(__file__).resolve().parent.parent
 OLD = "planning"
-NEW = ("land_use", "building")
-
-SECTORS = f'''[[sector]]
-name = "{NEW[0]}"
-label = "land-use planning"
-label_nb = "arealplan"
-staff_per_1000 = 1.0
-
-[[sector]]
-name = "{NEW[1]}"
-label = "building cases and mapping"
-label_nb = "byggesak og oppmåling"
-staff_per_1000 = 0.6
-'''
+#: The split is data (``[split.planning]`` in scenarios/directions.toml) and the transformation is the
+#: library's (sim.analysis.variants), which the §3.2 experiment of ``validate --directions`` uses too.
+SPLIT = read_splits()[OLD]
+NEW = SPLIT.names
 
 
-def split_sector(text: str) -> str:
-    """One scenario file with ``planning`` split in two: values copied, lists extended.
-
-    ``planning = V`` inside an inline table becomes ``land_use = V, building = V``, ``"planning"``
-    in a list becomes ``"land_use", "building"`` (and ``"sensitivity.planning"`` among the
-    calibrated keys ``"sensitivity.land_use", "sensitivity.building"``); comments and prose are left alone.
-    """
-    text = re.sub(r'\[\[sector\]\]\nname = "planning"\n(label.*\n)+staff_per_1000 = [\d.]+\n', SECTORS, text)
-    lines = []
-    for line in text.splitlines():
-        code, hash_, comment = line.partition("#")  # comments left alone
-        code = re.sub(rf"\b{OLD} = ([^,}}]+?)(\s*[,}}])", rf"{NEW[0]} = \1, {NEW[1]} = \1\2", code)
-        code = re.sub(rf'"([\w.]*?){OLD}"', lambda m: ", ".join(f'"{m.group(1)}{s}"' for s in NEW), code)
-        lines.append(code + hash_ + comment)
-    return "\n".join(lines) + "\n"
+def test_the_split_is_the_one_this_test_expects():
+    assert SPLIT.old == OLD and NEW == ("land_use", "building")
 
 
-def split_keys(values: dict) -> dict:
-    """``{"sensitivity.planning": v}`` -> ``{"sensitivity.land_use": v, "sensitivity.building": v}``."""
-    out = {}
-    for key, value in values.items():
-        name, _, item = key.rpartition(".")
-        out.update({f"{name}.{s}": value for s in NEW} if item == OLD else {key: value})
-    return out
+def test_split_text_copies_values_and_extends_lists():
+    text = (
+        'a = { planning = 0.5, environment = 1 }  # planning = 3\nb = ["planning", "x"]\nc = ["sensitivity.planning"]\n'
+    )
+    assert split_text(text, SPLIT) == (
+        "a = { land_use = 0.5, building = 0.5, environment = 1 }  # planning = 3\n"
+        'b = ["land_use", "building", "x"]\nc = ["sensitivity.land_use", "sensitivity.building"]\n'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +56,11 @@ def copy(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("sim", "scenarios", "data"):
         shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
-    for path in (root / "scenarios").glob("*.toml"):
-        path.write_text(split_sector(path.read_text(encoding="utf-8")), encoding="utf-8")
+    split_folder(SPLIT, root / "scenarios", source=ROOT / "scenarios")
     centre = json.loads((ROOT / "docs" / "calibration" / "centre.json").read_text(encoding="utf-8"))
     (root / "docs" / "calibration").mkdir(parents=True)  # the calibration's default prior centre, split as well
     (root / "docs" / "calibration" / "centre.json").write_text(
-        json.dumps(split_keys(centre), indent=1), encoding="utf-8"
+        json.dumps(split_keys(centre, SPLIT), indent=1), encoding="utf-8"
     )
     defaults = (root / "scenarios" / "defaults.toml").read_text(encoding="utf-8")
     assert 'name = "land_use"' in defaults and f'name = "{OLD}"' not in defaults

@@ -9,10 +9,18 @@ import pandas as pd
 import pytest
 
 from sim.analysis.posterior import CALIBRATED
-from sim.analysis.robustness import KNIFE_EDGE, build_corners, markdown, primary_patterns, run_corners, save
+from sim.analysis.robustness import (
+    KNIFE_EDGE,
+    build_corners,
+    markdown,
+    primary_patterns,
+    read_switches,
+    run_corners,
+    save,
+)
 from sim.analysis.validation import validate
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import by_name, load_defaults
+from sim.inputs.params import by_name, load_defaults, read_toml
 from sim.run.execution import SERIAL, Execution
 from sim.views.figures import save_robustness_figures
 
@@ -39,7 +47,44 @@ def test_corners_cover_every_estimate_and_calibrated_parameter():
         assert spec.check(mine["low"].value) is None and spec.check(mine["high"].value) is None
         if base * 1.25 <= spec.high:
             assert mine["high"].value == pytest.approx(base * 1.25)
-    assert len(corners) == 2 * (len(CALIBRATED) + sum(len(load_scenario(c).estimates) for c in CASES))
+    switches = sum(len(s["values"]) for s in read_switches() if s["case"] in CASES)
+    assert switches and sum(c.kind == "switch" for c in corners) == switches
+    assert len(corners) == 2 * (len(CALIBRATED) + sum(len(load_scenario(c).estimates) for c in CASES)) + switches
+
+
+def test_every_pilot_switches_its_consultant_leader_and_estimated_event_months():
+    """Issue 20, Build 8: the decisive per-case facts that are not numbers are moved too."""
+    keys = {(s["case"], s["key"]) for s in read_switches()}
+    for case in CASES:
+        assert {(case, "region.consultant"), (case, "region.leader")} <= keys
+        events = read_toml(ROOT / "scenarios" / f"{case}.toml").get("reform_event", [])
+        for i, event in enumerate(events):
+            if "month: estimate" in event["source"] or "date of talks: estimate" in event["source"]:
+                assert (case, f"reform_event.{i}.date") in keys, (case, i)
+
+
+def test_a_switch_changes_only_its_fact():
+    corner = next(c for c in build_corners() if c.name == "vaernesregionen:reform_event.1.date=2016-07")
+    assert corner.side == "high" and corner.baseline == "2016-06" and not corner.stated
+    switched, plain = corner.job_inputs()["scenario"], load_scenario("vaernesregionen")
+    assert [e.month for e in switched.reform_events] == [plain.reform_events[0].month, plain.reform_events[1].month + 1]
+    assert switched.params == plain.params and switched.regions == plain.regions
+    leader = next(c for c in build_corners() if c.name == "fosen:region.leader=Rissa")
+    assert leader.job_inputs()["scenario"].regions[0].leader == "Rissa"
+    assert load_scenario("fosen").regions[0].leader == "external"
+
+
+def test_a_switch_to_a_value_the_model_refuses_is_one_clear_error(tmp_path):
+    from sim.analysis.robustness import switch_corners
+    from sim.inputs.errors import InputError
+
+    path = tmp_path / "switches.toml"
+    path.write_text(
+        '[[switch]]\ncase = "fosen"\nkey = "region.leader"\nvalues = ["Oslo"]\nstated = false\nsource = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="region.leader"):
+        switch_corners("fosen", path)
 
 
 def test_integer_parameters_are_rounded():
@@ -64,15 +109,16 @@ def test_tiny_run_is_reproducible_and_independent_of_workers(tmp_path):
             "fosen:region.cooperation_history low",
             "vaernesregionen:region.board_experience high",
             "coordination_cost high",
+            "fosen:region.leader=Rissa",
         )
     ] + [c for c in unmoved if c.side == "high"]  # at its own value: not moved
-    assert len(corners) == 4 and not corners[-1].moved
+    assert len(corners) == 5 and not corners[-1].moved
     one = run_corners(corners, replicates=3, seed=5, execution=SERIAL, patterns=fosen)
     again = run_corners(corners, replicates=3, seed=5, execution=SERIAL, patterns=fosen)
     two = run_corners(corners, replicates=3, seed=5, execution=Execution(workers=2, progress=False), patterns=fosen)
     pd.testing.assert_frame_equal(one.table, again.table)
     pd.testing.assert_frame_equal(one.table, two.table)
-    assert one.runs == 3 * 3  # baseline, the Fosen estimate, the parameter (not the others)
+    assert one.runs == 3 * 4  # baseline, the Fosen estimate, the Fosen switch, the parameter (not the others)
     t = one.table.set_index("corner")
     for name in ("vaernesregionen:region.board_experience high", "sensitivity.planning high"):
         assert not t.loc[name, "rerun"] and t.loc[name, "share"] == one.baseline["fosen.story"]

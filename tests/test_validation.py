@@ -229,6 +229,34 @@ def test_directions_table_has_reasons_and_paired_statistics_judge_it():
     assert holds("higher", [0.1, 0.3]) and not holds("not_higher", [0.1, 0.3])
 
 
+def test_a_direction_runs_in_a_split_vocabulary_and_directions_can_be_chosen():
+    """Issue 20, Build 7: the §3.2 experiment with planning split is a direction of its own."""
+    from sim.analysis.directions import directions, load_directions
+    from sim.analysis.variants import read_splits
+    from sim.run.execution import SERIAL
+
+    split = [d for d in load_directions() if d.split]
+    assert split and all(d.split in read_splits() for d in split)
+    out = directions(replicates=3, execution=SERIAL, only=["split_sector_by_sector_gives"])
+    (row,) = out["directions"]
+    assert row["case"] == "vaernesregionen (planning split)" and row["n"] == 3
+    assert row["base"] == 1.0  # at the historical agenda nothing forms for agriculture in the split case either
+
+
+def test_a_direction_naming_an_unknown_split_is_one_clear_error(tmp_path):
+    from sim.analysis.directions import load_directions
+    from sim.inputs.errors import InputError
+
+    path = tmp_path / "directions.toml"
+    path.write_text(
+        '[[direction]]\nid = "x"\ncase = "fosen"\nsplit = "nope"\nset = { agenda = "bundle" }\n'
+        'measure = "exits"\nexpect = "higher"\nreason = "domain logic"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"direction\[0\]\.split: no \[split.nope\] table"):
+        load_directions(path)
+
+
 def test_knockouts_name_a_story_and_switch_a_mechanism_off():
     from sim.analysis.validation import load_knockouts
     from sim.inputs.params import load_defaults

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.variants import load_split, read_splits, split_folder
 from sim.inputs.errors import InputError
 from sim.inputs.params import load_defaults, read_toml
 from sim.inputs.scenario import SCENARIO_DIR, resolve_path
@@ -36,6 +39,7 @@ class Direction:
     expect: str
     reason: str
     equals: str | None = None
+    split: str | None = None
 
 
 def load_directions(path: Path = DIRECTIONS_FILE) -> list[Direction]:
@@ -66,8 +70,11 @@ def load_directions(path: Path = DIRECTIONS_FILE) -> list[Direction]:
                 item["expect"],
                 item["reason"],
                 item.get("equals"),
+                item.get("split"),
             )
         )
+        if item.get("split") is not None and item["split"] not in read_splits(path):
+            raise InputError(path, f"direction[{i}].split", f"no [split.{item['split']}] table")
     return out
 
 
@@ -119,33 +126,41 @@ def directions(
     replicates: int = 200,
     seed: int = 20161214,
     execution: Execution = Execution(),
+    only: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Run every expectation against its case at the defaults, on shared seeds.
+    """Run every expectation (or those whose id contains a word of ``only``) against its case at the defaults.
+
+    An expectation with ``split`` runs in that split vocabulary (``[split.NAME]``, :mod:`sim.analysis.variants`):
+    its baseline is the split case at the defaults.
 
     Returns:
         ``{"replicates", "seed", "seconds", "directions": [{id, case, overrides, measure, expect,
         reason, n, base, diff, ci95, holds}]}``.
     """
     t0 = time.perf_counter()
-    items = load_directions()
-    # Each case runs once at the defaults and serves as the baseline of all its expectations.
-    groups = list(dict.fromkeys([(d.case, ()) for d in items] + [(d.case, d.overrides) for d in items]))
-    jobs = [
-        Job(g * replicates + r, str(resolve_path(case)), r, seed, over)
-        for g, (case, over) in enumerate(groups)
-        for r in range(replicates)
-    ]
-    out = list(execution.execute(jobs))
+    items = [d for d in load_directions() if not only or any(o in d.id for o in only)]
+    # Each case runs once at the defaults (in its vocabulary) and serves as the baseline of all its expectations.
+    groups = list(
+        dict.fromkeys([(d.case, (), d.split) for d in items] + [(d.case, d.overrides, d.split) for d in items])
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        scenarios = _scenarios(groups, Path(tmp))
+        jobs = [
+            Job(g * replicates + r, scenarios[g], r, seed, () if groups[g][2] else groups[g][1])
+            for g in range(len(groups))
+            for r in range(replicates)
+        ]
+        out = list(execution.execute(jobs))
     rows = {g: [o["row"] for o in out[i * replicates : (i + 1) * replicates]] for i, g in enumerate(groups)}
     results = []
     for d in items:
-        base = [measure(r, d.measure, d.equals) for r in rows[(d.case, ())]]
-        var = [measure(r, d.measure, d.equals) for r in rows[(d.case, d.overrides)]]
+        base = [measure(r, d.measure, d.equals) for r in rows[(d.case, (), d.split)]]
+        var = [measure(r, d.measure, d.equals) for r in rows[(d.case, d.overrides, d.split)]]
         stats = paired(base, var)
         results.append(
             {
                 "id": d.id,
-                "case": d.case,
+                "case": d.case + (f" ({d.split} split)" if d.split else ""),
                 "overrides": {k: round(v, 6) if isinstance(v, float) else v for k, v in d.overrides},
                 "measure": d.measure + (f" == {d.equals}" if d.equals else ""),
                 "expect": d.expect,
@@ -162,18 +177,34 @@ def directions(
     }
 
 
+def _scenarios(groups: list[tuple[str, Any, str | None]], folder: Path) -> dict[int, Any]:
+    """Each group's scenario: a name, or, in a split vocabulary, the case loaded with its change from a split folder."""
+    splits = read_splits()
+    made: dict[str, Path] = {}
+    out: dict[int, Any] = {}
+    for g, (case, over, split) in enumerate(groups):
+        if split is None:
+            out[g] = str(resolve_path(case))
+            continue
+        if split not in made:
+            made[split] = split_folder(splits[split], folder / split)
+        # Overrides name the split vocabulary's keys, so they are applied at load time with its defaults.
+        out[g] = load_split(case, made[split], dict(over))
+    return out
+
+
 def format_directions(result: dict[str, Any]) -> str:
     """The expectations as plain text."""
     rows = result["directions"]
     lines = [
         f"directional expectations ({sum(r['holds'] for r in rows)} of {len(rows)} hold; paired, "
         f"{result['replicates']} replicates, base seed {result['seed']})",
-        f"{'expectation':54s} {'expect':10s} {'baseline':>9s} {'diff':>8s}  {'95% CI':19s} holds",
+        f"{'expectation':66s} {'expect':10s} {'baseline':>9s} {'diff':>8s}  {'95% CI':19s} holds",
     ]
     for r in rows:
         lo, hi = r["ci95"]
         lines.append(
-            f"{r['id']:54s} {r['expect']:10s} {r['base']:9.3f} {r['diff']:+8.3f}  [{lo:+.3f}, {hi:+.3f}]  "
+            f"{r['id']:66s} {r['expect']:10s} {r['base']:9.3f} {r['diff']:+8.3f}  [{lo:+.3f}, {hi:+.3f}]  "
             f"{'yes' if r['holds'] else 'NO'}"
         )
     lines.append(f"{result['seconds']:.1f} s")

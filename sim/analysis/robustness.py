@@ -6,6 +6,10 @@ A *corner* moves one input and leaves everything else as it is (one-at-a-time de
 - every **estimated scenario input** (``{ value, low, high, source }`` in a scenario file, listed
   in :attr:`sim.inputs.scenario.Scenario.estimates`) to its ``low`` and to its ``high`` value; it lives in
   one case's file, so only that case is re-run and the other stories keep their baseline share;
+- every **switched fact** (``scenarios/switches.toml``: a case's consultant, leader or a reform
+  event's month) to each other value the report allows; like an estimate it re-runs its case only,
+  re-loaded with the value switched (:func:`sim.analysis.variants.load_switched`); a switch whose
+  value the report states (``stated``) is marked so, and its knife-edges are no fragility;
 - every **calibrated parameter** (:data:`sim.analysis.calibration.CALIBRATED`) to its posterior 5 % and
   95 % quantiles when a calibration result is given (:class:`sim.analysis.posterior.Posterior`; the CLI uses
   the committed ``docs/calibration/posterior`` by default), else to its value times ``1 - step``
@@ -28,15 +32,19 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from sim.analysis.posterior import CALIBRATED, ROOT, posterior_argument
 from sim.analysis.validation import Pattern, as_run, evaluate, load_patterns
+from sim.analysis.variants import load_switched
+from sim.inputs.errors import InputError
 from sim.inputs.loader import load_scenario
-from sim.inputs.params import by_name, load_defaults
-from sim.inputs.scenario import resolve_path
+from sim.inputs.params import by_name, load_defaults, read_toml
+from sim.inputs.scenario import SCENARIO_DIR, resolve_path
 from sim.run.execution import Execution
 from sim.run.runner import Job
 
 if TYPE_CHECKING:
     import pandas as pd
 
+#: The switched facts (consultant, leader, reform events' months) and the values the report allows.
+SWITCHES_FILE = SCENARIO_DIR / "switches.toml"
 #: Relative step of a calibrated parameter's corners when no posterior is given.
 STEP = 0.25
 #: The posterior quantiles a calibrated parameter's corners go to.
@@ -52,26 +60,35 @@ class Corner:
     """One input moved to one end of its range, everything else at its value.
 
     Attributes:
-        kind: ``"estimate"`` (a scenario file's estimated input) or ``"parameter"`` (calibrated).
+        kind: ``"estimate"`` (a scenario file's estimated input), ``"switch"`` (a fact of
+            ``scenarios/switches.toml``) or ``"parameter"`` (calibrated).
         key: The estimate's key (``region.council_stages``) or the parameter's ``--set`` key.
-        side: ``"low"`` or ``"high"`` (for a parameter: minus or plus ``step``).
+        side: ``"low"`` or ``"high"`` (for a parameter: minus or plus ``step``; for a switched
+            date: earlier or later); ``"other"`` for a switched categorical fact.
         baseline: The value the model uses.
         value: The value at this corner.
         case: The scenario whose file holds the estimate; ``None`` for a parameter (every case).
         source: The estimate's provenance, or how the parameter's range was set.
+        stated: For a switch: the report states the value itself (a knife-edge there is no fragility).
     """
 
-    kind: Literal["estimate", "parameter"]
+    kind: Literal["estimate", "parameter", "switch"]
     key: str
-    side: Literal["low", "high"]
-    baseline: float
-    value: float
+    side: str
+    baseline: Any
+    value: Any
     case: str | None = None
     source: str = ""
+    stated: bool = False
 
     @property
     def name(self) -> str:
-        """Unique short name: ``fosen:region.council_stages low`` or ``coordination_cost high``."""
+        """Unique short name: ``fosen:region.council_stages low``, ``coordination_cost high``.
+
+        A switch is named by its value: ``CASE:region.leader=MEMBER``.
+        """
+        if self.kind == "switch":
+            return f"{self.case}:{self.key}={_value(self.value)}"
         return f"{self.case + ':' if self.case else ''}{self.key} {self.side}"
 
     @property
@@ -85,8 +102,10 @@ class Corner:
         """True when this corner changes the runs of ``case``."""
         return self.moved and self.case in (None, case)
 
-    def job_inputs(self) -> dict[str, tuple[tuple[str, Any], ...]]:
-        """The :class:`sim.run.runner.Job` fields that move this input (``overrides`` or ``estimates``)."""
+    def job_inputs(self) -> dict[str, Any]:
+        """The :class:`sim.run.runner.Job` fields that move this input: ``overrides``, ``estimates`` or ``scenario``."""
+        if self.kind == "switch":
+            return {"scenario": load_switched(str(self.case), self.key, self.value)}
         field = "estimates" if self.kind == "estimate" else "overrides"
         return {field: ((self.key, self.value),)}
 
@@ -185,7 +204,7 @@ def build_corners(
         basis: Where ``quantiles`` come from (recorded in each corner's ``source``).
 
     Returns:
-        The estimates' corners (case by case, in file order), then the parameters' (in ``keys`` order).
+        The estimates' and switches' corners (case by case, in file order), then the parameters' (in ``keys`` order).
     """
     cases = list(dict.fromkeys(cases if cases is not None else [p.case for p in primary_patterns()]))
     corners = []
@@ -195,6 +214,7 @@ def build_corners(
                 Corner("estimate", key, side, est.value, value, case, est.source)
                 for side, value in (("low", est.low), ("high", est.high))
             ]
+        corners += switch_corners(case)
     values, specs = load_defaults().as_dict(), by_name()
     for key in keys:
         spec, base = specs[key], values[key]
@@ -211,6 +231,37 @@ def build_corners(
             # rounded value stays inside them.
             value = int(round(value)) if spec.kind == "int" else float(value)
             corners.append(Corner("parameter", key, side, base, value, None, source))
+    return corners
+
+
+def read_switches(path: Path = SWITCHES_FILE) -> list[dict[str, Any]]:
+    """The ``[[switch]]`` tables of ``scenarios/switches.toml``, checked: case, key, values, stated, source."""
+    out = []
+    for i, item in enumerate(read_toml(path).get("switch", [])):
+        for key in ("case", "key", "values", "stated", "source"):
+            if key not in item:
+                raise InputError(path, f"switch[{i}].{key}", "missing key")
+        if not isinstance(item["values"], list) or not item["values"]:
+            raise InputError(path, f"switch[{i}].values", "needs a list of one or more values")
+        out.append(item)
+    return out
+
+
+def switch_corners(case: str, path: Path = SWITCHES_FILE) -> list[Corner]:
+    """The switched facts of ``case``, one corner per other value; each loaded once here, so a bad value fails early."""
+    raw = read_toml(resolve_path(case))
+    corners = []
+    for item in (s for s in read_switches(path) if s["case"] == case):
+        table, _, rest = item["key"].partition(".")
+        index, _, field = rest.partition(".")
+        baseline = (
+            raw["region"][rest] if table == "region" else raw.get(table, [{}] * (int(index) + 1))[int(index)][field]
+        )
+        for value in item["values"]:
+            load_switched(case, item["key"], value)
+            # A date moves earlier (low) or later (high); a categorical input has no order (other).
+            side = ("low" if value < baseline else "high") if field == "date" else "other"
+            corners.append(Corner("switch", item["key"], side, baseline, value, case, item["source"], item["stated"]))
     return corners
 
 
@@ -233,7 +284,8 @@ def _jobs(groups: list[tuple[Corner | None, str]], replicates: int, seed: int) -
         for r in range(replicates):
             # Replicate r has the same seed at every corner and at the baseline (common random numbers): a
             # change in a share is the moved input's, not a different draw's.
-            yield Job(g * replicates + r, str(resolve_path(case)), r, seed, detail="records", **moved)
+            where = {"scenario": str(resolve_path(case)), **moved}
+            yield Job(g * replicates + r, replicate=r, base_seed=seed, detail="records", **where)
 
 
 def run_corners(
@@ -292,6 +344,7 @@ def _row(k: Corner, p: Pattern, scored: dict, baseline: dict[str, float]) -> dic
     return {
         "corner": k.name,
         "kind": k.kind,
+        "stated": k.stated,
         "key": k.key,
         "case": k.case or "",
         "side": k.side,
@@ -342,8 +395,11 @@ def _shown(folder: Path) -> str:
 
 
 # --- reporting -------------------------------------------------------------------------------------
-def _value(v: float) -> str:
-    return f"{v:.4g}"
+def _value(v: Any) -> str:
+    """A corner's value as shown: a number to 4 digits, a switch's value as written (``false``, ``external``)."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    return f"{v:.4g}" if isinstance(v, int | float) else str(v)
 
 
 def format_table(result: Robustness, change: float = NOTABLE_CHANGE) -> str:
@@ -383,7 +439,10 @@ def markdown(result: Robustness) -> str:
         "## Robustness",
         "",
         "Each primary story with one input moved at a time: every estimated scenario input at its low and "
-        f"high value, every calibrated parameter at {result.corners_text} (one at a time, the others at their "
+        "high value, every switched fact of `scenarios/switches.toml` (consultant, leader, reform events' "
+        "months) at each other value the report allows (*stated*: the report gives the value itself), "
+        "every calibrated parameter at "
+        f"{result.corners_text} (one at a time, the others at their "
         f"point estimates; clipped to the catalogue's range). {result.replicates} replicates per corner with the "
         "baseline's seeds; an "
         "estimate is re-run only in its own case (the other stories keep the baseline share). "
@@ -404,7 +463,8 @@ def markdown(result: Robustness) -> str:
                 f"**{text}**" if r["share"] < KNIFE_EDGE else f"*{text}*" if abs(r["change"]) > NOTABLE_CHANGE else text
             )
         moved = f"{_value(first['baseline_value'])} → {_value(first['value'])}"
-        lines.append(f"| `{name}` | {first['kind']} | {moved} | " + " | ".join(cells) + " |")
+        kind = first["kind"] + (" (stated)" if first.get("stated", False) else "")
+        lines.append(f"| `{name}` | {kind} | {moved} | " + " | ".join(cells) + " |")
     edges = result.knife_edges
     lines += ["", "### Knife-edges", ""]
     if not edges:

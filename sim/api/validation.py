@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,13 +67,17 @@ def validate_directions(
     execution: Execution = Execution(),
     command: list[str] | None = None,
     say: Callable[[str], None] = print,
+    only: Sequence[str] | None = None,
 ) -> Output:
-    """The face-validity expectations of ``scenarios/directions.toml`` (paired runs; default 200 replicates)."""
+    """The face-validity expectations of ``scenarios/directions.toml`` (paired runs; default 200 replicates).
+
+    ``only``: run the expectations whose id contains one of these words (all when empty).
+    """
     target = None
     if markdown:
         target = check_output_file(markdown, "--markdown", "## Face validity", force)
     execution.check()
-    result = face.directions(replicates or 200, seed, execution)
+    result = face.directions(replicates or 200, seed, execution, only)
     say(face.format_directions(result))
     if target is not None:
         write_text_atomic(target, face.markdown(result, "python " + shlex.join(command or ["run.py"])))
@@ -137,7 +141,7 @@ def validate(
     out: Path | None = None,
     force: bool = False,
     county: str | None = None,
-    directions: bool = False,
+    directions: bool | Sequence[str] | None = False,
     execution: Execution = Execution(),
     command: list[str] | None = None,
     say: Callable[[str], None] = print,
@@ -157,7 +161,7 @@ def validate(
         out: With ``robustness``: write ``robustness.csv`` and the tornado plots into this folder.
         force: Replace ``out``, and ``json_file``/``markdown`` files that this program did not write.
         county: Instead, the pilots' stories inside this county scenario (:func:`validate_county`).
-        directions: Instead, the face-validity expectations (:func:`validate_directions`).
+        directions: Instead, the face-validity expectations (:func:`validate_directions`); words: those matching.
         execution: Workers, scheduler, progress bar.
         command: The command line recorded in the files written.
         say: Where each table goes as soon as it is scored.
@@ -166,9 +170,10 @@ def validate(
     if county:
         _refuse("--county", county, null, **given)
         return validate_county(county, replicates, seed, clauses, execution, say)
-    if directions:
+    if directions is not False and directions is not None:
         _refuse("--directions", "", null, **{k: v for k, v in given.items() if k != "markdown"})
-        return validate_directions(replicates, seed, markdown, force, execution, command, say)
+        only = None if directions is True else list(directions)
+        return validate_directions(replicates, seed, markdown, force, execution, command, say, only)
     # Fewer per run with --robustness: every moved input adds two corners, each a validation of its own.
     replicates = replicates or (200 if robustness else 1000)
     files, post = _check(replicates, null, posterior, json_file, markdown, robustness, out, force)

@@ -218,8 +218,10 @@ def _validate(sub) -> None:
     )
     v.add_argument(
         "--directions",
-        action="store_true",
-        help="instead: run the directional expectations of scenarios/directions.toml (paired, default 200 replicates)",
+        nargs="*",
+        metavar="ID",
+        help="instead: run the directional expectations of scenarios/directions.toml (paired, default 200 "
+        "replicates); with words, only those whose id contains one (e.g. --directions sector_by_sector)",
     )
     _posterior(v)
     v.add_argument("--json", type=Path, help="also write the result as JSON to this file")

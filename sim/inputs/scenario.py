@@ -28,7 +28,7 @@ from sim.inputs.params import DEFAULTS, Params, apply_overrides, historical, sug
 from sim.inputs.vocab import Vocabulary
 
 SCENARIO_DIR = DEFAULTS.parent
-NOT_SCENARIOS = ("defaults", "patterns", "facts", "directions")
+NOT_SCENARIOS = ("defaults", "patterns", "facts", "directions", "switches")
 REFORM_KINDS = ("talks", "agreed", "failed")
 __all__ = [
     "Estimate",

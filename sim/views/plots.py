@@ -940,6 +940,11 @@ def prim_box(stats: dict[str, Any], limits: pd.DataFrame, title: str):
     return fig
 
 
+def _short(value: Any) -> str:
+    """A corner's value on a tornado's label: a number to 3 digits, a date as written."""
+    return f"{value:.3g}" if isinstance(value, int | float) else str(value)
+
+
 def tornado(table: pd.DataFrame, title: str):
     """One story's share at each one-at-a-time corner: low and high bars around the baseline share.
 
@@ -948,12 +953,15 @@ def tornado(table: pd.DataFrame, title: str):
     of the low share, the high share and the baseline.
     """
     base = float(table["baseline_share"].iloc[0])
+    if "kind" in table:
+        # A switched fact (consultant, leader) has no low and high value; it is in the tables, not here.
+        table = table[(table["kind"] != "switch") | table["key"].str.endswith(".date")]
     inputs = []
     for (case, key), g in table.groupby(["case", "key"], sort=False):
         side = {r["side"]: r for _, r in g.iterrows()}
         # A missing side (a corner clipped onto the value itself) draws no bar: its share is the baseline.
         shares = [side[s]["share"] if s in side else base for s in ("low", "high")]
-        values = " | ".join(f"{side[s]['value']:.3g}" if s in side else "-" for s in ("low", "high"))
+        values = " | ".join(_short(side[s]["value"]) if s in side else "-" for s in ("low", "high"))
         label = f"{key} (estimate): {values}" if case else f"{key}: {values}"
         inputs.append((max(*shares, base) - min(*shares, base), label, *shares))
     # Largest swing on top (a stable sort: equal swings keep the table's order).
