@@ -181,6 +181,18 @@ def named_host_quorum(n_members: int, lost_claims: int) -> int:
     return max(2, (n_members - lost_claims) // 2 + 1)
 
 
+def claim_margin(p: Params) -> float:
+    """What a council's own host candidacy must beat every other candidate by before it names itself (§2.1).
+
+    In §2.1 the council that named itself as host held a strong preference: it "stemte for seg
+    selv som vertskommune" and, having lost, "valgte dermed ikke å gå videre" (l.1056-1062),
+    while the councils that named another host did so although each could host. A difference
+    within the noise of a council's own judgement (``vote_noise``) is no claim worth a location
+    fight (§2.3 l.2493-2499): the council then names the best other candidate.
+    """
+    return p.vote_noise
+
+
 def kept_host(earlier: str | None, own_choice: str | None, hosts: Sequence[str]) -> str | None:
     """The host a council names: the one its council decided at an earlier vote, while still on offer (§2.1).
 
