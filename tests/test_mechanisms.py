@@ -306,6 +306,9 @@ def test_a_council_names_itself_as_host_only_by_a_margin_beyond_its_judgement_no
     council = region.agents[members[1]]  # the second member, a credible host just behind the leading one
     hosts = region.eligible_hosts(members)
     table = option_rows(m, region, [option._replace(host=h) for h in hosts])["council"][:, 1]
-    own, best_other = table[hosts.index(council.name)], max(v for h, v in zip(hosts, table) if h != council.name)
+    own, best_other = (
+        table[hosts.index(council.name)],
+        max(v for h, v in zip(hosts, table, strict=True) if h != council.name),
+    )
     assert 0 < own - best_other < P.vote_noise  # it values hosting a little more than the best other host
     assert council.preferred_host(option, region, hosts) != council.name
