@@ -329,8 +329,12 @@ def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
     """
     hosts = np.arange(council.shape[1])
     mine = council[:, hosts, hosts]  # [subset, claimant]
-    above = (mine[:, None, :] - mech.claim_margin(p) > council) | (hosts[:, None] == hosts)  # [subset, host, claimant]
-    claims = ((mine > 0) & above.all(axis=1)).sum(axis=1).tolist()
+    other = np.where(hosts[:, None] == hosts, -np.inf, council).max(axis=1)  # [subset, claimant]: best other host
+    margin = (mine - other).tolist()
+    claims = [
+        mech.contesting_claims(p, [m for m, v in zip(ms, vs, strict=True) if v > 0 and m > 0])
+        for ms, vs in zip(margin, mine.tolist(), strict=True)
+    ]
     return np.array([mech.location_fight(p, len(c), k, n) for c, k in zip(subsets, claims, strict=True)])
 
 
