@@ -292,5 +292,32 @@ def test_a_more_valuable_host_role_keeps_the_office():
     office = Option((AGRI,), ADMIN, "Os", names)
     setter = AgendaSetter(m, region, "external", 0.5)
     rows = option_rows(m, region, [office])
-    assert (rows["loss"] > 0).sum() >= 2  # Holtålen and Tolga would each name themselves
+    assert (rows["loss"] > 0).sum() == 1  # only Tolga names itself: Holtålen's margin is within its noise
     assert setter.viable_chance(office) > 0.5
+
+
+def test_a_council_names_itself_as_host_only_by_a_margin_beyond_its_judgement_noise():
+    # §2.1: the claimant held a strong preference; a difference within the noise is no claim
+    assert mech.claim_margin(P) == P.vote_noise > 0
+    m = CooperationModel("fjellregionen", rng=1, hosting_value=0.567)
+    region = m.project.region
+    members = tuple(region.facts.members)
+    option = Option((AGRI,), ADMIN, None, members)
+    council = region.agents[members[1]]  # the second member, a credible host just behind the leading one
+    hosts = region.eligible_hosts(members)
+    table = option_rows(m, region, [option._replace(host=h) for h in hosts])["council"][:, 1]
+    own, best_other = (
+        table[hosts.index(council.name)],
+        max(v for h, v in zip(hosts, table, strict=True) if h != council.name),
+    )
+    assert 0 < own - best_other < P.vote_noise  # it values hosting a little more than the best other host
+    assert council.preferred_host(option, region, hosts) != council.name
+
+
+def test_a_weak_host_claim_beside_clear_ones_is_no_location_fight():
+    # §2.1: a weak claimant names a clear candidate; §2.3: near-equal claims without a clear case are feared
+    noise = P.vote_noise
+    assert mech.contesting_claims(P, [2 * noise, 3 * noise, 0.5 * noise]) == 2
+    assert mech.contesting_claims(P, [0.5 * noise, 0.3 * noise]) == 2
+    assert mech.contesting_claims(P, [2 * noise]) == 1
+    assert mech.contesting_claims(P, []) == 0

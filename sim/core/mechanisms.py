@@ -155,6 +155,20 @@ def location_fight(p: Params, n_sectors: int, claims: int, n_members: int) -> fl
     return p.location_fight_cost * n_sectors * (claims - 1) / (n_members - 1)
 
 
+def contesting_claims(p: Params, margins: Sequence[float]) -> int:
+    """How many host claims contest a joint office's location (§2.3, §2.1).
+
+    ``margins`` are the claimants' margins: each one's value of hosting itself above its best
+    other candidate (positive). A claim beyond a council's judgement noise (:func:`claim_margin`)
+    is a clear case, and where there are clear cases a weaker claimant names a clear candidate
+    rather than fight (§2.1 l.1056-1062: three councils named one host, the one other strong
+    claimant held out). Where no council has a clear case, every council that would rather host
+    is a feared contestant ("drakamper om lokalisering", §2.3 l.2493-2499).
+    """
+    clear = sum(m > claim_margin(p) for m in margins)
+    return clear or len(margins)
+
+
 def credible_hosts(p: Params, populations: dict[str, float]) -> list[str]:
     """Members that can credibly host: large enough against an equal share and the largest member (§2.1, §2.2).
 
@@ -179,6 +193,18 @@ def named_host_quorum(n_members: int, lost_claims: int) -> int:
     majority the rest need (at least two) is of the members that did not lose a claim.
     """
     return max(2, (n_members - lost_claims) // 2 + 1)
+
+
+def claim_margin(p: Params) -> float:
+    """What a council's own host candidacy must beat every other candidate by before it names itself (§2.1).
+
+    In §2.1 the council that named itself as host held a strong preference: it "stemte for seg
+    selv som vertskommune" and, having lost, "valgte dermed ikke å gå videre" (l.1056-1062),
+    while the councils that named another host did so although each could host. A difference
+    within the noise of a council's own judgement (``vote_noise``) is no claim worth a location
+    fight (§2.3 l.2493-2499): the council then names the best other candidate.
+    """
+    return p.vote_noise
 
 
 def kept_host(earlier: str | None, own_choice: str | None, hosts: Sequence[str]) -> str | None:

@@ -107,7 +107,10 @@ class Valuation:
             table = form_table(self.model, region, option._replace(host=None), extra=tuple(hosts))
             k = table.row[option.sectors]
         council = table.council[k, :, option.members.index(self.name)].tolist()  # by host
-        return max(hosts, key=lambda h: (council[table.col[h]], -hosts.index(h)))
+        p = self.model.p
+        return max(
+            hosts, key=lambda h: (council[table.col[h]] - mech.claim_margin(p) * (h == self.name), -hosts.index(h))
+        )
 
     def disappointment(self, option: Option, region: Region, preferred_host: str | None) -> float:
         """Loss from a lost own claim to host: the posts it hoped to gain and those it loses (§2.1)."""
@@ -256,7 +259,7 @@ def _build(model, region: Region, members, subsets, hosts, eligible: int, wanted
                 a[f] -= fight[:, None, None]
     willing = np.zeros(council.shape[:3], bool)  # [form, subset, host]
     willing[:, :, :eligible] = council[:, :, np.arange(eligible), host_member[:eligible]] > 0
-    loss = _host_losses(council, willing, host_member, lost[:, :, 0]) * hosted  # [form, subset, host, member]
+    loss = _host_losses(p, council, willing, host_member, lost[:, :, 0]) * hosted  # [form, subset, host, member]
     row = {c: k for k, c in enumerate(subsets)}
     tables = {}
     for f, form in enumerate(forms):
@@ -326,12 +329,16 @@ def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
     """
     hosts = np.arange(council.shape[1])
     mine = council[:, hosts, hosts]  # [subset, claimant]
-    above = (mine[:, None, :] > council) | (hosts[:, None] == hosts)  # [subset, host, claimant]
-    claims = ((mine > 0) & above.all(axis=1)).sum(axis=1).tolist()
+    other = np.where(hosts[:, None] == hosts, -np.inf, council).max(axis=1)  # [subset, claimant]: best other host
+    margin = (mine - other).tolist()
+    claims = [
+        mech.contesting_claims(p, [m for m, v in zip(ms, vs, strict=True) if v > 0 and m > 0])
+        for ms, vs in zip(margin, mine.tolist(), strict=True)
+    ]
     return np.array([mech.location_fight(p, len(c), k, n) for c, k in zip(subsets, claims, strict=True)])
 
 
-def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarray, lost: np.ndarray) -> np.ndarray:
+def _host_losses(p, council: np.ndarray, willing: np.ndarray, host_member: np.ndarray, lost: np.ndarray) -> np.ndarray:
     """Each member's disappointment over an option's host against the one it would name, ``[..., host, member]``.
 
     A council names the best host for it among those willing to host and the proposed one
@@ -343,7 +350,8 @@ def _host_losses(council: np.ndarray, willing: np.ndarray, host_member: np.ndarr
     hosts = np.arange(n_hosts)
     candidate = willing[..., None, :] | (hosts[:, None] == hosts)  # [..., proposed, named]
     rank = np.where(willing, hosts, n_hosts)[..., None, :]
-    values = np.where(candidate[..., None], council[..., None, :, :], -np.inf)  # [..., proposed, named, member]
+    own = mech.claim_margin(p) * (host_member[:, None] == np.arange(n))  # [named, member]: naming itself needs a margin
+    values = np.where(candidate[..., None], council[..., None, :, :] - own, -np.inf)  # [..., proposed, named, member]
     tied = (values == values.max(axis=-2, keepdims=True)) & candidate[..., None]
     named = np.argmin(np.where(tied, rank[..., None], n_hosts + 1), axis=-2)  # [..., proposed, member]
     claims = (host_member[named] == np.arange(n)) & (host_member[:, None] != np.arange(n))
