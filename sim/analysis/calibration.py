@@ -1,4 +1,4 @@
-"""Calibration: approximate Bayesian computation over the calibrated parameters, scored by the stories.
+"""Calibration: approximate Bayesian computation over the calibrated parameters, scored on facts and stories.
 
 Method (docs/ODD.md III.vii): ABC sequential Monte Carlo with an adaptive tolerance and one
 Metropolis-Hastings move per particle and generation -- the "replenishment" algorithm of Drovandi
