@@ -33,10 +33,13 @@ def with_fight(model, region, option, name):
     if not option.form.needs_host or option.form.merges:
         return parts, values
     credible = region.eligible_hosts(option.members)
-    claims = 0
+    margins = []  # each claimant's margin of hosting itself over its best other candidate
     for m in credible:
         mine = {h: one_at_a_time(model, region, option._replace(host=h), m)[1][0] for h in credible}
-        claims += mine[m] > 0 and all(mine[m] > v for h, v in mine.items() if h != m)
+        margin = mine[m] - max((v for h, v in mine.items() if h != m), default=float("-inf"))
+        if mine[m] > 0 and margin > 0:
+            margins.append(margin)
+    claims = mech.contesting_claims(model.p, margins)
     fight = mech.location_fight(model.p, len(option.sectors), claims, len(option.members))
     return (*parts[:3], parts[3] - fight), [v - fight for v in values]
 

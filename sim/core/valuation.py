@@ -329,7 +329,8 @@ def _location_fight(p, subsets, council: np.ndarray, n: int) -> np.ndarray:
     """
     hosts = np.arange(council.shape[1])
     mine = council[:, hosts, hosts]  # [subset, claimant]
-    other = np.where(hosts[:, None] == hosts, -np.inf, council).max(axis=1)  # [subset, claimant]: best other host
+    # [subset, claimant]: best other host (initial: a subset may have no credible host at all)
+    other = np.where(hosts[:, None] == hosts, -np.inf, council).max(axis=1, initial=-np.inf)
     margin = (mine - other).tolist()
     claims = [
         mech.contesting_claims(p, [m for m, v in zip(ms, vs, strict=True) if v > 0 and m > 0])
