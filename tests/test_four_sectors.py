@@ -215,6 +215,11 @@ def test_an_older_posterior_is_refused_by_its_columns(copy, tmp_path):
     folder = tmp_path / "post"
     shutil.copytree(POSTERIOR, folder)
     (folder / "calibration.json").unlink()
+    # an older posterior that moved a per-sector value (before the screen fixed them): one more column
+    accepted = folder / "accepted.csv"
+    lines = accepted.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",sensitivity.planning", *(line + ",4.4" for line in lines[1:])]
+    accepted.write_text("\n".join(lines) + "\n", encoding="utf-8")
     err = cli(copy, "validate", "--replicates", "2", "--quiet", "--posterior", str(folder), code=2)
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "accepted.csv: sensitivity.planning: made with another vocabulary: no sector 'planning'" in err
